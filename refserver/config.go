@@ -1,0 +1,37 @@
+// Package refserver is the reference OAuth 2.0 authorization server and resource server,
+// built on ory/fosite and corrected where fosite departs from the RFCs. It is a library:
+// New builds an http.Handler from a Config and a store; the command only parses flags.
+package refserver
+
+import (
+	"time"
+)
+
+// Config is the server's configuration. Zero values take the documented defaults.
+type Config struct {
+	// Issuer is the server's issuer identifier (RFC 8414 2), e.g. "http://127.0.0.1:8080".
+	// Endpoints are published under it. Required.
+	Issuer string
+	// GlobalSecret keys the HMAC token strategy; at least 32 bytes. Required. Tokens issued
+	// under one secret stay valid across restarts only if the same secret is given again.
+	GlobalSecret []byte
+	// AccessTokenTTL defaults to 1h, RefreshTokenTTL to 720h, AuthCodeTTL to 10m
+	// (RFC 6749 4.1.2 recommends at most 10 minutes), LoginSessionTTL to 8h.
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	AuthCodeTTL     time.Duration
+	LoginSessionTTL time.Duration
+	// BcryptCost for client secrets and user passwords; at least 10, default 10.
+	BcryptCost int
+	// RequirePKCEForPublic defaults to true (RFC 9700 2.1.1: public clients MUST use PKCE).
+	// Stored as a pointer-free "Disable" switch so the zero value is the safe one.
+	DisablePKCEForPublic bool
+	// SecureCookies marks cookies Secure; set when serving over TLS.
+	SecureCookies bool
+	// Approval page branding.
+	ApprovalTitle   string
+	ApprovalHeading string
+	ApprovalFooter  string
+	// Logger for operational logs; nil discards. (The security audit log is separate.)
+	// Logger *slog.Logger
+}
