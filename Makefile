@@ -1,0 +1,88 @@
+# oauthconf: the OAuth 2.0 conformance suite and its reference server.
+#
+#   make conformance   run the whole suite against the embedded reference server
+#   make test          go vet, then every Go test (the suite included) under -race
+#
+# Both call `make setup`, which installs what the suite needs (Debian's Chromium, the
+# Playwright driver from npm, Go modules) idempotently and quickly when already done.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO              ?= go
+PLAYWRIGHT_VER  := 1.52.0
+DRIVER_DIR      := $(CURDIR)/.cache/playwright-driver/$(PLAYWRIGHT_VER)
+CHROMIUM        ?= /usr/bin/chromium
+REPORT_DIR      ?= reports
+ADDR            ?= 127.0.0.1:8080
+DB              ?= oauthconf.db
+ISSUER          ?=
+FUZZTIME        ?= 10s
+
+# The suite and its tests find the browser and the driver through these.
+export PLAYWRIGHT_DRIVER_PATH := $(DRIVER_DIR)
+export OAUTHCONF_CHROMIUM     := $(CHROMIUM)
+
+.PHONY: help setup setup-chromium setup-driver setup-go conformance test fuzz bench serve build clean
+
+help:
+	@echo "make conformance  run the conformance suite against the embedded reference server"
+	@echo "make test         vet and test everything (the suite included), with -race"
+	@echo "make serve        run the reference server (ADDR=$(ADDR) DB=$(DB) ISSUER=...)"
+	@echo "make bench        load-test the reference server over loopback"
+	@echo "make setup        install Chromium, the Playwright driver and Go modules"
+
+setup: setup-chromium setup-driver setup-go
+
+# Chromium from Debian: playwright's own browser download reaches a CDN that is not available.
+setup-chromium:
+	@if ! [ -x "$(CHROMIUM)" ]; then \
+	  command -v apt-get >/dev/null || { echo "setup: $(CHROMIUM) is missing and apt-get is not available: install Chromium and set CHROMIUM=/path/to/chromium"; exit 1; }; \
+	  echo "setup: installing chromium from Debian"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@"$(CHROMIUM)" --version 2>/dev/null | grep -q '^Chromium ' || { echo "setup: $(CHROMIUM) does not run: reinstall it (apt-get install chromium)"; exit 1; }
+
+# The Playwright driver is playwright-core from npm plus a link to node, in a git-ignored folder.
+setup-driver:
+	@if ! [ -f "$(DRIVER_DIR)/package/cli.js" ] || ! [ -x "$(DRIVER_DIR)/node" ]; then \
+	  command -v node >/dev/null || { echo "setup: node is missing: install Node.js (apt-get install nodejs npm)"; exit 1; }; \
+	  command -v npm >/dev/null || { echo "setup: npm is missing: install it (apt-get install npm)"; exit 1; }; \
+	  echo "setup: fetching playwright-core@$(PLAYWRIGHT_VER) from npm"; \
+	  tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	  (cd "$$tmp" && npm pack --silent playwright-core@$(PLAYWRIGHT_VER) >/dev/null); \
+	  rm -rf "$(DRIVER_DIR)" && mkdir -p "$(DRIVER_DIR)"; \
+	  tar xzf "$$tmp/playwright-core-$(PLAYWRIGHT_VER).tgz" -C "$(DRIVER_DIR)"; \
+	  ln -sfn "$$(command -v node)" "$(DRIVER_DIR)/node"; \
+	fi
+	@v=$$("$(DRIVER_DIR)/node" "$(DRIVER_DIR)/package/cli.js" --version 2>&1); \
+	  [ "$$v" = "Version $(PLAYWRIGHT_VER)" ] || { echo "setup: driver in $(DRIVER_DIR) reports '$$v', want Version $(PLAYWRIGHT_VER): rm -rf .cache and run make setup"; exit 1; }
+
+setup-go:
+	@$(GO) mod download
+
+build:
+	$(GO) build -o bin/oauthconf ./cmd/oauthconf
+
+conformance: setup
+	$(GO) run ./cmd/oauthconf run --report-dir $(REPORT_DIR)
+
+test: setup
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory fuzz
+
+# A brief fuzz run of the token endpoint from its checked-in seed corpus.
+fuzz:
+	$(GO) test ./refserver -run '^$$' -fuzz '^FuzzTokenEndpoint$$' -fuzztime $(FUZZTIME)
+
+serve: setup-go
+	$(GO) run ./cmd/oauthconf serve --addr $(ADDR) --db $(DB) $(if $(ISSUER),--issuer $(ISSUER))
+
+bench: setup-go
+	$(GO) run ./cmd/oauthconf bench
+
+clean:
+	rm -rf bin $(REPORT_DIR) .cache

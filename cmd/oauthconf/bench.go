@@ -1,0 +1,4 @@
+package main
+
+// benchCmd load-tests the reference server; owned by the server work.
+func benchCmd(args []string) int { return exitUsage }

@@ -1,0 +1,49 @@
+// Command oauthconf runs the OAuth 2.0 conformance suite (run) and the reference server (serve).
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `usage: oauthconf <command> [flags]
+
+commands:
+  run     run the conformance suite against a target (default: the embedded reference server)
+  serve   run the reference OAuth 2.0 server
+  bench   load-test the reference server over loopback
+
+Run "oauthconf <command> -h" for a command's flags.
+`
+
+// Exit statuses: 0 all passed, 1 a failure, 2 a usage or profile error.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+func main() {
+	os.Exit(realMain(os.Args[1:]))
+}
+
+func realMain(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "run":
+		return runCmd(args[1:])
+	case "serve":
+		return serveCmd(args[1:])
+	case "bench":
+		return benchCmd(args[1:])
+	case "-h", "-help", "--help", "help":
+		fmt.Print(usage)
+		return exitOK
+	default:
+		fmt.Fprintf(os.Stderr, "oauthconf: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+}

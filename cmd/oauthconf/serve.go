@@ -1,0 +1,4 @@
+package main
+
+// serveCmd runs the reference server; owned by the server work.
+func serveCmd(args []string) int { return exitUsage }
