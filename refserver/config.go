@@ -32,6 +32,10 @@ type Config struct {
 	ApprovalTitle   string
 	ApprovalHeading string
 	ApprovalFooter  string
+	// Quirks names deliberate deviations from the RFCs to switch on (quirks.go), for the
+	// suite's self-test only. Empty, the default, means a conforming server; New refuses an
+	// unknown name.
+	Quirks []string
 	// Logger for operational logs; nil discards. (The security audit log is separate.)
 	// Logger *slog.Logger
 }

@@ -3,12 +3,14 @@ package refserver
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/compose"
+	"github.com/ory/fosite/handler/oauth2"
 
 	"github.com/oauthconf/oauthconf/refserver/store"
 )
@@ -59,6 +61,14 @@ type Server struct {
 	fcfg     *fosite.Config
 	issuer   *url.URL
 	mux      *http.ServeMux
+	// strategy makes and checks the HMAC tokens; the revocation endpoint uses it directly.
+	strategy *oauth2.HMACSHAStrategy
+	// clientAuth authenticates clients at the token, introspection and revocation endpoints.
+	clientAuth *clientAuthenticator
+	// quirks are the deliberate deviations switched on (quirks.go); nil for a conforming server.
+	quirks quirkSet
+	// quirkProvider is fosite without PKCE, built only for QuirkPKCEVerifierOptional.
+	quirkProvider fosite.OAuth2Provider
 }
 
 // New builds the reference server from cfg over st. It never starts a listener.
@@ -78,6 +88,10 @@ func newServer(cfg Config, st *store.Store) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	quirks, err := parseQuirks(cfg.Quirks)
+	if err != nil {
+		return nil, fmt.Errorf("refserver config: %w", err)
+	}
 	iss, _ := url.Parse(cfg.Issuer)
 	fcfg := &fosite.Config{
 		AccessTokenLifespan:   cfg.AccessTokenTTL,
@@ -94,8 +108,26 @@ func newServer(cfg Config, st *store.Store) (*Server, error) {
 		EnablePKCEPlainChallengeMethod: false, // S256 only (RFC 9700 2.1.1)
 		TokenURL:                       cfg.Issuer + PathToken,
 		SendDebugMessagesToClients:     false,
+		// RFC 6749 4.1.1: state is RECOMMENDED, not required, and any length is valid. fosite
+		// refuses a state under 8 characters (or none) with the non-standard invalid_state;
+		// -1 switches that check off (fosite compares len(state) < MinParameterEntropy).
+		MinParameterEntropy: -1,
 	}
-	provider := compose.Compose(fcfg, st, compose.NewOAuth2HMACStrategy(fcfg),
+	clientAuth, err := newClientAuthenticator(st)
+	if err != nil {
+		return nil, fmt.Errorf("refserver: %w", err)
+	}
+	if quirks.Has(QuirkPKCEPlain) {
+		fcfg.EnablePKCEPlainChallengeMethod = true
+	}
+	s := &Server{cfg: cfg, store: st, fcfg: fcfg, issuer: iss, mux: http.NewServeMux(), clientAuth: clientAuth, quirks: quirks}
+	// Client authentication is this server's own (clientauth.go): bcrypt with a cache of
+	// verified secrets, client_secret_basic and client_secret_post.
+	fcfg.ClientAuthenticationStrategy = s.fositeClientAuth
+	s.strategy = compose.NewOAuth2HMACStrategy(fcfg)
+	// fosite gets the store through fositeStorage, which corrects the PKCE record deletion and
+	// the scope of rotated refresh tokens (fositestore.go).
+	s.provider = compose.Compose(fcfg, fositeStorage{Store: st, quirks: quirks}, s.strategy,
 		compose.OAuth2AuthorizeExplicitFactory,
 		compose.OAuth2AuthorizeImplicitFactory,
 		compose.OAuth2ClientCredentialsGrantFactory,
@@ -105,7 +137,14 @@ func newServer(cfg Config, st *store.Store) (*Server, error) {
 		compose.OAuth2TokenRevocationFactory,
 		compose.OAuth2PKCEFactory, // after the explicit factory
 	)
-	s := &Server{cfg: cfg, store: st, provider: provider, fcfg: fcfg, issuer: iss, mux: http.NewServeMux()}
+	if quirks.Has(QuirkPKCEVerifierOptional) {
+		// The same grants without the PKCE handler: used for code redemptions that send no
+		// code_verifier, as servers that check PKCE only "if a verifier is present" do.
+		s.quirkProvider = compose.Compose(fcfg, fositeStorage{Store: st, quirks: quirks}, s.strategy,
+			compose.OAuth2AuthorizeExplicitFactory,
+			compose.OAuth2RefreshTokenGrantFactory,
+		)
+	}
 	s.routes()
 	return s, nil
 }
@@ -118,11 +157,23 @@ func (s *Server) routes() {
 	s.mux.HandleFunc(PathIntrospect, s.handleIntrospect)
 	s.mux.HandleFunc(PathRevoke, s.handleRevoke)
 	s.mux.HandleFunc(PathMetadata, s.handleMetadata)
+	s.mux.HandleFunc(PathCalculate, s.handleCalculate) // resource server (calculator.go)
+	s.mux.HandleFunc(PathHistory, s.handleHistory)
 	s.mux.HandleFunc(PathHealth, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. A panic in a handler is a bug; it is logged and answered
+// with a JSON server_error instead of a dropped connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			slog.Default().ErrorContext(r.Context(), "refserver: panic", "path", r.URL.Path, "panic", v)
+			writeOAuthError(w, r, serverError(fmt.Errorf("panic: %v", v)))
+		}
+	}()
 	s.mux.ServeHTTP(w, r)
 }
 

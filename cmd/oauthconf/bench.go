@@ -1,4 +1,400 @@
 package main
 
-// benchCmd load-tests the reference server; owned by the server work.
-func benchCmd(args []string) int { return exitUsage }
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/compose"
+
+	"github.com/oauthconf/oauthconf/fixtures"
+	"github.com/oauthconf/oauthconf/refserver"
+	"github.com/oauthconf/oauthconf/refserver/seed"
+	"github.com/oauthconf/oauthconf/refserver/store"
+)
+
+const benchUsage = `usage: oauthconf bench [flags]
+
+Starts the reference server in-process on a loopback port (fresh temporary database, seeded
+from the embedded fixtures, bcrypt cost 10) and drives it over real HTTP, printing one line
+per measurement:
+
+  bench NAME rps=N p50_ms=N p99_ms=N
+
+Measurements: client_credentials (token requests, HTTP Basic), introspection (of an active
+access token, by its client), code_exchange (authorization code grant with client
+authentication; the codes are created beforehand straight in the store, as the
+authorization endpoint would after login and approval, so only the exchange is timed).
+Every request must succeed; any failure is reported and the exit status is 1.
+
+flags:
+`
+
+type benchOptions struct {
+	Duration    time.Duration
+	Concurrency int
+	Only        []string
+	CPUProfile  string
+}
+
+var benchNames = []string{"client_credentials", "introspection", "code_exchange"}
+
+func parseBenchFlags(args []string, stderr io.Writer) (*benchOptions, error) {
+	o := &benchOptions{}
+	var only string
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "how long each measurement runs")
+	fs.IntVar(&o.Concurrency, "concurrency", 16, "concurrent clients")
+	fs.StringVar(&only, "only", "", "comma-separated measurements to run (default all: "+strings.Join(benchNames, ",")+")")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile (pprof) of the whole run to this file")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stderr, benchUsage)
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+		}
+		return nil, err
+	}
+	var problems []string
+	if fs.NArg() > 0 {
+		problems = append(problems, fmt.Sprintf("unexpected argument %q (flags only)", fs.Arg(0)))
+	}
+	if o.Duration <= 0 {
+		problems = append(problems, "--duration must be positive")
+	}
+	if o.Concurrency < 1 || o.Concurrency > 1024 {
+		problems = append(problems, "--concurrency must be between 1 and 1024")
+	}
+	if only == "" {
+		o.Only = benchNames
+	} else {
+		for _, n := range strings.Split(only, ",") {
+			n = strings.TrimSpace(n)
+			if !slices.Contains(benchNames, n) {
+				problems = append(problems, fmt.Sprintf("--only: unknown measurement %q (use %s)", n, strings.Join(benchNames, ", ")))
+				continue
+			}
+			o.Only = append(o.Only, n)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, errors.New(strings.Join(problems, "; "))
+	}
+	return o, nil
+}
+
+func benchCmd(args []string) int {
+	o, err := parseBenchFlags(args, os.Stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		fmt.Fprintf(os.Stderr, "oauthconf bench: %v\nRun \"oauthconf bench -h\" for the flags.\n", err)
+		return exitUsage
+	}
+	if err := bench(context.Background(), o, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintf(os.Stderr, "oauthconf bench: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// benchTarget is the in-process server under load.
+type benchTarget struct {
+	base     string
+	st       *store.Store
+	strategy interface {
+		GenerateAuthorizeCode(context.Context, fosite.Requester) (string, string, error)
+	}
+	hc *http.Client
+}
+
+func bench(ctx context.Context, o *benchOptions, out, diag io.Writer) error {
+	dir, err := os.MkdirTemp("", "oauthconf-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	st, err := store.Open(ctx, filepath.Join(dir, "bench.db"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := seed.Load(ctx, st, fixtures.SeedYAML(), 10); err != nil {
+		return err
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	h, err := refserver.New(refserver.Config{Issuer: base, GlobalSecret: secret, BcryptCost: 10}, st)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	tr := &http.Transport{
+		MaxIdleConns:        o.Concurrency * 2,
+		MaxIdleConnsPerHost: o.Concurrency * 2,
+		IdleConnTimeout:     time.Minute,
+		DisableCompression:  true,
+	}
+	defer tr.CloseIdleConnections()
+	t := &benchTarget{
+		base: base,
+		st:   st,
+		// The same HMAC strategy as the server's (same global secret, fosite defaults), so the
+		// codes made here are codes the server accepts.
+		strategy: compose.NewOAuth2HMACStrategy(&fosite.Config{GlobalSecret: secret}),
+		hc:       &http.Client{Transport: tr, Timeout: 30 * time.Second},
+	}
+	failed := false
+	for _, name := range o.Only {
+		var next func(worker, i int) (*http.Request, error)
+		var err error
+		switch name {
+		case "client_credentials":
+			next = t.clientCredentials
+		case "introspection":
+			next, err = t.introspection(ctx)
+		case "code_exchange":
+			next, err = t.codeExchange(ctx, o)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: preparing: %w", name, err)
+		}
+		res := t.run(o, next)
+		fmt.Fprintf(out, "bench %s rps=%.0f p50_ms=%.2f p99_ms=%.2f\n", name, res.rps, res.p50, res.p99)
+		if res.failures > 0 {
+			failed = true
+			fmt.Fprintf(diag, "bench %s: %d of %d requests failed; first: %s\n", name, res.failures, res.count+res.failures, res.firstFailure)
+		}
+		if res.exhausted {
+			fmt.Fprintf(diag, "bench %s: ran out of prepared codes after %.1fs; the rate is over that time\n", name, res.elapsed.Seconds())
+		}
+	}
+	if failed {
+		return errors.New("some requests failed")
+	}
+	return nil
+}
+
+const (
+	benchCCID         = "cc-client"
+	benchCCSecret     = "cc-client-secret-0123456789"
+	benchCodeID       = "conf-code"
+	benchCodeSecret   = "conf-code-secret-0123456789"
+	benchCodeRedirect = "http://127.0.0.1/callback"
+)
+
+func (t *benchTarget) post(path string, form url.Values, id, secret string) *http.Request {
+	req, _ := http.NewRequest(http.MethodPost, t.base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	return req
+}
+
+func (t *benchTarget) clientCredentials(_, _ int) (*http.Request, error) {
+	return t.post(refserver.PathToken, url.Values{"grant_type": {"client_credentials"}, "scope": {"calc:read"}}, benchCCID, benchCCSecret), nil
+}
+
+// introspection gets one access token, then introspects it on every request.
+func (t *benchTarget) introspection(ctx context.Context) (func(int, int) (*http.Request, error), error) {
+	req, _ := t.clientCredentials(0, 0)
+	res, err := t.hc.Do(req.WithContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil || body.AccessToken == "" {
+		return nil, fmt.Errorf("getting a token to introspect: status %d, %v", res.StatusCode, err)
+	}
+	return func(_, _ int) (*http.Request, error) {
+		return t.post(refserver.PathIntrospect, url.Values{"token": {body.AccessToken}}, benchCCID, benchCCSecret), nil
+	}, nil
+}
+
+// codeExchange creates authorization codes for alice straight in the store (one transaction),
+// as the authorization endpoint does after login and approval, and hands them out in order.
+func (t *benchTarget) codeExchange(ctx context.Context, o *benchOptions) (func(int, int) (*http.Request, error), error) {
+	c, err := t.st.GetClient(ctx, benchCodeID)
+	if err != nil {
+		return nil, err
+	}
+	// Enough for 5,000 exchanges/s for the whole duration, within reason.
+	n := int(o.Duration.Seconds() * 5000)
+	n = max(1000, min(n, 100000))
+	codes := make([]string, 0, n)
+	txCtx, err := t.st.BeginTX(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < n; i++ {
+		sess := refserver.NewSession("alice")
+		now := time.Now().UTC()
+		sess.AuthTime = now
+		sess.SetExpiresAt(fosite.AuthorizeCode, now.Add(10*time.Minute))
+		r := fosite.NewRequest()
+		r.RequestedAt = now
+		r.Client = c
+		r.RequestedScope = fosite.Arguments{"calc:read", "offline_access"}
+		r.GrantedScope = fosite.Arguments{"calc:read", "offline_access"}
+		r.Form = url.Values{"response_type": {"code"}, "client_id": {benchCodeID}, "redirect_uri": {benchCodeRedirect}, "scope": {"calc:read offline_access"}}
+		r.Session = sess
+		code, sig, err := t.strategy.GenerateAuthorizeCode(ctx, r)
+		if err != nil {
+			_ = t.st.Rollback(txCtx)
+			return nil, err
+		}
+		if err := t.st.CreateAuthorizeCodeSession(txCtx, sig, r); err != nil {
+			_ = t.st.Rollback(txCtx)
+			return nil, err
+		}
+		codes = append(codes, code)
+	}
+	if err := t.st.Commit(txCtx); err != nil {
+		return nil, err
+	}
+	var next atomic.Int64
+	return func(_, _ int) (*http.Request, error) {
+		i := int(next.Add(1)) - 1
+		if i >= len(codes) {
+			return nil, errCodesExhausted
+		}
+		return t.post(refserver.PathToken, url.Values{
+			"grant_type": {"authorization_code"}, "code": {codes[i]}, "redirect_uri": {benchCodeRedirect},
+		}, benchCodeID, benchCodeSecret), nil
+	}, nil
+}
+
+var errCodesExhausted = errors.New("no more prepared codes")
+
+type benchResult struct {
+	count, failures int
+	firstFailure    string
+	rps, p50, p99   float64
+	elapsed         time.Duration
+	exhausted       bool
+}
+
+// run drives next with o.Concurrency workers for o.Duration, after a short warm-up (which
+// also lets the first bcrypt check of each client land in the verified-secret cache).
+func (t *benchTarget) run(o *benchOptions, next func(worker, i int) (*http.Request, error)) benchResult {
+	warm := func(req *http.Request) {
+		if res, err := t.hc.Do(req); err == nil {
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+		}
+	}
+	if req, err := next(0, -1); err == nil {
+		warm(req)
+	}
+
+	var (
+		mu        sync.Mutex
+		all       []time.Duration
+		failures  int
+		first     string
+		exhausted atomic.Bool
+		wg        sync.WaitGroup
+	)
+	start := time.Now()
+	deadline := start.Add(o.Duration)
+	for w := 0; w < o.Concurrency; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			lat := make([]time.Duration, 0, 4096)
+			fails, firstFail := 0, ""
+			for i := 0; time.Now().Before(deadline); i++ {
+				req, err := next(w, i)
+				if err != nil {
+					exhausted.Store(true)
+					break
+				}
+				t0 := time.Now()
+				res, err := t.hc.Do(req)
+				if err != nil {
+					fails++
+					if firstFail == "" {
+						firstFail = err.Error()
+					}
+					continue
+				}
+				b, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				d := time.Since(t0)
+				if res.StatusCode != http.StatusOK {
+					fails++
+					if firstFail == "" {
+						firstFail = fmt.Sprintf("%d %s", res.StatusCode, b)
+					}
+					continue
+				}
+				lat = append(lat, d)
+			}
+			mu.Lock()
+			all = append(all, lat...)
+			failures += fails
+			if first == "" {
+				first = firstFail
+			}
+			mu.Unlock()
+		}(w)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(all)
+	pct := func(p float64) float64 {
+		if len(all) == 0 {
+			return 0
+		}
+		i := int(p * float64(len(all)-1))
+		return float64(all[i].Microseconds()) / 1000
+	}
+	return benchResult{
+		count: len(all), failures: failures, firstFailure: first,
+		rps: float64(len(all)) / elapsed.Seconds(), p50: pct(0.50), p99: pct(0.99),
+		elapsed: elapsed, exhausted: exhausted.Load(),
+	}
+}

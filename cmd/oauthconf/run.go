@@ -1,4 +1,83 @@
 package main
 
-// runCmd is the conformance run; owned by the harness work.
-func runCmd(args []string) int { return exitUsage }
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/oauthconf/oauthconf/steps/runner"
+)
+
+// runCmd is `oauthconf run`: the conformance suite against a target.
+func runCmd(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	return runWith(ctx, args, os.Stdout, os.Stderr, runner.Run)
+}
+
+// runFunc is runner.Run; tests pass a fake to check the flag handling alone.
+type runFunc func(context.Context, runner.Options) (*runner.Result, error)
+
+func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, run runFunc) int {
+	opts, err := parseRunFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "oauthconf run: %v\nRun \"oauthconf run -h\" for the flags.\n", err)
+		return exitUsage
+	}
+	opts.Output = stdout
+	start := time.Now()
+	res, err := run(ctx, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "oauthconf run: %v\n", err)
+		fmt.Fprintf(stdout, "wall time %s\n", time.Since(start).Round(10*time.Millisecond))
+		if res != nil && res.ExitCode != exitOK {
+			return res.ExitCode
+		}
+		return exitUsage
+	}
+	return res.ExitCode
+}
+
+func parseRunFlags(args []string, stderr io.Writer) (runner.Options, error) {
+	var opts runner.Options
+	fs := flag.NewFlagSet("oauthconf run", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // one message of our own instead of the flag package's usage dump
+	fs.StringVar(&opts.TargetPath, "target", "", "target profile `FILE` (YAML); default: start the reference server in-process and use fixtures/targets/refserver.yaml")
+	fs.StringVar(&opts.Tags, "tags", "", "run only the scenarios matching this tag `expression`, e.g. \"@pkce && ~@browser\"")
+	fs.IntVar(&opts.Concurrency, "concurrency", runner.DefaultConcurrency, "scenarios run at once")
+	fs.StringVar(&opts.ReportDir, "report-dir", "reports", "`folder` for junit.xml and cucumber.json")
+	fs.Int64Var(&opts.Randomize, "seed", 0, "random order `seed` to replay a run's order (default: a new one, printed)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stderr)
+			fmt.Fprintln(stderr, "usage: oauthconf run [flags]\n\nRuns the conformance suite. Exit status: 0 all passed, 1 a scenario failed, 2 a usage, profile or target error.\n\nflags:")
+			fs.PrintDefaults()
+		}
+		return opts, err
+	}
+	if fs.NArg() > 0 {
+		return opts, fmt.Errorf("unexpected argument %q (flags only; the target is given with --target FILE)", fs.Arg(0))
+	}
+	if opts.Concurrency < 1 {
+		return opts, fmt.Errorf("--concurrency must be at least 1, got %d", opts.Concurrency)
+	}
+	if opts.Randomize < 0 {
+		return opts, fmt.Errorf("--seed must be positive, got %d", opts.Randomize)
+	}
+	if opts.TargetPath != "" {
+		if st, err := os.Stat(opts.TargetPath); err != nil {
+			return opts, fmt.Errorf("--target %s: %w", opts.TargetPath, errors.Unwrap(err))
+		} else if st.IsDir() {
+			return opts, fmt.Errorf("--target %s is a folder; give the profile's YAML file", opts.TargetPath)
+		}
+	}
+	return opts, nil
+}

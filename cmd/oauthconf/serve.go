@@ -1,4 +1,343 @@
 package main
 
-// serveCmd runs the reference server; owned by the server work.
-func serveCmd(args []string) int { return exitUsage }
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/oauthconf/oauthconf/fixtures"
+	"github.com/oauthconf/oauthconf/refserver"
+	"github.com/oauthconf/oauthconf/refserver/seed"
+	"github.com/oauthconf/oauthconf/refserver/store"
+)
+
+// serveOptions are the flags of `oauthconf serve`, checked.
+type serveOptions struct {
+	Addr         string
+	DB           string
+	Issuer       string // empty: derived from the address once listening
+	SeedFile     string // empty: the embedded fixtures/refserver/seed.yaml
+	SecretFile   string
+	TLSCert      string
+	TLSKey       string
+	InsecureHTTP bool
+	AccessTTL    time.Duration
+	RefreshTTL   time.Duration
+	CodeTTL      time.Duration
+	BcryptCost   int
+	DrainTimeout time.Duration
+	// Quirks are deliberate deviations from the RFCs (refserver/quirks.go), for testing a
+	// conformance suite; ListQuirks prints them and exits.
+	Quirks     []string
+	ListQuirks bool
+}
+
+const serveUsage = `usage: oauthconf serve [flags]
+
+Runs the reference OAuth 2.0 server in the foreground. On first start it creates the database,
+loads the seed data and generates the global secret (kept next to the database, so tokens stay
+valid across restarts). SIGINT or SIGTERM drains in-flight requests and closes the database.
+
+Plain HTTP is allowed on a loopback address only; any other address needs --tls-cert and
+--tls-key (RFC 6749 3.1, 3.2 require TLS) or --insecure-http.
+
+flags:
+`
+
+// parseServeFlags parses and checks the flags; every problem is reported at once.
+func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
+	o := &serveOptions{}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "listen address, host:port")
+	fs.StringVar(&o.DB, "db", "oauthconf.db", "SQLite database file (created if missing)")
+	fs.StringVar(&o.Issuer, "issuer", "", "issuer URL (default http://ADDR, or https://ADDR with TLS)")
+	fs.StringVar(&o.SeedFile, "seed", "", "seed YAML loaded into an empty database (default: the embedded fixtures/refserver/seed.yaml)")
+	fs.StringVar(&o.SecretFile, "secret-file", "", "file holding the global token secret, created on first start (default DB.secret)")
+	fs.StringVar(&o.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
+	fs.StringVar(&o.TLSKey, "tls-key", "", "TLS private key file (PEM)")
+	fs.BoolVar(&o.InsecureHTTP, "insecure-http", false, "allow plain HTTP on a non-loopback address (insecure: tokens travel in clear)")
+	fs.DurationVar(&o.AccessTTL, "access-token-ttl", time.Hour, "access token lifetime")
+	fs.DurationVar(&o.RefreshTTL, "refresh-token-ttl", 720*time.Hour, "refresh token lifetime")
+	fs.DurationVar(&o.CodeTTL, "auth-code-ttl", 10*time.Minute, "authorization code lifetime (RFC 6749 4.1.2: at most 10 minutes recommended)")
+	fs.IntVar(&o.BcryptCost, "bcrypt-cost", 10, "bcrypt cost for the seeded secrets and passwords (at least 10)")
+	fs.DurationVar(&o.DrainTimeout, "drain-timeout", 10*time.Second, "how long a shutdown waits for in-flight requests")
+	fs.Func("quirk", "switch on a deliberate deviation from the RFCs, for testing a conformance suite (repeatable; see --list-quirks)", func(v string) error {
+		o.Quirks = append(o.Quirks, v)
+		return nil
+	})
+	fs.BoolVar(&o.ListQuirks, "list-quirks", false, "list the known quirks with what each breaks, and exit")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stderr, serveUsage)
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+		}
+		return nil, err
+	}
+	var problems []string
+	if fs.NArg() > 0 {
+		problems = append(problems, fmt.Sprintf("unexpected argument %q (flags only)", fs.Arg(0)))
+	}
+	host, port, err := net.SplitHostPort(o.Addr)
+	if err != nil {
+		problems = append(problems, fmt.Sprintf("--addr %q is not host:port (for example 127.0.0.1:8080)", o.Addr))
+	} else if _, perr := net.LookupPort("tcp", port); perr != nil {
+		problems = append(problems, fmt.Sprintf("--addr %q has an invalid port", o.Addr))
+	}
+	if o.DB == "" {
+		problems = append(problems, "--db must name a database file")
+	}
+	if (o.TLSCert == "") != (o.TLSKey == "") {
+		problems = append(problems, "--tls-cert and --tls-key go together: give both or neither")
+	}
+	useTLS := o.TLSCert != "" && o.TLSKey != ""
+	if err == nil && !useTLS && !o.InsecureHTTP && !isLoopbackHost(host) {
+		problems = append(problems, fmt.Sprintf("--addr %q is not a loopback address: serve TLS with --tls-cert and --tls-key (RFC 6749 requires TLS), or pass --insecure-http", o.Addr))
+	}
+	if o.Issuer != "" {
+		u, uerr := url.Parse(o.Issuer)
+		if uerr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			problems = append(problems, fmt.Sprintf("--issuer %q must be an http(s) URL with no query or fragment (RFC 8414 2)", o.Issuer))
+		} else {
+			o.Issuer = strings.TrimSuffix(o.Issuer, "/")
+		}
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"--access-token-ttl", o.AccessTTL}, {"--refresh-token-ttl", o.RefreshTTL}, {"--auth-code-ttl", o.CodeTTL}, {"--drain-timeout", o.DrainTimeout}} {
+		if d.v <= 0 {
+			problems = append(problems, fmt.Sprintf("%s must be positive, got %s", d.name, d.v))
+		}
+	}
+	if o.BcryptCost < 10 || o.BcryptCost > 31 {
+		problems = append(problems, fmt.Sprintf("--bcrypt-cost must be between 10 and 31, got %d", o.BcryptCost))
+	}
+	if len(o.Quirks) > 0 {
+		known := map[string]bool{}
+		var names []string
+		for _, q := range refserver.KnownQuirks() {
+			known[string(q.Name)] = true
+			names = append(names, string(q.Name))
+		}
+		for _, q := range o.Quirks {
+			if !known[q] {
+				problems = append(problems, fmt.Sprintf("--quirk %q is not a known quirk: use one of %s (--list-quirks describes them)", q, strings.Join(names, ", ")))
+			}
+		}
+	}
+	if o.SecretFile == "" && o.DB != "" {
+		o.SecretFile = o.DB + ".secret"
+	}
+	if len(problems) > 0 {
+		return nil, errors.New(strings.Join(problems, "; "))
+	}
+	return o, nil
+}
+
+// isLoopbackHost reports whether host names only the local machine.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// loadOrCreateSecret returns the global secret kept in path, creating it (32 random bytes,
+// hex, mode 0600) on first start so tokens survive restarts.
+func loadOrCreateSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		secret, derr := hex.DecodeString(strings.TrimSpace(string(b)))
+		if derr != nil || len(secret) < 32 {
+			return nil, fmt.Errorf("secret file %s must hold at least 32 bytes in hex: delete it to generate a new one (tokens issued under the old secret stop working)", path)
+		}
+		return secret, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("reading secret file: %w", err)
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("creating the secret file's folder: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("creating secret file: %w", err)
+	}
+	if _, err := f.WriteString(hex.EncodeToString(secret) + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("writing secret file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("writing secret file: %w", err)
+	}
+	return secret, nil
+}
+
+func serveCmd(args []string) int {
+	o, err := parseServeFlags(args, os.Stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		fmt.Fprintf(os.Stderr, "oauthconf serve: %v\nRun \"oauthconf serve -h\" for the flags.\n", err)
+		return exitUsage
+	}
+	if o.ListQuirks {
+		listQuirks(os.Stdout)
+		return exitOK
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, o, os.Stdout); err != nil {
+		fmt.Fprintf(os.Stderr, "oauthconf serve: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// listQuirks prints every quirk the reference server knows, one a line with what it breaks.
+func listQuirks(out io.Writer) {
+	qs := refserver.KnownQuirks()
+	width := 0
+	for _, q := range qs {
+		width = max(width, len(q.Name))
+	}
+	fmt.Fprintln(out, "Quirks: deliberate deviations, each reproducing a real-world bug. Off unless named with --quirk.")
+	for _, q := range qs {
+		fmt.Fprintf(out, "  %-*s  %s\n", width, q.Name, q.Description)
+	}
+}
+
+// serve runs the server until ctx is done, then drains in-flight requests and closes the
+// database. It prints the issuer, the database file and the client ids to out.
+func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
+	seedYAML := fixtures.SeedYAML()
+	if o.SeedFile != "" {
+		b, err := os.ReadFile(o.SeedFile)
+		if err != nil {
+			return fmt.Errorf("reading --seed: %w", err)
+		}
+		seedYAML = b
+	}
+	secret, err := loadOrCreateSecret(o.SecretFile)
+	if err != nil {
+		return err
+	}
+	var tlsCfg *tls.Config
+	if o.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.TLSCert, o.TLSKey)
+		if err != nil {
+			return fmt.Errorf("loading --tls-cert/--tls-key: %w", err)
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+
+	st, err := store.Open(ctx, o.DB)
+	if err != nil {
+		return fmt.Errorf("opening database %s: %w", o.DB, err)
+	}
+	defer st.Close()
+	loaded, err := seed.Load(ctx, st, seedYAML, o.BcryptCost)
+	if err != nil {
+		return fmt.Errorf("loading seed data: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", o.Addr, err)
+	}
+	issuer := o.Issuer
+	if issuer == "" {
+		scheme := "http"
+		if tlsCfg != nil {
+			scheme = "https"
+		}
+		issuer = scheme + "://" + ln.Addr().String()
+	}
+	h, err := refserver.New(refserver.Config{
+		Issuer:          issuer,
+		GlobalSecret:    secret,
+		AccessTokenTTL:  o.AccessTTL,
+		RefreshTokenTTL: o.RefreshTTL,
+		AuthCodeTTL:     o.CodeTTL,
+		BcryptCost:      o.BcryptCost,
+		SecureCookies:   tlsCfg != nil,
+		Quirks:          o.Quirks,
+	}, st)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	clients, err := st.ListClients(ctx)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("listing clients: %w", err)
+	}
+	fmt.Fprintf(out, "issuer:   %s\n", issuer)
+	fmt.Fprintf(out, "metadata: %s%s\n", issuer, refserver.PathMetadata)
+	dbNote := ""
+	if loaded {
+		dbNote = " (new, seeded)"
+	}
+	fmt.Fprintf(out, "database: %s%s\n", o.DB, dbNote)
+	fmt.Fprintf(out, "secret:   %s\n", o.SecretFile)
+	ids := make([]string, 0, len(clients))
+	for _, c := range clients {
+		ids = append(ids, c.ID)
+	}
+	fmt.Fprintf(out, "clients:  %s\n", strings.Join(ids, ", "))
+	if len(o.Quirks) > 0 {
+		fmt.Fprintf(out, "quirks:   %s (NOT a conforming server: for testing a conformance suite only)\n", strings.Join(o.Quirks, ", "))
+	}
+
+	srv := &http.Server{
+		Handler:           h,
+		TLSConfig:         tlsCfg,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if tlsCfg != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(out, "shutting down: draining in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), o.DrainTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("draining requests: %w", err)
+	}
+	return nil
+}

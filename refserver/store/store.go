@@ -1,11 +1,16 @@
 package store
 
-// The API below is the contract between the store and the server. The bodies are the store
-// helper's to write; signatures change only by agreement.
+// The API below is the contract between the store and the server.
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/handler/oauth2"
@@ -22,7 +27,18 @@ var ErrConflict = errors.New("already exists")
 
 // Store is the SQL store. Safe for concurrent use.
 type Store struct {
-	// fields are the implementation's
+	// wdb has exactly one connection and carries every write and every transaction; rdb is
+	// a pool of read-only connections (the same handle as wdb for an in-memory database).
+	wdb, rdb *sql.DB
+	stmts    []*stmt
+	q        queries
+	tokens   map[TokenKind]*tokenTable
+	clients  *clientCache
+	gw       *groupWriter
+	dummies  dummyHashes
+
+	savepoints atomic.Uint64
+	closed     atomic.Bool
 }
 
 var (
@@ -34,50 +50,561 @@ var (
 	_ fstorage.Transactional                              = (*Store)(nil)
 )
 
-// Open opens (creating if needed) the database named by dsn and applies the embedded
-// migrations. dsn is a SQLite file path ("oauth.db", "/tmp/x.db") or "file:..." URI.
-// sessionProto makes a fresh, empty session value of the server's session type; the store
-// unmarshals stored sessions into the value fosite passes in, so it is only needed where
-// fosite passes none (ListTokens).
-func Open(ctx context.Context, dsn string) (*Store, error) { panic("unimplemented") }
+type queries struct {
+	isEmpty                                  *stmt
+	clientInsert, clientUpdate, clientDelete *stmt
+	clientGet, clientList                    *stmt
+	userInsert, userGet, userList            *stmt
+	scopePut, scopeGet, scopeList            *stmt
+	jtiGet, jtiPut, jtiDeleteExpired         *stmt
+}
 
-// Close closes the database.
-func (s *Store) Close() error { panic("unimplemented") }
+const clientColumns = `id, name, description, secret_hash, public, redirect_uris, grant_types, scopes,
+	token_endpoint_auth_method, access_token_ttl, refresh_token_ttl, auth_code_ttl, trusted, enabled,
+	created_at, updated_at`
+
+// Open opens (creating if needed) the database named by dsn and applies the embedded
+// migrations. dsn is a SQLite file path ("oauth.db", "/tmp/x.db") or "file:..." URI; query
+// parameters the caller sets (modernc.org/sqlite's _pragma=..., _busy_timeout=...) win over
+// the store's defaults. ":memory:" works but keeps everything on one connection.
+//
+// Stored sessions are unmarshalled into the session value fosite passes in; where fosite
+// passes none (revocation), a fosite.DefaultSession is used.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	w, r, err := openDBs(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{wdb: w, rdb: r, clients: newClientCache()}
+	if err := migrate(ctx, w); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.prepareAll(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.gw = newGroupWriter(s)
+	return s, nil
+}
+
+func (s *Store) prepareAll(ctx context.Context) error {
+	var err error
+	p := func(query string, read bool) *stmt {
+		if err != nil {
+			return nil
+		}
+		var st *stmt
+		st, err = s.prepare(ctx, query, read)
+		return st
+	}
+	s.q = queries{
+		isEmpty:      p(`SELECT EXISTS (SELECT 1 FROM clients) OR EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM scopes)`, true),
+		clientInsert: p(`INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, false),
+		clientUpdate: p(`UPDATE clients SET name = ?, description = ?, secret_hash = ?, public = ?, redirect_uris = ?,
+			grant_types = ?, scopes = ?, token_endpoint_auth_method = ?, access_token_ttl = ?, refresh_token_ttl = ?,
+			auth_code_ttl = ?, trusted = ?, enabled = ?, updated_at = ? WHERE id = ?`, false),
+		clientDelete:     p(`DELETE FROM clients WHERE id = ?`, false),
+		clientGet:        p(`SELECT `+clientColumns+` FROM clients WHERE id = ?`, true),
+		clientList:       p(`SELECT `+clientColumns+` FROM clients ORDER BY id`, true),
+		userInsert:       p(`INSERT INTO users (username, password_hash, enabled, created_at) VALUES (?, ?, ?, ?)`, false),
+		userGet:          p(`SELECT username, password_hash, enabled, created_at FROM users WHERE username = ?`, true),
+		userList:         p(`SELECT username, password_hash, enabled, created_at FROM users ORDER BY username`, true),
+		scopePut:         p(`INSERT INTO scopes (name, description) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET description = excluded.description`, false),
+		scopeGet:         p(`SELECT name, description FROM scopes WHERE name = ?`, true),
+		scopeList:        p(`SELECT name, description FROM scopes ORDER BY name`, true),
+		jtiGet:           p(`SELECT expires_at FROM client_assertion_jtis WHERE jti = ?`, true),
+		jtiPut:           p(`INSERT INTO client_assertion_jtis (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at`, false),
+		jtiDeleteExpired: p(`DELETE FROM client_assertion_jtis WHERE expires_at < ?`, false),
+	}
+	if err != nil {
+		return err
+	}
+	s.tokens = map[TokenKind]*tokenTable{}
+	for _, kind := range tokenKinds {
+		t, terr := s.newTokenTable(ctx, kind)
+		if terr != nil {
+			return terr
+		}
+		s.tokens[kind] = t
+	}
+	return nil
+}
+
+// Close closes the database. It checkpoints the write-ahead log first, so the database file
+// alone holds everything.
+func (s *Store) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	if s.gw != nil {
+		s.gw.close()
+	}
+	var errs []error
+	for _, st := range s.stmts {
+		if st.r != nil && st.r != st.w {
+			errs = append(errs, st.r.Close())
+		}
+		if st.w != nil {
+			errs = append(errs, st.w.Close())
+		}
+	}
+	if s.rdb != nil && s.rdb != s.wdb {
+		errs = append(errs, s.rdb.Close())
+	}
+	if s.wdb != nil {
+		// Best effort: a failed checkpoint loses nothing, the WAL is replayed at the next open.
+		_, _ = s.wdb.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+		errs = append(errs, s.wdb.Close())
+	}
+	return errors.Join(errs...)
+}
 
 // IsEmpty reports whether no client, user or scope exists yet (the seed loads only then).
-func (s *Store) IsEmpty(ctx context.Context) (bool, error) { panic("unimplemented") }
+func (s *Store) IsEmpty(ctx context.Context) (bool, error) {
+	var hasRows bool
+	if err := s.queryRow(ctx, s.q.isEmpty).Scan(&hasRows); err != nil {
+		return false, fmt.Errorf("store: %w", err)
+	}
+	return !hasRows, nil
+}
 
-// Clients. CreateClient stores c as given (SecretHash already hashed by the caller).
-func (s *Store) CreateClient(ctx context.Context, c *Client) error { panic("unimplemented") }
-func (s *Store) UpdateClient(ctx context.Context, c *Client) error { panic("unimplemented") }
-func (s *Store) DeleteClient(ctx context.Context, id string) error { panic("unimplemented") }
+// Clients. CreateClient stores c as given (SecretHash already hashed by the caller). Zero
+// CreatedAt/UpdatedAt are set to now, on c as well.
+func (s *Store) CreateClient(ctx context.Context, c *Client) error {
+	if c == nil || strings.TrimSpace(c.ID) == "" {
+		return errors.New("store: create client: the client id is empty")
+	}
+	now := time.Now().UTC()
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = now
+	}
+	if c.UpdatedAt.IsZero() {
+		c.UpdatedAt = c.CreatedAt
+	}
+	ru, gt, sc, err := clientLists(c)
+	if err != nil {
+		return err
+	}
+	s.clientsChanging(ctx, c.ID)
+	_, err = s.exec(ctx, s.q.clientInsert, c.ID, c.Name, c.Description, nilIfEmpty(c.SecretHash), boolInt(c.Public),
+		ru, gt, sc, c.TokenEndpointAuthMethod, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), int64(c.AuthCodeTTL),
+		boolInt(c.Trusted), boolInt(c.Enabled), nanos(c.CreatedAt), nanos(c.UpdatedAt))
+	s.clients.invalidate(c.ID)
+	if isConstraint(err) {
+		return fmt.Errorf("client %q: %w", c.ID, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("store: create client %q: %w", c.ID, err)
+	}
+	return nil
+}
+
+// UpdateClient replaces every field of the stored client c.ID except CreatedAt; UpdatedAt is
+// set to now (on c as well).
+func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
+	if c == nil || c.ID == "" {
+		return errors.New("store: update client: the client id is empty")
+	}
+	c.UpdatedAt = time.Now().UTC()
+	ru, gt, sc, err := clientLists(c)
+	if err != nil {
+		return err
+	}
+	s.clientsChanging(ctx, c.ID)
+	res, err := s.exec(ctx, s.q.clientUpdate, c.Name, c.Description, nilIfEmpty(c.SecretHash), boolInt(c.Public),
+		ru, gt, sc, c.TokenEndpointAuthMethod, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), int64(c.AuthCodeTTL),
+		boolInt(c.Trusted), boolInt(c.Enabled), nanos(c.UpdatedAt), c.ID)
+	s.clients.invalidate(c.ID)
+	if err != nil {
+		return fmt.Errorf("store: update client %q: %w", c.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("client %q: %w", c.ID, ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteClient deletes the client and every code and token issued to it, in one transaction.
+func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	err := s.inTx(ctx, func(ctx context.Context) error {
+		s.clientsChanging(ctx, id)
+		res, err := s.exec(ctx, s.q.clientDelete, id)
+		if err != nil {
+			return fmt.Errorf("store: delete client %q: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("client %q: %w", id, ErrNotFound)
+		}
+		for _, kind := range tokenKinds {
+			if _, err := s.exec(ctx, s.tokens[kind].deleteClient, id); err != nil {
+				return fmt.Errorf("store: delete tokens of client %q: %w", id, err)
+			}
+		}
+		return nil
+	})
+	s.clients.invalidate(id)
+	return err
+}
 
 // LookupClient returns the client whether or not it is enabled (for the console);
 // GetClient (fosite) returns fosite.ErrNotFound for a disabled or unknown client.
 func (s *Store) LookupClient(ctx context.Context, id string) (*Client, error) {
-	panic("unimplemented")
+	c, err := s.cachedClient(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return nil, fmt.Errorf("client %q: %w", id, ErrNotFound)
+	}
+	return c.clone(), nil
 }
-func (s *Store) ListClients(ctx context.Context) ([]*Client, error) { panic("unimplemented") }
 
-// Users. CreateUser stores u as given (PasswordHash already hashed by the caller).
-func (s *Store) CreateUser(ctx context.Context, u *User) error               { panic("unimplemented") }
-func (s *Store) GetUser(ctx context.Context, username string) (*User, error) { panic("unimplemented") }
-func (s *Store) ListUsers(ctx context.Context) ([]*User, error)              { panic("unimplemented") }
+// ListClients lists every client, ordered by id.
+func (s *Store) ListClients(ctx context.Context) ([]*Client, error) {
+	rows, err := s.query(ctx, s.q.clientList)
+	if err != nil {
+		return nil, fmt.Errorf("store: list clients: %w", err)
+	}
+	defer rows.Close()
+	var out []*Client
+	for rows.Next() {
+		c, err := scanClient(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list clients: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list clients: %w", err)
+	}
+	return out, nil
+}
 
-// Scopes.
-func (s *Store) PutScope(ctx context.Context, sc *Scope) error             { panic("unimplemented") }
-func (s *Store) GetScope(ctx context.Context, name string) (*Scope, error) { panic("unimplemented") }
-func (s *Store) ListScopes(ctx context.Context) ([]*Scope, error)          { panic("unimplemented") }
+// readClient reads a client from the database; nil, nil when there is none.
+func (s *Store) readClient(ctx context.Context, id string) (*Client, error) {
+	c, err := scanClient(s.queryRow(ctx, s.q.clientGet, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: read client %q: %w", id, err)
+	}
+	return c, nil
+}
 
-// ListTokens lists stored tokens for the tokens view, newest first.
+// cachedClient returns the client (nil when unknown) from the cache, reading it on a miss.
+// Inside a transaction the cache is bypassed: the transaction may see its own changes.
+func (s *Store) cachedClient(ctx context.Context, id string) (*Client, error) {
+	if txFrom(ctx) != nil {
+		return s.readClient(ctx, id)
+	}
+	if c, ok := s.clients.get(id); ok {
+		return c, nil
+	}
+	gen := s.clients.generation()
+	c, err := s.readClient(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.clients.put(id, c, gen)
+	return c, nil
+}
+
+// clientsChanging marks the context's transaction so that its end drops the client cache.
+func (s *Store) clientsChanging(ctx context.Context, id string) {
+	if t := txFrom(ctx); t != nil {
+		t.clientsChanged.Store(true)
+	}
+	s.clients.invalidate(id)
+}
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanClient(r rowScanner) (*Client, error) {
+	var (
+		c                        Client
+		secret                   []byte
+		ru, gt, sc               string
+		public, trusted, enabled int
+		atTTL, rtTTL, acTTL      int64
+		createdAt, updatedAt     int64
+	)
+	if err := r.Scan(&c.ID, &c.Name, &c.Description, &secret, &public, &ru, &gt, &sc, &c.TokenEndpointAuthMethod,
+		&atTTL, &rtTTL, &acTTL, &trusted, &enabled, &createdAt, &updatedAt); err != nil {
+		return nil, err
+	}
+	if len(secret) > 0 {
+		c.SecretHash = secret
+	}
+	c.Public, c.Trusted, c.Enabled = public != 0, trusted != 0, enabled != 0
+	c.AccessTokenTTL, c.RefreshTokenTTL, c.AuthCodeTTL = time.Duration(atTTL), time.Duration(rtTTL), time.Duration(acTTL)
+	c.CreatedAt, c.UpdatedAt = fromNanos(createdAt), fromNanos(updatedAt)
+	for _, f := range []struct {
+		raw string
+		dst *[]string
+	}{{ru, &c.RedirectURIs}, {gt, &c.GrantTypes}, {sc, &c.Scopes}} {
+		if err := json.Unmarshal([]byte(f.raw), f.dst); err != nil {
+			return nil, fmt.Errorf("client %q: stored list is not JSON: %w", c.ID, err)
+		}
+	}
+	return &c, nil
+}
+
+func clientLists(c *Client) (ru, gt, sc string, err error) {
+	enc := func(v []string) string {
+		if v == nil {
+			v = []string{}
+		}
+		b, e := json.Marshal(v)
+		if e != nil && err == nil {
+			err = e
+		}
+		return string(b)
+	}
+	return enc(c.RedirectURIs), enc(c.GrantTypes), enc(c.Scopes), err
+}
+
+func (c *Client) clone() *Client {
+	d := *c
+	d.SecretHash = append([]byte(nil), c.SecretHash...)
+	if len(d.SecretHash) == 0 {
+		d.SecretHash = nil
+	}
+	d.RedirectURIs = append([]string(nil), c.RedirectURIs...)
+	d.GrantTypes = append([]string(nil), c.GrantTypes...)
+	d.Scopes = append([]string(nil), c.Scopes...)
+	return &d
+}
+
+func nilIfEmpty(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// Users. CreateUser stores u as given (PasswordHash already hashed by the caller). A zero
+// CreatedAt is set to now, on u as well.
+func (s *Store) CreateUser(ctx context.Context, u *User) error {
+	if u == nil || strings.TrimSpace(u.Username) == "" {
+		return errors.New("store: create user: the username is empty")
+	}
+	if len(u.PasswordHash) == 0 {
+		return fmt.Errorf("store: create user %q: the password hash is empty", u.Username)
+	}
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = time.Now().UTC()
+	}
+	_, err := s.exec(ctx, s.q.userInsert, u.Username, u.PasswordHash, boolInt(u.Enabled), nanos(u.CreatedAt))
+	if isConstraint(err) {
+		return fmt.Errorf("user %q: %w", u.Username, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("store: create user %q: %w", u.Username, err)
+	}
+	return nil
+}
+
+// GetUser returns the user (enabled or not), ErrNotFound if unknown.
+func (s *Store) GetUser(ctx context.Context, username string) (*User, error) {
+	u, err := scanUser(s.queryRow(ctx, s.q.userGet, username))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("user %q: %w", username, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: get user %q: %w", username, err)
+	}
+	return u, nil
+}
+
+// ListUsers lists every user, ordered by name.
+func (s *Store) ListUsers(ctx context.Context) ([]*User, error) {
+	rows, err := s.query(ctx, s.q.userList)
+	if err != nil {
+		return nil, fmt.Errorf("store: list users: %w", err)
+	}
+	defer rows.Close()
+	var out []*User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+func scanUser(r rowScanner) (*User, error) {
+	var (
+		u         User
+		enabled   int
+		createdAt int64
+	)
+	if err := r.Scan(&u.Username, &u.PasswordHash, &enabled, &createdAt); err != nil {
+		return nil, err
+	}
+	u.Enabled = enabled != 0
+	u.CreatedAt = fromNanos(createdAt)
+	return &u, nil
+}
+
+// PutScope creates the scope or replaces its description.
+func (s *Store) PutScope(ctx context.Context, sc *Scope) error {
+	if sc == nil || strings.TrimSpace(sc.Name) == "" {
+		return errors.New("store: put scope: the scope name is empty")
+	}
+	if _, err := s.exec(ctx, s.q.scopePut, sc.Name, sc.Description); err != nil {
+		return fmt.Errorf("store: put scope %q: %w", sc.Name, err)
+	}
+	return nil
+}
+
+// GetScope returns the scope, ErrNotFound if unknown.
+func (s *Store) GetScope(ctx context.Context, name string) (*Scope, error) {
+	var sc Scope
+	err := s.queryRow(ctx, s.q.scopeGet, name).Scan(&sc.Name, &sc.Description)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("scope %q: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: get scope %q: %w", name, err)
+	}
+	return &sc, nil
+}
+
+// ListScopes lists every scope, ordered by name.
+func (s *Store) ListScopes(ctx context.Context) ([]*Scope, error) {
+	rows, err := s.query(ctx, s.q.scopeList)
+	if err != nil {
+		return nil, fmt.Errorf("store: list scopes: %w", err)
+	}
+	defer rows.Close()
+	var out []*Scope
+	for rows.Next() {
+		var sc Scope
+		if err := rows.Scan(&sc.Name, &sc.Description); err != nil {
+			return nil, fmt.Errorf("store: list scopes: %w", err)
+		}
+		out = append(out, &sc)
+	}
+	return out, rows.Err()
+}
+
+// DefaultTokenListLimit caps ListTokens when TokenFilter.Limit is zero.
+const DefaultTokenListLimit = 1000
+
+// ListTokens lists stored tokens for the tokens view, newest first, at most f.Limit of them
+// (DefaultTokenListLimit when zero).
 func (s *Store) ListTokens(ctx context.Context, f TokenFilter) ([]TokenInfo, error) {
-	panic("unimplemented")
+	kinds := tokenKinds
+	if f.Kind != "" {
+		if _, ok := s.tokens[f.Kind]; !ok {
+			return nil, fmt.Errorf("store: list tokens: unknown token kind %q", f.Kind)
+		}
+		kinds = []TokenKind{f.Kind}
+	}
+	var where []string
+	var args []any
+	if f.ClientID != "" {
+		where = append(where, "client_id = ?")
+		args = append(args, f.ClientID)
+	}
+	if f.Subject != "" {
+		where = append(where, "subject = ?")
+		args = append(args, f.Subject)
+	}
+	if f.ActiveOnly {
+		where = append(where, "active = 1")
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	var parts []string
+	var all []any
+	for _, k := range kinds {
+		// The kind and table names come from the fixed tokenKinds list, never from input.
+		parts = append(parts, fmt.Sprintf(`SELECT '%s', signature, request_id, client_id, subject, scopes, requested_at, expires_at, active FROM %s%s`,
+			k, s.tokens[k].name, cond))
+		all = append(all, args...)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = DefaultTokenListLimit
+	}
+	query := strings.Join(parts, " UNION ALL ") + " ORDER BY requested_at DESC, signature LIMIT ?"
+	all = append(all, limit)
+	rows, err := s.queryRaw(ctx, query, all...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []TokenInfo
+	for rows.Next() {
+		var (
+			ti           TokenInfo
+			kind, scopes string
+			req, exp     int64
+			active       int
+		)
+		if err := rows.Scan(&kind, &ti.Signature, &ti.RequestID, &ti.ClientID, &ti.Subject, &scopes, &req, &exp, &active); err != nil {
+			return nil, fmt.Errorf("store: list tokens: %w", err)
+		}
+		ti.Kind = TokenKind(kind)
+		ti.Scopes = strings.Fields(scopes)
+		ti.IssuedAt, ti.ExpiresAt = fromNanos(req), fromNanos(exp)
+		ti.Active = active != 0
+		out = append(out, ti)
+	}
+	return out, rows.Err()
 }
 
-// RevokeAllForClient revokes every token of a client (console "revoke all").
+// RevokeAllForClient revokes every code and token of a client (console "revoke all").
+// ErrNotFound if the client does not exist.
 func (s *Store) RevokeAllForClient(ctx context.Context, clientID string) error {
-	panic("unimplemented")
+	return s.inTx(ctx, func(ctx context.Context) error {
+		c, err := s.readClient(ctx, clientID)
+		if err != nil {
+			return err
+		}
+		if c == nil {
+			return fmt.Errorf("client %q: %w", clientID, ErrNotFound)
+		}
+		for _, kind := range tokenKinds {
+			if _, err := s.exec(ctx, s.tokens[kind].deactivateClient, clientID); err != nil {
+				return fmt.Errorf("store: revoke tokens of client %q: %w", clientID, err)
+			}
+		}
+		return nil
+	})
 }
 
-// DeleteExpired removes expired tokens and codes (the expired-token clean-up).
-func (s *Store) DeleteExpired(ctx context.Context) (int64, error) { panic("unimplemented") }
+// DeleteExpired removes expired tokens, codes and client-assertion ids (the expired-token
+// clean-up) and reports how many rows went. Rows without an expiry are kept.
+func (s *Store) DeleteExpired(ctx context.Context) (int64, error) {
+	now := time.Now().UnixNano()
+	var total int64
+	err := s.inTx(ctx, func(ctx context.Context) error {
+		for _, kind := range tokenKinds {
+			res, err := s.exec(ctx, s.tokens[kind].deleteExpired, now)
+			if err != nil {
+				return fmt.Errorf("store: delete expired %s: %w", kind, err)
+			}
+			n, _ := res.RowsAffected()
+			total += n
+		}
+		res, err := s.exec(ctx, s.q.jtiDeleteExpired, now)
+		if err != nil {
+			return fmt.Errorf("store: delete expired client assertion ids: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return total, nil
+}

@@ -2,6 +2,12 @@
 // administrator manages, and every fosite storage interface the grants need. SQLite in one
 // file is the embedded default (modernc.org/sqlite, no cgo); the schema comes from embedded
 // migrations.
+//
+// Concurrency: one writer connection (BEGIN IMMEDIATE) carries every write and transaction,
+// so writes queue in the process instead of failing with SQLITE_BUSY; a pool of read-only
+// connections serves reads in parallel (WAL). Token inserts made outside a transaction are
+// group-committed. A transaction from BeginTX holds the writer until Commit or Rollback: pass
+// its context to every store call made meanwhile, or the call waits for it.
 package store
 
 import (
@@ -94,6 +100,8 @@ type TokenFilter struct {
 	ClientID   string
 	Subject    string
 	ActiveOnly bool
+	// Limit caps the number of rows; zero means DefaultTokenListLimit.
+	Limit int
 }
 
 var (

@@ -1,0 +1,191 @@
+// Package admin is the reference server's administration: a JSON API under /admin/api/
+// (described by openapi.yaml, authenticated with HTTP Basic as an administrator) and a
+// server-rendered console under /admin/ (a login form, then a session cookie). Both manage
+// the clients, scopes, users, tokens and settings in the store through the same operations,
+// which validate every field and save nothing when any is wrong.
+//
+// Administrators are a namespace of their own: an OAuth client's id and secret, or a resource
+// owner's password, never authenticate here.
+package admin
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/oauthconf/oauthconf/refserver/store"
+)
+
+// Paths the handler serves; the server mounts the handler on both prefixes.
+const (
+	PathConsole = "/admin/"
+	PathAPI     = "/admin/api/"
+)
+
+// Config configures the admin handler.
+type Config struct {
+	// Username and PasswordHash (bcrypt) name an administrator given in the configuration
+	// (for example by a flag). Administrators stored in the database (store.PutAdmin, the
+	// seed's admin entry) are accepted as well. With neither, nobody can log in.
+	Username     string
+	PasswordHash []byte
+	// SessionKey keys the console's session cookies and CSRF tokens: at least 32 bytes.
+	// Replicas sharing a database must share it.
+	SessionKey []byte
+	// BcryptCost for the client secrets and passwords set here; default 10.
+	BcryptCost int
+	// SecureCookies marks the session cookie Secure even when the request did not come over
+	// TLS (behind a TLS-terminating proxy). Under TLS it is always Secure.
+	SecureCookies bool
+	// SessionTTL bounds a console session; default 8h.
+	SessionTTL time.Duration
+	// PathPrefix is the path the browser sees in front of /admin/ (the issuer's path), for
+	// links and redirects; empty when the server is at the root.
+	PathPrefix string
+	// Defaults are the server's configured settings, shown until an administrator saves
+	// others.
+	Defaults store.Settings
+}
+
+// handler is the admin API and console.
+type handler struct {
+	cfg Config
+	st  *store.Store
+	svc *service
+	mux *http.ServeMux
+	// templates are the console's pages, parsed once.
+	templates map[string]*template.Template
+
+	// verified remembers credentials that passed bcrypt, keyed by an HMAC of username,
+	// password and the hash they matched, so the API does not pay ~60 ms of bcrypt per call.
+	// Only successes are kept; a changed hash misses.
+	mu       sync.Mutex
+	verified map[[32]byte]time.Time
+}
+
+const maxVerified = 1024
+
+// New builds the admin handler over st.
+func New(cfg Config, st *store.Store) (http.Handler, error) {
+	if st == nil {
+		return nil, errors.New("admin: a store is required")
+	}
+	if len(cfg.SessionKey) < 32 {
+		return nil, errors.New("admin: the session key must be at least 32 bytes")
+	}
+	if cfg.BcryptCost == 0 {
+		cfg.BcryptCost = 10
+	}
+	if cfg.BcryptCost < 10 || cfg.BcryptCost > bcrypt.MaxCost {
+		return nil, fmt.Errorf("admin: bcrypt cost %d is out of range: use 10 to %d", cfg.BcryptCost, bcrypt.MaxCost)
+	}
+	if cfg.Username != "" && len(cfg.PasswordHash) == 0 || cfg.Username == "" && len(cfg.PasswordHash) != 0 {
+		return nil, errors.New("admin: give both the administrator's username and password hash, or neither")
+	}
+	if len(cfg.PasswordHash) > 0 {
+		if _, err := bcrypt.Cost(cfg.PasswordHash); err != nil {
+			return nil, fmt.Errorf("admin: the administrator's password hash is not a bcrypt hash: %w", err)
+		}
+	}
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = 8 * time.Hour
+	}
+	if cfg.Defaults.ApprovalTitle == "" {
+		cfg.Defaults.ApprovalTitle = "Approve access"
+	}
+	cfg.PathPrefix = strings.TrimRight(cfg.PathPrefix, "/")
+	h := &handler{
+		cfg:      cfg,
+		st:       st,
+		svc:      &service{st: st, bcryptCost: cfg.BcryptCost},
+		mux:      http.NewServeMux(),
+		verified: map[[32]byte]time.Time{},
+	}
+	h.apiRoutes()
+	if err := h.consoleRoutes(); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// No page or answer of the admin may be framed or cached (it shows secrets once).
+	hd := w.Header()
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("Pragma", "no-cache")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer")
+	h.mux.ServeHTTP(w, r)
+}
+
+// checkAdmin reports whether username and password are an administrator's. It costs one
+// bcrypt comparison unless the same credentials were verified before.
+func (h *handler) checkAdmin(ctx context.Context, username, password string) (bool, error) {
+	if username == "" || password == "" {
+		return false, nil
+	}
+	var hash []byte
+	if h.cfg.Username != "" && subtle.ConstantTimeCompare([]byte(username), []byte(h.cfg.Username)) == 1 {
+		hash = h.cfg.PasswordHash
+	} else {
+		stored, err := h.st.AdminPasswordHash(ctx, username)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return false, err
+		}
+		hash = stored
+	}
+	if len(hash) == 0 {
+		// Compare anyway so an unknown name takes as long as a wrong password.
+		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return false, nil
+	}
+	mac := hmac.New(sha256.New, h.cfg.SessionKey)
+	mac.Write([]byte("admin-credential\x00" + username + "\x00" + password + "\x00"))
+	mac.Write(hash)
+	var key [32]byte
+	copy(key[:], mac.Sum(nil))
+	h.mu.Lock()
+	_, ok := h.verified[key]
+	h.mu.Unlock()
+	if ok {
+		return true, nil
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil {
+		return false, nil
+	}
+	h.mu.Lock()
+	if len(h.verified) >= maxVerified {
+		clear(h.verified)
+	}
+	h.verified[key] = time.Now()
+	h.mu.Unlock()
+	return true, nil
+}
+
+// adminExists reports whether username still names an administrator (a console session of a
+// removed administrator ends).
+func (h *handler) adminExists(ctx context.Context, username string) bool {
+	if h.cfg.Username != "" && username == h.cfg.Username {
+		return true
+	}
+	_, err := h.st.AdminPasswordHash(ctx, username)
+	return err == nil
+}
+
+// dummyHash is a bcrypt hash (cost 10) of a random string, compared against for unknown
+// usernames.
+var dummyHash = []byte("$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy")
+
+// path returns the browser-visible path of an admin path.
+func (h *handler) path(p string) string { return h.cfg.PathPrefix + p }

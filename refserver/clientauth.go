@@ -1,0 +1,244 @@
+package refserver
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ory/fosite"
+	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/oauthconf/oauthconf/refserver/store"
+)
+
+// Client authentication methods this server supports at the token, introspection and
+// revocation endpoints (RFC 8414 token_endpoint_auth_methods_supported).
+const (
+	authMethodBasic = "client_secret_basic"
+	authMethodPost  = "client_secret_post"
+	authMethodNone  = "none"
+)
+
+// verifiedSecretTTL bounds how long a successful secret check is remembered.
+const verifiedSecretTTL = 5 * time.Minute
+
+// maxVerifiedSecrets bounds the memory of the cache; when full, it is emptied.
+const maxVerifiedSecrets = 10000
+
+// clientAuthenticator authenticates clients with client_secret_basic (RFC 6749 2.3.1, which an
+// AS "MUST support") and client_secret_post, against bcrypt hashes of the secrets.
+//
+// One bcrypt check at cost 10 takes ~56 ms on the 2-core machine class, which alone would cap
+// the token endpoint near 35 requests/s. So successful checks are remembered for a few
+// minutes, keyed by client id and HMAC-SHA256(per-process random key, presented secret), with
+// the secret hash the secret was verified against. This is safe because:
+//   - no plain secret is kept: only a keyed hash, whose key is random per process and never
+//     stored, so the cache holds nothing that can be replayed or brute-forced offline without
+//     also reading the key from the process's memory;
+//   - only successes are cached: a wrong secret has a different HMAC, misses, and always pays
+//     the full bcrypt cost, so guessing is exactly as slow as without the cache;
+//   - an entry is used only while the client's stored hash is byte-for-byte the one it was
+//     verified against: a rotated secret (new hash) misses and is checked by bcrypt again, and
+//     the old secret stops working at once; a deleted or disabled client is not found by the
+//     store before the cache is consulted;
+//   - entries expire after verifiedSecretTTL, so the window in which a key compromise could
+//     matter is bounded.
+type clientAuthenticator struct {
+	store *store.Store
+	key   [32]byte
+
+	mu      sync.Mutex
+	entries map[verifiedKey]verifiedEntry
+	now     func() time.Time
+	// compare is bcrypt.CompareHashAndPassword; tests count its calls.
+	compare func(hash, secret []byte) error
+
+	// flight collapses concurrent bcrypt checks of the same (client, secret, hash), so a burst
+	// of requests from one client costs one bcrypt, not one per request.
+	flight singleflight.Group
+}
+
+type verifiedKey struct {
+	clientID string
+	mac      [sha256.Size]byte
+}
+
+type verifiedEntry struct {
+	hash    string // the client's SecretHash the secret was verified against
+	expires time.Time
+}
+
+func newClientAuthenticator(st *store.Store) (*clientAuthenticator, error) {
+	a := &clientAuthenticator{store: st, entries: map[verifiedKey]verifiedEntry{}, now: time.Now,
+		compare: bcrypt.CompareHashAndPassword}
+	if _, err := rand.Read(a.key[:]); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *clientAuthenticator) mac(clientID, secret string) [sha256.Size]byte {
+	m := hmac.New(sha256.New, a.key[:])
+	m.Write([]byte(clientID))
+	m.Write([]byte{0})
+	m.Write([]byte(secret))
+	var out [sha256.Size]byte
+	copy(out[:], m.Sum(nil))
+	return out
+}
+
+// verifySecret checks secret against client's bcrypt hash, through the cache.
+func (a *clientAuthenticator) verifySecret(client *store.Client, secret string) bool {
+	if len(client.SecretHash) == 0 || secret == "" {
+		return false
+	}
+	k := verifiedKey{clientID: client.ID, mac: a.mac(client.ID, secret)}
+	hash := string(client.SecretHash)
+	now := a.now()
+	a.mu.Lock()
+	e, ok := a.entries[k]
+	a.mu.Unlock()
+	if ok && now.Before(e.expires) && subtle.ConstantTimeCompare([]byte(e.hash), client.SecretHash) == 1 {
+		return true
+	}
+	flightKey := client.ID + "\x00" + base64.RawStdEncoding.EncodeToString(k.mac[:]) + "\x00" + hash
+	v, _, _ := a.flight.Do(flightKey, func() (any, error) {
+		return a.compare(client.SecretHash, []byte(secret)) == nil, nil
+	})
+	if !v.(bool) {
+		return false
+	}
+	a.mu.Lock()
+	if len(a.entries) >= maxVerifiedSecrets {
+		for key, e := range a.entries {
+			if !now.Before(e.expires) {
+				delete(a.entries, key)
+			}
+		}
+		if len(a.entries) >= maxVerifiedSecrets {
+			clear(a.entries)
+		}
+	}
+	a.entries[k] = verifiedEntry{hash: hash, expires: now.Add(verifiedSecretTTL)}
+	a.mu.Unlock()
+	return true
+}
+
+// authenticate identifies and authenticates the client of a request at the token,
+// introspection or revocation endpoint. form is the checked body (readForm).
+//
+// Rules (RFC 6749 2.3):
+//   - HTTP Basic: id and secret are form-urlencoded, then base64 (2.3.1);
+//   - client_id and client_secret in the body (client_secret_post), NOT RECOMMENDED but allowed;
+//   - "The client MUST NOT use more than one authentication method in each request" (2.3);
+//   - a public client identifies itself with client_id and no secret (2.3, 3.2.1), and RFC 8252
+//     8.5 forbids treating a secret a public client sends as authentication, so one is refused.
+//
+// A confidential client may use either method, whatever its registered preference.
+func (a *clientAuthenticator) authenticate(ctx context.Context, r *http.Request, form url.Values) (*store.Client, *oauthError) {
+	var id, secret string
+	usedHeader := false
+	if h := r.Header.Get("Authorization"); h != "" {
+		usedHeader = true
+		scheme, cred, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Basic") {
+			return nil, invalidClient("unsupported authentication scheme: use HTTP Basic with the client id and secret")
+		}
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
+		if err != nil {
+			return nil, invalidClient("the Basic credentials are not valid base64")
+		}
+		u, p, ok := strings.Cut(string(raw), ":")
+		if !ok {
+			return nil, invalidClient("the Basic credentials lack the ':' between client id and secret")
+		}
+		// RFC 6749 2.3.1: both are application/x-www-form-urlencoded before base64.
+		if id, err = url.QueryUnescape(u); err != nil {
+			return nil, invalidClient("the client id in the Basic credentials is not form-urlencoded")
+		}
+		if secret, err = url.QueryUnescape(p); err != nil {
+			return nil, invalidClient("the client secret in the Basic credentials is not form-urlencoded")
+		}
+		if form.Has("client_secret") {
+			return nil, newOAuthError(errInvalidRequest, "credentials in both the Authorization header and the body: use one authentication method (RFC 6749 2.3)")
+		}
+		if bid := form.Get("client_id"); bid != "" && bid != id {
+			return nil, newOAuthError(errInvalidRequest, "client_id in the body differs from the client id in the Authorization header")
+		}
+	} else {
+		id, secret = form.Get("client_id"), form.Get("client_secret")
+	}
+	if id == "" {
+		return nil, invalidClient("client authentication is required: send the client id and secret with HTTP Basic")
+	}
+	if !utf8Printable(id) {
+		return nil, invalidClient("unknown client")
+	}
+	c, err := a.store.GetClient(ctx, id)
+	if err != nil {
+		if errors.Is(err, fosite.ErrNotFound) || errors.Is(err, store.ErrNotFound) {
+			return nil, invalidClient("unknown or disabled client")
+		}
+		return nil, serverError(err)
+	}
+	client, ok := c.(*store.Client)
+	if !ok {
+		return nil, serverError(errors.New("store returned an unexpected client type"))
+	}
+	if client.Public {
+		if secret != "" {
+			return nil, invalidClient("this is a public client: it has no secret and must not send one")
+		}
+		return client, nil
+	}
+	if secret == "" {
+		if usedHeader {
+			return nil, invalidClient("the client secret is missing from the Basic credentials")
+		}
+		return nil, invalidClient("client authentication is required: send the client id and secret with HTTP Basic")
+	}
+	if !a.verifySecret(client, secret) {
+		return nil, invalidClient("client authentication failed")
+	}
+	return client, nil
+}
+
+// utf8Printable rejects ids no client can have (control characters, over-long), so they
+// never reach the store.
+func utf8Printable(s string) bool {
+	if len(s) > 255 {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == 0xfffd {
+			return false
+		}
+	}
+	return true
+}
+
+type authenticatedClientKey struct{}
+
+// fositeClientAuth is the fosite.ClientAuthenticationStrategy. The endpoints authenticate the
+// client themselves first (to answer with the right status and challenge) and pass it down
+// in the context; fosite then gets that client back instead of checking the secret again.
+func (s *Server) fositeClientAuth(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
+	if c, ok := ctx.Value(authenticatedClientKey{}).(*store.Client); ok {
+		return c, nil
+	}
+	c, oe := s.clientAuth.authenticate(ctx, r, form)
+	if oe != nil {
+		return nil, oe
+	}
+	return c, nil
+}

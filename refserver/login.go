@@ -1,0 +1,146 @@
+package refserver
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// The resource owner's login page. GET renders it, POST checks the credentials. The form
+// carries the pending authorization request (signed) and, after a successful login, brings
+// the owner back to the authorization endpoint, which validates the request again.
+
+const (
+	maxLoginFormBytes = 4 * maxAuthorizeRequestBytes
+	maxCredentialLen  = 256
+	// loginFailed is the one message for every failed login, so the page does not tell
+	// which usernames exist.
+	loginFailed = "The username or password is not correct."
+)
+
+// dummyPasswordHash is compared against when the username is unknown, so an unknown user
+// takes as long as a wrong password (no user enumeration by timing). A bcrypt hash at cost
+// 10 of a string no one uses as a password.
+const dummyPasswordHash = "$2a$10$SnxxyyUi/M3nULl2.yE9luF8.uoULwrltNa7HUjk1O9o0wd90EgO2"
+
+type loginView struct {
+	Action     string
+	CSRF       string
+	Pending    string
+	Username   string
+	ClientName string
+	Error      string
+}
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		s.loginGet(w, r)
+	case http.MethodPost:
+		s.loginPost(w, r)
+	default:
+		s.methodNotAllowed(w, r, "GET, POST")
+	}
+}
+
+func (s *Server) loginGet(w http.ResponseWriter, r *http.Request) {
+	now := time.Now()
+	sealed := ""
+	msg := ""
+	var params url.Values
+	if v := r.URL.Query()["authz"]; len(v) > 0 {
+		var ok bool
+		if params, ok = s.openPending(v[0], now); ok {
+			sealed = v[0]
+		} else {
+			msg = "This sign-in request has expired or is not valid. Return to the application and start again."
+		}
+	}
+	if _, ok := s.currentSession(r, now); ok && sealed != "" {
+		// Already logged in: straight back to the authorization endpoint.
+		s.backToAuthorize(w, r, params)
+		return
+	}
+	s.renderLogin(w, r, http.StatusOK, sealed, params, "", msg)
+}
+
+func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, sealed string, params url.Values, username, msg string) {
+	v := loginView{
+		Action:   s.issuer.Path + PathLogin,
+		CSRF:     s.loginCSRFToken(w, r),
+		Pending:  sealed,
+		Username: username,
+		Error:    msg,
+	}
+	if params != nil {
+		if c, err := s.store.LookupClient(r.Context(), params.Get("client_id")); err == nil && c != nil {
+			v.ClientName = c.Name
+		}
+	}
+	s.renderPage(w, status, "login", "Sign in", "Sign in", v)
+}
+
+func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
+	body, fail := readFormBody(w, r, maxLoginFormBytes)
+	if fail != nil {
+		s.renderError(w, fail.status, errorPage{Message: fail.desc})
+		return
+	}
+	form, err := url.ParseQuery(body)
+	if err != nil {
+		s.renderError(w, http.StatusBadRequest, errorPage{Message: "The login form is malformed."})
+		return
+	}
+	if !s.checkLoginCSRF(r, form.Get("csrf_token")) {
+		s.renderError(w, http.StatusForbidden, errorPage{
+			Message: "The login form is missing its security token or it has expired.",
+			Detail:  "Go back to the application and start the sign-in again. Cookies must be enabled.",
+		})
+		return
+	}
+	now := time.Now()
+	sealed := form.Get("authz")
+	params, pendingOK := s.openPending(sealed, now)
+	if !pendingOK {
+		sealed, params = "", nil
+	}
+	username, password := form.Get("username"), form.Get("password")
+	if !s.checkPassword(r, username, password) {
+		shown := ""
+		if utf8.ValidString(username) && len(username) <= maxCredentialLen {
+			shown = username
+		}
+		s.renderLogin(w, r, http.StatusOK, sealed, params, shown, loginFailed)
+		return
+	}
+	s.startSession(w, username, now)
+	if params != nil {
+		s.backToAuthorize(w, r, params)
+		return
+	}
+	s.renderPage(w, http.StatusOK, "signedin", "Signed in", "Signed in", struct{ Username string }{username})
+}
+
+// checkPassword verifies the owner's credentials against the store.
+func (s *Server) checkPassword(r *http.Request, username, password string) bool {
+	if username == "" || password == "" || len(username) > maxCredentialLen || len(password) > maxCredentialLen ||
+		!utf8.ValidString(username) {
+		return false
+	}
+	u, err := s.store.GetUser(r.Context(), username)
+	if err != nil || u == nil || !u.Enabled || len(u.PasswordHash) == 0 {
+		_ = bcrypt.CompareHashAndPassword([]byte(dummyPasswordHash), []byte(password))
+		return false
+	}
+	return bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(password)) == nil
+}
+
+// backToAuthorize sends the owner back to the authorization endpoint with the pending
+// request's parameters. The target is always our own endpoint, never a URL from the form.
+func (s *Server) backToAuthorize(w http.ResponseWriter, r *http.Request, params url.Values) {
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, s.issuer.Path+PathAuthorize+"?"+params.Encode(), http.StatusSeeOther)
+}

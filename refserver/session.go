@@ -1,0 +1,141 @@
+package refserver
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// The resource owner's login session is a stateless, HMAC-signed cookie: it holds the
+// username, when the owner logged in, when the session ends, and a random nonce that CSRF
+// tokens of the approval form are bound to. A key derived from cfg.GlobalSecret signs it, so
+// a session survives a restart of the server (given the same secret) and needs no table.
+
+const (
+	sessionCookieName = "refserver_session"
+	// pendingTTL bounds how long a pending authorization request may wait in a login or
+	// approval form before the owner has to start again.
+	pendingTTL = 30 * time.Minute
+)
+
+// Purposes of the derived keys: one key per use, so a value signed for one use is never
+// accepted for another.
+const (
+	keySession = "login-session"
+	keyPending = "pending-authorization"
+	keyCSRF    = "csrf"
+)
+
+// loginSession is the content of the session cookie.
+type loginSession struct {
+	Username string `json:"u"`
+	AuthTime int64  `json:"t"` // unix seconds
+	Expires  int64  `json:"e"` // unix seconds
+	Nonce    string `json:"n"`
+}
+
+// derivedKey derives a per-purpose key from the global secret (HMAC-SHA256 as a PRF).
+func (s *Server) derivedKey(purpose string) []byte {
+	m := hmac.New(sha256.New, s.cfg.GlobalSecret)
+	m.Write([]byte("oauthconf refserver v1 " + purpose))
+	return m.Sum(nil)
+}
+
+func (s *Server) mac(purpose string, parts ...string) []byte {
+	m := hmac.New(sha256.New, s.derivedKey(purpose))
+	for _, p := range parts {
+		// Length-prefix each part so ("ab","c") and ("a","bc") differ.
+		var n [8]byte
+		l := uint64(len(p))
+		for i := range n {
+			n[i] = byte(l >> (8 * i))
+		}
+		m.Write(n[:])
+		m.Write([]byte(p))
+	}
+	return m.Sum(nil)
+}
+
+// seal returns payload and its MAC as "base64url(payload).base64url(mac)".
+func (s *Server) seal(purpose string, payload []byte) string {
+	enc := base64.RawURLEncoding
+	return enc.EncodeToString(payload) + "." + enc.EncodeToString(s.mac(purpose, string(payload)))
+}
+
+// open checks a value made by seal and returns its payload.
+func (s *Server) open(purpose, sealed string) ([]byte, error) {
+	p, m, ok := strings.Cut(sealed, ".")
+	if !ok {
+		return nil, errors.New("malformed sealed value")
+	}
+	enc := base64.RawURLEncoding
+	payload, err := enc.DecodeString(p)
+	if err != nil {
+		return nil, errors.New("malformed sealed value")
+	}
+	got, err := enc.DecodeString(m)
+	if err != nil || !hmac.Equal(got, s.mac(purpose, string(payload))) {
+		return nil, errors.New("bad signature")
+	}
+	return payload, nil
+}
+
+func randomToken() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// startSession sets the login session cookie for username.
+func (s *Server) startSession(w http.ResponseWriter, username string, now time.Time) loginSession {
+	ls := loginSession{
+		Username: username,
+		AuthTime: now.Unix(),
+		Expires:  now.Add(s.cfg.LoginSessionTTL).Unix(),
+		Nonce:    randomToken(),
+	}
+	payload, _ := json.Marshal(ls) // a struct of strings and ints always marshals
+	http.SetCookie(w, &http.Cookie{
+		Name:     sessionCookieName,
+		Value:    s.seal(keySession, payload),
+		Path:     "/",
+		MaxAge:   int(s.cfg.LoginSessionTTL / time.Second),
+		HttpOnly: true,
+		Secure:   s.cfg.SecureCookies,
+		// Lax: the cookie comes along on the top-level navigation from the client to the
+		// authorization endpoint, but not on cross-site POSTs.
+		SameSite: http.SameSiteLaxMode,
+	})
+	return ls
+}
+
+// currentSession returns the owner's login session if the request carries a valid,
+// unexpired one whose user still exists and is enabled.
+func (s *Server) currentSession(r *http.Request, now time.Time) (loginSession, bool) {
+	c, err := r.Cookie(sessionCookieName)
+	if err != nil || len(c.Value) > 4096 {
+		return loginSession{}, false
+	}
+	payload, err := s.open(keySession, c.Value)
+	if err != nil {
+		return loginSession{}, false
+	}
+	var ls loginSession
+	if err := json.Unmarshal(payload, &ls); err != nil || ls.Username == "" || ls.Nonce == "" {
+		return loginSession{}, false
+	}
+	if now.Unix() >= ls.Expires {
+		return loginSession{}, false
+	}
+	u, err := s.store.GetUser(r.Context(), ls.Username)
+	if err != nil || u == nil || !u.Enabled {
+		return loginSession{}, false
+	}
+	return ls, true
+}

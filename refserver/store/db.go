@@ -1,0 +1,444 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrationsFS embed.FS
+
+// busyTimeoutMS bounds how long a statement waits for a lock held by another process before it
+// fails with SQLITE_BUSY. Inside one process writes are serialized by the single writer
+// connection, so this only matters when two processes share a file.
+const busyTimeoutMS = 10000
+
+// dsnParams splits a DSN into the file part and its query, and reports whether it names an
+// in-memory database.
+func dsnParams(dsn string) (base string, q url.Values, memory bool, err error) {
+	if strings.TrimSpace(dsn) == "" {
+		return "", nil, false, errors.New("store: the database path is empty")
+	}
+	base, query, _ := strings.Cut(dsn, "?")
+	q, err = url.ParseQuery(query)
+	if err != nil {
+		return "", nil, false, fmt.Errorf("store: the query part of database DSN %q is malformed: %w", dsn, err)
+	}
+	memory = base == ":memory:" || base == "file::memory:" || q.Get("mode") == "memory"
+	return base, q, memory, nil
+}
+
+// buildDSN adds the connection settings to the user's DSN without overriding any the user set.
+func buildDSN(base string, user url.Values, extra url.Values) string {
+	q := url.Values{}
+	for k, v := range user {
+		q[k] = append([]string(nil), v...)
+	}
+	for k, v := range extra {
+		if k == "_pragma" {
+			// Pragmas the user gave win: only add ours for names they did not set.
+			for _, p := range v {
+				name, _, _ := strings.Cut(p, "(")
+				set := false
+				for _, up := range user["_pragma"] {
+					if strings.HasPrefix(strings.ToLower(strings.TrimSpace(up)), strings.ToLower(name)) {
+						set = true
+					}
+				}
+				if !set {
+					q.Add("_pragma", p)
+				}
+			}
+			continue
+		}
+		if _, ok := q[k]; !ok {
+			q[k] = v
+		}
+	}
+	return base + "?" + q.Encode()
+}
+
+// openDBs opens the writer (one connection, BEGIN IMMEDIATE) and the reader pool.
+//
+// SQLite allows one writer at a time. With one writer connection every write in this process
+// queues in database/sql instead of failing with SQLITE_BUSY, and BEGIN IMMEDIATE takes the
+// write lock when a transaction starts, so a transaction never fails half-way on a lock upgrade.
+// WAL lets the readers run in parallel with the writer.
+func openDBs(ctx context.Context, dsn string) (w, r *sql.DB, err error) {
+	base, q, memory, err := dsnParams(dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	busy := "busy_timeout(" + strconv.Itoa(busyTimeoutMS) + ")"
+	// synchronous=NORMAL in WAL mode: a commit is durable against a crash of the process, and
+	// only the last commits can be lost on power failure; the fsync per commit of FULL would cap
+	// writes at the disk's flush rate. journal_size_limit truncates the WAL after a checkpoint,
+	// so a long write burst does not leave a large file behind.
+	wextra := url.Values{
+		"_txlock": {"immediate"},
+		"_pragma": {busy, "foreign_keys(1)", "synchronous(NORMAL)", "journal_size_limit(67108864)", "cache_size(-8000)"},
+	}
+	if !memory {
+		wextra["_pragma"] = append(wextra["_pragma"], "journal_mode(WAL)")
+	}
+	w, err = sql.Open("sqlite", buildDSN(base, q, wextra))
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: open %s: %w", base, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, nil, fmt.Errorf("store: open %s: %w", base, err)
+	}
+	if memory {
+		// Every connection to ":memory:" is its own database: all access shares the writer.
+		return w, w, nil
+	}
+	r, err = sql.Open("sqlite", buildDSN(base, q, url.Values{
+		"_pragma": {busy, "query_only(1)", "cache_size(-8000)"},
+	}))
+	if err != nil {
+		w.Close()
+		return nil, nil, fmt.Errorf("store: open %s: %w", base, err)
+	}
+	n := 2 * runtime.GOMAXPROCS(0)
+	if n < 4 {
+		n = 4
+	}
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	r.SetConnMaxLifetime(0)
+	r.SetConnMaxIdleTime(0)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, nil, fmt.Errorf("store: open %s: %w", base, err)
+	}
+	return w, r, nil
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func loadMigrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationsFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	seen := map[int]string{}
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".sql") {
+			continue
+		}
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("store: migration %q must be named NNNN_description.sql", name)
+		}
+		if prev, dup := seen[v]; dup {
+			return nil, fmt.Errorf("store: migrations %q and %q share version %d", prev, name, v)
+		}
+		seen[v] = name
+		body, err := migrationsFS.ReadFile("migrations/" + name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: name, sql: string(body)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
+}
+
+// migrate applies the embedded migrations not yet recorded in schema_migrations, all in one
+// transaction: a failed migration leaves the database as it was.
+func migrate(ctx context.Context, db *sql.DB) error {
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	applied := map[int]bool{}
+	maxApplied := 0
+	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		applied[v] = true
+		maxApplied = max(maxApplied, v)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	if len(ms) > 0 && maxApplied > ms[len(ms)-1].version {
+		return fmt.Errorf("store: the database schema is at version %d, newer than this program knows (%d): use a newer oauthconf",
+			maxApplied, ms[len(ms)-1].version)
+	}
+	for _, m := range ms {
+		if applied[m.version] {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return fmt.Errorf("store: migration %s: %w", m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+			m.version, m.name, time.Now().UnixNano()); err != nil {
+			return fmt.Errorf("store: migration %s: %w", m.name, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// stmt is one statement prepared on the writer and, for reads, on the reader pool.
+type stmt struct {
+	sql string
+	w   *sql.Stmt
+	r   *sql.Stmt
+}
+
+func (s *Store) prepare(ctx context.Context, query string, read bool) (*stmt, error) {
+	st := &stmt{sql: query}
+	var err error
+	if st.w, err = s.wdb.PrepareContext(ctx, query); err != nil {
+		return nil, fmt.Errorf("store: prepare %q: %w", query, err)
+	}
+	if read {
+		if s.rdb == s.wdb {
+			st.r = st.w
+		} else if st.r, err = s.rdb.PrepareContext(ctx, query); err != nil {
+			return nil, fmt.Errorf("store: prepare %q: %w", query, err)
+		}
+	}
+	s.stmts = append(s.stmts, st)
+	return st, nil
+}
+
+// txKey is the context key under which BeginTX stores the transaction.
+type txKey struct{}
+
+// txState is one open transaction (or a savepoint inside one, when BeginTX is nested).
+type txState struct {
+	tx        *sql.Tx
+	savepoint string // non-empty for a nested BeginTX
+	parent    *txState
+	// clientsChanged makes Commit and Rollback drop the client cache: a change made inside the
+	// transaction must not be served from (or hidden by) the cache.
+	clientsChanged atomic.Bool
+	done           atomic.Bool
+}
+
+func (t *txState) root() *txState {
+	for t.parent != nil {
+		t = t.parent
+	}
+	return t
+}
+
+func txFrom(ctx context.Context) *txState {
+	t, _ := ctx.Value(txKey{}).(*txState)
+	return t
+}
+
+// BeginTX implements storage.Transactional. The transaction travels in the returned context;
+// every store method called with that context runs inside it. A BeginTX on a context that
+// already carries a transaction opens a savepoint, so nesting never waits for the (single)
+// writer connection that the outer transaction holds.
+//
+// While a transaction is open, the writer connection is taken: a write made with a context
+// that does not carry the transaction waits until it ends, so do not mix contexts.
+func (s *Store) BeginTX(ctx context.Context) (context.Context, error) {
+	if parent := txFrom(ctx); parent != nil && !parent.done.Load() {
+		name := "sp" + strconv.FormatUint(s.savepoints.Add(1), 10)
+		if _, err := parent.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+			return ctx, fmt.Errorf("store: begin nested transaction: %w", err)
+		}
+		return context.WithValue(ctx, txKey{}, &txState{tx: parent.tx, savepoint: name, parent: parent}), nil
+	}
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return ctx, fmt.Errorf("store: begin transaction: %w", err)
+	}
+	return context.WithValue(ctx, txKey{}, &txState{tx: tx}), nil
+}
+
+// Commit implements storage.Transactional.
+func (s *Store) Commit(ctx context.Context) error {
+	t := txFrom(ctx)
+	if t == nil {
+		return errors.New("store: commit: the context carries no transaction")
+	}
+	if !t.done.CompareAndSwap(false, true) {
+		return errors.New("store: commit: the transaction has already ended")
+	}
+	if t.savepoint != "" {
+		if t.clientsChanged.Load() {
+			t.parent.clientsChanged.Store(true)
+		}
+		if _, err := t.tx.ExecContext(ctx, "RELEASE "+t.savepoint); err != nil {
+			return fmt.Errorf("store: commit nested transaction: %w", err)
+		}
+		return nil
+	}
+	err := t.tx.Commit()
+	if t.clientsChanged.Load() {
+		s.clients.clear()
+	}
+	if err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// Rollback implements storage.Transactional. Rolling back a transaction that already ended
+// (fosite rolls back after a failed commit) is not an error.
+func (s *Store) Rollback(ctx context.Context) error {
+	t := txFrom(ctx)
+	if t == nil {
+		return errors.New("store: rollback: the context carries no transaction")
+	}
+	if !t.done.CompareAndSwap(false, true) {
+		return nil
+	}
+	if t.savepoint != "" {
+		if t.clientsChanged.Load() {
+			t.parent.clientsChanged.Store(true)
+		}
+		if t.root().done.Load() {
+			return nil
+		}
+		ctx := context.WithoutCancel(ctx)
+		if _, err := t.tx.ExecContext(ctx, "ROLLBACK TO "+t.savepoint); err != nil {
+			return fmt.Errorf("store: roll back nested transaction: %w", err)
+		}
+		if _, err := t.tx.ExecContext(ctx, "RELEASE "+t.savepoint); err != nil {
+			return fmt.Errorf("store: roll back nested transaction: %w", err)
+		}
+		return nil
+	}
+	err := t.tx.Rollback()
+	if t.clientsChanged.Load() {
+		s.clients.clear()
+	}
+	if err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return fmt.Errorf("store: rollback: %w", err)
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction (a savepoint when ctx already carries one).
+func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	tctx, err := s.BeginTX(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(tctx); err != nil {
+		if rerr := s.Rollback(tctx); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
+	return s.Commit(tctx)
+}
+
+// exec runs a write: in the context's transaction if there is one, else on the writer.
+func (s *Store) exec(ctx context.Context, st *stmt, args ...any) (sql.Result, error) {
+	if t := txFrom(ctx); t != nil {
+		return t.tx.StmtContext(ctx, st.w).ExecContext(ctx, args...)
+	}
+	return st.w.ExecContext(ctx, args...)
+}
+
+// queryRow runs a single-row read: in the context's transaction (which sees its own
+// uncommitted writes) if there is one, else on the reader pool.
+func (s *Store) queryRow(ctx context.Context, st *stmt, args ...any) *sql.Row {
+	if t := txFrom(ctx); t != nil {
+		return t.tx.StmtContext(ctx, st.w).QueryRowContext(ctx, args...)
+	}
+	return st.r.QueryRowContext(ctx, args...)
+}
+
+func (s *Store) query(ctx context.Context, st *stmt, args ...any) (*sql.Rows, error) {
+	if t := txFrom(ctx); t != nil {
+		return t.tx.StmtContext(ctx, st.w).QueryContext(ctx, args...)
+	}
+	return st.r.QueryContext(ctx, args...)
+}
+
+// queryRaw runs an ad-hoc read (ListTokens builds its query from the filter).
+func (s *Store) queryRaw(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if t := txFrom(ctx); t != nil {
+		return t.tx.QueryContext(ctx, query, args...)
+	}
+	return s.rdb.QueryContext(ctx, query, args...)
+}
+
+// isConstraint reports whether err is a UNIQUE or PRIMARY KEY violation.
+func isConstraint(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+			return true
+		}
+	}
+	return false
+}
+
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,213 @@
+// Package browser drives the target's own pages (login, approval, error pages) in a real
+// headless Chromium through playwright-go, as a resource owner would. One Browser serves a whole
+// run; every scenario gets a Session: a fresh browser context (no shared cookies) and one page.
+//
+// Nothing is ever downloaded: the Playwright driver (npm playwright-core 1.52.0 plus node) and
+// Debian's Chromium are installed by `make setup`, and playwright.Install, which reaches a CDN,
+// is never called.
+package browser
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/playwright-community/playwright-go"
+)
+
+// DriverVersion is the Playwright driver playwright-go v0.5200.1 speaks to.
+const DriverVersion = "1.52.0"
+
+// Options say where the driver and the browser are.
+type Options struct {
+	// DriverDir holds node and package/cli.js (PLAYWRIGHT_DRIVER_PATH).
+	DriverDir string
+	// ExecutablePath is the Chromium binary (OAUTHCONF_CHROMIUM, default /usr/bin/chromium).
+	ExecutablePath string
+}
+
+// DefaultOptions reads PLAYWRIGHT_DRIVER_PATH and OAUTHCONF_CHROMIUM. Without
+// PLAYWRIGHT_DRIVER_PATH it uses the project's .cache/playwright-driver/1.52.0 (where
+// `make setup` puts it) when run from inside the module, so `go test ./...` works without make.
+func DefaultOptions() Options {
+	o := Options{DriverDir: os.Getenv("PLAYWRIGHT_DRIVER_PATH"), ExecutablePath: os.Getenv("OAUTHCONF_CHROMIUM")}
+	if o.DriverDir == "" {
+		o.DriverDir = projectDriverDir()
+	}
+	if o.ExecutablePath == "" {
+		o.ExecutablePath = "/usr/bin/chromium"
+	}
+	return o
+}
+
+// projectDriverDir finds .cache/playwright-driver/VERSION next to the enclosing go.mod.
+func projectDriverDir() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, ".cache", "playwright-driver", DriverVersion)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// Check reports, in one sentence naming `make setup`, why the driver or Chromium cannot be used.
+func (o Options) Check() error {
+	var problems []string
+	if o.DriverDir == "" {
+		problems = append(problems, "PLAYWRIGHT_DRIVER_PATH is not set")
+	} else {
+		if _, err := os.Stat(filepath.Join(o.DriverDir, "package", "cli.js")); err != nil {
+			problems = append(problems, fmt.Sprintf("the Playwright driver %s is not installed in %s", DriverVersion, o.DriverDir))
+		} else if _, err := os.Stat(filepath.Join(o.DriverDir, "node")); err != nil && os.Getenv("PLAYWRIGHT_NODEJS_PATH") == "" {
+			problems = append(problems, fmt.Sprintf("%s has no node link", o.DriverDir))
+		}
+	}
+	if o.ExecutablePath == "" {
+		problems = append(problems, "no Chromium executable is set (OAUTHCONF_CHROMIUM)")
+	} else if _, err := exec.LookPath(o.ExecutablePath); err != nil {
+		problems = append(problems, fmt.Sprintf("Chromium is not installed at %s", o.ExecutablePath))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("browser: %s: run `make setup` (it installs Debian's chromium and the Playwright driver; then export PLAYWRIGHT_DRIVER_PATH and OAUTHCONF_CHROMIUM as the Makefile does)", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// Browser is one Chromium for the whole run. It keeps one fresh session ready: opening a page
+// starts a renderer process (a few hundred milliseconds on two cores), which then overlaps with
+// the previous scenario's own work instead of adding to it.
+type Browser struct {
+	pw      *playwright.Playwright
+	browser playwright.Browser
+
+	mu        sync.Mutex
+	closed    bool
+	spare     *Session
+	pending   bool // a spare is being opened
+	preparing sync.WaitGroup
+}
+
+// Launch starts the driver and a headless Chromium.
+func Launch(opts Options) (*Browser, error) {
+	if err := opts.Check(); err != nil {
+		return nil, err
+	}
+	pw, err := playwright.Run(&playwright.RunOptions{
+		DriverDirectory:     opts.DriverDir,
+		SkipInstallBrowsers: true, // the browser is Debian's; never download one
+		Verbose:             false,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("browser: starting the Playwright driver in %s: %w (run `make setup`)", opts.DriverDir, err)
+	}
+	b, err := pw.Chromium.Launch(playwright.BrowserTypeLaunchOptions{
+		ExecutablePath: playwright.String(opts.ExecutablePath),
+		Headless:       playwright.Bool(true),
+		// Playwright adds --no-sandbox, --no-first-run and the background-networking switches.
+		Args: []string{"--disable-gpu", "--disable-quic"},
+	})
+	if err != nil {
+		_ = pw.Stop()
+		return nil, fmt.Errorf("browser: launching %s: %w (run `make setup`)", opts.ExecutablePath, err)
+	}
+	br := &Browser{pw: pw, browser: b}
+	br.prepare()
+	return br, nil
+}
+
+// Close stops the browser and the driver.
+func (b *Browser) Close() error {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	b.closed = true
+	spare := b.spare
+	b.spare = nil
+	b.mu.Unlock()
+	b.preparing.Wait()
+	var errs []error
+	if spare != nil {
+		errs = append(errs, spare.Close())
+	}
+	return errors.Join(append(errs, b.browser.Close(), b.pw.Stop())...)
+}
+
+// NewSession returns a fresh browser context (its own cookies and storage) with one page.
+func (b *Browser) NewSession() (*Session, error) {
+	if b == nil {
+		return nil, errors.New("browser: no browser was launched")
+	}
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil, errors.New("browser: the browser is closed")
+	}
+	s := b.spare
+	b.spare = nil
+	b.mu.Unlock()
+	b.prepare()
+	if s != nil {
+		return s, nil
+	}
+	return b.newSession()
+}
+
+// prepare opens the next spare session in the background unless one is ready or on its way.
+func (b *Browser) prepare() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed || b.spare != nil || b.pending {
+		return
+	}
+	b.pending = true
+	b.preparing.Add(1)
+	go func() {
+		defer b.preparing.Done()
+		s, err := b.newSession()
+		b.mu.Lock()
+		b.pending = false
+		if err != nil {
+			b.mu.Unlock()
+			return // NewSession opens one itself and reports the error
+		}
+		keep := !b.closed && b.spare == nil
+		if keep {
+			b.spare = s
+		}
+		b.mu.Unlock()
+		if !keep {
+			_ = s.Close()
+		}
+	}()
+}
+
+func (b *Browser) newSession() (*Session, error) {
+	bctx, err := b.browser.NewContext(playwright.BrowserNewContextOptions{
+		Viewport: &playwright.Size{Width: 900, Height: 700},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("browser: new context: %w", err)
+	}
+	page, err := bctx.NewPage()
+	if err != nil {
+		_ = bctx.Close()
+		return nil, fmt.Errorf("browser: new page: %w", err)
+	}
+	s := &Session{ctx: bctx, page: page}
+	page.OnRequest(s.onRequest)
+	page.OnResponse(s.onResponse)
+	return s, nil
+}

@@ -1,0 +1,301 @@
+package browser
+
+import (
+	"bytes"
+	"fmt"
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oauthconf/oauthconf/steps/callback"
+	"github.com/oauthconf/oauthconf/steps/profile"
+)
+
+// fakeAS is a tiny authorization server: /authorize sends an anonymous browser to /login, a
+// logged-in one to /consent (unless the client is "trusted"), and the approval form redirects
+// to the redirect URI with a code in the query, or a token in the fragment for
+// response_type=token. An unknown redirect URI gets an error page, as RFC 6749 4.1.2.1 wants.
+func fakeAS(t *testing.T, allowedRedirect func(string) bool) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/authorize", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if !allowedRedirect(q.Get("redirect_uri")) {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `<html><body><h1>Invalid request</h1><p>The redirect_uri is not registered.</p></body></html>`)
+			return
+		}
+		if c, err := r.Cookie("sid"); err != nil || c.Value != "alice" {
+			http.Redirect(w, r, "/login?"+url.Values{"next": {r.URL.String()}}.Encode(), http.StatusFound)
+			return
+		}
+		if q.Get("client_id") == "trusted" {
+			redirectBack(w, r, q, true)
+			return
+		}
+		http.Redirect(w, r, "/consent?"+r.URL.RawQuery, http.StatusFound)
+	})
+	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+		next := r.URL.Query().Get("next")
+		if r.Method == http.MethodPost && r.FormValue("username") == "alice" && r.FormValue("password") == "pw" {
+			http.SetCookie(w, &http.Cookie{Name: "sid", Value: "alice", Path: "/"})
+			http.Redirect(w, r, next, http.StatusSeeOther)
+			return
+		}
+		fmt.Fprintf(w, `<html><body><form method="post" action="/login?next=%s">
+<label>User <input id="username" name="username"></label>
+<label>Password <input id="password" name="password" type="password"></label>
+<button id="login" type="submit">Sign in</button></form></body></html>`, html.EscapeString(url.QueryEscape(next)))
+	})
+	mux.HandleFunc("/consent", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			q, _ := url.ParseQuery(r.FormValue("q"))
+			redirectBack(w, r, q, r.FormValue("decision") == "approve")
+			return
+		}
+		fmt.Fprintf(w, `<html><body><p>Allow the client?</p><form method="post">
+<input type="hidden" name="q" value="%s">
+<button id="approve" name="decision" value="approve">Allow</button>
+<button id="deny" name="decision" value="deny">Deny</button></form></body></html>`, html.EscapeString(r.URL.RawQuery))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func redirectBack(w http.ResponseWriter, r *http.Request, q url.Values, approved bool) {
+	resp := url.Values{"state": {q.Get("state")}}
+	if approved && q.Get("response_type") == "token" {
+		resp.Set("access_token", "tok-123")
+		resp.Set("token_type", "Bearer")
+		http.Redirect(w, r, q.Get("redirect_uri")+"#"+resp.Encode(), http.StatusFound)
+		return
+	}
+	if approved {
+		resp.Set("code", "code-123")
+	} else {
+		resp.Set("error", "access_denied")
+	}
+	http.Redirect(w, r, q.Get("redirect_uri")+"?"+resp.Encode(), http.StatusFound)
+}
+
+func testProfile() *profile.Profile {
+	return &profile.Profile{
+		Browser: profile.BrowserActions{
+			Login: []profile.Action{
+				{Click: "#remember-me", Optional: true}, // not on the page: skipped quickly
+				{Fill: "#username", With: "{{user.username}}"},
+				{Fill: "[name=password]", With: "{{user.password}}"},
+				{Click: "text=Sign in"},
+			},
+			Approve: []profile.Action{{Click: "#approve"}},
+			Deny:    []profile.Action{{WaitFor: "#deny"}, {Click: "button[value=deny]"}},
+		},
+		Timeouts: profile.Timeouts{BrowserStep: 5 * time.Second},
+	}
+}
+
+// launch starts the browser, failing with the set-up hint when it is not installed.
+func launch(t *testing.T) *Browser {
+	t.Helper()
+	opts := DefaultOptions()
+	if err := opts.Check(); err != nil {
+		t.Fatalf("%v\n(the browser tests need Chromium and the Playwright driver; `make test` runs `make setup` first)", err)
+	}
+	b, err := Launch(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return b
+}
+
+func TestAuthorizeInABrowser(t *testing.T) {
+	b := launch(t)
+	cb, err := callback.Listen("http://127.0.0.1/cb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cb.Close()
+	as := fakeAS(t, func(uri string) bool { return uri == cb.RedirectURI() || strings.HasPrefix(uri, "http://127.0.0.1:1/") })
+	p := testProfile()
+	alice := profile.User{Username: "alice", Password: "pw"}
+	authURL := func(client, responseType, redirect string) string {
+		return as.URL + "/authorize?" + url.Values{"client_id": {client}, "response_type": {responseType},
+			"redirect_uri": {redirect}, "state": {"s t&8"}}.Encode()
+	}
+	session := func(t *testing.T) *Session {
+		s, err := b.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+
+	t.Run("login and approve", func(t *testing.T) {
+		s := session(t)
+		start := time.Now()
+		out, err := s.Authorize(authURL("c1", "code", cb.RedirectURI()), Flow{Profile: p, User: alice, Decision: "approve", CallbackPrefix: cb.RedirectURI()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("flow took %s", time.Since(start))
+		if !out.ReachedCallback || !out.LoginShown || !out.ApprovalShown || out.LoginAttempts != 1 {
+			t.Fatalf("outcome = %+v", out)
+		}
+		if out.Query.Get("code") != "code-123" || out.Query.Get("state") != "s t&8" || out.Status != 200 {
+			t.Errorf("query = %v, status %d", out.Query, out.Status)
+		}
+		if len(out.Screenshots) != 3 || !bytes.HasPrefix(out.Screenshots[0], []byte("\x89PNG")) {
+			t.Errorf("%d screenshots, want 3 PNGs (landing, after login, after approval)", len(out.Screenshots))
+		}
+		hits := cb.Hits()
+		if len(hits) == 0 || hits[len(hits)-1].Query().Get("code") != "code-123" {
+			t.Errorf("the callback listener saw %v", hits)
+		}
+	})
+
+	t.Run("deny", func(t *testing.T) {
+		out, err := session(t).Authorize(authURL("c1", "code", cb.RedirectURI()), Flow{Profile: p, User: alice, Decision: "deny", CallbackPrefix: cb.RedirectURI()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !out.ReachedCallback || out.Query.Get("error") != "access_denied" || out.Query.Get("code") != "" {
+			t.Errorf("outcome = %+v", out)
+		}
+	})
+
+	t.Run("stop at approval", func(t *testing.T) {
+		out, err := session(t).Authorize(authURL("c1", "code", cb.RedirectURI()), Flow{Profile: p, User: alice, CallbackPrefix: cb.RedirectURI()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.ReachedCallback || !out.ApprovalShown || !strings.Contains(out.PageText, "Allow the client?") {
+			t.Errorf("outcome = %+v", out)
+		}
+	})
+
+	t.Run("trusted client skips approval, fragment response", func(t *testing.T) {
+		out, err := session(t).Authorize(authURL("trusted", "token", cb.RedirectURI()), Flow{Profile: p, User: alice, Decision: "approve", CallbackPrefix: cb.RedirectURI()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !out.ReachedCallback || out.ApprovalShown || out.Fragment.Get("access_token") != "tok-123" || out.Fragment.Get("state") != "s t&8" {
+			t.Errorf("outcome = %+v (fragment %v)", out, out.Fragment)
+		}
+		if out.Query.Get("access_token") != "" {
+			t.Error("the token must not be in the query")
+		}
+	})
+
+	t.Run("wrong password shows the login page again", func(t *testing.T) {
+		out, err := session(t).Authorize(authURL("c1", "code", cb.RedirectURI()), Flow{Profile: p, User: profile.User{Username: "alice", Password: "nope"}, Decision: "approve", CallbackPrefix: cb.RedirectURI()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.ReachedCallback || out.LoginAttempts != 1 || !out.LoginShown {
+			t.Errorf("outcome = %+v", out)
+		}
+	})
+
+	t.Run("unregistered redirect URI shows an error page", func(t *testing.T) {
+		evil := "http://127.0.0.1:9/evil"
+		start := time.Now()
+		out, err := session(t).Authorize(authURL("c1", "code", evil), Flow{Profile: p, User: alice, Decision: "approve", CallbackPrefix: evil})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.ReachedCallback || out.LoginShown || out.Status != 400 || !strings.Contains(out.PageText, "not registered") {
+			t.Errorf("outcome = %+v", out)
+		}
+		if took := time.Since(start); took > 2*time.Second {
+			t.Errorf("classifying the error page took %s", took)
+		}
+	})
+
+	t.Run("redirect to a port where nothing listens still counts", func(t *testing.T) {
+		// The server redirects to the (registered) URI; nothing listens there, so the page
+		// does not load, but the navigation shows the response.
+		target := "http://127.0.0.1:1/gone"
+		out, err := session(t).Authorize(authURL("trusted", "code", target), Flow{Profile: p, User: alice, CallbackPrefix: target})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !out.ReachedCallback || out.Query.Get("code") != "code-123" {
+			t.Errorf("outcome = %+v", out)
+		}
+	})
+
+	t.Run("missing element fails with the step and the selector", func(t *testing.T) {
+		bad := testProfile()
+		bad.Browser.Login = append(bad.Browser.Login[:3:3], profile.Action{Click: "#no-such-button"})
+		out, err := session(t).Authorize(authURL("c1", "code", cb.RedirectURI()), Flow{Profile: bad, User: alice, Decision: "approve", CallbackPrefix: cb.RedirectURI(), Timeout: 300 * time.Millisecond})
+		if err == nil || !strings.Contains(err.Error(), "step 4 (click #no-such-button)") || !strings.Contains(err.Error(), "within 300ms") {
+			t.Fatalf("err = %v", err)
+		}
+		if out == nil || !out.LoginShown || len(out.Screenshots) < 2 {
+			t.Errorf("outcome = %+v", out)
+		}
+	})
+
+	t.Run("goto and perform", func(t *testing.T) {
+		s := session(t)
+		status, err := s.Goto(as.URL+"/login", time.Second)
+		if err != nil || status != 200 {
+			t.Fatalf("Goto: %d %v", status, err)
+		}
+		err = s.Perform([]profile.Action{{Fill: "#username", With: "{{user.username}}!"}, {WaitURL: "**/login*"}}, map[string]string{"user.username": "bob"}, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := s.Page().Locator("#username").InputValue(); v != "bob!" {
+			t.Errorf("filled %q", v)
+		}
+		err = s.Perform([]profile.Action{{Fill: "#password", With: "{{user.secret}}"}}, map[string]string{}, time.Second)
+		if err == nil || !strings.Contains(err.Error(), "no value for {{user.secret}}") {
+			t.Errorf("err = %v", err)
+		}
+	})
+}
+
+func TestCheckNamesMakeSetup(t *testing.T) {
+	dir := t.TempDir()
+	err := Options{DriverDir: dir, ExecutablePath: dir + "/no-chromium"}.Check()
+	if err == nil || !strings.Contains(err.Error(), "make setup") || !strings.Contains(err.Error(), "Playwright driver 1.52.0 is not installed") ||
+		!strings.Contains(err.Error(), "Chromium is not installed") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := Launch(Options{DriverDir: dir, ExecutablePath: "/bin/true"}); err == nil || !strings.Contains(err.Error(), "make setup") {
+		t.Fatalf("Launch: %v", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 0 {
+		t.Errorf("Launch wrote into the driver directory: %v", entries)
+	}
+}
+
+func TestSameEndpoint(t *testing.T) {
+	cb, _ := url.Parse("http://127.0.0.1:5000/callback")
+	for raw, want := range map[string]bool{
+		"http://127.0.0.1:5000/callback?code=1":   true,
+		"http://127.0.0.1:5000/callback#a=1":      true,
+		"http://127.0.0.1:5000/callback-evil?x=1": false,
+		"http://127.0.0.1:5001/callback":          false,
+		"https://127.0.0.1:5000/callback":         false,
+	} {
+		u, _ := url.Parse(raw)
+		if got := sameEndpoint(u, cb); got != want {
+			t.Errorf("sameEndpoint(%s) = %v", raw, got)
+		}
+	}
+}

@@ -1,0 +1,451 @@
+package browser
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/playwright-community/playwright-go"
+
+	"github.com/oauthconf/oauthconf/steps/profile"
+)
+
+const (
+	// optionalGrace is how long an optional action's element may take to appear before the
+	// action is skipped.
+	optionalGrace = 500 * time.Millisecond
+	// settleGrace is how long a loaded page that shows neither the login nor the approval
+	// elements may take to render them (a script-built page) before it counts as an error page.
+	// Server-rendered pages are classified at once, without this wait.
+	settleGrace = 300 * time.Millisecond
+	// maxPages bounds the pages one authorization may go through (login, approval, a repeat).
+	maxPages = 6
+	// maxPageText bounds the page text kept in an Outcome.
+	maxPageText = 4000
+)
+
+// Session is one scenario's browser context and page. It is not safe for concurrent use by
+// several goroutines (a scenario is sequential); the navigation record is, since Playwright
+// reports events on its own goroutine.
+type Session struct {
+	ctx  playwright.BrowserContext
+	page playwright.Page
+
+	mu     sync.Mutex
+	navs   []string // main-frame navigation requests since the last reset, in order
+	status int      // status of the last main-frame navigation response
+}
+
+// Close closes the context and its page.
+func (s *Session) Close() error {
+	if s == nil {
+		return nil
+	}
+	return s.ctx.Close()
+}
+
+// Page is the scenario's page, for steps that need more than this package offers.
+func (s *Session) Page() playwright.Page { return s.page }
+
+func (s *Session) onRequest(r playwright.Request) {
+	if !r.IsNavigationRequest() || r.Frame() != s.page.MainFrame() {
+		return
+	}
+	s.mu.Lock()
+	s.navs = append(s.navs, r.URL())
+	s.mu.Unlock()
+}
+
+func (s *Session) onResponse(r playwright.Response) {
+	req := r.Request()
+	if !req.IsNavigationRequest() || req.Frame() != s.page.MainFrame() {
+		return
+	}
+	s.mu.Lock()
+	s.status = r.Status()
+	s.mu.Unlock()
+}
+
+func (s *Session) resetNavigation() {
+	s.mu.Lock()
+	s.navs, s.status = nil, 0
+	s.mu.Unlock()
+}
+
+func (s *Session) navigation() ([]string, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.navs...), s.status
+}
+
+// Goto loads url and returns the status of the final response (after redirects).
+func (s *Session) Goto(rawURL string, timeout time.Duration) (int, error) {
+	resp, err := s.page.Goto(rawURL, playwright.PageGotoOptions{
+		Timeout:   ms(timeout),
+		WaitUntil: playwright.WaitUntilStateLoad,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("browser: loading %s: %s", rawURL, shortError(err, timeout))
+	}
+	if resp == nil {
+		return 0, nil // a same-document navigation (only the fragment changed)
+	}
+	return resp.Status(), nil
+}
+
+// Screenshot is a PNG of the page's viewport.
+func (s *Session) Screenshot() ([]byte, error) {
+	b, err := s.page.Screenshot(playwright.PageScreenshotOptions{Type: playwright.ScreenshotTypePng})
+	if err != nil {
+		return nil, fmt.Errorf("browser: screenshot: %w", err)
+	}
+	return b, nil
+}
+
+var placeholder = regexp.MustCompile(`{{\s*([^}]*?)\s*}}`)
+
+// Perform runs the profile's actions in order. {{user.username}} and {{user.password}} in With
+// are replaced from vars["user.username"] and vars["user.password"]. timeout bounds each action.
+func (s *Session) Perform(actions []profile.Action, vars map[string]string, timeout time.Duration) error {
+	for i, a := range actions {
+		if err := s.perform(a, vars, timeout); err != nil {
+			return fmt.Errorf("step %d (%s) on %s: %w", i+1, a.Describe(), s.page.URL(), err)
+		}
+	}
+	return nil
+}
+
+func (s *Session) perform(a profile.Action, vars map[string]string, timeout time.Duration) error {
+	if a.WaitURL != "" {
+		if err := s.page.WaitForURL(a.WaitURL, playwright.PageWaitForURLOptions{Timeout: ms(timeout)}); err != nil {
+			if a.Optional {
+				return nil
+			}
+			return errors.New(shortError(err, timeout))
+		}
+		return nil
+	}
+	selector := a.Fill + a.Click + a.WaitFor // exactly one is set (profile validation)
+	loc := s.page.Locator(selector)
+	if a.Optional {
+		visible, _ := loc.First().IsVisible()
+		if !visible && loc.First().WaitFor(playwright.LocatorWaitForOptions{
+			State: playwright.WaitForSelectorStateVisible, Timeout: ms(min(timeout, optionalGrace)),
+		}) != nil {
+			return nil // the optional element is not there: skip the action
+		}
+	}
+	var err error
+	switch {
+	case a.Fill != "":
+		var value string
+		if value, err = expand(a.With, vars); err == nil {
+			err = loc.Fill(value, playwright.LocatorFillOptions{Timeout: ms(timeout)})
+		}
+	case a.Click != "":
+		err = loc.Click(playwright.LocatorClickOptions{Timeout: ms(timeout)})
+	case a.WaitFor != "":
+		err = loc.WaitFor(playwright.LocatorWaitForOptions{State: playwright.WaitForSelectorStateVisible, Timeout: ms(timeout)})
+	default:
+		err = errors.New("the action has none of fill, click, wait_for, wait_url")
+	}
+	if err != nil {
+		return errors.New(shortError(err, timeout))
+	}
+	return nil
+}
+
+func expand(with string, vars map[string]string) (string, error) {
+	var missing []string
+	out := placeholder.ReplaceAllStringFunc(with, func(m string) string {
+		name := placeholder.FindStringSubmatch(m)[1]
+		v, ok := vars[name]
+		if !ok {
+			missing = append(missing, name)
+		}
+		return v
+	})
+	if len(missing) > 0 {
+		return "", fmt.Errorf("no value for {{%s}}", strings.Join(missing, "}}, {{"))
+	}
+	return out, nil
+}
+
+// Flow describes one authorization request performed in the browser.
+type Flow struct {
+	Profile *profile.Profile
+	// User logs in when the login page shows; with an empty Username the flow stops at the
+	// login page (LoginShown) instead.
+	User profile.User
+	// Decision on the approval page: "approve", "deny", or "" to stop there (ApprovalShown).
+	Decision string
+	// CallbackPrefix is the redirect URI the browser should land on; scheme, host and path
+	// must match, the query and fragment are the response.
+	CallbackPrefix string
+	// Timeout bounds each navigation and action (default: the profile's timeouts.browser_step).
+	Timeout time.Duration
+}
+
+// Outcome is where an authorization ended.
+type Outcome struct {
+	FinalURL        *url.URL
+	Query, Fragment url.Values
+	ReachedCallback bool
+	LoginShown      bool
+	ApprovalShown   bool
+	// LoginAttempts counts the times the login actions were performed; 2 means the login
+	// page came back after logging in (wrong credentials).
+	LoginAttempts int
+	// Status of the last page's HTTP response (0 when it did not load).
+	Status int
+	// PageText is the visible text of the last page when it was not the callback.
+	PageText string
+	// Navigations lists the URLs the page was directed to, redirects included.
+	Navigations []string
+	// Screenshots are PNGs taken after loading the authorization URL and after each set of
+	// actions; the steps attach them to the report.
+	Screenshots [][]byte
+}
+
+type pageKind int
+
+const (
+	pageOther pageKind = iota
+	pageLogin
+	pageApproval
+)
+
+// Authorize loads authURL and acts as the resource owner until the browser lands on the
+// callback or on a page that is neither the login nor the approval page (an error page). The
+// error is for failures of the harness or of the page (an action's element missing, a load
+// failing away from the callback); a server refusing the request shows in the Outcome.
+func (s *Session) Authorize(authURL string, flow Flow) (*Outcome, error) {
+	if flow.Profile == nil {
+		return nil, errors.New("browser: Authorize needs the target profile")
+	}
+	timeout := flow.Timeout
+	if timeout <= 0 {
+		timeout = flow.Profile.Timeouts.BrowserStep
+	}
+	if timeout <= 0 {
+		timeout = profile.DefaultBrowserStepTimeout
+	}
+	switch flow.Decision {
+	case "", "approve", "deny":
+	default:
+		return nil, fmt.Errorf("browser: unknown decision %q (want approve, deny or empty)", flow.Decision)
+	}
+	callback, err := url.Parse(flow.CallbackPrefix)
+	if err != nil || callback.Host == "" {
+		return nil, fmt.Errorf("browser: callback %q is not an absolute URL", flow.CallbackPrefix)
+	}
+	b := flow.Profile.Browser
+	login, approve, deny := detector(b.Login), detector(b.Approve), detector(b.Deny)
+	vars := map[string]string{"user.username": flow.User.Username, "user.password": flow.User.Password}
+
+	out := &Outcome{}
+	s.resetNavigation()
+	_, navErr := s.Goto(authURL, timeout)
+	s.shoot(out)
+	decided := false
+	for range maxPages {
+		if s.landed(callback, out) {
+			return out, nil
+		}
+		if navErr != nil {
+			s.finish(out)
+			return out, navErr
+		}
+		switch s.classify(login, approve, deny) {
+		case pageLogin:
+			out.LoginShown = true
+			if flow.User.Username == "" || out.LoginAttempts > 0 {
+				// Asked to stop here, or the login page came back after logging in.
+				s.finish(out)
+				return out, nil
+			}
+			out.LoginAttempts++
+			if err := s.Perform(b.Login, vars, timeout); err != nil {
+				s.shoot(out)
+				s.finish(out)
+				return out, fmt.Errorf("browser: login (browser.login) %w", err)
+			}
+		case pageApproval:
+			out.ApprovalShown = true
+			if flow.Decision == "" || decided {
+				s.finish(out)
+				return out, nil
+			}
+			decided = true
+			actions, name := b.Approve, "approve"
+			if flow.Decision == "deny" {
+				actions, name = b.Deny, "deny"
+			}
+			if err := s.Perform(actions, vars, timeout); err != nil {
+				s.shoot(out)
+				s.finish(out)
+				return out, fmt.Errorf("browser: %s (browser.%s) %w", name, name, err)
+			}
+		default:
+			s.finish(out)
+			return out, nil // an error page: the scenario judges it
+		}
+		navErr = s.settle(timeout)
+		s.shoot(out)
+	}
+	s.finish(out)
+	return out, fmt.Errorf("browser: still not at %s after %d pages; last page %s", flow.CallbackPrefix, maxPages, s.page.URL())
+}
+
+// detector is the selector whose visibility identifies a page: the first required element
+// action of the page's actions (a wait_url says nothing about the page's content).
+func detector(actions []profile.Action) string {
+	for _, a := range actions {
+		if a.Optional {
+			continue
+		}
+		if sel := a.Fill + a.Click + a.WaitFor; sel != "" {
+			return sel
+		}
+	}
+	return ""
+}
+
+func (s *Session) classify(login, approve, deny string) pageKind {
+	check := func() pageKind {
+		if visibleNow(s.page, login) {
+			return pageLogin
+		}
+		if visibleNow(s.page, approve) || visibleNow(s.page, deny) {
+			return pageApproval
+		}
+		return pageOther
+	}
+	if k := check(); k != pageOther {
+		return k
+	}
+	var either playwright.Locator
+	for _, sel := range []string{login, approve, deny} {
+		if sel == "" {
+			continue
+		}
+		if either == nil {
+			either = s.page.Locator(sel)
+		} else {
+			either = either.Or(s.page.Locator(sel))
+		}
+	}
+	if either == nil {
+		return pageOther
+	}
+	if either.First().WaitFor(playwright.LocatorWaitForOptions{State: playwright.WaitForSelectorStateVisible, Timeout: ms(settleGrace)}) != nil {
+		return pageOther
+	}
+	return check()
+}
+
+func visibleNow(page playwright.Page, selector string) bool {
+	if selector == "" {
+		return false
+	}
+	v, err := page.Locator(selector).First().IsVisible()
+	return err == nil && v
+}
+
+// settle waits for the page an action led to. Playwright's click already waits for the
+// navigation it starts to commit; this waits for that document to load.
+func (s *Session) settle(timeout time.Duration) error {
+	err := s.page.WaitForLoadState(playwright.PageWaitForLoadStateOptions{State: playwright.LoadStateLoad, Timeout: ms(timeout)})
+	if err != nil {
+		return fmt.Errorf("browser: waiting for %s to load: %s", s.page.URL(), shortError(err, timeout))
+	}
+	return nil
+}
+
+// landed reports whether the browser reached the callback, filling out when it did. The page
+// URL carries the fragment; when the callback did not load (nothing listening), the navigation
+// request shows where the server sent the browser.
+func (s *Session) landed(callback *url.URL, out *Outcome) bool {
+	navs, status := s.navigation()
+	out.Navigations = navs
+	var final *url.URL
+	if u, err := url.Parse(s.page.URL()); err == nil && sameEndpoint(u, callback) {
+		final = u
+	} else {
+		for i := len(navs) - 1; i >= 0; i-- {
+			if u, err := url.Parse(navs[i]); err == nil && sameEndpoint(u, callback) {
+				final = u
+				break
+			}
+		}
+	}
+	if final == nil {
+		return false
+	}
+	out.ReachedCallback = true
+	out.FinalURL = final
+	out.Query = final.Query()
+	out.Fragment, _ = url.ParseQuery(final.EscapedFragment())
+	out.Status = status
+	return true
+}
+
+// finish records the last page when the flow did not reach the callback.
+func (s *Session) finish(out *Outcome) {
+	navs, status := s.navigation()
+	out.Navigations = navs
+	out.Status = status
+	if u, err := url.Parse(s.page.URL()); err == nil {
+		out.FinalURL = u
+		out.Query = u.Query()
+		out.Fragment, _ = url.ParseQuery(u.EscapedFragment())
+	}
+	text, err := s.page.Locator("body").InnerText(playwright.LocatorInnerTextOptions{Timeout: ms(time.Second)})
+	if err == nil {
+		if len(text) > maxPageText {
+			text = text[:maxPageText] + "..."
+		}
+		out.PageText = strings.TrimSpace(text)
+	}
+}
+
+func (s *Session) shoot(out *Outcome) {
+	if png, err := s.Screenshot(); err == nil {
+		out.Screenshots = append(out.Screenshots, png)
+	}
+}
+
+// sameEndpoint compares scheme, host (with port) and path; the query and fragment are the
+// authorization response. RFC 6749 3.1.2: the redirection endpoint URI "MAY include an
+// "application/x-www-form-urlencoded" formatted ... query component, which MUST be retained".
+func sameEndpoint(u, callback *url.URL) bool {
+	path := func(p string) string {
+		if p == "" {
+			return "/"
+		}
+		return p
+	}
+	return strings.EqualFold(u.Scheme, callback.Scheme) && strings.EqualFold(u.Host, callback.Host) &&
+		path(u.Path) == path(callback.Path)
+}
+
+// shortError keeps the first line of a Playwright error (the rest is its call log) and says
+// which timeout ran out.
+func shortError(err error, timeout time.Duration) string {
+	msg := err.Error()
+	if i := strings.IndexByte(msg, '\n'); i > 0 {
+		msg = msg[:i]
+	}
+	if errors.Is(err, playwright.ErrTimeout) {
+		return fmt.Sprintf("nothing happened within %s (timeouts.browser_step): %s", timeout, msg)
+	}
+	return msg
+}
+
+func ms(d time.Duration) *float64 {
+	return playwright.Float(float64(d.Milliseconds()))
+}

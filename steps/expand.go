@@ -1,0 +1,133 @@
+package steps
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+var placeholderRe = regexp.MustCompile(`\{([a-z_-]+)\}`)
+
+// expand replaces the {placeholders} of a feature file value with the target's values, so
+// that the features never name a particular server's clients, scopes or ports.
+func (w *World) expand(s string) (string, error) {
+	var problems []string
+	out := placeholderRe.ReplaceAllStringFunc(s, func(m string) string {
+		name := m[1 : len(m)-1]
+		v, err := w.placeholder(name)
+		if err != nil {
+			problems = append(problems, err.Error())
+			return m
+		}
+		return v
+	})
+	if len(problems) > 0 {
+		return "", fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	return out, nil
+}
+
+func (w *World) placeholder(name string) (string, error) {
+	scopes := w.p.Scopes
+	pick := func(list []string, i int, field string) (string, error) {
+		if len(list) <= i {
+			return "", fmt.Errorf("{%s} needs at least %d value(s) in the profile's %s", name, i+1, field)
+		}
+		return list[i], nil
+	}
+	switch name {
+	case "state":
+		return w.state, nil
+	case "code_verifier":
+		return w.verifier, nil
+	case "issuer":
+		if w.p.Issuer == "" {
+			return "", fmt.Errorf("{issuer}: the profile has no issuer")
+		}
+		return w.p.Issuer, nil
+	case "username":
+		return w.p.ValidUser().Username, nil
+	case "allowed-scope":
+		return pick(scopes.Allowed, 0, "scopes.allowed")
+	case "other-allowed-scope":
+		return pick(scopes.Allowed, 1, "scopes.allowed")
+	case "not-allowed-scope":
+		return pick(scopes.NotAllowed, 0, "scopes.not_allowed")
+	case "unknown-scope":
+		if len(scopes.Unknown) > 0 {
+			return scopes.Unknown[0], nil
+		}
+		return "urn:oauthconf:no-such-scope", nil
+	case "refresh-scope":
+		return scopes.Refresh, nil
+	case "authorization-endpoint":
+		return w.p.Endpoints.Authorization, nil
+	case "token-endpoint":
+		return w.p.Endpoints.Token, nil
+	case "introspection-endpoint":
+		return w.p.Endpoints.Introspection, nil
+	case "revocation-endpoint":
+		return w.p.Endpoints.Revocation, nil
+	}
+	if strings.HasPrefix(name, "callback") {
+		return w.callbackVariant(name)
+	}
+	if role, ok := strings.CutSuffix(name, "-client-id"); ok {
+		c, err := w.client(strings.ReplaceAll(role, "-", " "))
+		if err != nil {
+			return "", err
+		}
+		return c.ID, nil
+	}
+	return "", fmt.Errorf("unknown placeholder {%s}", name)
+}
+
+// callbackVariant is the redirect URI of the current authorization request's client, or a
+// variant of it for the exact-matching checks.
+func (w *World) callbackVariant(name string) (string, error) {
+	role := w.authRole
+	if role == "" {
+		role = "confidential"
+	}
+	raw, err := w.redirectURIFor(role)
+	if err != nil {
+		return "", err
+	}
+	u, _ := url.Parse(raw)
+	switch name {
+	case "callback":
+		return u.String(), nil
+	case "callback-origin":
+		return u.Scheme + "://" + u.Host, nil
+	case "callback-https":
+		u.Scheme = "https"
+		return u.String(), nil
+	case "callback-localhost":
+		u.Host = "localhost:" + u.Port()
+		return u.String(), nil
+	}
+	return "", fmt.Errorf("unknown placeholder {%s}", name)
+}
+
+// scopeSet splits a scope string (RFC 6749 3.3: space-delimited, order does not matter).
+func scopeSet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, f := range strings.Fields(s) {
+		m[f] = true
+	}
+	return m
+}
+
+func sameScopes(a, b string) bool {
+	sa, sb := scopeSet(a), scopeSet(b)
+	if len(sa) != len(sb) {
+		return false
+	}
+	for k := range sa {
+		if !sb[k] {
+			return false
+		}
+	}
+	return true
+}

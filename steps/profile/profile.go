@@ -1,0 +1,281 @@
+// Package profile describes a conformance target: where the authorization server is, which
+// clients, user and scopes the suite may use, how to drive its login and approval pages, what it
+// supports, and how long to wait for it. A profile is YAML (see fixtures/targets/refserver.yaml),
+// decoded strictly and validated as a whole before any scenario runs, so that a user sees every
+// problem of a profile at once, each naming the field to fix.
+package profile
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// Profile is one conformance target.
+type Profile struct {
+	Name         string            `yaml:"name"`
+	Issuer       string            `yaml:"issuer"`
+	Endpoints    Endpoints         `yaml:"endpoints"`
+	Clients      map[string]Client `yaml:"clients"`
+	Users        map[string]User   `yaml:"users"`
+	Scopes       Scopes            `yaml:"scopes"`
+	Browser      BrowserActions    `yaml:"browser"`
+	Capabilities Capabilities      `yaml:"capabilities"`
+	Timeouts     Timeouts          `yaml:"timeouts"`
+	Resource     *Resource         `yaml:"resource"`
+
+	// Metadata is the target's RFC 8414 (or OpenID discovery) document, filled by Resolve;
+	// nil when the target publishes none.
+	Metadata map[string]any `yaml:"-"`
+	// MetadataURL is where Metadata was read from.
+	MetadataURL string `yaml:"-"`
+	// Embedded is set by the runner when the target is the in-process reference server; the
+	// scenarios tagged @refserver (which rely on its seed data or configuration) run only then.
+	Embedded bool `yaml:"-"`
+}
+
+// Endpoints override or complete what the metadata publishes. Empty ones are filled by Resolve.
+type Endpoints struct {
+	Authorization string `yaml:"authorization"`
+	Token         string `yaml:"token"`
+	Introspection string `yaml:"introspection"`
+	Revocation    string `yaml:"revocation"`
+	// Metadata is the URL of the metadata document when it is not at the RFC 8414 well-known place.
+	Metadata string `yaml:"metadata"`
+}
+
+// Client is a client registered at the target for one role.
+type Client struct {
+	ID          string `yaml:"id"`
+	Secret      string `yaml:"secret"`
+	RedirectURI string `yaml:"redirect_uri"`
+	// AuthMethod is how the client authenticates at the token endpoint (RFC 8414 2
+	// token_endpoint_auth_methods_supported values): client_secret_basic, client_secret_post or
+	// none. Defaults to client_secret_basic when a secret is given, none otherwise.
+	AuthMethod string `yaml:"auth_method"`
+}
+
+// Confidential reports whether the client has a secret.
+func (c Client) Confidential() bool { return c.Secret != "" }
+
+// User is a resource owner account at the target.
+type User struct {
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+}
+
+// Scopes the suite may request.
+type Scopes struct {
+	// Allowed are granted to the suite's clients; at least one.
+	Allowed []string `yaml:"allowed"`
+	// Refresh is a scope that makes the server issue a refresh token (e.g. offline_access);
+	// empty when the server issues one without it.
+	Refresh string `yaml:"refresh"`
+	// NotAllowed exist at the server but are not granted to the suite's clients.
+	NotAllowed []string `yaml:"not_allowed"`
+	// Unknown do not exist at the server.
+	Unknown []string `yaml:"unknown"`
+}
+
+// BrowserActions say how to drive the target's own pages.
+type BrowserActions struct {
+	Login   []Action `yaml:"login"`
+	Approve []Action `yaml:"approve"`
+	Deny    []Action `yaml:"deny"`
+}
+
+// Action is one browser step. Exactly one of Fill, Click, WaitFor and WaitURL is set.
+// Selectors are Playwright selectors: CSS ("#id", "[name=x]"), "text=Sign in", "xpath=...".
+type Action struct {
+	// Fill types With into the element Fill selects. With may hold {{user.username}} and
+	// {{user.password}}.
+	Fill string `yaml:"fill"`
+	With string `yaml:"with"`
+	// Click clicks the element it selects.
+	Click string `yaml:"click"`
+	// WaitFor waits until the element it selects is visible.
+	WaitFor string `yaml:"wait_for"`
+	// WaitURL waits until the page URL matches it (a Playwright glob, e.g. "**/consent*").
+	WaitURL string `yaml:"wait_url"`
+	// Optional actions are skipped when their element does not appear quickly (a "remember
+	// me" box shown only sometimes).
+	Optional bool `yaml:"optional"`
+}
+
+// Describe is a short human form of the action for logs and errors.
+func (a Action) Describe() string {
+	switch {
+	case a.Fill != "":
+		return "fill " + a.Fill
+	case a.Click != "":
+		return "click " + a.Click
+	case a.WaitFor != "":
+		return "wait for " + a.WaitFor
+	case a.WaitURL != "":
+		return "wait for URL " + a.WaitURL
+	}
+	return "empty action"
+}
+
+// Grant type names (RFC 8414 2 grant_types_supported values, "implicit" included).
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantImplicit          = "implicit"
+	GrantClientCredentials = "client_credentials"
+	GrantPassword          = "password"
+	GrantRefreshToken      = "refresh_token"
+)
+
+// PKCE support levels.
+const (
+	PKCERequired          = "required"            // every client must use PKCE
+	PKCERequiredForPublic = "required_for_public" // public clients must, confidential may
+	PKCEOptional          = "optional"            // supported, never required
+	PKCEUnsupported       = "unsupported"
+)
+
+// Capabilities say what the target supports. A nil (absent) field is read from the metadata by
+// Supports; a declared one wins over the metadata.
+type Capabilities struct {
+	Grants                   []string `yaml:"grants"`
+	PKCE                     string   `yaml:"pkce"`
+	CodeChallengeMethods     []string `yaml:"code_challenge_methods"`
+	TokenEndpointAuthMethods []string `yaml:"token_endpoint_auth_methods"`
+	Introspection            *bool    `yaml:"introspection"`
+	Revocation               *bool    `yaml:"revocation"`
+	Metadata                 *bool    `yaml:"metadata"`
+	// IssParameter: the authorization response carries iss (RFC 9207).
+	IssParameter *bool `yaml:"iss_parameter"`
+	// LoopbackAnyPort: a loopback redirect URI matches on any port (RFC 8252 7.3).
+	LoopbackAnyPort *bool `yaml:"loopback_any_port"`
+	// TrustedClient: the trusted client skips the approval page.
+	TrustedClient *bool `yaml:"trusted_client"`
+	// ShortLifetimes: the short_lived client's codes and tokens expire within Timeouts.ExpiryWait.
+	ShortLifetimes *bool `yaml:"short_lifetimes"`
+}
+
+// Timeouts bound every wait of the suite. Zero values take the defaults below.
+type Timeouts struct {
+	// Request bounds one HTTP exchange with the target (default 10s).
+	Request time.Duration `yaml:"request"`
+	// BrowserStep bounds one browser action or navigation (default 10s).
+	BrowserStep time.Duration `yaml:"browser_step"`
+	// ExpiryWait bounds how long a scenario waits for a short-lived code or token to expire
+	// (default 15s).
+	ExpiryWait time.Duration `yaml:"expiry_wait"`
+}
+
+// Default timeouts.
+const (
+	DefaultRequestTimeout     = 10 * time.Second
+	DefaultBrowserStepTimeout = 10 * time.Second
+	DefaultExpiryWait         = 15 * time.Second
+)
+
+// Resource is a protected resource at the target for RFC 6750 checks.
+type Resource struct {
+	URL    string `yaml:"url"`
+	Method string `yaml:"method"` // default GET
+	// RequiredScope is the scope a token needs for the resource; empty when any token works.
+	RequiredScope string `yaml:"required_scope"`
+}
+
+// Client roles the suite uses.
+const (
+	RoleConfidential       = "confidential"
+	RoleSecondConfidential = "second_confidential"
+	RolePublic             = "public"
+	RoleImplicit           = "implicit"
+	RoleClientCredentials  = "client_credentials"
+	RolePassword           = "password"
+	RoleTrusted            = "trusted"
+	RoleShortLived         = "short_lived"
+)
+
+// Roles lists every client role, in documentation order.
+func Roles() []string {
+	return []string{RoleConfidential, RoleSecondConfidential, RolePublic, RoleImplicit,
+		RoleClientCredentials, RolePassword, RoleTrusted, RoleShortLived}
+}
+
+// UserValid is the user role of a resource owner who can log in.
+const UserValid = "valid"
+
+// Parse decodes and validates a profile. The error lists every problem found, one per line,
+// each starting with the field path.
+func Parse(data []byte) (*Profile, error) {
+	p, err := Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Load reads and parses the profile file at path.
+func Load(path string) (*Profile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("target profile: %w", err)
+	}
+	p, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("target profile %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// Client returns the client of role, and whether the profile has one.
+func (p *Profile) Client(role string) (Client, bool) {
+	c, ok := p.Clients[role]
+	return c, ok
+}
+
+// ValidUser returns the user who can log in.
+func (p *Profile) ValidUser() User { return p.Users[UserValid] }
+
+// HasGrant reports whether the profile declares grant, or, when it declares no grants, whether
+// the metadata lists it.
+func (p *Profile) HasGrant(grant string) bool {
+	ok, _ := p.grantSupported(grant)
+	return ok
+}
+
+// Problems is a list of profile problems, each naming its field. It is the error Parse returns.
+type Problems []error
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, e := range ps {
+		lines[i] = e.Error()
+	}
+	if len(lines) == 1 {
+		return lines[0]
+	}
+	return fmt.Sprintf("%d problems:\n  %s", len(lines), strings.Join(lines, "\n  "))
+}
+
+// Unwrap lets errors.Is and errors.As see each problem.
+func (ps Problems) Unwrap() []error { return ps }
+
+// problems collects Problems with their field paths.
+type problems struct{ list Problems }
+
+func (ps *problems) add(path, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if path != "" {
+		msg = path + ": " + msg
+	}
+	ps.list = append(ps.list, errors.New(msg))
+}
+
+func (ps *problems) err() error {
+	if len(ps.list) == 0 {
+		return nil
+	}
+	return ps.list
+}

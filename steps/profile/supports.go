@@ -1,0 +1,179 @@
+package profile
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// CapabilityTags lists the scenario tags (without '@') that name a capability. Other tags
+// (requirement ids such as RFC6749-4.1.2.1, levels such as MUST) do not restrict a scenario.
+func CapabilityTags() []string {
+	return []string{"grant-authorization-code", "grant-implicit", "grant-client-credentials",
+		"grant-password", "grant-refresh-token", "pkce", "introspection", "revocation", "metadata",
+		"iss", "resource", "trusted-client", "short-lifetimes", "loopback-any-port",
+		"client-secret-basic", "client-secret-post", "browser", "refserver"}
+}
+
+// Supports reports whether the target has the capability a scenario tag names, and, when it
+// has not, a reason for the report ("not applicable: ..."). A capability the profile declares
+// wins; an undeclared one is read from the metadata, with the RFC 8414 2 defaults for omitted
+// fields. Tags that are not capabilities are supported. The leading '@' is optional.
+func (p *Profile) Supports(tag string) (ok bool, reason string) {
+	tag = strings.TrimPrefix(tag, "@")
+	c := p.Capabilities
+	switch tag {
+	case "grant-authorization-code":
+		return p.grantSupported(GrantAuthorizationCode)
+	case "grant-implicit":
+		return p.grantSupported(GrantImplicit)
+	case "grant-client-credentials":
+		return p.grantSupported(GrantClientCredentials)
+	case "grant-password":
+		return p.grantSupported(GrantPassword)
+	case "grant-refresh-token":
+		return p.grantSupported(GrantRefreshToken)
+	case "pkce":
+		switch {
+		case c.PKCE == PKCEUnsupported:
+			return false, "the profile says PKCE is unsupported (capabilities.pkce)"
+		case c.PKCE != "":
+			return true, ""
+		case p.Metadata == nil:
+			return false, "capabilities.pkce is not declared and the target publishes no metadata"
+		case len(metaStrings(p.Metadata, "code_challenge_methods_supported")) == 0:
+			// RFC 8414 2: "If omitted, the authorization server does not support PKCE."
+			return false, "the metadata has no code_challenge_methods_supported, so the target does not support PKCE (RFC 8414 2)"
+		}
+		return true, ""
+	case "introspection":
+		return p.endpointCapability(c.Introspection, "introspection", p.Endpoints.Introspection)
+	case "revocation":
+		return p.endpointCapability(c.Revocation, "revocation", p.Endpoints.Revocation)
+	case "metadata":
+		if c.Metadata != nil {
+			return declared(*c.Metadata, "metadata")
+		}
+		if p.Metadata == nil {
+			return false, "the target publishes no metadata document (RFC 8414)"
+		}
+		return true, ""
+	case "iss":
+		if c.IssParameter != nil {
+			return declared(*c.IssParameter, "iss_parameter")
+		}
+		// RFC 9207 3: "If omitted, the default value is false."
+		if b, _ := p.Metadata["authorization_response_iss_parameter_supported"].(bool); b {
+			return true, ""
+		}
+		return false, "the target does not declare authorization_response_iss_parameter_supported (RFC 9207 3)"
+	case "resource":
+		if p.Resource == nil {
+			return false, "the profile names no protected resource (resource.url)"
+		}
+		return true, ""
+	case "trusted-client":
+		if _, ok := p.Clients[RoleTrusted]; !ok || !isTrue(c.TrustedClient) {
+			return false, "the profile has no trusted client that skips approval (capabilities.trusted_client, clients.trusted)"
+		}
+		return true, ""
+	case "short-lifetimes":
+		if _, ok := p.Clients[RoleShortLived]; !ok || !isTrue(c.ShortLifetimes) {
+			return false, "the profile has no client with short code and token lifetimes (capabilities.short_lifetimes, clients.short_lived)"
+		}
+		return true, ""
+	case "loopback-any-port":
+		if !isTrue(c.LoopbackAnyPort) {
+			return false, "the profile does not say loopback redirect URIs may use any port (capabilities.loopback_any_port)"
+		}
+		return true, ""
+	case "client-secret-basic":
+		return p.authMethodSupported("client_secret_basic")
+	case "client-secret-post":
+		return p.authMethodSupported("client_secret_post")
+	case "browser":
+		if len(p.Browser.Login) == 0 {
+			return false, "the profile has no browser.login actions"
+		}
+		return true, ""
+	case "refserver":
+		if !p.Embedded {
+			return false, "checks a setting of the reference server; runs only against the embedded one (oauthconf run without --target)"
+		}
+		return true, ""
+	}
+	return true, ""
+}
+
+func (p *Profile) grantSupported(grant string) (bool, string) {
+	if p.Capabilities.Grants != nil {
+		if slices.Contains(p.Capabilities.Grants, grant) {
+			return true, ""
+		}
+		return false, fmt.Sprintf("the profile does not list the %s grant (capabilities.grants)", grant)
+	}
+	if p.Metadata == nil {
+		return false, "capabilities.grants is not declared and the target publishes no metadata"
+	}
+	grants := metaStrings(p.Metadata, "grant_types_supported")
+	if _, present := p.Metadata["grant_types_supported"]; !present {
+		// RFC 8414 2: "If omitted, the default value is ["authorization_code", "implicit"]."
+		grants = []string{GrantAuthorizationCode, GrantImplicit}
+	}
+	if slices.Contains(grants, grant) {
+		return true, ""
+	}
+	return false, fmt.Sprintf("the metadata's grant_types_supported does not list %s", grant)
+}
+
+func (p *Profile) endpointCapability(decl *bool, name, endpoint string) (bool, string) {
+	if decl != nil {
+		if !*decl {
+			return declared(false, name)
+		}
+		if endpoint == "" {
+			return false, fmt.Sprintf("capabilities.%s is true but the %s endpoint is unknown (endpoints.%s, metadata %s_endpoint)", name, name, name, name)
+		}
+		return true, ""
+	}
+	if endpoint == "" {
+		return false, fmt.Sprintf("the target publishes no %s_endpoint and the profile sets no endpoints.%s", name, name)
+	}
+	return true, ""
+}
+
+func (p *Profile) authMethodSupported(method string) (bool, string) {
+	if p.Capabilities.TokenEndpointAuthMethods != nil {
+		if slices.Contains(p.Capabilities.TokenEndpointAuthMethods, method) {
+			return true, ""
+		}
+		return false, fmt.Sprintf("the profile does not list %s (capabilities.token_endpoint_auth_methods)", method)
+	}
+	methods := []string{"client_secret_basic"} // RFC 8414 2: the default when omitted
+	if _, present := p.Metadata["token_endpoint_auth_methods_supported"]; present {
+		methods = metaStrings(p.Metadata, "token_endpoint_auth_methods_supported")
+	}
+	if slices.Contains(methods, method) {
+		return true, ""
+	}
+	return false, fmt.Sprintf("the metadata's token_endpoint_auth_methods_supported does not list %s", method)
+}
+
+func declared(v bool, field string) (bool, string) {
+	if v {
+		return true, ""
+	}
+	return false, fmt.Sprintf("the profile says the target does not support it (capabilities.%s: false)", field)
+}
+
+// metaStrings reads a metadata field holding a JSON array of strings; other values read as empty.
+func metaStrings(doc map[string]any, field string) []string {
+	raw, _ := doc[field].([]any)
+	out := make([]string, 0, len(raw))
+	for _, v := range raw {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,371 @@
+package profile
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Values the profile accepts, listed in error messages.
+var (
+	knownGrants      = []string{GrantAuthorizationCode, GrantImplicit, GrantClientCredentials, GrantPassword, GrantRefreshToken}
+	knownPKCE        = []string{PKCERequired, PKCERequiredForPublic, PKCEOptional, PKCEUnsupported}
+	knownChallenges  = []string{"S256", "plain"}
+	knownAuthMethods = []string{"client_secret_basic", "client_secret_post", "none"}
+	knownUserRoles   = []string{UserValid}
+	knownMethods     = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
+	templateVar      = regexp.MustCompile(`{{\s*([^}]*?)\s*}}`)
+	knownTemplateVar = []string{"user.username", "user.password"}
+)
+
+// maxTimeout keeps a typo ("10m" for "10s") from turning a hung target into a hung run.
+const maxTimeout = 10 * time.Minute
+
+// Validate fills the defaults (timeouts, client auth methods, the resource method) and checks
+// the whole profile, returning every problem at once (a Problems error).
+func (p *Profile) Validate() error {
+	var ps problems
+	p.applyDefaults()
+
+	p.validateIssuer(&ps)
+	p.validateEndpoints(&ps)
+	p.validateClients(&ps)
+	p.validateUsers(&ps)
+	p.validateScopes(&ps)
+	p.validateCapabilities(&ps)
+	p.validateBrowser(&ps)
+	p.validateTimeouts(&ps)
+	p.validateResource(&ps)
+	return ps.err()
+}
+
+func (p *Profile) applyDefaults() {
+	if p.Name == "" {
+		p.Name = p.Issuer
+	}
+	if p.Timeouts.Request == 0 {
+		p.Timeouts.Request = DefaultRequestTimeout
+	}
+	if p.Timeouts.BrowserStep == 0 {
+		p.Timeouts.BrowserStep = DefaultBrowserStepTimeout
+	}
+	if p.Timeouts.ExpiryWait == 0 {
+		p.Timeouts.ExpiryWait = DefaultExpiryWait
+	}
+	for role, c := range p.Clients {
+		if c.AuthMethod == "" {
+			if c.Secret != "" {
+				c.AuthMethod = "client_secret_basic" // RFC 8414 2: the default when none is listed
+			} else {
+				c.AuthMethod = "none"
+			}
+			p.Clients[role] = c
+		}
+	}
+	if p.Resource != nil && p.Resource.Method == "" {
+		p.Resource.Method = "GET"
+	}
+	if p.Resource != nil && p.Issuer != "" {
+		// resource.url may start with {issuer}: the embedded reference server's issuer (and so
+		// its resource's URL) is known only at run time.
+		p.Resource.URL = strings.ReplaceAll(p.Resource.URL, "{issuer}", strings.TrimSuffix(p.Issuer, "/"))
+	}
+}
+
+func (p *Profile) validateIssuer(ps *problems) {
+	if p.Issuer == "" {
+		ps.add("issuer", "is required (the authorization server's issuer identifier, e.g. https://as.example.com)")
+		return
+	}
+	// RFC 8414 2: "The authorization server's issuer identifier, which is a URL that uses the
+	// "https" scheme and has no query or fragment components." http is accepted for loopback
+	// and test targets.
+	u, ok := checkURL(ps, "issuer", p.Issuer)
+	if !ok {
+		return
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		ps.add("issuer", "%q has a query; RFC 8414 2 says an issuer has no query or fragment", p.Issuer)
+	}
+}
+
+func (p *Profile) validateEndpoints(ps *problems) {
+	for _, e := range []struct{ name, value string }{
+		{"authorization", p.Endpoints.Authorization},
+		{"token", p.Endpoints.Token},
+		{"introspection", p.Endpoints.Introspection},
+		{"revocation", p.Endpoints.Revocation},
+		{"metadata", p.Endpoints.Metadata},
+	} {
+		if e.value != "" {
+			checkURL(ps, "endpoints."+e.name, e.value)
+		}
+	}
+}
+
+func (p *Profile) validateClients(ps *problems) {
+	for _, role := range sortedKeys(p.Clients) {
+		c := p.Clients[role]
+		path := "clients." + role
+		if !slices.Contains(Roles(), role) {
+			ps.add(path, "unknown client role (known roles: %s)", strings.Join(Roles(), ", "))
+			continue
+		}
+		if c.ID == "" {
+			ps.add(path+".id", "is required")
+		}
+		if c.RedirectURI != "" {
+			checkURL(ps, path+".redirect_uri", c.RedirectURI)
+		}
+		if !slices.Contains(knownAuthMethods, c.AuthMethod) {
+			ps.add(path+".auth_method", "%q is not one of %s", c.AuthMethod, strings.Join(knownAuthMethods, ", "))
+		} else if c.AuthMethod != "none" && c.Secret == "" {
+			ps.add(path+".secret", "is required with auth_method %s", c.AuthMethod)
+		} else if c.AuthMethod == "none" && c.Secret != "" {
+			ps.add(path+".auth_method", "is none but a secret is given: set auth_method to client_secret_basic or client_secret_post, or remove the secret")
+		}
+	}
+	// Which roles the declared capabilities need, and whether each needs a redirect URI.
+	need := func(role string, redirect bool, why string) {
+		c, ok := p.Clients[role]
+		if !ok {
+			ps.add("clients."+role, "is required because %s", why)
+			return
+		}
+		if redirect && c.RedirectURI == "" {
+			ps.add("clients."+role+".redirect_uri", "is required because %s", why)
+		}
+	}
+	if p.declaresGrant(GrantAuthorizationCode) {
+		need(RoleConfidential, true, "capabilities.grants has authorization_code")
+		need(RoleSecondConfidential, true, "capabilities.grants has authorization_code (codes must be bound to their client)")
+		if c := p.Clients[RoleSecondConfidential]; c.ID != "" && c.ID == p.Clients[RoleConfidential].ID {
+			ps.add("clients.second_confidential.id", "must differ from clients.confidential.id")
+		}
+	}
+	if p.Capabilities.PKCE != "" && p.Capabilities.PKCE != PKCEUnsupported {
+		need(RolePublic, true, "capabilities.pkce is "+p.Capabilities.PKCE)
+		if c, ok := p.Clients[RolePublic]; ok && c.Secret != "" {
+			ps.add("clients.public.secret", "must be empty: a public client has no secret (RFC 6749 2.1)")
+		}
+	}
+	if p.declaresGrant(GrantImplicit) {
+		need(RoleImplicit, true, "capabilities.grants has implicit")
+	}
+	if p.declaresGrant(GrantClientCredentials) {
+		need(RoleClientCredentials, false, "capabilities.grants has client_credentials")
+		if c, ok := p.Clients[RoleClientCredentials]; ok && c.Secret == "" {
+			// RFC 6749 4.4: "The client credentials grant type MUST only be used by confidential clients."
+			ps.add("clients.client_credentials.secret", "is required: the client credentials grant is for confidential clients only (RFC 6749 4.4)")
+		}
+	}
+	if p.declaresGrant(GrantPassword) {
+		need(RolePassword, false, "capabilities.grants has password")
+	}
+	if isTrue(p.Capabilities.TrustedClient) {
+		need(RoleTrusted, true, "capabilities.trusted_client is true")
+	}
+	if isTrue(p.Capabilities.ShortLifetimes) {
+		need(RoleShortLived, false, "capabilities.short_lifetimes is true")
+	}
+}
+
+func (p *Profile) validateUsers(ps *problems) {
+	for _, role := range sortedKeys(p.Users) {
+		u := p.Users[role]
+		path := "users." + role
+		if !slices.Contains(knownUserRoles, role) {
+			ps.add(path, "unknown user role (known roles: %s)", strings.Join(knownUserRoles, ", "))
+			continue
+		}
+		if u.Username == "" {
+			ps.add(path+".username", "is required")
+		}
+		if u.Password == "" {
+			ps.add(path+".password", "is required")
+		}
+	}
+	if _, ok := p.Users[UserValid]; !ok && (p.needsBrowser() || p.declaresGrant(GrantPassword)) {
+		ps.add("users.valid", "is required because capabilities.grants has a grant where a resource owner logs in")
+	}
+}
+
+func (p *Profile) validateScopes(ps *problems) {
+	if len(p.Scopes.Allowed) == 0 {
+		ps.add("scopes.allowed", "needs at least one scope the suite's clients may request")
+	}
+	// RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+	check := func(path, s string) {
+		if s == "" || strings.ContainsFunc(s, func(r rune) bool { return r <= 0x20 || r == '"' || r == '\\' || r > 0x7e }) {
+			ps.add(path, "%q is not a valid scope token (RFC 6749 3.3: printable ASCII without space, quote or backslash)", s)
+		}
+	}
+	for i, s := range p.Scopes.Allowed {
+		check(fmt.Sprintf("scopes.allowed[%d]", i), s)
+	}
+	for i, s := range p.Scopes.NotAllowed {
+		check(fmt.Sprintf("scopes.not_allowed[%d]", i), s)
+		if slices.Contains(p.Scopes.Allowed, s) {
+			ps.add(fmt.Sprintf("scopes.not_allowed[%d]", i), "%q is also in scopes.allowed", s)
+		}
+	}
+	for i, s := range p.Scopes.Unknown {
+		check(fmt.Sprintf("scopes.unknown[%d]", i), s)
+		if slices.Contains(p.Scopes.Allowed, s) {
+			ps.add(fmt.Sprintf("scopes.unknown[%d]", i), "%q is also in scopes.allowed", s)
+		}
+	}
+	if p.Scopes.Refresh != "" {
+		check("scopes.refresh", p.Scopes.Refresh)
+	}
+}
+
+func (p *Profile) validateCapabilities(ps *problems) {
+	c := p.Capabilities
+	checkList(ps, "capabilities.grants", c.Grants, knownGrants)
+	checkList(ps, "capabilities.code_challenge_methods", c.CodeChallengeMethods, knownChallenges)
+	checkList(ps, "capabilities.token_endpoint_auth_methods", c.TokenEndpointAuthMethods, knownAuthMethods)
+	if c.PKCE != "" && !slices.Contains(knownPKCE, c.PKCE) {
+		ps.add("capabilities.pkce", "%q is not one of %s", c.PKCE, strings.Join(knownPKCE, ", "))
+	}
+	if c.PKCE == PKCEUnsupported && len(c.CodeChallengeMethods) > 0 {
+		ps.add("capabilities.code_challenge_methods", "is set but capabilities.pkce is unsupported")
+	}
+	if c.Grants != nil && slices.Contains(c.Grants, GrantRefreshToken) &&
+		!slices.ContainsFunc(c.Grants, func(g string) bool {
+			return g != GrantRefreshToken && g != GrantClientCredentials && g != GrantImplicit
+		}) {
+		ps.add("capabilities.grants", "has refresh_token but no grant that issues one (authorization_code or password)")
+	}
+}
+
+func (p *Profile) validateBrowser(ps *problems) {
+	sets := []struct {
+		name    string
+		actions []Action
+	}{{"login", p.Browser.Login}, {"approve", p.Browser.Approve}, {"deny", p.Browser.Deny}}
+	for _, set := range sets {
+		path := "browser." + set.name
+		if len(set.actions) == 0 && p.needsBrowser() {
+			ps.add(path, "needs at least one action because capabilities.grants has a grant that uses the browser (authorization_code or implicit)")
+		}
+		for i, a := range set.actions {
+			validateAction(ps, fmt.Sprintf("%s[%d]", path, i), a)
+		}
+		if len(set.actions) > 0 && !slices.ContainsFunc(set.actions, func(a Action) bool { return !a.Optional }) {
+			ps.add(path, "has only optional actions: at least one must be required so that a broken page is noticed")
+		}
+	}
+}
+
+func validateAction(ps *problems, path string, a Action) {
+	set := 0
+	for _, s := range []string{a.Fill, a.Click, a.WaitFor, a.WaitURL} {
+		if strings.TrimSpace(s) != "" {
+			set++
+		}
+	}
+	switch {
+	case set == 0:
+		ps.add(path, "has none of fill, click, wait_for, wait_url: say what the step does")
+	case set > 1:
+		ps.add(path, "has more than one of fill, click, wait_for, wait_url: write one action per step")
+	case a.With != "" && a.Fill == "":
+		ps.add(path+".with", "is only used with fill")
+	case a.Fill != "" && a.With == "":
+		ps.add(path+".with", "is required with fill (the text to type)")
+	}
+	for _, m := range templateVar.FindAllStringSubmatch(a.With, -1) {
+		if !slices.Contains(knownTemplateVar, m[1]) {
+			ps.add(path+".with", "unknown placeholder {{%s}} (known: {{user.username}}, {{user.password}})", m[1])
+		}
+	}
+}
+
+func (p *Profile) validateTimeouts(ps *problems) {
+	for _, t := range []struct {
+		name string
+		d    time.Duration
+	}{{"request", p.Timeouts.Request}, {"browser_step", p.Timeouts.BrowserStep}, {"expiry_wait", p.Timeouts.ExpiryWait}} {
+		switch {
+		case t.d < 0:
+			ps.add("timeouts."+t.name, "must be positive, got %s", t.d)
+		case t.d > maxTimeout:
+			ps.add("timeouts."+t.name, "%s is longer than the maximum of %s", t.d, maxTimeout)
+		}
+	}
+}
+
+func (p *Profile) validateResource(ps *problems) {
+	if p.Resource == nil {
+		return
+	}
+	if p.Resource.URL == "" {
+		ps.add("resource.url", "is required when resource is given")
+	} else {
+		checkURL(ps, "resource.url", p.Resource.URL)
+	}
+	p.Resource.Method = strings.ToUpper(p.Resource.Method)
+	if !slices.Contains(knownMethods, p.Resource.Method) {
+		ps.add("resource.method", "%q is not one of %s", p.Resource.Method, strings.Join(knownMethods, ", "))
+	}
+	if p.Resource.RequiredScope != "" && !slices.Contains(p.Scopes.Allowed, p.Resource.RequiredScope) {
+		ps.add("resource.required_scope", "%q is not in scopes.allowed, so the suite cannot obtain a token for the resource", p.Resource.RequiredScope)
+	}
+}
+
+// declaresGrant reports whether the profile itself lists grant (metadata is not consulted: the
+// checks above must not depend on whether the target is reachable).
+func (p *Profile) declaresGrant(grant string) bool {
+	return slices.Contains(p.Capabilities.Grants, grant)
+}
+
+// needsBrowser reports whether the declared grants drive the target's login pages.
+func (p *Profile) needsBrowser() bool {
+	return p.declaresGrant(GrantAuthorizationCode) || p.declaresGrant(GrantImplicit)
+}
+
+// checkURL reports a problem unless s is an absolute http(s) URL without a fragment
+// (RFC 6749 3.1 and 3.1.2: endpoint and redirection URIs MUST NOT include a fragment).
+func checkURL(ps *problems, path, s string) (*url.URL, bool) {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		ps.add(path, "%q is not a URL: %v", s, err)
+	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+		ps.add(path, "%q is not an absolute URL (want http:// or https:// and a host)", s)
+	case u.Fragment != "" || strings.Contains(s, "#"):
+		ps.add(path, "%q has a fragment; RFC 6749 3.1 forbids fragments in endpoint and redirection URIs", s)
+	default:
+		return u, true
+	}
+	return nil, false
+}
+
+func checkList(ps *problems, path string, values, known []string) {
+	seen := map[string]bool{}
+	for i, v := range values {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		switch {
+		case !slices.Contains(known, v):
+			ps.add(p, "%q is not one of %s", v, strings.Join(known, ", "))
+		case seen[v]:
+			ps.add(p, "%q is listed twice", v)
+		}
+		seen[v] = true
+	}
+}
+
+func isTrue(b *bool) bool { return b != nil && *b }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,293 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cucumber/godog"
+
+	"github.com/oauthconf/oauthconf/steps/oauthclient"
+	"github.com/oauthconf/oauthconf/steps/profile"
+)
+
+func (w *World) lastResp() (*oauthclient.Response, error) {
+	if w.last == nil {
+		return nil, fmt.Errorf("no response yet: an earlier step must send a request")
+	}
+	return w.last, nil
+}
+
+func (w *World) statusIs(not string, code int) error {
+	r, err := w.lastResp()
+	if err != nil {
+		return err
+	}
+	if not != "" {
+		if r.Status == code {
+			return oauthclient.Failf(r, "expected a status other than HTTP %d, got it", code)
+		}
+		return nil
+	}
+	return oauthclient.ExpectStatus(r, code)
+}
+
+func (w *World) isJSON() error { return oauthclient.ExpectJSON(w.last) }
+
+func (w *World) hasMember(no, name string) error {
+	if no != "" {
+		return oauthclient.ExpectNoMember(w.last, name)
+	}
+	if err := oauthclient.ExpectJSON(w.last); err != nil {
+		return err
+	}
+	if !w.last.Has(name) {
+		return oauthclient.Failf(w.last, "expected member %q in the response, got none", name)
+	}
+	return nil
+}
+
+func (w *World) onlyMember(name string) error {
+	if err := oauthclient.ExpectJSON(w.last); err != nil {
+		return err
+	}
+	for k := range w.last.JSON {
+		if k != name {
+			return oauthclient.Failf(w.last, "expected only %q in the response, got %q too", name, k)
+		}
+	}
+	return nil
+}
+
+func (w *World) memberIs(name, want string) error {
+	v, err := w.expand(want)
+	if err != nil {
+		return err
+	}
+	if err := oauthclient.ExpectJSON(w.last); err != nil {
+		return err
+	}
+	raw, ok := w.last.JSON[name]
+	if !ok {
+		return oauthclient.Failf(w.last, "expected %s %q, got no %s", name, v, name)
+	}
+	got := fmt.Sprint(raw)
+	if name == "scope" {
+		if !sameScopes(got, v) {
+			return oauthclient.Failf(w.last, "expected scope %q, got %q", v, got)
+		}
+		return nil
+	}
+	if got != v {
+		return oauthclient.Failf(w.last, "expected %s %q, got %q", name, v, got)
+	}
+	return nil
+}
+
+func (w *World) memberBool(name, want string) error {
+	if err := oauthclient.ExpectJSON(w.last); err != nil {
+		return err
+	}
+	b, ok := w.last.Bool(name)
+	if !ok {
+		return oauthclient.Failf(w.last, "expected %s to be the JSON boolean %s, got %v", name, want, w.last.JSON[name])
+	}
+	if fmt.Sprint(b) != want {
+		return oauthclient.Failf(w.last, "expected %s %s, got %v", name, want, b)
+	}
+	return nil
+}
+
+// tokenTypeBearer checks RFC 6749 7.1 / RFC 6750 4: the type is "Bearer", compared
+// case-insensitively (RFC 6749 5.1: "The value is case insensitive").
+func (w *World) tokenTypeBearer() error {
+	if err := oauthclient.ExpectMember(w.last, "token_type"); err != nil {
+		return err
+	}
+	if got := w.last.String("token_type"); !strings.EqualFold(got, "bearer") {
+		return oauthclient.Failf(w.last, "expected token_type Bearer, got %q", got)
+	}
+	return nil
+}
+
+func (w *World) positiveNumber(name string) error {
+	if err := oauthclient.ExpectMember(w.last, name); err != nil {
+		return err
+	}
+	n, ok := w.last.Number(name)
+	if !ok || n <= 0 {
+		return oauthclient.Failf(w.last, "expected %s to be a positive JSON number, got %v", name, w.last.JSON[name])
+	}
+	return nil
+}
+
+// timeMember checks a NumericDate (seconds since the epoch, RFC 7662 2.2).
+func (w *World) timeMember(name, when string) error {
+	if err := oauthclient.ExpectMember(w.last, name); err != nil {
+		return err
+	}
+	n, ok := w.last.Number(name)
+	if !ok {
+		return oauthclient.Failf(w.last, "expected %s to be a number of seconds since 1970, got %v", name, w.last.JSON[name])
+	}
+	t := time.Unix(int64(n), 0)
+	const skew = 5 * time.Second
+	now := time.Now()
+	if when == "in the future" && !t.After(now) {
+		return oauthclient.Failf(w.last, "expected %s in the future, got %s (now %s)", name, t.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	if when == "not in the future" && t.After(now.Add(skew)) {
+		return oauthclient.Failf(w.last, "expected %s not in the future, got %s (now %s)", name, t.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// metadataDefaults are the values RFC 8414 2 gives members that are omitted.
+var metadataDefaults = map[string][]string{
+	"grant_types_supported":                 {"authorization_code", "implicit"},
+	"token_endpoint_auth_methods_supported": {"client_secret_basic"},
+}
+
+func (w *World) memberLists(name, want string) error {
+	v, err := w.expand(want)
+	if err != nil {
+		return err
+	}
+	if err := oauthclient.ExpectJSON(w.last); err != nil {
+		return err
+	}
+	raw, ok := w.last.JSON[name]
+	var list []string
+	if !ok {
+		def, hasDefault := metadataDefaults[name]
+		if !hasDefault {
+			return oauthclient.Failf(w.last, "expected %s listing %q, got no %s", name, v, name)
+		}
+		list = def
+	} else {
+		arr, isArr := raw.([]any)
+		if !isArr {
+			return oauthclient.Failf(w.last, "expected %s to be a JSON array, got %v", name, raw)
+		}
+		for _, e := range arr {
+			list = append(list, fmt.Sprint(e))
+		}
+	}
+	if !slices.Contains(list, v) {
+		return oauthclient.Failf(w.last, "expected %s to list %q, got %q", name, v, list)
+	}
+	return nil
+}
+
+func (w *World) headerWith(name, directive string) error {
+	return oauthclient.ExpectDirective(w.last, name, directive)
+}
+
+func (w *World) hasChallenge(scheme string) error { return oauthclient.ExpectChallenge(w.last, scheme) }
+
+// metadataURL is where RFC 8414 3.1 puts the document: "/.well-known/oauth-authorization-server"
+// inserted between the host and the path of the issuer.
+func (w *World) metadataURL() (string, error) {
+	if w.p.Endpoints.Metadata != "" {
+		return w.p.Endpoints.Metadata, nil
+	}
+	iss, err := url.Parse(w.p.Issuer)
+	if err != nil || iss.Host == "" {
+		return "", fmt.Errorf("the profile's issuer %q is not an absolute URL", w.p.Issuer)
+	}
+	u := *iss
+	u.Path = "/.well-known/oauth-authorization-server" + strings.TrimSuffix(iss.Path, "/")
+	return u.String(), nil
+}
+
+func (w *World) fetchMetadata(ctx context.Context) error {
+	u, err := w.metadataURL()
+	if err != nil {
+		return err
+	}
+	resp, err := w.http.Metadata(ctx, u)
+	if err != nil {
+		return err
+	}
+	w.last = resp
+	return nil
+}
+
+func (w *World) issuerClean() error {
+	if err := oauthclient.ExpectMember(w.last, "issuer"); err != nil {
+		return err
+	}
+	u, err := url.Parse(w.last.String("issuer"))
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return oauthclient.Failf(w.last, "expected the issuer to be an absolute URL, got %q", w.last.String("issuer"))
+	}
+	if u.RawQuery != "" || u.Fragment != "" || strings.Contains(w.last.String("issuer"), "#") {
+		return oauthclient.Failf(w.last, "expected an issuer without query or fragment (RFC 8414 2), got %q", w.last.String("issuer"))
+	}
+	return nil
+}
+
+// Preconditions that depend on the target's declared behaviour: a scenario that does not apply
+// is skipped (not passed).
+func (w *World) requiresPKCEForPublic() error {
+	switch w.p.Capabilities.PKCE {
+	case profile.PKCERequired, profile.PKCERequiredForPublic:
+		return nil
+	}
+	return fmt.Errorf("%w: the profile does not say PKCE is required for public clients (capabilities.pkce)", godog.ErrSkip)
+}
+
+func (w *World) doesNotSupportMethod(method string) error {
+	methods := w.p.Capabilities.CodeChallengeMethods
+	if methods == nil && w.p.Metadata != nil {
+		if arr, ok := w.p.Metadata["code_challenge_methods_supported"].([]any); ok {
+			for _, m := range arr {
+				methods = append(methods, fmt.Sprint(m))
+			}
+		}
+	}
+	if methods == nil {
+		return fmt.Errorf("%w: neither the profile nor the metadata says which code challenge methods the target supports", godog.ErrSkip)
+	}
+	if slices.Contains(methods, method) {
+		return fmt.Errorf("%w: the target supports the %s method", godog.ErrSkip, method)
+	}
+	return nil
+}
+
+// warns attaches a warning about the target to the report. The scenario passes: RFC 9700 2.4
+// and 2.1.2 judge the target's configuration, not its protocol behaviour. The warning is
+// only given when the preceding steps saw the warned-about behaviour.
+func (w *World) warns(ctx context.Context, text string) (context.Context, error) {
+	evidence := (w.last != nil && w.last.Status == 200 && w.last.AccessToken() != "") ||
+		(w.authResp != nil && w.authResp.fragment.Get("access_token") != "")
+	if !evidence {
+		return ctx, fmt.Errorf("no evidence for the warning: the preceding steps issued no token")
+	}
+	msg := "WARNING: " + text
+	ctx = godog.Attach(ctx, godog.Attachment{Body: []byte(msg), FileName: "warning.txt", MediaType: "text/plain"})
+	return ctx, nil
+}
+
+func (w *World) registerResponse(sc stepAdder) {
+	sc.Step(`^the response status is (not )?(\d+)$`, w.statusIs)
+	sc.Step(`^the response is JSON$`, w.isJSON)
+	sc.Step(`^the response has (no )?"([A-Za-z0-9_]+)"$`, w.hasMember)
+	sc.Step(`^the response has only the member "([A-Za-z0-9_]+)"$`, w.onlyMember)
+	sc.Step(`^the response's "([A-Za-z0-9_]+)" is "([^"]*)"$`, w.memberIs)
+	sc.Step(`^the response's "([A-Za-z0-9_]+)" is (true|false)$`, w.memberBool)
+	sc.Step(`^the response's token_type is Bearer$`, w.tokenTypeBearer)
+	sc.Step(`^the response's "([A-Za-z0-9_]+)" is a positive number$`, w.positiveNumber)
+	sc.Step(`^the response's "([A-Za-z0-9_]+)" is a time (in the future|not in the future)$`, w.timeMember)
+	sc.Step(`^the response's "([A-Za-z0-9_]+)" lists "([^"]*)"$`, w.memberLists)
+	sc.Step(`^the response has header "([^"]+)" with "([^"]+)"$`, w.headerWith)
+	sc.Step(`^the response has a "([A-Za-z]+)" challenge$`, w.hasChallenge)
+	sc.Step(`^the client fetches the authorization server metadata$`, w.fetchMetadata)
+	sc.Step(`^the issuer has no query or fragment$`, w.issuerClean)
+	sc.Step(`^the target requires PKCE for public clients$`, w.requiresPKCEForPublic)
+	sc.Step(`^the target does not support the "([^"]+)" code challenge method$`, w.doesNotSupportMethod)
+	sc.Step(`^the report warns that (.+)$`, w.warns)
+}

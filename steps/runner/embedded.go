@@ -1,0 +1,89 @@
+package runner
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/oauthconf/oauthconf/fixtures"
+	"github.com/oauthconf/oauthconf/refserver"
+	"github.com/oauthconf/oauthconf/refserver/seed"
+	"github.com/oauthconf/oauthconf/refserver/store"
+)
+
+// embeddedServer is the reference server started in-process for a run without --target: a
+// free loopback port, a fresh SQLite database in a temporary folder, the fixtures' seed.
+type embeddedServer struct {
+	Issuer string
+	srv    *http.Server
+	st     *store.Store
+	dir    string
+	served chan error
+}
+
+// listenEmbedded binds the port first, so that the issuer (and with it the profile) is known
+// and validated before anything slower happens.
+func listenEmbedded() (net.Listener, string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", fmt.Errorf("embedded reference server: cannot listen on loopback: %w", err)
+	}
+	return ln, "http://" + ln.Addr().String(), nil
+}
+
+// startEmbedded serves the reference server on ln. The caller must Close it.
+func startEmbedded(ctx context.Context, ln net.Listener, issuer string) (_ *embeddedServer, err error) {
+	e := &embeddedServer{Issuer: issuer, served: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			_ = ln.Close()
+			_ = e.Close()
+		}
+	}()
+	if e.dir, err = os.MkdirTemp("", "oauthconf-run-"); err != nil {
+		return nil, fmt.Errorf("embedded reference server: temporary folder: %w", err)
+	}
+	if e.st, err = store.Open(ctx, filepath.Join(e.dir, "oauth.db")); err != nil {
+		return nil, fmt.Errorf("embedded reference server: opening its database: %w", err)
+	}
+	if _, err = seed.Load(ctx, e.st, fixtures.SeedYAML(), 10); err != nil {
+		return nil, fmt.Errorf("embedded reference server: seeding its database: %w", err)
+	}
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret) // crypto/rand.Read never fails (Go 1.24+)
+	h, err := refserver.New(refserver.Config{Issuer: issuer, GlobalSecret: secret}, e.st)
+	if err != nil {
+		return nil, fmt.Errorf("embedded reference server: %w", err)
+	}
+	e.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { e.served <- e.srv.Serve(ln) }()
+	return e, nil
+}
+
+// Close stops the server and removes its database.
+func (e *embeddedServer) Close() error {
+	var errs []error
+	if e.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := e.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, e.srv.Close())
+		}
+		if err := <-e.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if e.st != nil {
+		errs = append(errs, e.st.Close())
+	}
+	if e.dir != "" {
+		errs = append(errs, os.RemoveAll(e.dir))
+	}
+	return errors.Join(errs...)
+}

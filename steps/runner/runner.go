@@ -1,0 +1,312 @@
+// Package runner runs the conformance suite: it reads and validates the target profile (or
+// starts the embedded reference server), resolves the target's metadata, launches one browser
+// for the run, runs the features with godog (strict, random order, concurrently) and writes the
+// reports. The command (oauthconf run) and the Go test of the suite both call Run.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cucumber/godog"
+
+	"github.com/oauthconf/oauthconf/features"
+	"github.com/oauthconf/oauthconf/fixtures"
+	"github.com/oauthconf/oauthconf/steps"
+	"github.com/oauthconf/oauthconf/steps/browser"
+	"github.com/oauthconf/oauthconf/steps/profile"
+)
+
+// Exit codes of a run.
+const (
+	ExitPassed = 0 // every selected scenario passed or was not applicable
+	ExitFailed = 1 // a scenario failed, or has an undefined or pending step
+	ExitUsage  = 2 // the run could not start: bad options, a bad profile, an unusable target
+)
+
+// DefaultConcurrency is how many scenarios run at once unless told otherwise.
+const DefaultConcurrency = 2
+
+// Options of a run. Zero values take the defaults.
+type Options struct {
+	// TargetPath is the target profile (YAML). Empty: start the reference server in-process
+	// on a free loopback port with a fresh seeded database, and use fixtures/targets/refserver.yaml.
+	TargetPath string
+	// Tags is a godog tag expression ("@pkce && ~@browser").
+	Tags string
+	// ReportDir receives junit.xml and cucumber.json (default "reports").
+	ReportDir string
+	// Concurrency is how many scenarios run at once (default 2).
+	Concurrency int
+	// Randomize is the seed of the random scenario order; 0 picks one (printed, so the order
+	// can be replayed).
+	Randomize int64
+	// Output receives the progress and the summary (default os.Stdout).
+	Output io.Writer
+	// TestingT, when set, runs every scenario as a subtest of it.
+	TestingT *testing.T
+	// Features holds the .feature files at its root (default features.FS).
+	Features fs.FS
+	// Browser overrides where the driver and Chromium are (default browser.DefaultOptions()).
+	Browser *browser.Options
+}
+
+// Result of a run. Counts are scenarios (Scenario Outline rows count one each).
+type Result struct {
+	Passed, Failed, Skipped, Undefined, Pending int
+	Wall                                        time.Duration
+	ExitCode                                    int
+	// Seed is the random order seed used.
+	Seed int64
+	// Reports are the files written.
+	Reports []string
+	// FailedScenarios names each failed, undefined or pending scenario with its location.
+	FailedScenarios []string
+	// BrowserScenarios is the number of passed @browser scenarios, BrowserMedian their median
+	// duration (the sum of their steps' durations, hooks excluded).
+	BrowserScenarios int
+	BrowserMedian    time.Duration
+	// NotApplicable names each skipped scenario with the reason, when the profile gives one.
+	NotApplicable []string
+}
+
+// Total is the number of scenarios run.
+func (r *Result) Total() int { return r.Passed + r.Failed + r.Skipped + r.Undefined + r.Pending }
+
+// Run runs the suite. An error means the run could not happen (Result.ExitCode is then
+// ExitUsage); failed scenarios are not an error, they show in the Result.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	return run(ctx, opts, steps.InitializeScenario)
+}
+
+// initializer builds the scenario initializer from the run's environment; tests replace
+// steps.InitializeScenario with their own.
+type initializer func(*steps.Env) func(*godog.ScenarioContext)
+
+func run(ctx context.Context, opts Options, initScenario initializer) (res *Result, err error) {
+	start := time.Now()
+	res = &Result{ExitCode: ExitUsage}
+	defer func() { res.Wall = time.Since(start) }()
+	if err := opts.defaults(); err != nil {
+		return res, err
+	}
+	res.Seed = opts.Randomize
+	out := opts.Output
+
+	// The profile first: a bad one stops the run before anything slow starts.
+	var p *profile.Profile
+	var server *embeddedServer
+	if opts.TargetPath == "" {
+		ln, issuer, err := listenEmbedded()
+		if err != nil {
+			return res, err
+		}
+		if p, err = embeddedProfile(issuer); err != nil {
+			_ = ln.Close()
+			return res, err
+		}
+		if server, err = startEmbedded(ctx, ln, issuer); err != nil {
+			return res, err
+		}
+		defer func() {
+			if cerr := server.Close(); cerr != nil {
+				fmt.Fprintf(out, "warning: stopping the embedded reference server: %v\n", cerr)
+			}
+		}()
+		fmt.Fprintf(out, "target: the embedded reference server at %s (ready in %s)\n", issuer, since(start))
+	} else {
+		if p, err = profile.Load(opts.TargetPath); err != nil {
+			return res, err
+		}
+		fmt.Fprintf(out, "target: %s (%s)\n", p.Name, opts.TargetPath)
+	}
+
+	suite := godog.TestSuite{
+		Name: "oauthconf",
+		Options: &godog.Options{
+			Paths:          []string{"."},
+			FS:             opts.Features,
+			Tags:           opts.Tags,
+			Strict:         true, // an undefined or pending step fails the run
+			Randomize:      opts.Randomize,
+			Concurrency:    opts.Concurrency,
+			DefaultContext: ctx,
+			TestingT:       opts.TestingT,
+			Output:         progressOutput(out),
+			// Colours on: godog's colour-stripping writer writes one rune per system call,
+			// which takes seconds for a cucumber report holding screenshots. The progress
+			// output is stripped by our own writer instead when it is not a terminal.
+			NoColors: false,
+		},
+	}
+	selected, needBrowser, err := selectedScenarios(suite)
+	if err != nil {
+		return res, err
+	}
+	if selected == 0 {
+		return res, fmt.Errorf("no scenario matches --tags %q", opts.Tags)
+	}
+
+	if err := p.Resolve(ctx, &http.Client{}); err != nil {
+		return res, fmt.Errorf("target %s: %w", p.Issuer, err)
+	}
+
+	env := &steps.Env{Profile: p}
+	if needBrowser {
+		bopts := browser.DefaultOptions()
+		if opts.Browser != nil {
+			bopts = *opts.Browser
+		}
+		launched := time.Now()
+		env.Browser, env.BrowserErr = browser.Launch(bopts)
+		if env.BrowserErr == nil {
+			fmt.Fprintf(out, "browser: Chromium ready in %s\n", since(launched))
+		}
+		if env.BrowserErr != nil {
+			fmt.Fprintf(out, "warning: the @browser scenarios will fail: %v\n", env.BrowserErr)
+		} else {
+			defer func() {
+				if cerr := env.Browser.Close(); cerr != nil {
+					fmt.Fprintf(out, "warning: closing the browser: %v\n", cerr)
+				}
+			}()
+		}
+	}
+
+	if err := os.MkdirAll(opts.ReportDir, 0o755); err != nil {
+		return res, fmt.Errorf("report folder: %w", err)
+	}
+	junit := filepath.Join(opts.ReportDir, "junit.xml")
+	cucumber := filepath.Join(opts.ReportDir, "cucumber.json")
+	suite.Options.Format = "progress,junit:" + junit + ",cucumber:" + cucumber
+	suite.ScenarioInitializer = initScenario(env)
+
+	fmt.Fprintf(out, "running %d scenarios, %d at a time, in random order (seed %d; replay with --seed %d)\n",
+		selected, opts.Concurrency, opts.Randomize, opts.Randomize)
+	suiteStart := time.Now()
+	status := suite.Run()
+	fmt.Fprintf(out, "scenarios ran in %s\n", since(suiteStart))
+	if status == 2 {
+		return res, errors.New("godog could not run the features (see the message above)")
+	}
+	res.Reports = []string{junit, cucumber}
+	if err := countResults(cucumber, res, func(tags []string) string {
+		for _, t := range tags {
+			if ok, why := p.Supports(t); !ok {
+				return why
+			}
+		}
+		return ""
+	}); err != nil {
+		return res, err
+	}
+	res.ExitCode = ExitPassed
+	if status != 0 || res.Failed+res.Undefined+res.Pending > 0 {
+		res.ExitCode = ExitFailed
+	}
+	res.Wall = time.Since(start)
+	printSummary(out, res)
+	return res, nil
+}
+
+func (o *Options) defaults() error {
+	if o.Output == nil {
+		o.Output = os.Stdout
+	}
+	if o.ReportDir == "" {
+		o.ReportDir = "reports"
+	}
+	switch {
+	case o.Concurrency == 0:
+		o.Concurrency = DefaultConcurrency
+	case o.Concurrency < 0:
+		return fmt.Errorf("concurrency must be at least 1, got %d", o.Concurrency)
+	}
+	if o.Randomize == 0 {
+		// Positive: godog reads -1 as "pick a seed" and would not report it back.
+		o.Randomize = rand.Int64N(1<<53) + 1
+	}
+	if o.Randomize < 0 {
+		return fmt.Errorf("the random order seed must be positive, got %d", o.Randomize)
+	}
+	if o.Features == nil {
+		o.Features = features.FS
+	}
+	// godog splits its formats at "," and a format's file name at the first ":".
+	if strings.ContainsAny(o.ReportDir, ",:") {
+		return fmt.Errorf("--report-dir %q: the path may not contain ',' or ':'", o.ReportDir)
+	}
+	return nil
+}
+
+// embeddedProfile is refserver.yaml with the embedded server's issuer.
+func embeddedProfile(issuer string) (*profile.Profile, error) {
+	p, err := profile.Decode(fixtures.RefserverProfileYAML())
+	if err != nil {
+		return nil, fmt.Errorf("fixtures/targets/refserver.yaml: %w", err)
+	}
+	p.Issuer = issuer
+	p.Embedded = true
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("fixtures/targets/refserver.yaml: %w", err)
+	}
+	return p, nil
+}
+
+// selectedScenarios counts the scenarios the tag expression selects and whether any of them
+// needs the browser, so that a run without @browser scenarios does not start one.
+func selectedScenarios(suite godog.TestSuite) (n int, needBrowser bool, err error) {
+	feats, err := suite.RetrieveFeatures()
+	if err != nil {
+		return 0, false, fmt.Errorf("reading the features: %w", err)
+	}
+	for _, f := range feats {
+		for _, p := range f.Pickles {
+			n++
+			for _, t := range p.Tags {
+				if t.Name == "@browser" {
+					needBrowser = true
+				}
+			}
+		}
+	}
+	return n, needBrowser, nil
+}
+
+func since(t time.Time) time.Duration { return time.Since(t).Round(10 * time.Millisecond) }
+
+func printSummary(out io.Writer, r *Result) {
+	fmt.Fprintln(out)
+	if len(r.NotApplicable) > 0 {
+		fmt.Fprintln(out, "not applicable to this target:")
+		for _, s := range r.NotApplicable {
+			fmt.Fprintf(out, "  %s\n", s)
+		}
+	}
+	if len(r.FailedScenarios) > 0 {
+		fmt.Fprintln(out, "not passed:")
+		for _, s := range r.FailedScenarios {
+			fmt.Fprintf(out, "  %s\n", s)
+		}
+	}
+	verdict := "PASS"
+	if r.ExitCode != ExitPassed {
+		verdict = "FAIL"
+	}
+	fmt.Fprintf(out, "%s: %d scenarios: %d passed, %d failed, %d not applicable (skipped), %d undefined, %d pending\n",
+		verdict, r.Total(), r.Passed, r.Failed, r.Skipped, r.Undefined, r.Pending)
+	if r.BrowserScenarios > 0 {
+		fmt.Fprintf(out, "browser scenarios: %d passed, median %s\n", r.BrowserScenarios, r.BrowserMedian.Round(10*time.Millisecond))
+	}
+	fmt.Fprintf(out, "wall time %s; seed %d; reports: %s\n", r.Wall.Round(10*time.Millisecond), r.Seed, strings.Join(r.Reports, ", "))
+}

@@ -1,0 +1,381 @@
+// Package selftest proves the conformance suite's power by seeded deviations: it starts the
+// reference server with one quirk switched on (refserver/quirks.go, each a real-world bug),
+// runs the scenarios around that quirk through steps/runner, and reports which scenarios
+// failed. The self-test (selftest_test.go) requires that the scenarios aimed at the quirk fail
+// and every other scenario of the run passes, so any change in what the suite catches shows.
+package selftest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing/fstest"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/oauthconf/oauthconf/features"
+	"github.com/oauthconf/oauthconf/fixtures"
+	"github.com/oauthconf/oauthconf/refserver"
+	"github.com/oauthconf/oauthconf/refserver/seed"
+	"github.com/oauthconf/oauthconf/refserver/store"
+	"github.com/oauthconf/oauthconf/steps/runner"
+)
+
+// Case is one seeded deviation: the quirk, the part of the suite run against it, and the
+// scenarios that must catch it.
+type Case struct {
+	Quirk refserver.Quirk
+	// Features are the .feature files run (the quirk's neighbourhood); every scenario in them
+	// that is not in Catch must pass.
+	Features []string
+	// Tags is an optional godog tag expression narrowing the run.
+	Tags string
+	// Catch names the scenarios (as godog names them: an outline row's name has its example
+	// values filled in) that must fail with the quirk on.
+	Catch []string
+}
+
+// Outcome is what one quirked run showed.
+type Outcome struct {
+	Quirk refserver.Quirk
+	// Failed are the scenarios that failed (or were undefined or pending), sorted.
+	Failed []string
+	// Passed and Skipped count the others.
+	Passed, Skipped int
+	// Missed are scenarios of Catch that did not fail; Unexpected are failed scenarios not in
+	// Catch (with their first error line). Both empty means the case holds.
+	Missed, Unexpected []string
+	Wall               time.Duration
+	// Log is the runner's console output, for a failure message.
+	Log string
+}
+
+// OK reports whether the suite caught the quirk exactly as the case declares.
+func (o *Outcome) OK() bool { return len(o.Missed) == 0 && len(o.Unexpected) == 0 && len(o.Failed) > 0 }
+
+// Harness runs cases. It seeds one template database (bcrypt makes seeding the slow part of a
+// server start) and gives every run a copy of it.
+type Harness struct {
+	dir      string
+	template string
+	// Concurrency is the runner's (scenarios at once); default 2.
+	Concurrency int
+}
+
+// NewHarness seeds the template database in dir (a fresh folder the caller removes).
+func NewHarness(ctx context.Context, dir string) (*Harness, error) {
+	h := &Harness{dir: dir, template: filepath.Join(dir, "template.db")}
+	st, err := store.Open(ctx, h.template)
+	if err != nil {
+		return nil, fmt.Errorf("selftest: opening the template database: %w", err)
+	}
+	if _, err := seed.Load(ctx, st, fixtures.SeedYAML(), 10); err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("selftest: seeding the template database: %w", err)
+	}
+	// Closing the last connection checkpoints the WAL into the main file.
+	if err := st.Close(); err != nil {
+		return nil, fmt.Errorf("selftest: closing the template database: %w", err)
+	}
+	return h, nil
+}
+
+// copyTemplate makes a fresh database for one run.
+func (h *Harness) copyTemplate(dst string) error {
+	for _, suffix := range []string{"", "-wal"} {
+		src := h.template + suffix
+		b, err := os.ReadFile(src)
+		if errors.Is(err, os.ErrNotExist) && suffix != "" {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(dst+suffix, b, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Run starts the reference server with c.Quirk, runs c.Features against it and compares the
+// failed scenarios with c.Catch. An error means the run could not happen.
+func (h *Harness) Run(ctx context.Context, c Case) (*Outcome, error) {
+	start := time.Now()
+	out := &Outcome{Quirk: c.Quirk}
+	runDir, err := os.MkdirTemp(h.dir, string(c.Quirk)+"-")
+	if err != nil {
+		return nil, err
+	}
+	srv, err := h.startServer(ctx, runDir, []string{string(c.Quirk)})
+	if err != nil {
+		return nil, fmt.Errorf("quirk %s: %w", c.Quirk, err)
+	}
+	defer srv.close()
+
+	fsys, err := Subset(features.FS, c.Features)
+	if err != nil {
+		return nil, fmt.Errorf("quirk %s: %w", c.Quirk, err)
+	}
+	var log strings.Builder
+	reportDir := filepath.Join(runDir, "reports")
+	res, err := runner.Run(ctx, runner.Options{
+		TargetPath:  srv.profile,
+		Tags:        c.Tags,
+		ReportDir:   reportDir,
+		Concurrency: h.Concurrency,
+		Output:      &log,
+		Features:    fsys,
+	})
+	out.Log = log.String()
+	if err != nil {
+		return nil, fmt.Errorf("quirk %s: the run did not happen: %w\n%s", c.Quirk, err, out.Log)
+	}
+	results, err := ReadCucumber(filepath.Join(reportDir, "cucumber.json"))
+	if err != nil {
+		return nil, fmt.Errorf("quirk %s: %w", c.Quirk, err)
+	}
+	if len(results) != res.Total() {
+		return nil, fmt.Errorf("quirk %s: the cucumber report has %d scenarios, the runner counted %d", c.Quirk, len(results), res.Total())
+	}
+	catch := map[string]bool{}
+	for _, n := range c.Catch {
+		catch[n] = true
+	}
+	failed := map[string]bool{}
+	for _, r := range results {
+		switch r.Status {
+		case StatusPassed:
+			out.Passed++
+		case StatusSkipped:
+			out.Skipped++
+		default:
+			failed[r.Name] = true
+			out.Failed = append(out.Failed, r.Name)
+			if !catch[r.Name] {
+				out.Unexpected = append(out.Unexpected, fmt.Sprintf("%s (%s: %s)", r.Name, r.Status, r.Error))
+			}
+		}
+	}
+	for _, n := range c.Catch {
+		if !failed[n] {
+			out.Missed = append(out.Missed, n)
+		}
+	}
+	sort.Strings(out.Failed)
+	out.Wall = time.Since(start)
+	return out, nil
+}
+
+// server is a quirked reference server on a loopback port, with its target profile.
+type server struct {
+	srv     *http.Server
+	st      *store.Store
+	served  chan error
+	profile string // the path of its target profile
+}
+
+func (h *Harness) startServer(ctx context.Context, dir string, quirks []string) (_ *server, err error) {
+	db := filepath.Join(dir, "oauth.db")
+	if err := h.copyTemplate(db); err != nil {
+		return nil, fmt.Errorf("copying the template database: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on loopback: %w", err)
+	}
+	issuer := "http://" + ln.Addr().String()
+	s := &server{served: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			_ = ln.Close()
+			s.close()
+		}
+	}()
+	if s.st, err = store.Open(ctx, db); err != nil {
+		return nil, err
+	}
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret) // never fails (Go 1.24+)
+	hdl, err := refserver.New(refserver.Config{Issuer: issuer, GlobalSecret: secret, Quirks: quirks}, s.st)
+	if err != nil {
+		return nil, err
+	}
+	if s.profile, err = writeProfile(dir, issuer); err != nil {
+		return nil, err
+	}
+	s.srv = &http.Server{Handler: hdl, ReadHeaderTimeout: 10 * time.Second}
+	go func() { s.served <- s.srv.Serve(ln) }()
+	return s, nil
+}
+
+func (s *server) close() {
+	if s.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.srv.Shutdown(ctx); err != nil {
+			_ = s.srv.Close()
+		}
+		<-s.served
+	}
+	if s.st != nil {
+		_ = s.st.Close()
+	}
+}
+
+// writeProfile writes the reference server's target profile (fixtures/targets/refserver.yaml)
+// with its issuer set, so the run treats the quirked server like any other target.
+func writeProfile(dir, issuer string) (string, error) {
+	var doc map[string]any
+	if err := yaml.Unmarshal(fixtures.RefserverProfileYAML(), &doc); err != nil {
+		return "", fmt.Errorf("fixtures/targets/refserver.yaml: %w", err)
+	}
+	doc["issuer"] = issuer
+	doc["name"] = fmt.Sprint(doc["name"], " (quirked)")
+	b, err := yaml.Marshal(doc)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "target.yaml")
+	return path, os.WriteFile(path, b, 0o600)
+}
+
+// Subset is the feature files named (at the root of fsys), or all of them when names is
+// empty.
+func Subset(fsys fs.FS, names []string) (fs.FS, error) {
+	if len(names) == 0 {
+		return fsys, nil
+	}
+	m := fstest.MapFS{}
+	for _, n := range names {
+		b, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, fmt.Errorf("feature file %s: %w", n, err)
+		}
+		m[n] = &fstest.MapFile{Data: b, Mode: 0o444}
+	}
+	return m, nil
+}
+
+// Scenario statuses in a cucumber report, reduced to one per scenario.
+const (
+	StatusPassed    = "passed"
+	StatusFailed    = "failed"
+	StatusSkipped   = "skipped"
+	StatusUndefined = "undefined"
+	StatusPending   = "pending"
+)
+
+// ScenarioResult is one scenario of a cucumber report.
+type ScenarioResult struct {
+	Feature, Name string
+	Tags          []string
+	Status        string
+	Error         string // the first error line of a failed step
+}
+
+// ReadCucumber reads godog's cucumber JSON report into one result per scenario, with the same
+// precedence as the runner's summary: failed or ambiguous, then undefined, pending, skipped.
+func ReadCucumber(path string) ([]ScenarioResult, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the cucumber report: %w", err)
+	}
+	var feats []struct {
+		URI      string `json:"uri"`
+		Elements []struct {
+			Name string `json:"name"`
+			Type string `json:"type"`
+			Tags []struct {
+				Name string `json:"name"`
+			} `json:"tags"`
+			Steps []struct {
+				Result struct {
+					Status string `json:"status"`
+					Error  string `json:"error_message"`
+				} `json:"result"`
+			} `json:"steps"`
+		} `json:"elements"`
+	}
+	if err := json.Unmarshal(data, &feats); err != nil {
+		return nil, fmt.Errorf("the cucumber report %s is not valid JSON: %w", path, err)
+	}
+	var out []ScenarioResult
+	for _, f := range feats {
+		for _, e := range f.Elements {
+			if e.Type != "scenario" {
+				continue
+			}
+			r := ScenarioResult{Feature: f.URI, Name: e.Name}
+			for _, t := range e.Tags {
+				r.Tags = append(r.Tags, t.Name)
+			}
+			seen := map[string]bool{}
+			for _, s := range e.Steps {
+				seen[s.Result.Status] = true
+				if r.Error == "" && s.Result.Error != "" {
+					r.Error, _, _ = strings.Cut(s.Result.Error, "\n")
+				}
+			}
+			switch {
+			case seen["failed"] || seen["ambiguous"]:
+				r.Status = StatusFailed
+			case seen["undefined"] || len(e.Steps) == 0:
+				r.Status = StatusUndefined
+			case seen["pending"]:
+				r.Status = StatusPending
+			case seen["skipped"]:
+				r.Status = StatusSkipped
+			default:
+				r.Status = StatusPassed
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// WriteTable prints quirk -> the scenarios that caught it, then the detection rate: the share
+// of quirks caught by at least one scenario.
+func WriteTable(w io.Writer, outcomes []*Outcome) {
+	caught := 0
+	fmt.Fprintln(w, "quirk -> scenarios that caught it")
+	for _, o := range outcomes {
+		mark := "CAUGHT"
+		if len(o.Failed) == 0 {
+			mark = "MISSED"
+		} else {
+			caught++
+		}
+		if !o.OK() && len(o.Failed) > 0 {
+			mark = "CAUGHT (differs from the declared table)"
+		}
+		fmt.Fprintf(w, "\n%s  [%s; %d failed, %d passed, %d not applicable; %s]\n", o.Quirk, mark,
+			len(o.Failed), o.Passed, o.Skipped, o.Wall.Round(100*time.Millisecond))
+		for _, n := range o.Failed {
+			fmt.Fprintf(w, "    - %s\n", n)
+		}
+		for _, n := range o.Missed {
+			fmt.Fprintf(w, "    ! declared but passed: %s\n", n)
+		}
+		for _, n := range o.Unexpected {
+			fmt.Fprintf(w, "    ! failed but not declared: %s\n", n)
+		}
+	}
+	rate := 0.0
+	if len(outcomes) > 0 {
+		rate = 100 * float64(caught) / float64(len(outcomes))
+	}
+	fmt.Fprintf(w, "\ndetection rate: %d of %d quirks caught (%.0f%%)\n", caught, len(outcomes), rate)
+}

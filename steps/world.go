@@ -1,0 +1,284 @@
+// Package steps holds the godog step definitions of the conformance suite. Every scenario gets
+// its own World (recording HTTP client, callback listener, browser session, codes and tokens);
+// nothing is shared between scenarios, so the suite runs concurrently and in random order.
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cucumber/godog"
+
+	"github.com/oauthconf/oauthconf/steps/browser"
+	"github.com/oauthconf/oauthconf/steps/callback"
+	"github.com/oauthconf/oauthconf/steps/oauthclient"
+	"github.com/oauthconf/oauthconf/steps/profile"
+)
+
+// Env is what every scenario of a run shares, read-only: built once by the runner.
+type Env struct {
+	Profile *profile.Profile
+	// Browser is nil when no browser could be launched; BrowserErr says why, and @browser
+	// scenarios fail with it.
+	Browser    *browser.Browser
+	BrowserErr error
+}
+
+// InitializeScenario registers the steps and hooks; each scenario gets a fresh World.
+func InitializeScenario(env *Env) func(*godog.ScenarioContext) {
+	return func(sc *godog.ScenarioContext) {
+		w := newWorld(env)
+		sc.Before(w.before)
+		sc.After(w.after)
+		w.register(sc)
+	}
+}
+
+// World is one scenario's state.
+type World struct {
+	env  *Env
+	p    *profile.Profile
+	http *oauthclient.Client
+
+	listener *callback.Listener
+	session  *browser.Session
+	pages    *pageLog
+
+	// The authorization request being built and what came back.
+	authRole string
+	authReq  *oauthclient.AuthorizeURL
+	verifier string
+	state    string
+	authResp *authResponse
+
+	// The code obtained, with what its redemption needs.
+	code            string
+	codeRole        string
+	codeRedirectURI string
+	codeHasRedirect bool
+	codeVerifier    string
+
+	// Tokens, oldest first; owner is the role of the client they were issued to.
+	accessTokens  []string
+	refreshTokens []string
+	tokenOwner    string
+	originalScope string
+
+	last           *oauthclient.Response
+	lastScopeAsked string
+	lastAuth       oauthclient.AuthMethod
+}
+
+func newWorld(env *Env) *World {
+	timeout := env.Profile.Timeouts.Request
+	if timeout <= 0 {
+		timeout = profile.DefaultRequestTimeout
+	}
+	return &World{env: env, p: env.Profile, http: oauthclient.New(timeout)}
+}
+
+// before skips a scenario whose capability tags the target does not support: the report lists
+// it as not applicable, with the reason, never as passed.
+func (w *World) before(ctx context.Context, sc *godog.Scenario) (context.Context, error) {
+	for _, t := range sc.Tags {
+		tag := strings.TrimPrefix(t.Name, "@")
+		if ok, reason := w.p.Supports(tag); !ok {
+			return ctx, fmt.Errorf("%w: not applicable to this target: %s", godog.ErrSkip, reason)
+		}
+		if tag == "browser" && w.env.Browser == nil {
+			return ctx, fmt.Errorf("this scenario needs a browser, and none could be started: %v", w.env.BrowserErr)
+		}
+	}
+	return ctx, nil
+}
+
+// after closes the scenario's browser session and callback listener; on failure it attaches a
+// last screenshot of the browser.
+func (w *World) after(ctx context.Context, _ *godog.Scenario, err error) (context.Context, error) {
+	if w.session != nil {
+		if err != nil && !errors.Is(err, godog.ErrSkip) {
+			if png, serr := w.session.Screenshot(); serr == nil {
+				ctx = godog.Attach(ctx, godog.Attachment{Body: png, FileName: "on-failure.png", MediaType: "image/png"})
+			}
+		}
+		_ = w.session.Close()
+		w.session = nil
+	}
+	if w.listener != nil {
+		_ = w.listener.Close()
+		w.listener = nil
+	}
+	return ctx, nil
+}
+
+// client returns the profile's client of a role written as in the features ("short-lived").
+func (w *World) client(role string) (profile.Client, error) {
+	key := roleKey(role)
+	c, ok := w.p.Client(key)
+	if !ok {
+		return c, fmt.Errorf("the target profile has no %s client (clients.%s)", role, key)
+	}
+	return c, nil
+}
+
+func roleKey(role string) string {
+	return strings.NewReplacer(" ", "_", "-", "_").Replace(role)
+}
+
+func (w *World) creds(role string) (oauthclient.Credentials, oauthclient.AuthMethod, error) {
+	c, err := w.client(role)
+	if err != nil {
+		return oauthclient.Credentials{}, "", err
+	}
+	method := c.AuthMethod
+	if method == "" && c.Secret != "" {
+		method = "client_secret_basic"
+	}
+	am, err := oauthclient.ParseAuthMethod(method)
+	if err != nil {
+		return oauthclient.Credentials{}, "", fmt.Errorf("clients.%s.auth_method: %w", roleKey(role), err)
+	}
+	return oauthclient.Credentials{ID: c.ID, Secret: c.Secret}, am, nil
+}
+
+// ensureListener starts the scenario's callback listener on the first client's redirect URI.
+func (w *World) ensureListener(role string) error {
+	if w.listener != nil {
+		return nil
+	}
+	c, err := w.client(role)
+	if err != nil {
+		return err
+	}
+	ru := c.RedirectURI
+	if ru == "" {
+		ru = "http://127.0.0.1/callback"
+	}
+	l, err := callback.Listen(ru)
+	if err != nil {
+		return fmt.Errorf("clients.%s.redirect_uri: %w", roleKey(role), err)
+	}
+	w.listener = l
+	return nil
+}
+
+// redirectURIFor is the client's registered redirect URI on the listener's port (RFC 8252 7.3:
+// a loopback redirect URI may use any port).
+func (w *World) redirectURIFor(role string) (string, error) {
+	if err := w.ensureListener(role); err != nil {
+		return "", err
+	}
+	c, err := w.client(role)
+	if err != nil {
+		return "", err
+	}
+	base, _ := url.Parse(w.listener.RedirectURI())
+	if c.RedirectURI == "" {
+		return base.String(), nil
+	}
+	reg, err := url.Parse(c.RedirectURI)
+	if err != nil {
+		return "", fmt.Errorf("clients.%s.redirect_uri %q is not a URL: %w", roleKey(role), c.RedirectURI, err)
+	}
+	out := *reg
+	out.Host = base.Host
+	return out.String(), nil
+}
+
+// ensureSession opens the scenario's browser context on first use.
+func (w *World) ensureSession() (*browser.Session, error) {
+	if w.session != nil {
+		return w.session, nil
+	}
+	if w.env.Browser == nil {
+		return nil, fmt.Errorf("this step needs a browser, and none could be started: %v", w.env.BrowserErr)
+	}
+	s, err := w.env.Browser.NewSession()
+	if err != nil {
+		return nil, err
+	}
+	w.session = s
+	w.pages = newPageLog(s)
+	return s, nil
+}
+
+func (w *World) browserTimeout() time.Duration {
+	if t := w.p.Timeouts.BrowserStep; t > 0 {
+		return t
+	}
+	return profile.DefaultBrowserStepTimeout
+}
+
+func (w *World) expiryWait() time.Duration {
+	if t := w.p.Timeouts.ExpiryWait; t > 0 {
+		return t
+	}
+	return profile.DefaultExpiryWait
+}
+
+// attachScreenshots adds the browser's screenshots to the step's report.
+func attachScreenshots(ctx context.Context, step string, pngs [][]byte) context.Context {
+	for i, png := range pngs {
+		ctx = godog.Attach(ctx, godog.Attachment{Body: png, MediaType: "image/png",
+			FileName: fmt.Sprintf("%s-%d.png", step, i+1)})
+	}
+	return ctx
+}
+
+// pageLog records what the browser loaded: every request URL, and the responses to main-frame
+// navigations (for their headers and redirect statuses). Playwright reports these on its own
+// goroutine, hence the lock; headers are read after the flow, outside the event handler.
+type pageLog struct {
+	mu        sync.Mutex
+	requests  []string
+	responses []pageResponse
+}
+
+type pageResponse struct {
+	url    string
+	status int
+	method string
+	resp   interface {
+		AllHeaders() (map[string]string, error)
+	}
+}
+
+func newPageLog(s *browser.Session) *pageLog {
+	l := &pageLog{}
+	page := s.Page()
+	page.OnRequest(func(r playwrightRequest) {
+		l.mu.Lock()
+		l.requests = append(l.requests, r.URL())
+		l.mu.Unlock()
+	})
+	page.OnResponse(func(r playwrightResponse) {
+		req := r.Request()
+		if !req.IsNavigationRequest() {
+			return
+		}
+		l.mu.Lock()
+		l.responses = append(l.responses, pageResponse{url: r.URL(), status: r.Status(), method: req.Method(), resp: r})
+		l.mu.Unlock()
+	})
+	return l
+}
+
+func (l *pageLog) snapshot() ([]string, []pageResponse) {
+	if l == nil {
+		return nil, nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.requests...), append([]pageResponse(nil), l.responses...)
+}
+
+// stepAdder is the part of godog's ScenarioContext the steps use to register themselves (an
+// interface so that a test can list every step definition).
+type stepAdder interface {
+	Step(expr, stepFunc interface{})
+}
