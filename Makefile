@@ -24,12 +24,13 @@ FUZZTIME        ?= 10s
 export PLAYWRIGHT_DRIVER_PATH := $(DRIVER_DIR)
 export OAUTHCONF_CHROMIUM     := $(CHROMIUM)
 
-.PHONY: help setup setup-chromium setup-driver setup-go conformance test fuzz bench serve build clean
+.PHONY: help setup setup-chromium setup-driver setup-go conformance test fuzz bench serve build clean selftest
 
 help:
 	@echo "make conformance  run the conformance suite against the embedded reference server"
 	@echo "                  (TARGET=profile.yaml for another server, TAGS='@pkce && ~@browser' for a subset)"
 	@echo "make test         vet and test everything (the suite included), with -race"
+	@echo "make selftest     run the suite against the reference server with each quirk; print what caught what"
 	@echo "make serve        run the reference server (ADDR=$(ADDR) DB=$(DB) ISSUER=...)"
 	@echo "make bench        load-test the reference server over loopback"
 	@echo "make setup        install Chromium, the Playwright driver and Go modules"
@@ -73,8 +74,15 @@ conformance: setup build
 
 test: setup
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -timeout 20m ./steps/selftest/
 	$(MAKE) --no-print-directory fuzz
+
+# The self-test by seeded deviations: the reference server with each quirk (oauthconf serve
+# --list-quirks), the scenarios aimed at it must fail and all others pass. Prints the table
+# quirk -> scenarios that caught it and the detection rate. (make test runs it too, quietly.)
+selftest: setup
+	$(GO) test -count=1 -timeout 20m -run '^TestSelfTest$$' -v ./steps/selftest/
 
 # A brief fuzz run of the token endpoint from its checked-in seed corpus.
 fuzz:

@@ -31,10 +31,10 @@ Feature: Token revocation (RFC 7009)
     Then the revocation endpoint refuses the request
     And the refresh token is still active
 
-  @RFC7009-2.1 @MUST @grant-client-credentials @introspection
+  @RFC7009-2.1 @MUST @grant-client-credentials @grant-authorization-code @introspection
   Scenario: A client cannot revoke another client's access token
     Given the client credentials client has an access token
-    When the password client revokes the access token
+    When the confidential client revokes the access token
     Then the revocation endpoint refuses the request
     And the access token is still active
 

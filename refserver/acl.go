@@ -50,7 +50,7 @@ func (s *Server) decideAccess(ctx context.Context, c *caller, req store.Resource
 		} else {
 			reason += ", and no scope opens it"
 		}
-		return accessDecision{Check: "scope", Reason: reason, Needed: opening}, nil
+		return accessDecision{Check: "scope", Reason: reason, Needed: s.preferClientScopes(ctx, c.ClientID, opening)}, nil
 	}
 	if c.Principal == "" {
 		return accessDecision{Check: "principal", Reason: "the access token acts as no user, so no ACL can allow it"}, nil
@@ -81,6 +81,28 @@ func (s *Server) decideAccess(ctx context.Context, c *caller, req store.Resource
 	return accessDecision{Allowed: true, Reason: strings.Join(reasons, "; "), ACLs: acls}, nil
 }
 
+// preferClientScopes orders the scopes that would open a resource with those the client may
+// ask for first: the insufficient_scope challenge names the first, the one the client can
+// actually obtain when there is one.
+func (s *Server) preferClientScopes(ctx context.Context, clientID string, opening []string) []string {
+	cl, err := s.store.LookupClient(ctx, clientID)
+	if err != nil {
+		return opening
+	}
+	out := make([]string, 0, len(opening))
+	for _, sc := range opening {
+		if slices.Contains(cl.Scopes, sc) {
+			out = append(out, sc)
+		}
+	}
+	for _, sc := range opening {
+		if !slices.Contains(cl.Scopes, sc) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
 // allowAccess runs decideAccess and answers a refusal. RFC 6750 3.1 insufficient_scope: "The
 // request requires higher privileges than provided by the access token. The resource server
 // SHOULD respond with the HTTP 403 (Forbidden) status code and MAY include the "scope"
@@ -88,6 +110,9 @@ func (s *Server) decideAccess(ctx context.Context, c *caller, req store.Resource
 // access_denied (see errAccessDenied).
 func (s *Server) allowAccess(w http.ResponseWriter, r *http.Request, c *caller, req store.ResourceRequest) bool {
 	d, err := s.decideAccess(r.Context(), c, req)
+	if err == nil {
+		s.auditAccess(r, c, req, d)
+	}
 	if err != nil {
 		writeBearerError(w, r, &bearerError{Status: http.StatusInternalServerError, cause: fmt.Errorf("access decision: %w", err)})
 		return false
@@ -96,8 +121,15 @@ func (s *Server) allowAccess(w http.ResponseWriter, r *http.Request, c *caller, 
 		return true
 	}
 	if d.Check == "scope" {
+		// RFC 6750 3: scope is "a space-delimited list of [...] scope values indicating the
+		// required scope": listing alternatives there would read as "all of these". One scope
+		// that opens the resource is named; the description lists every alternative.
+		needed := ""
+		if len(d.Needed) > 0 {
+			needed = d.Needed[0]
+		}
 		writeBearerError(w, r, &bearerError{Status: http.StatusForbidden, Code: errInsufficientScope,
-			Description: d.Reason, Scope: strings.Join(d.Needed, " ")})
+			Description: d.Reason, Scope: needed})
 		return false
 	}
 	writeBearerError(w, r, &bearerError{Status: http.StatusForbidden, Code: errAccessDenied, Description: d.Reason})

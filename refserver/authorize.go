@@ -115,6 +115,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.client.Trusted {
 		// A trusted client skips the approval page, never the login.
+		s.auditApproval(r, p, ls.Username, auditSkippedTrusted)
 		s.approve(w, r, p, ls)
 		return
 	}
@@ -226,9 +227,12 @@ func (s *Server) checkAuthorize(ctx context.Context, raw url.Values, problem str
 	if !ok {
 		return nil, pageFailure(http.StatusInternalServerError, "server_error", "The client record has an unexpected type.")
 	}
+	client = s.withSettingsLifetimes(client) // the run-time lifetimes (settings.go)
 
 	// 2. The redirect URI. Errors here are shown, never redirected (RFC 6749 3.1.2.4).
 	redirect, desc := matchRedirectURI(clean.Get("redirect_uri"), isRepeated("redirect_uri"), client.RedirectURIs)
+	// prefixMatched and unregistered serve two quirks (quirks.go); a conforming server leaves
+	// them empty.
 	prefixMatched := ""
 	if redirect == nil && s.quirks.Has(QuirkRedirectURIPrefix) {
 		redirect, prefixMatched = prefixMatchRedirectURI(clean.Get("redirect_uri"), client.RedirectURIs)
@@ -443,7 +447,7 @@ func (s *Server) checkPKCE(client *store.Client, clean url.Values, t *pendingTar
 		// does not send the "code_challenge" in the request, the authorization endpoint MUST
 		// return the authorization error response with the "error" value set to
 		// "invalid_request"".
-		if client.Public && !s.cfg.DisablePKCEForPublic {
+		if client.Public && s.current().PKCERequiredForPublic {
 			return t.fail("invalid_request", "This public client must send a code_challenge (PKCE, S256).")
 		}
 		return nil
@@ -642,6 +646,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, p *pendingAuthz
 		s.redirectError(w, r, p.redirect, p.fragment, p.state, standardAuthzError(rfc.ErrorField), rfc.GetDescription())
 		return
 	}
+	s.auditImplicitIssued(r, p, ls.Username, resp)
 	params := resp.GetParameters()
 	if p.state == "" {
 		// fosite adds an empty state; RFC 6749 4.1.2: state only "if the "state" parameter

@@ -233,12 +233,13 @@ type authenticatedClientKey struct{}
 // client themselves first (to answer with the right status and challenge) and pass it down
 // in the context; fosite then gets that client back instead of checking the secret again.
 func (s *Server) fositeClientAuth(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
+	// The run-time lifetimes (settings.go) reach fosite through the client.
 	if c, ok := ctx.Value(authenticatedClientKey{}).(*store.Client); ok {
-		return c, nil
+		return s.withSettingsLifetimes(c), nil
 	}
 	c, oe := s.clientAuth.authenticate(ctx, r, form)
 	if oe != nil {
 		return nil, oe
 	}
-	return c, nil
+	return s.withSettingsLifetimes(c), nil
 }

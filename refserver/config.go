@@ -5,6 +5,8 @@ package refserver
 
 import (
 	"time"
+
+	"github.com/oauthconf/oauthconf/refserver/audit"
 )
 
 // Config is the server's configuration. Zero values take the documented defaults.
@@ -36,6 +38,15 @@ type Config struct {
 	// suite's self-test only. Empty, the default, means a conforming server; New refuses an
 	// unknown name.
 	Quirks []string
+	// AdminUsername and AdminPasswordHash (bcrypt) name an administrator of the admin console
+	// and API (/admin/, /admin/api/). Administrators stored in the database (the seed's admin
+	// entry) are accepted too; with neither, nobody can sign in there.
+	AdminUsername     string
+	AdminPasswordHash []byte
+	// Audit is the security audit log (refserver/audit): one JSON line per client
+	// authentication, login, approval, token issued, refreshed, revoked or introspected,
+	// resource access decision and admin change. nil discards.
+	Audit *audit.Logger
 	// Logger for operational logs; nil discards. (The security audit log is separate.)
 	// Logger *slog.Logger
 }

@@ -30,11 +30,12 @@ func (s *Server) renderConsent(w http.ResponseWriter, p *pendingAuthz, ls loginS
 	if name == "" {
 		name = p.client.ID
 	}
-	heading := s.cfg.ApprovalHeading
+	set := s.current() // the run-time settings (settings.go)
+	heading := set.ApprovalHeading
 	if heading == "" {
-		heading = s.cfg.ApprovalTitle
+		heading = set.ApprovalTitle
 	}
-	s.renderPage(w, http.StatusOK, "consent", s.cfg.ApprovalTitle, heading, consentView{
+	s.renderPage(w, http.StatusOK, "consent", set.ApprovalTitle, heading, consentView{
 		Action:            s.issuer.Path + PathConsent,
 		CSRF:              s.consentCSRFToken(ls, sealed),
 		Pending:           sealed,
@@ -86,8 +87,10 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	switch d := form["decision"]; {
 	case len(d) == 1 && d[0] == "approve":
+		s.auditApproval(r, p, ls.Username, auditApproved)
 		s.approve(w, r, p, ls)
 	case len(d) == 1 && d[0] == "deny":
+		s.auditApproval(r, p, ls.Username, auditDenied)
 		s.deny(w, r, p)
 	default:
 		s.renderError(w, http.StatusBadRequest, errorPage{Message: "Choose Approve or Deny."})

@@ -38,6 +38,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (map[string]
 	}
 	ctx := r.Context()
 	client, oe := s.clientAuth.authenticate(ctx, r, form)
+	s.auditClientAuth(r, form, client, oe)
 	if oe != nil && s.quirks.Has(QuirkIntrospectionUnauthenticated) {
 		// Anyone may ask about any token: the caller is taken to be the token's own client.
 		client, oe = s.introspectionCallerQuirk(ctx, form.Get("token"))
@@ -65,6 +66,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (map[string]
 	if err != nil || ar == nil || ar.GetClient() == nil || ar.GetClient().GetID() != client.ID {
 		// RFC 7662 2.2: for a token that is not active "the authorization server ... SHOULD
 		// NOT include any additional information about an inactive token".
+		s.auditIntrospected(r, client, token, nil, false)
 		return inactive, nil
 	}
 
@@ -98,6 +100,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) (map[string]
 			out["username"] = username
 		}
 	}
+	s.auditIntrospected(r, client, token, ar, true)
 	return out, nil
 }
 

@@ -109,6 +109,7 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 	}
 	username, password := form.Get("username"), form.Get("password")
 	if !s.checkPassword(r, username, password) {
+		s.auditLogin(r, params.Get("client_id"), username, false, "login page: the username or password is not correct")
 		shown := ""
 		if utf8.ValidString(username) && len(username) <= maxCredentialLen {
 			shown = username
@@ -116,6 +117,7 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusOK, sealed, params, shown, loginFailed)
 		return
 	}
+	s.auditLogin(r, params.Get("client_id"), username, true, "login page")
 	s.startSession(w, username, now)
 	if params != nil {
 		s.backToAuthorize(w, r, params)

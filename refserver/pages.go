@@ -69,7 +69,7 @@ func (s *Server) renderPage(w http.ResponseWriter, status int, name, title, head
 		w.Header().Del("X-Frame-Options")
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'nonce-"+nonce+"'; base-uri 'none'")
 	}
-	v := pageView{Title: title, Heading: heading, Footer: s.cfg.ApprovalFooter, Nonce: nonce, Data: data}
+	v := pageView{Title: title, Heading: heading, Footer: s.current().ApprovalFooter, Nonce: nonce, Data: data}
 	var buf bytes.Buffer
 	if err := pages[name].ExecuteTemplate(&buf, "base", v); err != nil {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

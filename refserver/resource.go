@@ -130,9 +130,11 @@ func (s *Server) bearerCaller(r *http.Request, methods ...string) (*caller, url.
 	}
 	token, form, be := extractBearer(r)
 	if be != nil {
+		s.auditBearerRefused(r, be)
 		return nil, form, be
 	}
 	c, be := s.checkAccessToken(r, token)
+	s.auditBearerRefused(r, be)
 	return c, form, be
 }
 

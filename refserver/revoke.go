@@ -44,6 +44,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) *oauthError {
 	}
 	ctx := r.Context()
 	client, oe := s.clientAuth.authenticate(ctx, r, form)
+	s.auditClientAuth(r, form, client, oe)
 	if oe != nil {
 		return oe
 	}
@@ -93,6 +94,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) *oauthError {
 			continue
 		}
 		if req.GetClient().GetID() != client.ID && !s.quirks.Has(QuirkForeignTokenRevocable) {
+			s.auditRevoked(r, client, tokenKindName(kind), req, token, true)
 			return newOAuthError(errUnauthorizedClient, "the token was not issued to this client")
 		}
 		if kind == fosite.AccessToken {
@@ -102,6 +104,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) *oauthError {
 			if err := s.store.DeleteAccessTokenSession(ctx, sig); err != nil && !isGone(err) {
 				return serverError(err)
 			}
+			s.auditRevoked(r, client, "access_token", req, token, false)
 			return nil
 		}
 		if err := s.store.RevokeRefreshToken(ctx, req.GetID()); err != nil && !isGone(err) {
@@ -110,8 +113,10 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) *oauthError {
 		if err := s.store.RevokeAccessToken(ctx, req.GetID()); err != nil && !isGone(err) {
 			return serverError(err)
 		}
+		s.auditRevoked(r, client, "refresh_token", req, token, false)
 		return nil
 	}
+	s.auditRevoked(r, client, "", nil, token, false)
 	return nil
 }
 

@@ -69,6 +69,8 @@ type Server struct {
 	quirks quirkSet
 	// quirkProvider is fosite without PKCE, built only for QuirkPKCEVerifierOptional.
 	quirkProvider fosite.OAuth2Provider
+	// settings are the run-time settings in force (settings.go, edited in the admin console).
+	settings *runtimeSettings
 }
 
 // New builds the reference server from cfg over st. It never starts a listener.
@@ -103,8 +105,12 @@ func newServer(cfg Config, st *store.Store) (*Server, error) {
 		ScopeStrategy:            fosite.ExactScopeStrategy,
 		AudienceMatchingStrategy: fosite.DefaultAudienceMatchingStrategy,
 		// An empty, non-nil slice: a refresh token whenever the client may use the refresh grant.
-		RefreshTokenScopes:             []string{},
-		EnforcePKCEForPublicClients:    !cfg.DisablePKCEForPublic,
+		RefreshTokenScopes: []string{},
+		// RFC 9700 2.1.1 (public clients MUST use PKCE) is enforced by checkPKCE at the
+		// authorization endpoint, from the run-time setting (settings.go), so an administrator
+		// can change it while the server runs; no code is issued to a public client without a
+		// challenge while it is on. fosite's own, static switch stays off.
+		EnforcePKCEForPublicClients:    false,
 		EnablePKCEPlainChallengeMethod: false, // S256 only (RFC 9700 2.1.1)
 		TokenURL:                       cfg.Issuer + PathToken,
 		SendDebugMessagesToClients:     false,
@@ -140,10 +146,19 @@ func newServer(cfg Config, st *store.Store) (*Server, error) {
 	if quirks.Has(QuirkPKCEVerifierOptional) {
 		// The same grants without the PKCE handler: used for code redemptions that send no
 		// code_verifier, as servers that check PKCE only "if a verifier is present" do.
-		s.quirkProvider = compose.Compose(fcfg, fositeStorage{Store: st, quirks: quirks}, s.strategy,
+		// compose.Compose appends its handlers to the config, so this provider gets a copy
+		// with no handlers of its own yet.
+		qcfg := *fcfg
+		qcfg.AuthorizeEndpointHandlers, qcfg.TokenEndpointHandlers = nil, nil
+		qcfg.TokenIntrospectionHandlers, qcfg.RevocationHandlers, qcfg.PushedAuthorizeEndpointHandlers = nil, nil, nil
+		s.quirkProvider = compose.Compose(&qcfg, fositeStorage{Store: st, quirks: quirks}, s.strategy,
 			compose.OAuth2AuthorizeExplicitFactory,
 			compose.OAuth2RefreshTokenGrantFactory,
 		)
+	}
+	s.settings = newRuntimeSettings(cfg, st)
+	if err := s.mountAdmin(); err != nil {
+		return nil, err
 	}
 	s.routes()
 	return s, nil
@@ -165,6 +180,7 @@ func (s *Server) routes() {
 // ServeHTTP implements http.Handler. A panic in a handler is a bug; it is logged and answered
 // with a JSON server_error instead of a dropped connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r = withRequestID(w, r) // audit_hooks.go: X-Request-Id and the audit log's request_id
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {

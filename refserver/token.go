@@ -2,6 +2,7 @@ package refserver
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -60,6 +61,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (map[string]any, 
 	}
 	ctx := r.Context()
 	client, oe := s.clientAuth.authenticate(ctx, r, form)
+	s.auditClientAuth(r, form, client, oe)
 	if oe != nil {
 		return nil, oe
 	}
@@ -83,6 +85,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (map[string]any, 
 		provider = s.quirkProvider
 	}
 	ar, err := provider.NewAccessRequest(ctx, r.WithContext(ctx), NewSession(""))
+	if gt == store.GrantPassword {
+		s.auditPasswordGrant(r, client, form.Get("username"), err)
+	}
 	if err != nil {
 		return nil, fromFosite(err)
 	}
@@ -106,6 +111,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (map[string]any, 
 	}
 	ares, err := provider.NewAccessResponse(ctx, ar)
 	if err != nil {
+		if oe := s.grantUsedTwice(ctx, gt, ar, err); oe != nil {
+			return nil, oe
+		}
 		return nil, fromFosite(err)
 	}
 
@@ -129,7 +137,50 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (map[string]any, 
 			out["refresh_token"] = form.Get("refresh_token")
 		}
 	}
+	s.auditTokenIssued(r, gt, client, ar, ares.GetAccessToken())
 	return out, nil
+}
+
+// grantUsedTwice answers the loser of two requests that redeem one authorization code or one
+// refresh token at the same moment. Both pass fosite's first look at the grant; the store then
+// lets only one invalidate it, and fosite reports the other as server_error (code) or
+// invalid_request (refresh; also when a third request's reuse handling deleted the refresh
+// token meanwhile). Each is a grant used twice: RFC 6749 5.2 invalid_grant ("The
+// provided authorization grant ... or refresh token is invalid, expired, revoked ..."), and,
+// as for any reuse, the tokens issued from the grant are revoked: RFC 6749 4.1.2 ("If an
+// authorization code is used more than once, the authorization server MUST deny the request
+// and SHOULD revoke (when possible) all tokens previously issued based on that authorization
+// code") and RFC 9700 4.14.2 for refresh tokens. The winner has committed by then: the store's
+// single writer runs the loser's transaction only after the winner's. nil when err is not
+// such a loss.
+func (s *Server) grantUsedTwice(ctx context.Context, gt string, ar fosite.AccessRequester, err error) *oauthError {
+	var keep bool
+	switch gt {
+	case store.GrantAuthorizationCode:
+		if !errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) {
+			return nil
+		}
+		keep = s.quirks.Has(QuirkCodeReuseKeepsTokens)
+	case store.GrantRefreshToken:
+		// Not found: fosite's reuse handling in a third request deleted the token meanwhile.
+		if !errors.Is(err, fosite.ErrInactiveToken) && !errors.Is(err, fosite.ErrNotFound) {
+			return nil
+		}
+		keep = s.quirks.Has(QuirkRefreshReuseUndetected)
+	default:
+		return nil
+	}
+	if id := ar.GetID(); id != "" && !keep {
+		// Not the request's context: a client that gives up must not stop the revocation.
+		ctx := context.WithoutCancel(ctx)
+		if err := s.store.RevokeRefreshToken(ctx, id); err != nil {
+			return serverError(err)
+		}
+		if err := s.store.RevokeAccessToken(ctx, id); err != nil {
+			return serverError(err)
+		}
+	}
+	return newOAuthError(errInvalidGrant, "this "+strings.ReplaceAll(gt, "_", " ")+" grant has already been used")
 }
 
 // widenRefreshScope is QuirkRefreshWidensScope: whatever scope a refresh asks for is granted,

@@ -536,7 +536,14 @@ func (w *World) tamperedApproval(ctx context.Context, how string) (context.Conte
 			break
 		}
 	}
-	n, err := s.Page().Evaluate(tamperJS, map[string]any{"selector": sel, "mode": how})
+	// The profile's selector may use any Playwright engine (text=, role=, ...), which
+	// document.querySelector does not understand: let Playwright find the button.
+	var n any
+	if sel != "" {
+		n, err = s.Page().Locator(sel).First().Evaluate(tamperJS, how, playwright.LocatorEvaluateOptions{Timeout: playwright.Float(float64(timeout.Milliseconds()))})
+	} else {
+		n, err = s.Page().Evaluate("(mode) => ("+tamperJS+")(null, mode)", how)
+	}
 	if err != nil {
 		return ctx, fmt.Errorf("tampering with the approval form: %w", err)
 	}
@@ -573,8 +580,7 @@ func (w *World) tamperedApproval(ctx context.Context, how string) (context.Conte
 }
 
 // tamperJS removes or alters the hidden anti-CSRF inputs of the form holding the approve button.
-const tamperJS = `({selector, mode}) => {
-  const btn = selector ? document.querySelector(selector) : null;
+const tamperJS = `(btn, mode) => {
   const form = (btn && btn.form) || document.querySelector('form');
   if (!form) return 0;
   let n = 0;

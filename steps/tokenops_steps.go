@@ -368,4 +368,5 @@ func (w *World) register(sc stepAdder) {
 	w.registerToken(sc)
 	w.registerResponse(sc)
 	w.registerTokenOps(sc)
+	w.registerAdmin(sc) // admin_steps.go: the @refserver scenarios
 }

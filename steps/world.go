@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,11 @@ type Env struct {
 	// scenarios fail with it.
 	Browser    *browser.Browser
 	BrowserErr error
+	// AuditLog returns the security audit log the embedded reference server has written so
+	// far (JSON lines); nil when the target is not the embedded server.
+	AuditLog func() []byte
+	// OnExchange, when set, is called with every HTTP exchange the scenarios make.
+	OnExchange func(*oauthclient.Exchange)
 }
 
 // InitializeScenario registers the steps and hooks; each scenario gets a fresh World.
@@ -35,6 +41,8 @@ func InitializeScenario(env *Env) func(*godog.ScenarioContext) {
 		w := newWorld(env)
 		sc.Before(w.before)
 		sc.After(w.after)
+		sc.StepContext().Before(w.beforeStep)
+		sc.StepContext().After(w.afterStep)
 		w.register(sc)
 	}
 }
@@ -69,9 +77,15 @@ type World struct {
 	tokenOwner    string
 	originalScope string
 
+	// admin is what the administrator made in this scenario (admin_steps.go).
+	admin adminState
+
 	last           *oauthclient.Response
 	lastScopeAsked string
 	lastAuth       oauthclient.AuthMethod
+
+	// stepMark is how many HTTP exchanges were recorded before the current step began.
+	stepMark int
 }
 
 func newWorld(env *Env) *World {
@@ -79,7 +93,11 @@ func newWorld(env *Env) *World {
 	if timeout <= 0 {
 		timeout = profile.DefaultRequestTimeout
 	}
-	return &World{env: env, p: env.Profile, http: oauthclient.New(timeout)}
+	w := &World{env: env, p: env.Profile, http: oauthclient.New(timeout)}
+	if env.OnExchange != nil {
+		w.http.Observe(env.OnExchange)
+	}
+	return w
 }
 
 // before skips a scenario whose capability tags the target does not support: the report lists
@@ -112,6 +130,33 @@ func (w *World) after(ctx context.Context, _ *godog.Scenario, err error) (contex
 	if w.listener != nil {
 		_ = w.listener.Close()
 		w.listener = nil
+	}
+	return ctx, nil
+}
+
+func (w *World) beforeStep(ctx context.Context, _ *godog.Step) (context.Context, error) {
+	w.stepMark = len(w.http.Exchanges())
+	return ctx, nil
+}
+
+// afterStep attaches, to a failed step, the HTTP exchanges it made (secrets and tokens
+// redacted by Exchange.String), so that the reports show the request and response behind the
+// failure; an assertion about an earlier step's response attaches that exchange.
+func (w *World) afterStep(ctx context.Context, _ *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
+	if err == nil || status != godog.StepFailed {
+		return ctx, nil
+	}
+	exchanges := w.http.Exchanges()
+	if w.stepMark <= len(exchanges) {
+		exchanges = exchanges[w.stepMark:]
+	}
+	var ae *oauthclient.AssertionError
+	if errors.As(err, &ae) && ae.Exchange != nil && !slices.Contains(exchanges, ae.Exchange) {
+		exchanges = append([]*oauthclient.Exchange{ae.Exchange}, exchanges...)
+	}
+	for i, ex := range exchanges {
+		ctx = godog.Attach(ctx, godog.Attachment{Body: []byte(ex.String()), MediaType: "text/plain",
+			FileName: fmt.Sprintf("http-exchange-%d.txt", i+1)})
 	}
 	return ctx, nil
 }

@@ -12,6 +12,7 @@ commands:
   run     run the conformance suite against a target (default: the embedded reference server)
   serve   run the reference OAuth 2.0 server
   bench   load-test the reference server over loopback
+  admin   manage a running reference server through its admin API
 
 Run "oauthconf <command> -h" for a command's flags.
 `
@@ -39,6 +40,8 @@ func realMain(args []string) int {
 		return serveCmd(args[1:])
 	case "bench":
 		return benchCmd(args[1:])
+	case "admin":
+		return adminCmd(args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Print(usage)
 		return exitOK

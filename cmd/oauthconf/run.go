@@ -17,6 +17,12 @@ import (
 func runCmd(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	go func() {
+		// The first Ctrl-C cancels the scenarios; restoring the default lets a second one
+		// end the process at once.
+		<-ctx.Done()
+		stop()
+	}()
 	return runWith(ctx, args, os.Stdout, os.Stderr, runner.Run)
 }
 
@@ -53,7 +59,8 @@ func parseRunFlags(args []string, stderr io.Writer) (runner.Options, error) {
 	fs.StringVar(&opts.TargetPath, "target", "", "target profile `FILE` (YAML); default: start the reference server in-process and use fixtures/targets/refserver.yaml")
 	fs.StringVar(&opts.Tags, "tags", "", "run only the scenarios matching this tag `expression`, e.g. \"@pkce && ~@browser\"")
 	fs.IntVar(&opts.Concurrency, "concurrency", runner.DefaultConcurrency, "scenarios run at once")
-	fs.StringVar(&opts.ReportDir, "report-dir", "reports", "`folder` for junit.xml and cucumber.json")
+	fs.StringVar(&opts.ReportDir, "report-dir", "reports", "`folder` for junit.xml, cucumber.json, conformance.json and report.html")
+	fs.BoolVar(&opts.List, "list", false, "show which scenarios would run against the target and which would not, and why, without running any")
 	fs.Int64Var(&opts.Randomize, "seed", 0, "random order `seed` to replay a run's order (default: a new one, printed)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

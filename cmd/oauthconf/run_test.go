@@ -37,8 +37,18 @@ func TestRunFlags(t *testing.T) {
 	if code := runWith(context.Background(), nil, &stdout, &stderr, fake); code != exitFail {
 		t.Errorf("exit code = %d", code)
 	}
-	if got.TargetPath != "" || got.Concurrency != runner.DefaultConcurrency || got.ReportDir != "reports" || got.Randomize != 0 {
+	if got.TargetPath != "" || got.Concurrency != runner.DefaultConcurrency || got.ReportDir != "reports" || got.Randomize != 0 || got.List {
 		t.Errorf("defaults = %+v", got)
+	}
+
+	// --list runs nothing: the runner only lists, and its exit code (0) is the command's.
+	got = runner.Options{}
+	listing := func(_ context.Context, o runner.Options) (*runner.Result, error) {
+		got = o
+		return &runner.Result{ExitCode: runner.ExitPassed}, nil
+	}
+	if code := runWith(context.Background(), []string{"--list", "--target", profile}, &stdout, &stderr, listing); code != exitOK || !got.List {
+		t.Errorf("--list: exit code %d, options %+v", code, got)
 	}
 }
 

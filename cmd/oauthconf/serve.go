@@ -21,6 +21,7 @@ import (
 
 	"github.com/oauthconf/oauthconf/fixtures"
 	"github.com/oauthconf/oauthconf/refserver"
+	"github.com/oauthconf/oauthconf/refserver/audit"
 	"github.com/oauthconf/oauthconf/refserver/seed"
 	"github.com/oauthconf/oauthconf/refserver/store"
 )
@@ -44,6 +45,9 @@ type serveOptions struct {
 	// conformance suite; ListQuirks prints them and exits.
 	Quirks     []string
 	ListQuirks bool
+	// AuditLog is where the security audit log goes: a file (appended to), "-" for standard
+	// output, empty for none.
+	AuditLog string
 }
 
 const serveUsage = `usage: oauthconf serve [flags]
@@ -80,6 +84,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 		o.Quirks = append(o.Quirks, v)
 		return nil
 	})
+	fs.StringVar(&o.AuditLog, "audit-log", "", "security audit log: a file (appended to) or - for standard output; JSON lines (default: none)")
 	fs.BoolVar(&o.ListQuirks, "list-quirks", false, "list the known quirks with what each breaks, and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -253,6 +258,12 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 
+	auditLog, closeAudit, err := openAuditLog(o.AuditLog, out)
+	if err != nil {
+		return err
+	}
+	defer closeAudit()
+
 	st, err := store.Open(ctx, o.DB)
 	if err != nil {
 		return fmt.Errorf("opening database %s: %w", o.DB, err)
@@ -284,6 +295,7 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 		BcryptCost:      o.BcryptCost,
 		SecureCookies:   tlsCfg != nil,
 		Quirks:          o.Quirks,
+		Audit:           auditLog,
 	}, st)
 	if err != nil {
 		ln.Close()
@@ -340,4 +352,20 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 		return fmt.Errorf("draining requests: %w", err)
 	}
 	return nil
+}
+
+// openAuditLog opens the --audit-log destination: "-" is out (standard output), a path is
+// appended to (created 0600: the log names users and clients), "" is no log.
+func openAuditLog(dest string, out io.Writer) (*audit.Logger, func(), error) {
+	switch dest {
+	case "":
+		return nil, func() {}, nil
+	case "-":
+		return audit.New(out), func() {}, nil
+	}
+	f, err := os.OpenFile(dest, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--audit-log: %w", err)
+	}
+	return audit.New(f), func() { _ = f.Close() }, nil
 }

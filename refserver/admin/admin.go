@@ -55,6 +55,13 @@ type Config struct {
 	// Defaults are the server's configured settings, shown until an administrator saves
 	// others.
 	Defaults store.Settings
+	// OnSettingsChanged, when set, is called with the settings just saved, so the server
+	// applies them at once.
+	OnSettingsChanged func(store.Settings)
+	// OnChange, when set, is told of every change an administrator makes or attempts
+	// through the API or the console, and of every console sign-in (ok or failed): the
+	// security audit log's source.
+	OnChange func(ctx context.Context, c Change)
 }
 
 // handler is the admin API and console.
@@ -71,6 +78,10 @@ type handler struct {
 	// Only successes are kept; a changed hash misses.
 	mu       sync.Mutex
 	verified map[[32]byte]time.Time
+	// compare is bcrypt.CompareHashAndPassword; tests memoize it.
+	compare func(hash, password []byte) error
+	// dummyHash is compared against for unknown usernames (see checkAdmin).
+	dummyHash []byte
 }
 
 const maxVerified = 1024
@@ -105,11 +116,13 @@ func New(cfg Config, st *store.Store) (http.Handler, error) {
 	}
 	cfg.PathPrefix = strings.TrimRight(cfg.PathPrefix, "/")
 	h := &handler{
-		cfg:      cfg,
-		st:       st,
-		svc:      &service{st: st, bcryptCost: cfg.BcryptCost},
-		mux:      http.NewServeMux(),
-		verified: map[[32]byte]time.Time{},
+		cfg:       cfg,
+		st:        st,
+		svc:       &service{st: st, bcryptCost: cfg.BcryptCost, hashFn: bcrypt.GenerateFromPassword},
+		compare:   bcrypt.CompareHashAndPassword,
+		dummyHash: []byte(dummyHash),
+		mux:       http.NewServeMux(),
+		verified:  map[[32]byte]time.Time{},
 	}
 	h.apiRoutes()
 	if err := h.consoleRoutes(); err != nil {
@@ -126,6 +139,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Pragma", "no-cache")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "no-referrer")
+	// JSON answers too; console pages replace this with their own policy (render).
+	hd.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 	h.mux.ServeHTTP(w, r)
 }
 
@@ -147,7 +162,7 @@ func (h *handler) checkAdmin(ctx context.Context, username, password string) (bo
 	}
 	if len(hash) == 0 {
 		// Compare anyway so an unknown name takes as long as a wrong password.
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		_ = h.compare(h.dummyHash, []byte(password))
 		return false, nil
 	}
 	mac := hmac.New(sha256.New, h.cfg.SessionKey)
@@ -161,7 +176,7 @@ func (h *handler) checkAdmin(ctx context.Context, username, password string) (bo
 	if ok {
 		return true, nil
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil {
+	if h.compare(hash, []byte(password)) != nil {
 		return false, nil
 	}
 	h.mu.Lock()
@@ -185,7 +200,7 @@ func (h *handler) adminExists(ctx context.Context, username string) bool {
 
 // dummyHash is a bcrypt hash (cost 10) of a random string, compared against for unknown
 // usernames.
-var dummyHash = []byte("$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy")
+const dummyHash = "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"
 
 // path returns the browser-visible path of an admin path.
 func (h *handler) path(p string) string { return h.cfg.PathPrefix + p }

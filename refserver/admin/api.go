@@ -62,6 +62,10 @@ func (h *handler) apiRouteList() []route {
 		{"DELETE", "/admin/api/acls/{name}", h.apiDeleteACL},
 		{"GET", "/admin/api/resource-acls", h.apiListResourceACLs},
 		{"PUT", "/admin/api/resource-acls", h.apiSetResourceACL},
+		{"GET", "/admin/api/packages", h.apiListPackages},
+		{"GET", "/admin/api/packages/{name}", h.apiGetPackage},
+		{"PUT", "/admin/api/packages/{name}", h.apiPutPackage},
+		{"DELETE", "/admin/api/packages/{name}", h.apiDeletePackage},
 		{"GET", "/admin/api/settings", h.apiGetSettings},
 		{"PUT", "/admin/api/settings", h.apiPutSettings},
 	}
@@ -103,20 +107,29 @@ func (h *handler) apiAuth(next http.Handler) http.Handler {
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Basic realm="oauthconf admin", charset="UTF-8"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "administrator credentials are required (HTTP Basic)", nil)
+			if user != "" {
+				h.report(r.Context(), r, "api", user, http.StatusUnauthorized)
+			}
 			return
 		}
-		next.ServeHTTP(w, r)
+		h.audited(w, r, "api", user, next.ServeHTTP)
 	})
 }
 
-// sameOrigin refuses a request a browser marked as cross-site (Sec-Fetch-Site) or whose
-// Origin is another host. Non-browser clients send neither and pass.
+// sameOrigin refuses a request a browser marked as coming from another site: Sec-Fetch-Site
+// when the browser sends it, else an Origin naming another host. Under the no-referrer policy
+// the console pages use, a browser sends "Origin: null" even for its own forms, so "null" is
+// not evidence either way (the console's CSRF token still is). Non-browser clients send
+// neither header and pass.
 func sameOrigin(r *http.Request) bool {
 	switch r.Header.Get("Sec-Fetch-Site") {
-	case "cross-site", "same-site":
+	case "same-origin", "none":
+		return true
+	case "":
+	default: // cross-site, same-site (another origin of the site)
 		return false
 	}
-	if o := r.Header.Get("Origin"); o != "" {
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
 		u, err := url.Parse(o)
 		if err != nil || u.Host != r.Host {
 			return false
@@ -638,7 +651,7 @@ func (h *handler) apiPutSettings(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	st, err := h.svc.putSettings(r.Context(), in)
+	st, err := h.saveSettings(r, in)
 	if err != nil {
 		h.writeResult(w, r, err)
 		return
@@ -794,6 +807,57 @@ func (h *handler) apiSetResourceACL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.svc.setResourceACL(r.Context(), in); err != nil {
+		h.writeResult(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// saveSettings saves the settings and tells the server.
+func (h *handler) saveSettings(r *http.Request, in SettingsInput) (store.Settings, error) {
+	st, err := h.svc.putSettings(r.Context(), in)
+	if err == nil && h.cfg.OnSettingsChanged != nil {
+		h.cfg.OnSettingsChanged(st)
+	}
+	return st, err
+}
+
+func (h *handler) apiListPackages(w http.ResponseWriter, r *http.Request) {
+	ps, err := h.st.ListPackages(r.Context())
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if ps == nil {
+		ps = []*store.Package{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"packages": ps})
+}
+
+func (h *handler) apiGetPackage(w http.ResponseWriter, r *http.Request) {
+	p, err := h.svc.getPackage(r.Context(), r.PathValue("name"))
+	if err != nil {
+		h.writeResult(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (h *handler) apiPutPackage(w http.ResponseWriter, r *http.Request) {
+	var in PackageInput
+	if !decode(w, r, &in) {
+		return
+	}
+	p, err := h.svc.putPackage(r.Context(), r.PathValue("name"), in)
+	if err != nil {
+		h.writeResult(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (h *handler) apiDeletePackage(w http.ResponseWriter, r *http.Request) {
+	if err := h.svc.deletePackage(r.Context(), r.PathValue("name")); err != nil {
 		h.writeResult(w, r, err)
 		return
 	}

@@ -382,12 +382,17 @@ func TestAPIUsersGroupsACLs(t *testing.T) {
 		// RFC 9700 4.15: no username can look like a client's service user.
 		{"service-user lookalike", map[string]any{"username": "client:cc-client", "password": "long-enough-1"}, "username"},
 		{"short password", map[string]any{"username": "dave", "password": "short"}, "password"},
+		{"surrounding space", map[string]any{"username": " dave", "password": "long-enough-1"}, "username"},
 		{"unknown group", map[string]any{"username": "dave", "password": "long-enough-1", "groups": []string{"auditors", "ghosts"}}, "groups[1]"},
 	} {
 		r := e.api("POST", "/admin/api/users", c.body)
 		if r.status != http.StatusBadRequest || r.fields(t)[c.field] == nil {
 			t.Errorf("%s: status %d, want 400 naming %s: %s", c.name, r.status, c.field, r.body)
 		}
+	}
+	// Any name the store accepts is accepted (suite-generated names carry '~').
+	if r := e.api("POST", "/admin/api/users", map[string]any{"username": "suite-dave-o~lb0b4o", "password": "long-enough-1"}); r.status != http.StatusCreated {
+		t.Errorf("a username with '~': status %d: %s", r.status, r.body)
 	}
 	if _, err := e.st.GetUser(ctx, "dave"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a user refused for an unknown group was saved half-way: %v", err)
@@ -599,5 +604,33 @@ func TestAPISettings(t *testing.T) {
 	st, err := e.st.GetSettings(context.Background())
 	if err != nil || st == nil || st.AccessTokenTTL != 2*time.Minute || st.ApprovalFooter != "Questions? it@example.com" {
 		t.Errorf("the store holds %+v, %v", st, err)
+	}
+}
+
+func TestSameOrigin(t *testing.T) {
+	cases := []struct {
+		sfs, origin string
+		want        bool
+	}{
+		{"", "", true},                               // curl, oauthconf admin
+		{"same-origin", "null", true},                // a console form under Referrer-Policy: no-referrer
+		{"same-origin", "http://example.test", true}, // Sec-Fetch-Site is the browser's own verdict
+		{"cross-site", "", false},
+		{"same-site", "", false},
+		{"", "https://evil.example", false},
+		{"", "http://example.test", true},
+		{"", "null", true},
+	}
+	for _, c := range cases {
+		r, _ := http.NewRequest("POST", "http://example.test/admin/api/clients", nil)
+		if c.sfs != "" {
+			r.Header.Set("Sec-Fetch-Site", c.sfs)
+		}
+		if c.origin != "" {
+			r.Header.Set("Origin", c.origin)
+		}
+		if got := sameOrigin(r); got != c.want {
+			t.Errorf("Sec-Fetch-Site %q, Origin %q: sameOrigin = %v, want %v", c.sfs, c.origin, got, c.want)
+		}
 	}
 }

@@ -44,6 +44,9 @@ func parseConsoleTemplates() (map[string]*template.Template, error) {
 		"when":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
 		"add1":     func(i int) int { return i + 1 },
 		"resource": func(r store.Resource) string { return r.String() },
+		// pathesc escapes an id or name for one path segment: client ids may hold '/', '?'
+		// or '#' (html/template escapes for HTML and URLs, not for path segments).
+		"pathesc": url.PathEscape,
 	}
 	out := map[string]*template.Template{}
 	for _, n := range names {
@@ -96,6 +99,8 @@ func (h *handler) consoleRoutes() error {
 	page("GET /admin/scopes/{name}", h.scopeEditPage)
 	page("POST /admin/scopes/{name}", h.scopeSave)
 	page("POST /admin/scopes/{name}/delete", h.scopeDelete)
+	page("POST /admin/packages", h.packageSave)
+	page("POST /admin/packages/{name}/delete", h.packageDelete)
 	page("GET /admin/users", h.usersPage)
 	page("POST /admin/users", h.userCreate)
 	page("POST /admin/users/{username}", h.userSave)
@@ -206,10 +211,11 @@ func (h *handler) withSession(fn func(w http.ResponseWriter, r *http.Request, s 
 			if !sameOrigin(r) || !hmac.Equal([]byte(r.PostForm.Get("csrf")), []byte(h.csrfToken(s))) {
 				h.message(w, r, s, http.StatusForbidden, "Forbidden",
 					"The form's security token is missing or wrong: reload the page and try again.")
+				h.report(r.Context(), r, "console", s.Admin, http.StatusForbidden)
 				return
 			}
 		}
-		fn(w, r, s)
+		h.audited(w, r, "console", s.Admin, func(w http.ResponseWriter, r *http.Request) { fn(w, r, s) })
 	}
 }
 
@@ -322,8 +328,10 @@ func (h *handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ok {
 		h.renderLogin(w, r, http.StatusUnauthorized, "Wrong username or password.")
+		h.report(r.Context(), r, "console", user, http.StatusUnauthorized)
 		return
 	}
+	h.report(r.Context(), r, "console", user, http.StatusSeeOther)
 	h.setCookie(w, r, loginCookie, "", -1)
 	h.setCookie(w, r, sessionCookie, h.newSessionValue(user, time.Now()), int(h.cfg.SessionTTL/time.Second))
 	http.Redirect(w, r, h.path("/admin/clients"), http.StatusSeeOther)
@@ -535,7 +543,16 @@ func (h *handler) scopesPage(w http.ResponseWriter, r *http.Request, s *session)
 }
 
 func (h *handler) renderScopes(w http.ResponseWriter, r *http.Request, s *session, status int, in ScopeInput, fe fieldErrors) {
+	h.renderScopesPage(w, r, s, status, in, PackageInput{}, fe)
+}
+
+func (h *handler) renderScopesPage(w http.ResponseWriter, r *http.Request, s *session, status int, in ScopeInput, pin PackageInput, fe fieldErrors) {
 	ctx := r.Context()
+	pkgs, err := h.st.ListPackages(ctx)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
 	scs, err := h.st.ListScopes(ctx)
 	if err != nil {
 		h.serverError(w, r, err)
@@ -563,6 +580,7 @@ func (h *handler) renderScopes(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	h.render(w, r, s, status, "scopes", view{Title: "Scopes", Nav: "scopes", Errors: fe, Data: map[string]any{
 		"Scopes": rows, "Input": in, "ResourcesTxt": strings.Join(in.Resources, "\n"),
+		"Packages": pkgs, "PackageInput": pin, "FoldersTxt": strings.Join(pin.Folders, "\n"),
 	}})
 }
 
@@ -583,6 +601,24 @@ func (h *handler) scopeCreate(w http.ResponseWriter, r *http.Request, s *session
 		return
 	}
 	h.redirectDone(w, r, "/admin/scopes/"+url.PathEscape(in.Name), "created")
+}
+
+func (h *handler) packageSave(w http.ResponseWriter, r *http.Request, s *session) {
+	f := r.PostForm
+	in := PackageInput{Name: strings.TrimSpace(f.Get("name")), Description: f.Get("description"), Folders: lines(f.Get("folders"))}
+	if _, err := h.svc.putPackage(r.Context(), in.Name, in); err != nil {
+		h.failed(w, r, s, err, func(fe fieldErrors) { h.renderScopesPage(w, r, s, http.StatusBadRequest, ScopeInput{}, in, fe) })
+		return
+	}
+	h.redirectDone(w, r, "/admin/scopes", "saved")
+}
+
+func (h *handler) packageDelete(w http.ResponseWriter, r *http.Request, s *session) {
+	if err := h.svc.deletePackage(r.Context(), r.PathValue("name")); err != nil {
+		h.failed(w, r, s, err, nil)
+		return
+	}
+	h.redirectDone(w, r, "/admin/scopes", "deleted")
 }
 
 type scopeFormData struct {
@@ -890,7 +926,7 @@ func (h *handler) settingsSave(w http.ResponseWriter, r *http.Request, s *sessio
 		again(nil)
 		return
 	}
-	if _, err := h.svc.putSettings(r.Context(), in); err != nil {
+	if _, err := h.saveSettings(r, in); err != nil {
 		h.failed(w, r, s, err, again)
 		return
 	}

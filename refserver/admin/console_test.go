@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -295,6 +296,7 @@ func TestConsoleFormsRefuseBadInput(t *testing.T) {
 		{"empty ACL name", "/admin/acls", map[string][]string{"name": {""}}, "name"},
 		{"ACL with unknown group", "/admin/acls", map[string][]string{"name": {"x"}, "allow": {"ghosts"}}, "allow[0]"},
 		{"guard with unknown ACL", "/admin/resource-acls", map[string][]string{"resource": {"GET /x"}, "acl": {"ghost"}}, "acl"},
+		{"bad package folder", "/admin/packages", map[string][]string{"name": {"P"}, "folders": {"ok.folder\nnot a folder"}}, "folders[1]"},
 		{"settings", "/admin/settings", map[string][]string{"access_token_ttl": {"0"}, "refresh_token_ttl": {"x"}, "auth_code_ttl": {"60"}, "approval_title": {"t"}}, "refresh_token_ttl"},
 	}
 	for _, cs := range cases {
@@ -324,6 +326,7 @@ func TestConsoleFormsRefuseBadInput(t *testing.T) {
 		{"/admin/scopes", map[string][]string{"name": {"new:scope"}, "description": {"New"}, "resources": {"GET /new"}}},
 		{"/admin/scopes/new:scope", map[string][]string{"description": {"Newer"}, "resources": {"GET /new\nPOST /new"}, "clients": {"conf-code"}}},
 		{"/admin/groups", map[string][]string{"name": {"staff"}, "members": {"alice\nclient:cc-client"}}},
+		{"/admin/packages", map[string][]string{"name": {"Reports"}, "folders": {"reports.api"}}},
 		{"/admin/users", map[string][]string{"username": {"zed"}, "password": {"zed-Secret-1"}, "groups": {"staff"}}},
 		{"/admin/acls", map[string][]string{"name": {"staff-only"}, "allow": {"staff"}}},
 		{"/admin/resource-acls", map[string][]string{"resource": {"GET /new"}, "acl": {"staff-only"}}},
@@ -341,6 +344,9 @@ func TestConsoleFormsRefuseBadInput(t *testing.T) {
 	if rs, _ := e.st.ListScopeResources(ctx, "new:scope"); len(rs) != 2 {
 		t.Errorf("scope resources: %v", rs)
 	}
+	if p, err := e.st.GetPackage(ctx, "Reports"); err != nil || len(p.Folders) != 1 {
+		t.Errorf("package: %+v %v", p, err)
+	}
 	if gs, _ := e.st.GroupsOf(ctx, "zed"); !slices.Equal(gs, []string{"staff"}) {
 		t.Errorf("groups of zed: %v", gs)
 	}
@@ -355,5 +361,39 @@ func TestConsoleFormsRefuseBadInput(t *testing.T) {
 	}
 	if p := post("/admin/groups/staff/delete", map[string][]string{}); p.status != http.StatusConflict {
 		t.Errorf("deleting a group an ACL lists: status %d, want 409", p.status)
+	}
+}
+
+func TestConsoleHandlesIDsThatNeedEscaping(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	odd := "odd/id?x#y z"
+	if err := e.st.CreateClient(ctx, &store.Client{ID: odd, Name: "odd", GrantTypes: []string{"implicit"}, Public: true,
+		RedirectURIs: []string{"https://x.example/cb"}, Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.console()
+	c.login()
+	list := c.get("/admin/clients")
+	m := regexp.MustCompile(`class="client-link" href="([^"]*odd[^"]*)"`).FindStringSubmatch(list.body)
+	if m == nil {
+		t.Fatalf("no link to the client: %s", list.body)
+	}
+	edit := c.get(strings.ReplaceAll(m[1], "&amp;", "&"))
+	if edit.status != http.StatusOK || !strings.Contains(edit.body, "odd") {
+		t.Fatalf("edit page via %s: status %d", m[1], edit.status)
+	}
+	action := regexp.MustCompile(`action="([^"]*/disable)"`).FindStringSubmatch(edit.body)
+	if action == nil {
+		t.Fatalf("no disable form")
+	}
+	if p := c.post(action[1], map[string][]string{"csrf": {edit.csrf(t)}}); p.status != http.StatusSeeOther {
+		t.Fatalf("disable via %s: status %d", action[1], p.status)
+	}
+	if cl, _ := e.st.LookupClient(ctx, odd); cl.Enabled {
+		t.Errorf("the client with an odd id was not disabled")
+	}
+	if r := e.api("GET", "/admin/api/clients/"+url.PathEscape(odd), nil); r.status != http.StatusOK || r.json(t)["client_id"] != odd {
+		t.Errorf("API get of an escaped id: %d %s", r.status, r.body)
 	}
 }

@@ -20,8 +20,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/oauthconf/oauthconf/refserver/store"
 )
 
@@ -104,6 +102,13 @@ type ClientInput struct {
 type service struct {
 	st         *store.Store
 	bcryptCost int
+	// hashFn is bcrypt.GenerateFromPassword; tests make it cheaper.
+	hashFn func(password []byte, cost int) ([]byte, error)
+}
+
+// hash hashes a new secret or password with bcrypt.
+func (s *service) hash(secret []byte) ([]byte, error) {
+	return s.hashFn(secret, s.bcryptCost)
 }
 
 // validateClient checks everything about in that does not need the database, and normalizes
@@ -265,20 +270,6 @@ func validScopeName(s string) bool {
 	return true
 }
 
-// validUsername allows letters, digits and . _ @ - (no spaces or colons: a username must fit
-// in an HTTP Basic credential and a log line unquoted).
-func validUsername(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._@-", r)) {
-			return false
-		}
-	}
-	return true
-}
-
 // checkScopesExist adds a field error for every scope of in that the store does not know.
 func (s *service) checkScopesExist(ctx context.Context, fe fieldErrors, scopes []string) error {
 	for i, sc := range scopes {
@@ -364,7 +355,7 @@ func (s *service) createClient(ctx context.Context, in ClientInput) (*store.Clie
 	var secret string
 	if !c.Public {
 		secret = newSecret()
-		h, err := bcrypt.GenerateFromPassword([]byte(secret), s.bcryptCost)
+		h, err := s.hash([]byte(secret))
 		if err != nil {
 			return nil, "", fmt.Errorf("hash the client secret: %w", err)
 		}
@@ -450,7 +441,7 @@ func (s *service) setClientEnabled(ctx context.Context, id string, on bool) (*st
 // regenerateSecret replaces a confidential client's secret; the old one stops working at once.
 func (s *service) regenerateSecret(ctx context.Context, id string) (string, error) {
 	secret := newSecret()
-	h, err := bcrypt.GenerateFromPassword([]byte(secret), s.bcryptCost)
+	h, err := s.hash([]byte(secret))
 	if err != nil {
 		return "", fmt.Errorf("hash the client secret: %w", err)
 	}
@@ -619,15 +610,16 @@ func checkPassword(fe fieldErrors, pw string, required bool) {
 
 func (s *service) createUser(ctx context.Context, in UserInput) (*store.User, error) {
 	fe := fieldErrors{}
-	in.Username = strings.TrimSpace(in.Username)
-	if !validUsername(in.Username) {
-		fe["username"] = "must be 1 to 64 letters, digits or . _ @ -"
+	// The store's rule (store.ValidateUsername): no ':', which marks client service users
+	// (RFC 9700 4.15), no control characters, no surrounding spaces.
+	if err := store.ValidateUsername(in.Username); err != nil {
+		fe["username"] = err.Error()
 	}
 	checkPassword(fe, in.Password, true)
 	if err := fe.err(); err != nil {
 		return nil, err
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(in.Password), s.bcryptCost)
+	h, err := s.hash([]byte(in.Password))
 	if err != nil {
 		return nil, fmt.Errorf("hash the password: %w", err)
 	}
@@ -663,7 +655,7 @@ func (s *service) updateUser(ctx context.Context, name string, in UserInput) (*s
 	}
 	u.PasswordHash = nil
 	if in.Password != "" {
-		if u.PasswordHash, err = bcrypt.GenerateFromPassword([]byte(in.Password), s.bcryptCost); err != nil {
+		if u.PasswordHash, err = s.hash([]byte(in.Password)); err != nil {
 			return nil, fmt.Errorf("hash the password: %w", err)
 		}
 	}

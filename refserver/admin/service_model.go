@@ -289,3 +289,36 @@ func (s *service) setResourceACL(ctx context.Context, in ResourceACLInput) error
 	}
 	return fromStore(s.st.SetResourceACL(ctx, r, strings.TrimSpace(in.ACL)), fmt.Sprintf("an ACL guarding %s", r))
 }
+
+// Packages.
+
+// PackageInput is a package as submitted: a package resource opens every folder listed.
+type PackageInput struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Folders     []string `json:"folders"`
+}
+
+// putPackage creates the package or replaces its description and folders.
+func (s *service) putPackage(ctx context.Context, name string, in PackageInput) (*store.Package, error) {
+	fe := fieldErrors{}
+	if in.Name != "" && in.Name != name {
+		fe["name"] = "differs from the name in the path"
+	}
+	in.Description = strings.TrimSpace(in.Description)
+	checkText(fe, "description", in.Description, maxDescriptionLen, false)
+	if err := fe.err(); err != nil {
+		return nil, err
+	}
+	p := &store.Package{Name: name, Description: in.Description, Folders: nonNil(in.Folders)}
+	return p, fromStore(s.st.PutPackage(ctx, p), "")
+}
+
+func (s *service) getPackage(ctx context.Context, name string) (*store.Package, error) {
+	p, err := s.st.GetPackage(ctx, name)
+	return p, fromStore(err, fmt.Sprintf("package %q", name))
+}
+
+func (s *service) deletePackage(ctx context.Context, name string) error {
+	return fromStore(s.st.DeletePackage(ctx, name), fmt.Sprintf("package %q", name))
+}

@@ -32,6 +32,9 @@ type File struct {
 
 	// Model is the management model: packages, groups, ACLs (model.go).
 	Model `yaml:",inline"`
+
+	// Admin is the administrator of the admin console and API (admin.go).
+	Admin *AdminEntry `yaml:"admin"`
 }
 
 // ScopeEntry is one scope.
@@ -141,6 +144,9 @@ func Load(ctx context.Context, st *store.Store, yamlData []byte, bcryptCost int)
 		}
 	}
 	if err := f.loadModel(tctx, st); err != nil {
+		return false, err
+	}
+	if err := f.loadAdmin(tctx, st, bcryptCost); err != nil {
 		return false, err
 	}
 	if err := st.Commit(tctx); err != nil {
@@ -305,6 +311,7 @@ func (f *File) validate() []string {
 			}
 		}
 	}
+	p = append(p, f.validateAdmin()...)
 	return append(p, f.validateModel()...)
 }
 

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/ory/fosite"
+
+	"github.com/oauthconf/oauthconf/refserver/store"
 )
 
 // The targets, on 2 cores: ~4,000 client-credentials tokens/s persisted and ~10,000
@@ -53,8 +55,18 @@ func BenchmarkCreateAccessToken(b *testing.B) {
 	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 }
 
+// BenchmarkGetAccessToken looks up 10,000 tokens in turn, through the access-token cache.
 func BenchmarkGetAccessToken(b *testing.B) {
+	benchmarkGetAccessToken(b, store.DefaultAccessTokenCacheTTL)
+}
+
+// BenchmarkGetAccessTokenUncached is the same with the cache off: every lookup reads the row
+// and decodes it.
+func BenchmarkGetAccessTokenUncached(b *testing.B) { benchmarkGetAccessToken(b, 0) }
+
+func benchmarkGetAccessToken(b *testing.B, ttl time.Duration) {
 	st, _ := openStore(b)
+	st.SetAccessTokenCacheTTL(ttl)
 	c := mustClient(b, st, "bench")
 	ctx := context.Background()
 	const stored = 10000

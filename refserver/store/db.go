@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -78,7 +79,7 @@ func buildDSN(base string, user url.Values, extra url.Values) string {
 // queues in database/sql instead of failing with SQLITE_BUSY, and BEGIN IMMEDIATE takes the
 // write lock when a transaction starts, so a transaction never fails half-way on a lock upgrade.
 // WAL lets the readers run in parallel with the writer.
-func openDBs(ctx context.Context, dsn string) (w, r *sql.DB, err error) {
+func openDBs(ctx context.Context, dsn string, onRowChange sqlite.PreUpdateHookFn) (w, r *sql.DB, err error) {
 	base, q, memory, err := dsnParams(dsn)
 	if err != nil {
 		return nil, nil, err
@@ -95,10 +96,11 @@ func openDBs(ctx context.Context, dsn string) (w, r *sql.DB, err error) {
 	if !memory {
 		wextra["_pragma"] = append(wextra["_pragma"], "journal_mode(WAL)")
 	}
-	w, err = sql.Open("sqlite", buildDSN(base, q, wextra))
+	wc, err := sqlite.NewConnector(buildDSN(base, q, wextra))
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: open %s: %w", base, err)
 	}
+	w = sql.OpenDB(hookedConnector{Connector: wc, onRowChange: onRowChange})
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -132,6 +134,29 @@ func openDBs(ctx context.Context, dsn string) (w, r *sql.DB, err error) {
 		return nil, nil, fmt.Errorf("store: open %s: %w", base, err)
 	}
 	return w, r, nil
+}
+
+// hookedConnector opens writer connections with the pre-update hook installed (the access
+// token cache follows every row change through it, see accessTokenCache).
+type hookedConnector struct {
+	driver.Connector
+	onRowChange sqlite.PreUpdateHookFn
+}
+
+func (h hookedConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	c, err := h.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hr, ok := c.(sqlite.HookRegisterer)
+	if !ok {
+		c.Close()
+		return nil, fmt.Errorf("store: the SQLite driver's connection (%T) takes no pre-update hook", c)
+	}
+	if h.onRowChange != nil {
+		hr.RegisterPreUpdateHook(h.onRowChange)
+	}
+	return c, nil
 }
 
 type migration struct {
@@ -232,6 +257,9 @@ type stmt struct {
 	sql string
 	w   *sql.Stmt
 	r   *sql.Stmt
+	// changesAccessTokens: the statement updates or deletes access_tokens rows, so it always
+	// runs in a transaction (the access-token cache waits for its commit, see exec).
+	changesAccessTokens bool
 }
 
 func (s *Store) prepare(ctx context.Context, query string, read bool) (*stmt, error) {
@@ -262,7 +290,10 @@ type txState struct {
 	// clientsChanged makes Commit and Rollback drop the client cache: a change made inside the
 	// transaction must not be served from (or hidden by) the cache.
 	clientsChanged atomic.Bool
-	done           atomic.Bool
+	// tokensChanged: the transaction updated or deleted access_tokens rows (set by the
+	// pre-update hook, on the root); its end closes the access-token cache's invalidation.
+	tokensChanged atomic.Bool
+	done          atomic.Bool
 }
 
 func (t *txState) root() *txState {
@@ -296,7 +327,22 @@ func (s *Store) BeginTX(ctx context.Context) (context.Context, error) {
 	if err != nil {
 		return ctx, fmt.Errorf("store: begin transaction: %w", err)
 	}
-	return context.WithValue(ctx, txKey{}, &txState{tx: tx}), nil
+	t := &txState{tx: tx}
+	// The transaction holds the single writer connection from here until it ends, so every
+	// row change the pre-update hook reports meanwhile is this transaction's.
+	s.writerTx.Store(t)
+	return context.WithValue(ctx, txKey{}, t), nil
+}
+
+// endTx is called when a root transaction has committed or rolled back: its outcome is now
+// what every reader sees.
+func (s *Store) endTx(t *txState) {
+	if t.clientsChanged.Load() {
+		s.clients.clear()
+	}
+	if t.tokensChanged.Load() {
+		s.atCache.end()
+	}
 }
 
 // Commit implements storage.Transactional.
@@ -317,10 +363,10 @@ func (s *Store) Commit(ctx context.Context) error {
 		}
 		return nil
 	}
+	// No row changes during COMMIT: the writer stops being this transaction's before it ends.
+	s.writerTx.CompareAndSwap(t, nil)
 	err := t.tx.Commit()
-	if t.clientsChanged.Load() {
-		s.clients.clear()
-	}
+	s.endTx(t)
 	if err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
@@ -353,10 +399,9 @@ func (s *Store) Rollback(ctx context.Context) error {
 		}
 		return nil
 	}
+	s.writerTx.CompareAndSwap(t, nil)
 	err := t.tx.Rollback()
-	if t.clientsChanged.Load() {
-		s.clients.clear()
-	}
+	s.endTx(t)
 	if err != nil && !errors.Is(err, sql.ErrTxDone) {
 		return fmt.Errorf("store: rollback: %w", err)
 	}
@@ -382,6 +427,16 @@ func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context) error) er
 func (s *Store) exec(ctx context.Context, st *stmt, args ...any) (sql.Result, error) {
 	if t := txFrom(ctx); t != nil {
 		return t.tx.StmtContext(ctx, st.w).ExecContext(ctx, args...)
+	}
+	if st.changesAccessTokens {
+		// A one-statement transaction: the access-token cache reopens at its commit.
+		var res sql.Result
+		err := s.inTx(ctx, func(ctx context.Context) error {
+			var err error
+			res, err = s.exec(ctx, st, args...)
+			return err
+		})
+		return res, err
 	}
 	return st.w.ExecContext(ctx, args...)
 }

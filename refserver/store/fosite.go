@@ -67,7 +67,7 @@ func (s *Store) newTokenTable(ctx context.Context, kind TokenKind) (*tokenTable,
 		vals += `, ?`
 	}
 	t.insert = p(`INSERT INTO $T (`+cols+`) VALUES (`+vals+`)`, false)
-	t.get = p(`SELECT request_id, client_id, requested_at, active, request, session FROM $T WHERE signature = ?`, true)
+	t.get = p(`SELECT request_id, client_id, requested_at, expires_at, active, request, session FROM $T WHERE signature = ?`, true)
 	t.activeOf = p(`SELECT active FROM $T WHERE signature = ?`, true)
 	t.deactivate = p(`UPDATE $T SET active = 0 WHERE signature = ? AND active = 1`, false)
 	t.deactivateFamily = p(`UPDATE $T SET active = 0 WHERE request_id = ? AND active = 1`, false)
@@ -75,6 +75,11 @@ func (s *Store) newTokenTable(ctx context.Context, kind TokenKind) (*tokenTable,
 	t.deactivateClient = p(`UPDATE $T SET active = 0 WHERE client_id = ? AND active = 1`, false)
 	t.deleteClient = p(`DELETE FROM $T WHERE client_id = ?`, false)
 	t.deleteExpired = p(`DELETE FROM $T WHERE expires_at > 0 AND expires_at < ?`, false)
+	if err == nil && kind == KindAccessToken {
+		for _, st := range []*stmt{t.deactivate, t.deactivateFamily, t.deleteSig, t.deactivateClient, t.deleteClient, t.deleteExpired} {
+			st.changesAccessTokens = true
+		}
+	}
 	return t, err
 }
 
@@ -156,59 +161,92 @@ func (s *Store) createToken(ctx context.Context, t *tokenTable, sig string, r fo
 
 // getToken rebuilds the stored requester, hydrating sess (a fosite.DefaultSession when nil).
 // A token whose client was deleted or disabled is fosite.ErrNotFound: it no longer works.
+//
+// Access tokens are looked up far more often than anything else (every introspection and
+// every resource request); outside a transaction their rows come from the access-token cache
+// when it has them (accessTokenCache says why that is exact).
 func (s *Store) getToken(ctx context.Context, t *tokenTable, sig string, sess fosite.Session) (req *fosite.Request, active bool, err error) {
 	var (
-		requestID, clientID string
-		requestedAt         int64
-		act                 int
-		reqJSON, sessJSON   string
+		row      *cachedToken
+		gen      uint64
+		cacheIt  bool
+		useCache = t.kind == KindAccessToken && txFrom(ctx) == nil
+		now      = time.Now()
 	)
-	err = s.queryRow(ctx, t.get, sig).Scan(&requestID, &clientID, &requestedAt, &act, &reqJSON, &sessJSON)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, fosite.ErrNotFound
+	if useCache {
+		row = s.atCache.get(sig, now)
+		if row == nil {
+			gen, cacheIt = s.atCache.generation()
+		}
 	}
-	if err != nil {
-		return nil, false, fmt.Errorf("store: get %s: %w", t.kind, err)
+	if row == nil {
+		if row, err = s.readToken(ctx, t, sig); err != nil {
+			return nil, false, err
+		}
+		if cacheIt {
+			s.atCache.put(sig, row, gen, now)
+		}
 	}
-	c, err := s.cachedClient(ctx, clientID)
+	c, err := s.cachedClient(ctx, row.clientID)
 	if err != nil {
 		return nil, false, err
 	}
 	if c == nil || !c.Enabled {
 		return nil, false, fosite.ErrNotFound
 	}
-	var sr storedRequest
-	if err := json.Unmarshal([]byte(reqJSON), &sr); err != nil {
-		return nil, false, fmt.Errorf("store: get %s: stored request is not JSON: %w", t.kind, err)
-	}
 	if sess == nil {
 		sess = &fosite.DefaultSession{}
 	}
-	if err := json.Unmarshal([]byte(sessJSON), sess); err != nil {
+	if err := json.Unmarshal(row.session, sess); err != nil {
 		return nil, false, fmt.Errorf("store: get %s: the stored session does not fit %T: %w", t.kind, sess, err)
 	}
-	if sr.Form == nil {
-		sr.Form = url.Values{}
+	// Fresh slices and form for every caller: fosite may change the requester it gets, and a
+	// cached row is shared.
+	form := make(url.Values, len(row.req.Form))
+	for k, v := range row.req.Form {
+		form[k] = append([]string(nil), v...)
 	}
 	req = &fosite.Request{
-		ID:                requestID,
-		RequestedAt:       fromNanos(requestedAt),
+		ID:                row.requestID,
+		RequestedAt:       fromNanos(row.requestedAt),
 		Client:            c.clone(),
-		RequestedScope:    fosite.Arguments(nonNil(sr.RequestedScope)),
-		GrantedScope:      fosite.Arguments(nonNil(sr.GrantedScope)),
-		RequestedAudience: fosite.Arguments(nonNil(sr.RequestedAudience)),
-		GrantedAudience:   fosite.Arguments(nonNil(sr.GrantedAudience)),
-		Form:              sr.Form,
+		RequestedScope:    fosite.Arguments(cloneNonNil(row.req.RequestedScope)),
+		GrantedScope:      fosite.Arguments(cloneNonNil(row.req.GrantedScope)),
+		RequestedAudience: fosite.Arguments(cloneNonNil(row.req.RequestedAudience)),
+		GrantedAudience:   fosite.Arguments(cloneNonNil(row.req.GrantedAudience)),
+		Form:              form,
 		Session:           sess,
 	}
-	return req, act != 0, nil
+	return req, row.active, nil
 }
 
-func nonNil(v []string) []string {
-	if v == nil {
-		return []string{}
+// readToken reads and decodes one row; fosite.ErrNotFound when there is none.
+func (s *Store) readToken(ctx context.Context, t *tokenTable, sig string) (*cachedToken, error) {
+	var (
+		row               cachedToken
+		expires           int64
+		act               int
+		reqJSON, sessJSON string
+	)
+	err := s.queryRow(ctx, t.get, sig).Scan(&row.requestID, &row.clientID, &row.requestedAt, &expires, &act, &reqJSON, &sessJSON)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fosite.ErrNotFound
 	}
-	return v
+	if err != nil {
+		return nil, fmt.Errorf("store: get %s: %w", t.kind, err)
+	}
+	if err := json.Unmarshal([]byte(reqJSON), &row.req); err != nil {
+		return nil, fmt.Errorf("store: get %s: stored request is not JSON: %w", t.kind, err)
+	}
+	row.active = act != 0
+	row.session = []byte(sessJSON)
+	// A cached row never outlives the token.
+	row.until = fromNanos(expires)
+	return &row, nil
+}
+
+func cloneNonNil(v []string) []string {
+	return append([]string{}, v...)
 }
 
 // deactivateOne marks one row inactive. It reports fosite.ErrNotFound for an unknown

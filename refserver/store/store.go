@@ -36,6 +36,12 @@ type Store struct {
 	clients  *clientCache
 	gw       *groupWriter
 	dummies  dummyHashes
+	atCache  *accessTokenCache
+
+	// writerTx is the root transaction holding the writer connection, nil when none does;
+	// hooked turns the pre-update hook on once the migrations have run.
+	writerTx atomic.Pointer[txState]
+	hooked   atomic.Bool
 
 	savepoints atomic.Uint64
 	closed     atomic.Bool
@@ -71,11 +77,12 @@ const clientColumns = `id, name, description, secret_hash, public, redirect_uris
 // Stored sessions are unmarshalled into the session value fosite passes in; where fosite
 // passes none (revocation), a fosite.DefaultSession is used.
 func Open(ctx context.Context, dsn string) (*Store, error) {
-	w, r, err := openDBs(ctx, dsn)
+	s := &Store{clients: newClientCache(), atCache: newAccessTokenCache()}
+	w, r, err := openDBs(ctx, dsn, s.onRowChange)
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{wdb: w, rdb: r, clients: newClientCache()}
+	s.wdb, s.rdb = w, r
 	if err := migrate(ctx, w); err != nil {
 		s.Close()
 		return nil, err
@@ -85,6 +92,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, err
 	}
 	s.gw = newGroupWriter(s)
+	s.hooked.Store(true)
 	return s, nil
 }
 

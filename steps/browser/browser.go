@@ -196,7 +196,7 @@ func (b *Browser) prepare() {
 
 func (b *Browser) newSession() (*Session, error) {
 	bctx, err := b.browser.NewContext(playwright.BrowserNewContextOptions{
-		Viewport: &playwright.Size{Width: 900, Height: 700},
+		Viewport: &playwright.Size{Width: 800, Height: 600}, // small screenshots, quick to encode
 	})
 	if err != nil {
 		return nil, fmt.Errorf("browser: new context: %w", err)

@@ -99,7 +99,11 @@ func (s *Session) Goto(rawURL string, timeout time.Duration) (int, error) {
 
 // Screenshot is a PNG of the page's viewport.
 func (s *Session) Screenshot() ([]byte, error) {
-	b, err := s.page.Screenshot(playwright.PageScreenshotOptions{Type: playwright.ScreenshotTypePng})
+	b, err := s.page.Screenshot(playwright.PageScreenshotOptions{
+		Type: playwright.ScreenshotTypePng,
+		// Leave the caret alone: hiding it costs Playwright a style injection per shot.
+		Caret: playwright.ScreenshotCaretInitial,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("browser: screenshot: %w", err)
 	}
@@ -256,11 +260,14 @@ func (s *Session) Authorize(authURL string, flow Flow) (*Outcome, error) {
 		if s.landed(callback, out) {
 			return out, nil
 		}
-		if navErr != nil {
+		kind := s.classify(login, approve, deny)
+		if navErr != nil && kind == pageOther {
+			// A page that did not finish loading only matters when it is not one the flow
+			// knows: the login or approval form may be usable before its load event.
 			s.finish(out)
 			return out, navErr
 		}
-		switch s.classify(login, approve, deny) {
+		switch kind {
 		case pageLogin:
 			out.LoginShown = true
 			if flow.User.Username == "" || out.LoginAttempts > 0 {
@@ -357,11 +364,18 @@ func visibleNow(page playwright.Page, selector string) bool {
 }
 
 // settle waits for the page an action led to. Playwright's click already waits for the
-// navigation it starts to commit; this waits for that document to load.
+// navigation it starts to commit; this waits for that document to be parsed.
 func (s *Session) settle(timeout time.Duration) error {
-	err := s.page.WaitForLoadState(playwright.PageWaitForLoadStateOptions{State: playwright.LoadStateLoad, Timeout: ms(timeout)})
+	// DOMContentLoaded: the server-rendered forms are usable then; "load" would also wait
+	// for images and styles the flow never needs.
+	err := s.page.WaitForLoadState(playwright.PageWaitForLoadStateOptions{State: playwright.LoadStateDomcontentloaded, Timeout: ms(timeout)})
 	if err != nil {
-		return fmt.Errorf("browser: waiting for %s to load: %s", s.page.URL(), shortError(err, timeout))
+		navs, status := s.navigation()
+		if len(navs) > 3 {
+			navs = navs[len(navs)-3:]
+		}
+		return fmt.Errorf("browser: waiting for %s to load: %s (last navigations: %s; last status %d)",
+			s.page.URL(), shortError(err, timeout), strings.Join(navs, " -> "), status)
 	}
 	return nil
 }

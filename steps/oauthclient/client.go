@@ -26,6 +26,15 @@ type Client struct {
 
 	mu        sync.Mutex
 	exchanges []*Exchange
+	observe   func(*Exchange)
+}
+
+// Observe has f called with every exchange once it is recorded (the run's audit-log check
+// collects the secrets and tokens the suite saw this way). Set it before the first request.
+func (c *Client) Observe(f func(*Exchange)) {
+	c.mu.Lock()
+	c.observe = f
+	c.mu.Unlock()
 }
 
 // New returns a client whose every exchange is bounded by timeout.
@@ -115,7 +124,11 @@ func describeTransportError(err error) error {
 func (c *Client) record(ex *Exchange) {
 	c.mu.Lock()
 	c.exchanges = append(c.exchanges, ex)
+	observe := c.observe
 	c.mu.Unlock()
+	if observe != nil {
+		observe(ex)
+	}
 }
 
 // Exchanges returns the exchanges recorded so far, oldest first.

@@ -3,6 +3,38 @@
 // supports, and how long to wait for it. A profile is YAML (see fixtures/targets/refserver.yaml),
 // decoded strictly and validated as a whole before any scenario runs, so that a user sees every
 // problem of a profile at once, each naming the field to fix.
+//
+// The fields, all optional unless marked:
+//
+//	name                      shown in reports (default: the issuer)
+//	issuer                    required; the RFC 8414 issuer identifier
+//	endpoints                 authorization, token, introspection, revocation: override or complete
+//	                          the metadata; metadata: where the metadata is, when not at the
+//	                          RFC 8414 well-known URL (OpenID discovery is tried as well)
+//	clients.<role>            id, secret, redirect_uri, auth_method (client_secret_basic,
+//	                          client_secret_post, none); roles: confidential, second_confidential,
+//	                          public, implicit, client_credentials, password, trusted, short_lived.
+//	                          The roles the declared capabilities need are required.
+//	users.valid               username, password of a resource owner who can log in
+//	scopes                    allowed (required, at least one), refresh, not_allowed, unknown
+//	browser                   login, approve, deny: lists of actions, each one of
+//	                          {fill: SELECTOR, with: TEXT}, {click: SELECTOR}, {wait_for: SELECTOR},
+//	                          {wait_url: GLOB}, optionally with optional: true; TEXT may hold
+//	                          {{user.username}} and {{user.password}}; selectors are Playwright's
+//	capabilities              grants (authorization_code, implicit, client_credentials, password,
+//	                          refresh_token), pkce (required, required_for_public, optional,
+//	                          unsupported), code_challenge_methods, token_endpoint_auth_methods,
+//	                          and the switches introspection, revocation, metadata, iss_parameter,
+//	                          loopback_any_port, trusted_client, short_lifetimes. What is not
+//	                          declared is read from the metadata (see Supports).
+//	timeouts                  request, browser_step, expiry_wait as durations ("10s")
+//	resource                  url, method, required_scope of a protected resource (RFC 6750 checks)
+//	admin                     username, password of an administrator of the reference server's
+//	                          admin console and API (the @refserver scenarios)
+//	waivers                   accepted failures: {requirement: RFC6749-4.1.2.1 | scenario: NAME,
+//	                          reason: TEXT}; the reason is required
+//
+// fixtures/targets/README.md documents every field with a complete, commented example.
 package profile
 
 import (
@@ -25,6 +57,12 @@ type Profile struct {
 	Capabilities Capabilities      `yaml:"capabilities"`
 	Timeouts     Timeouts          `yaml:"timeouts"`
 	Resource     *Resource         `yaml:"resource"`
+	// Admin is an administrator of the target's admin console and API, when it has them (the
+	// reference server's; used by the @refserver scenarios only).
+	Admin *Admin `yaml:"admin"`
+	// Waivers accept known failures of the target, each with a written reason: a waived
+	// failure is reported as waived, never as passed, and does not fail the run.
+	Waivers []Waiver `yaml:"waivers"`
 
 	// Metadata is the target's RFC 8414 (or OpenID discovery) document, filled by Resolve;
 	// nil when the target publishes none.
@@ -62,6 +100,12 @@ func (c Client) Confidential() bool { return c.Secret != "" }
 
 // User is a resource owner account at the target.
 type User struct {
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+}
+
+// Admin is an administrator account of the target's admin console and API.
+type Admin struct {
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
 }
@@ -117,6 +161,50 @@ func (a Action) Describe() string {
 		return "wait for URL " + a.WaitURL
 	}
 	return "empty action"
+}
+
+// Waiver accepts the failure of a requirement (every scenario tagged with it) or of one
+// scenario (by its name), with the reason the target's owner gives. Exactly one of Requirement
+// and Scenario is set; Reason is required.
+type Waiver struct {
+	// Requirement is a requirement id as the features tag it, without '@' ("RFC6749-4.1.2.1").
+	Requirement string `yaml:"requirement"`
+	// Scenario is a scenario's name as the features write it (an outline row's name included).
+	Scenario string `yaml:"scenario"`
+	// Reason says why the failure is accepted; it is printed in every report.
+	Reason string `yaml:"reason"`
+}
+
+// Matches reports whether the waiver covers a scenario with this name and these tags (with or
+// without their leading '@').
+func (w Waiver) Matches(scenario string, tags []string) bool {
+	if w.Scenario != "" {
+		return w.Scenario == scenario
+	}
+	for _, t := range tags {
+		if strings.TrimPrefix(t, "@") == w.Requirement {
+			return true
+		}
+	}
+	return false
+}
+
+// Describe names what the waiver covers ("requirement RFC6749-4.1.2.1", "scenario \"...\"").
+func (w Waiver) Describe() string {
+	if w.Scenario != "" {
+		return fmt.Sprintf("scenario %q", w.Scenario)
+	}
+	return "requirement " + w.Requirement
+}
+
+// Waiver returns the first waiver covering the scenario, if any.
+func (p *Profile) Waiver(scenario string, tags []string) (Waiver, bool) {
+	for _, w := range p.Waivers {
+		if w.Matches(scenario, tags) {
+			return w, true
+		}
+	}
+	return Waiver{}, false
 }
 
 // Grant type names (RFC 8414 2 grant_types_supported values, "implicit" included).

@@ -178,7 +178,7 @@ func TestScopeTokenRules(t *testing.T) {
 
 func TestDecodeIsStrictAndNamesPaths(t *testing.T) {
 	cases := []struct{ name, yaml, want string }{
-		{"unknown top-level field", minimal + "colour: blue\n", "colour: unknown field (known fields here: browser, capabilities,"},
+		{"unknown top-level field", minimal + "colour: blue\n", "colour: unknown field (known fields here: "},
 		{"unknown nested field", strings.Replace(minimal, "{id: cc, secret: s}", "{id: cc, secret: s, scope: x}", 1), "clients.client_credentials.scope: unknown field"},
 		{"bad duration", minimal + "timeouts: {request: ten}\n", `timeouts.request: "ten" is not a duration`},
 		{"number without unit", minimal + "timeouts: {request: 10}\n", `timeouts.request: "10" is not a duration`},

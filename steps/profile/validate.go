@@ -39,6 +39,7 @@ func (p *Profile) Validate() error {
 	p.validateBrowser(&ps)
 	p.validateTimeouts(&ps)
 	p.validateResource(&ps)
+	p.validateWaivers(&ps)
 	return ps.err()
 }
 
@@ -314,6 +315,33 @@ func (p *Profile) validateResource(ps *problems) {
 	}
 	if p.Resource.RequiredScope != "" && !slices.Contains(p.Scopes.Allowed, p.Resource.RequiredScope) {
 		ps.add("resource.required_scope", "%q is not in scopes.allowed, so the suite cannot obtain a token for the resource", p.Resource.RequiredScope)
+	}
+}
+
+// requirementID is the shape of the features' requirement tags: RFC number, '-', section.
+var requirementID = regexp.MustCompile(`^RFC[0-9]+-[0-9A-Za-z.]+$`)
+
+func (p *Profile) validateWaivers(ps *problems) {
+	seen := map[string]int{}
+	for i, w := range p.Waivers {
+		path := fmt.Sprintf("waivers[%d]", i)
+		switch {
+		case w.Requirement == "" && w.Scenario == "":
+			ps.add(path, "names neither a requirement nor a scenario: say what is waived")
+		case w.Requirement != "" && w.Scenario != "":
+			ps.add(path, "names both a requirement and a scenario: write one waiver for each")
+		case w.Requirement != "" && !requirementID.MatchString(strings.TrimPrefix(w.Requirement, "@")):
+			ps.add(path+".requirement", "%q is not a requirement id such as RFC6749-4.1.2.1 (as the features tag it)", w.Requirement)
+		}
+		p.Waivers[i].Requirement = strings.TrimPrefix(w.Requirement, "@")
+		if strings.TrimSpace(w.Reason) == "" {
+			ps.add(path+".reason", "is required: a waiver must say why the failure is accepted")
+		}
+		key := p.Waivers[i].Describe()
+		if j, dup := seen[key]; dup && (w.Requirement != "" || w.Scenario != "") {
+			ps.add(path, "waives the same %s as waivers[%d]", key, j)
+		}
+		seen[key] = i
 	}
 }
 

@@ -1,18 +1,22 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/oauthconf/oauthconf/fixtures"
 	"github.com/oauthconf/oauthconf/refserver"
+	"github.com/oauthconf/oauthconf/refserver/audit"
 	"github.com/oauthconf/oauthconf/refserver/seed"
 	"github.com/oauthconf/oauthconf/refserver/store"
 )
@@ -25,6 +29,28 @@ type embeddedServer struct {
 	st     *store.Store
 	dir    string
 	served chan error
+	// audit keeps the server's security audit log for the @refserver scenarios.
+	audit *auditBuffer
+}
+
+// auditBuffer is the embedded server's audit log in memory, safe for the server's concurrent
+// writes and the scenarios' reads.
+type auditBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (a *auditBuffer) Write(p []byte) (int, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.buf.Write(p)
+}
+
+// Bytes returns a copy of the log so far.
+func (a *auditBuffer) Bytes() []byte {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return bytes.Clone(a.buf.Bytes())
 }
 
 // listenEmbedded binds the port first, so that the issuer (and with it the profile) is known
@@ -38,8 +64,10 @@ func listenEmbedded() (net.Listener, string, error) {
 }
 
 // startEmbedded serves the reference server on ln. The caller must Close it.
-func startEmbedded(ctx context.Context, ln net.Listener, issuer string) (_ *embeddedServer, err error) {
-	e := &embeddedServer{Issuer: issuer, served: make(chan error, 1)}
+// The audit log goes to memory (for the scenarios) and, when auditLog is set, there too.
+// seedYAML replaces fixtures/refserver/seed.yaml when not nil.
+func startEmbedded(ctx context.Context, ln net.Listener, issuer string, auditLog io.Writer, seedYAML []byte) (_ *embeddedServer, err error) {
+	e := &embeddedServer{Issuer: issuer, served: make(chan error, 1), audit: &auditBuffer{}}
 	defer func() {
 		if err != nil {
 			_ = ln.Close()
@@ -52,12 +80,19 @@ func startEmbedded(ctx context.Context, ln net.Listener, issuer string) (_ *embe
 	if e.st, err = store.Open(ctx, filepath.Join(e.dir, "oauth.db")); err != nil {
 		return nil, fmt.Errorf("embedded reference server: opening its database: %w", err)
 	}
-	if _, err = seed.Load(ctx, e.st, fixtures.SeedYAML(), 10); err != nil {
+	if seedYAML == nil {
+		seedYAML = fixtures.SeedYAML()
+	}
+	if _, err = seed.Load(ctx, e.st, seedYAML, 10); err != nil {
 		return nil, fmt.Errorf("embedded reference server: seeding its database: %w", err)
 	}
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret) // crypto/rand.Read never fails (Go 1.24+)
-	h, err := refserver.New(refserver.Config{Issuer: issuer, GlobalSecret: secret}, e.st)
+	var auditW io.Writer = e.audit
+	if auditLog != nil {
+		auditW = io.MultiWriter(e.audit, auditLog)
+	}
+	h, err := refserver.New(refserver.Config{Issuer: issuer, GlobalSecret: secret, Audit: audit.New(auditW)}, e.st)
 	if err != nil {
 		return nil, fmt.Errorf("embedded reference server: %w", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/oauthconf/oauthconf/steps/profile"
 )
 
 // cucumberFeature is the part of godog's cucumber JSON the summary needs.
@@ -34,7 +36,9 @@ type cucumberTag struct {
 // countResults reads the cucumber report godog wrote and counts scenarios by outcome, so that
 // the summary and the exit code agree with the report exactly.
 // reason says why a scenario with these tags does not apply to the target ("" when it does).
-func countResults(path string, r *Result, reason func(tags []string) string) error {
+// waiver finds the profile's waiver covering a scenario, if any.
+func countResults(path string, r *Result, reason func(tags []string) string,
+	waiver func(scenario string, tags []string) (profile.Waiver, bool)) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("reading the cucumber report: %w", err)
@@ -60,7 +64,17 @@ func countResults(path string, r *Result, reason func(tags []string) string) err
 				}
 			}
 			where := fmt.Sprintf("%s:%d %s", f.URI, e.Line, e.Name)
+			tags := make([]string, len(e.Tags))
+			for i, t := range e.Tags {
+				tags[i] = t.Name
+			}
+			w, waived := waiver(e.Name, tags)
 			switch {
+			case (statuses["failed"] || statuses["ambiguous"]) && waived:
+				// A failure of the target the profile accepts: reported, never counted as passed.
+				r.Waived++
+				r.WaivedScenarios = append(r.WaivedScenarios, fmt.Sprintf("WAIVED     %s: %s (waiver of %s: %s)",
+					where, firstLine(firstError), w.Describe(), w.Reason))
 			case statuses["failed"] || statuses["ambiguous"]:
 				r.Failed++
 				r.FailedScenarios = append(r.FailedScenarios, fmt.Sprintf("FAILED     %s: %s", where, firstLine(firstError)))
@@ -72,10 +86,6 @@ func countResults(path string, r *Result, reason func(tags []string) string) err
 				r.FailedScenarios = append(r.FailedScenarios, "PENDING    "+where)
 			case statuses["skipped"]:
 				r.Skipped++
-				tags := make([]string, len(e.Tags))
-				for i, t := range e.Tags {
-					tags[i] = t.Name
-				}
 				line := where
 				if why := reason(tags); why != "" {
 					line += ": " + why
@@ -87,6 +97,9 @@ func countResults(path string, r *Result, reason func(tags []string) string) err
 				r.FailedScenarios = append(r.FailedScenarios, "UNDEFINED  "+where+" (no steps)")
 			default:
 				r.Passed++
+				if waived {
+					r.UnnecessaryWaivers = append(r.UnnecessaryWaivers, fmt.Sprintf("%s (waiver of %s)", where, w.Describe()))
+				}
 				if slices.Contains(e.Tags, cucumberTag{Name: "@browser"}) {
 					browserTimes = append(browserTimes, took)
 				}

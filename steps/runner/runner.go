@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,9 @@ import (
 	"github.com/oauthconf/oauthconf/fixtures"
 	"github.com/oauthconf/oauthconf/steps"
 	"github.com/oauthconf/oauthconf/steps/browser"
+	"github.com/oauthconf/oauthconf/steps/oauthclient"
 	"github.com/oauthconf/oauthconf/steps/profile"
+	"github.com/oauthconf/oauthconf/steps/report"
 )
 
 // Exit codes of a run.
@@ -44,7 +47,8 @@ type Options struct {
 	TargetPath string
 	// Tags is a godog tag expression ("@pkce && ~@browser").
 	Tags string
-	// ReportDir receives junit.xml and cucumber.json (default "reports").
+	// ReportDir receives junit.xml, cucumber.json, conformance.json and report.html (default
+	// "reports").
 	ReportDir string
 	// Concurrency is how many scenarios run at once (default 2).
 	Concurrency int
@@ -59,6 +63,19 @@ type Options struct {
 	Features fs.FS
 	// Browser overrides where the driver and Chromium are (default browser.DefaultOptions()).
 	Browser *browser.Options
+	// AuditLog, when set, receives the embedded reference server's security audit log (JSON
+	// lines). The @refserver scenarios read the log whether or not it is set.
+	AuditLog io.Writer
+	// OnExchange, when set, is called with every HTTP exchange the scenarios make.
+	OnExchange func(*oauthclient.Exchange)
+	// EmbeddedSeed and EmbeddedProfile replace fixtures/refserver/seed.yaml and
+	// fixtures/targets/refserver.yaml for the embedded reference server (a second server
+	// configuration, e.g. fixtures/refserver/seed-strict.yaml); nil takes the defaults.
+	EmbeddedSeed    []byte
+	EmbeddedProfile []byte
+	// List, when set, shows which scenarios would run and which would not, and why, without
+	// running any (the target's metadata is still read: capabilities come from it).
+	List bool
 }
 
 // Result of a run. Counts are scenarios (Scenario Outline rows count one each).
@@ -78,10 +95,23 @@ type Result struct {
 	BrowserMedian    time.Duration
 	// NotApplicable names each skipped scenario with the reason, when the profile gives one.
 	NotApplicable []string
+	// Waived counts the failed scenarios a waiver of the profile covers; they are not in
+	// Failed and do not fail the run. WaivedScenarios names them with the waiver's reason.
+	Waived          int
+	WaivedScenarios []string
+	// UnnecessaryWaivers names the passed scenarios a waiver covers: the waiver can go.
+	UnnecessaryWaivers []string
+	// Report is the conformance report (also written as conformance.json and report.html);
+	// nil for a --list run.
+	Report *report.Report
+	// Listing is what a --list run found.
+	Listing *Listing
 }
 
 // Total is the number of scenarios run.
-func (r *Result) Total() int { return r.Passed + r.Failed + r.Skipped + r.Undefined + r.Pending }
+func (r *Result) Total() int {
+	return r.Passed + r.Failed + r.Skipped + r.Undefined + r.Pending + r.Waived
+}
 
 // Run runs the suite. An error means the run could not happen (Result.ExitCode is then
 // ExitUsage); failed scenarios are not an error, they show in the Result.
@@ -111,11 +141,11 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 		if err != nil {
 			return res, err
 		}
-		if p, err = embeddedProfile(issuer); err != nil {
+		if p, err = embeddedProfile(opts.EmbeddedProfile, issuer); err != nil {
 			_ = ln.Close()
 			return res, err
 		}
-		if server, err = startEmbedded(ctx, ln, issuer); err != nil {
+		if server, err = startEmbedded(ctx, ln, issuer, opts.AuditLog, opts.EmbeddedSeed); err != nil {
 			return res, err
 		}
 		defer func() {
@@ -129,6 +159,13 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 			return res, err
 		}
 		fmt.Fprintf(out, "target: %s (%s)\n", p.Name, opts.TargetPath)
+	}
+
+	if raceTimeoutFactor > 1 {
+		p.Timeouts.Request *= raceTimeoutFactor
+		p.Timeouts.BrowserStep *= raceTimeoutFactor
+		p.Timeouts.ExpiryWait *= raceTimeoutFactor
+		fmt.Fprintf(out, "note: built with the race detector: timeouts stretched %dx\n", raceTimeoutFactor)
 	}
 
 	suite := godog.TestSuite{
@@ -160,21 +197,32 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 	if err := p.Resolve(ctx, &http.Client{}); err != nil {
 		return res, fmt.Errorf("target %s: %w", p.Issuer, err)
 	}
+	if opts.List {
+		if res.Listing, err = list(suite, p); err != nil {
+			return res, err
+		}
+		res.Listing.Print(out)
+		res.ExitCode = ExitPassed
+		return res, nil
+	}
 
-	env := &steps.Env{Profile: p}
+	env := &steps.Env{Profile: p, OnExchange: opts.OnExchange}
+	if server != nil {
+		env.AuditLog = server.audit.Bytes
+	}
 	if needBrowser {
 		bopts := browser.DefaultOptions()
 		if opts.Browser != nil {
 			bopts = *opts.Browser
 		}
 		launched := time.Now()
+		// A browser that cannot start fails the @browser scenarios, not the run: the others
+		// still say something about the target.
 		env.Browser, env.BrowserErr = browser.Launch(bopts)
-		if env.BrowserErr == nil {
-			fmt.Fprintf(out, "browser: Chromium ready in %s\n", since(launched))
-		}
 		if env.BrowserErr != nil {
 			fmt.Fprintf(out, "warning: the @browser scenarios will fail: %v\n", env.BrowserErr)
 		} else {
+			fmt.Fprintf(out, "browser: Chromium ready in %s\n", since(launched))
 			defer func() {
 				if cerr := env.Browser.Close(); cerr != nil {
 					fmt.Fprintf(out, "warning: closing the browser: %v\n", cerr)
@@ -207,16 +255,46 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 			}
 		}
 		return ""
-	}); err != nil {
+	}, p.Waiver); err != nil {
 		return res, err
 	}
 	res.ExitCode = ExitPassed
-	if status != 0 || res.Failed+res.Undefined+res.Pending > 0 {
+	// godog's status counts a waived failure as a failure; the counts from the cucumber
+	// report know better. A failing status with nothing counted (never expected) still fails.
+	if res.Failed+res.Undefined+res.Pending > 0 || status != 0 && res.Waived == 0 {
 		res.ExitCode = ExitFailed
 	}
 	res.Wall = time.Since(start)
+	written, err := writeConformanceReports(cucumber, opts, p, start, res)
+	res.Reports = append(res.Reports, written...)
+	if err != nil {
+		return res, err
+	}
 	printSummary(out, res)
 	return res, nil
+}
+
+// writeConformanceReports builds conformance.json and report.html from the cucumber report.
+func writeConformanceReports(cucumber string, opts Options, p *profile.Profile, start time.Time, res *Result) ([]string, error) {
+	data, err := os.ReadFile(cucumber)
+	if err != nil {
+		return nil, fmt.Errorf("reading the cucumber report: %w", err)
+	}
+	rep, err := report.Build(report.Input{Cucumber: data, Profile: p, ProfilePath: opts.TargetPath,
+		StartedAt: start, Duration: res.Wall, Seed: res.Seed, Tags: opts.Tags, ToolVersion: toolVersion()})
+	if err != nil {
+		return nil, err
+	}
+	res.Report = rep
+	return rep.WriteFiles(opts.ReportDir)
+}
+
+// toolVersion is the module version the binary was built from ("devel" in a checkout).
+func toolVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
 }
 
 func (o *Options) defaults() error {
@@ -249,16 +327,20 @@ func (o *Options) defaults() error {
 	return nil
 }
 
-// embeddedProfile is refserver.yaml with the embedded server's issuer.
-func embeddedProfile(issuer string) (*profile.Profile, error) {
-	p, err := profile.Decode(fixtures.RefserverProfileYAML())
+// embeddedProfile is refserver.yaml (or data, when given) with the embedded server's issuer.
+func embeddedProfile(data []byte, issuer string) (*profile.Profile, error) {
+	name := "the embedded server's profile"
+	if data == nil {
+		data, name = fixtures.RefserverProfileYAML(), "fixtures/targets/refserver.yaml"
+	}
+	p, err := profile.Decode(data)
 	if err != nil {
-		return nil, fmt.Errorf("fixtures/targets/refserver.yaml: %w", err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	p.Issuer = issuer
 	p.Embedded = true
 	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("fixtures/targets/refserver.yaml: %w", err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return p, nil
 }
@@ -293,6 +375,18 @@ func printSummary(out io.Writer, r *Result) {
 			fmt.Fprintf(out, "  %s\n", s)
 		}
 	}
+	if len(r.WaivedScenarios) > 0 {
+		fmt.Fprintln(out, "waived (failed, accepted by a waiver of the profile):")
+		for _, s := range r.WaivedScenarios {
+			fmt.Fprintf(out, "  %s\n", s)
+		}
+	}
+	if len(r.UnnecessaryWaivers) > 0 {
+		fmt.Fprintln(out, "unnecessary waivers (the scenario passed):")
+		for _, s := range r.UnnecessaryWaivers {
+			fmt.Fprintf(out, "  %s\n", s)
+		}
+	}
 	if len(r.FailedScenarios) > 0 {
 		fmt.Fprintln(out, "not passed:")
 		for _, s := range r.FailedScenarios {
@@ -303,8 +397,13 @@ func printSummary(out io.Writer, r *Result) {
 	if r.ExitCode != ExitPassed {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(out, "%s: %d scenarios: %d passed, %d failed, %d not applicable (skipped), %d undefined, %d pending\n",
-		verdict, r.Total(), r.Passed, r.Failed, r.Skipped, r.Undefined, r.Pending)
+	fmt.Fprintf(out, "%s: %d scenarios: %d passed, %d failed, %d waived, %d not applicable (skipped), %d undefined, %d pending\n",
+		verdict, r.Total(), r.Passed, r.Failed, r.Waived, r.Skipped, r.Undefined, r.Pending)
+	if rep := r.Report; rep != nil {
+		q := rep.Summary.Requirements
+		fmt.Fprintf(out, "requirements: %d: %d pass, %d fail, %d waived, %d not applicable; %d warnings\n",
+			q.Total, q.Pass, q.Fail, q.Waived, q.NotApplicable, rep.Summary.Warnings)
+	}
 	if r.BrowserScenarios > 0 {
 		fmt.Fprintf(out, "browser scenarios: %d passed, median %s\n", r.BrowserScenarios, r.BrowserMedian.Round(10*time.Millisecond))
 	}

@@ -129,7 +129,7 @@ func TestRunCountsScenariosWritesReportsAndFails(t *testing.T) {
 	if res.Seed != 42 || res.Wall <= 0 {
 		t.Errorf("seed %d, wall %s", res.Seed, res.Wall)
 	}
-	for _, f := range []string{"junit.xml", "cucumber.json"} {
+	for _, f := range []string{"junit.xml", "cucumber.json", "conformance.json", "report.html"} {
 		if st, err := os.Stat(filepath.Join(reports, f)); err != nil || st.Size() == 0 {
 			t.Errorf("report %s: %v", f, err)
 		}
@@ -147,7 +147,7 @@ func TestRunCountsScenariosWritesReportsAndFails(t *testing.T) {
 		"UNDEFINED  sample.feature:10 is undefined",
 		"browser scenarios: 1 passed, median ",
 		"not applicable to this target:\n  sample.feature:14 is not applicable: the profile does not list the password grant (capabilities.grants)",
-		"FAIL: 6 scenarios: 3 passed, 1 failed, 1 not applicable (skipped), 1 undefined, 0 pending",
+		"FAIL: 6 scenarios: 3 passed, 1 failed, 0 waived, 1 not applicable (skipped), 1 undefined, 0 pending",
 		"wall time ",
 	} {
 		if !strings.Contains(text, w) {

@@ -1,0 +1,147 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/playwright-community/playwright-go"
+
+	"github.com/oauthconf/oauthconf/fixtures"
+	"github.com/oauthconf/oauthconf/steps/browser"
+	"github.com/oauthconf/oauthconf/steps/report"
+)
+
+// TestSecondServerShape runs the whole suite against the reference server in its strict shape
+// (fixtures/refserver/seed-strict.yaml, fixtures/targets/refserver-strict.yaml): only
+// client_secret_post, no password grant, pages driven by name and text selectors. Every
+// applicable scenario must pass, and the password-grant and client_secret_basic scenarios must
+// be reported as not applicable. The same run's report.html is then opened in Chromium, and
+// its requirement matrix must have one row per requirement of conformance.json.
+func TestSecondServerShape(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the conformance suite with a browser; skipped with -short")
+	}
+	seedYAML, err := fixtures.FS.ReadFile("refserver/seed-strict.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	profileYAML, err := fixtures.FS.ReadFile("targets/refserver-strict.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var out bytes.Buffer
+	res, err := Run(context.Background(), Options{
+		ReportDir: dir, Output: &out, Concurrency: 3,
+		EmbeddedSeed: seedYAML, EmbeddedProfile: profileYAML,
+	})
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	t.Logf("strict shape: %d passed, %d not applicable, %d failed in %s", res.Passed, res.Skipped, res.Failed, res.Wall)
+	if res.ExitCode != ExitPassed || res.Failed+res.Undefined+res.Pending+res.Waived > 0 || res.Passed == 0 {
+		t.Fatalf("want every applicable scenario to pass; got %+v\n%s", res, tail(out.String(), 60))
+	}
+
+	// The report on disk is the one the run returned.
+	var rep report.Report
+	data, err := os.ReadFile(filepath.Join(dir, report.JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatalf("conformance.json: %v", err)
+	}
+	if rep.SchemaVersion != report.SchemaVersion || rep.Target.Name != "oauthconf reference server (strict shape)" {
+		t.Errorf("conformance.json header: %q, target %q", rep.SchemaVersion, rep.Target.Name)
+	}
+	var passwordOrBasic int
+	for _, s := range rep.Scenarios {
+		excluded := slices.Contains(s.Tags, "@grant-password") || slices.Contains(s.Tags, "@client-secret-basic")
+		if excluded {
+			passwordOrBasic++
+			if s.Status != report.NotApplicable || s.Reason == "" {
+				t.Errorf("%s %q: status %s (reason %q), want not_applicable with a reason", s.Location, s.Name, s.Status, s.Reason)
+			}
+		}
+		if s.Status == report.NotApplicable && !excluded {
+			t.Errorf("%s %q is not applicable (%s); only password-grant and client_secret_basic scenarios should be", s.Location, s.Name, s.Reason)
+		}
+	}
+	if passwordOrBasic == 0 {
+		t.Error("no scenario is tagged @grant-password or @client-secret-basic: the check above checked nothing")
+	}
+
+	checkHTMLMatrix(t, filepath.Join(dir, report.HTMLFile), len(rep.Requirements))
+}
+
+// checkHTMLMatrix opens report.html in headless Chromium and counts the matrix rows.
+func checkHTMLMatrix(t *testing.T, path string, want int) {
+	t.Helper()
+	if want == 0 {
+		t.Fatal("conformance.json has no requirements")
+	}
+	b, err := browser.Launch(browser.DefaultOptions())
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	defer b.Close()
+	s, err := b.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// Block every request that is not the report itself: the page must need no other asset.
+	var mu sync.Mutex
+	var external []string
+	if err := s.Page().Route("**/*", func(r playwright.Route) {
+		if u := r.Request().URL(); !strings.HasPrefix(u, "file://") && !strings.HasPrefix(u, "data:") {
+			mu.Lock()
+			external = append(external, u)
+			mu.Unlock()
+			_ = r.Abort()
+			return
+		}
+		_ = r.Continue()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Goto("file://"+path, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.Page().Locator("table.matrix tr.requirement").Count()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != want {
+		t.Errorf("report.html matrix has %d requirement rows, conformance.json has %d requirements", rows, want)
+	}
+	imgs, err := s.Page().Locator("img.shot").Count()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imgs == 0 {
+		t.Error("report.html shows no browser screenshot")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(external) > 0 {
+		t.Errorf("report.html loads external assets: %v", external)
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

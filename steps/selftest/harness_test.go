@@ -1,0 +1,195 @@
+package selftest
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/cucumber/godog"
+
+	"github.com/oauthconf/oauthconf/features"
+	"github.com/oauthconf/oauthconf/refserver"
+)
+
+// TestTableNamesExistingScenarios: every scenario the table declares exists in the feature
+// files (and tag selection) its case runs, so a renamed scenario shows here at once, not only
+// after a full self-test.
+func TestTableNamesExistingScenarios(t *testing.T) {
+	for _, c := range cases {
+		fsys, err := Subset(features.FS, c.Features)
+		if err != nil {
+			t.Errorf("quirk %s: %v", c.Quirk, err)
+			continue
+		}
+		suite := godog.TestSuite{Options: &godog.Options{Paths: []string{"."}, FS: fsys, Tags: c.Tags}}
+		feats, err := suite.RetrieveFeatures()
+		if err != nil {
+			t.Fatalf("quirk %s: reading the features: %v", c.Quirk, err)
+		}
+		names := map[string]bool{}
+		for _, f := range feats {
+			for _, p := range f.Pickles {
+				names[p.Name] = true
+			}
+		}
+		for _, n := range c.Catch {
+			if !names[n] {
+				t.Errorf("quirk %s: no scenario %q in %s (tags %q)", c.Quirk, n, strings.Join(c.Features, ", "), c.Tags)
+			}
+		}
+		if len(names) <= len(c.Catch) {
+			t.Errorf("quirk %s: the run has no scenario that must pass besides the %d that must fail", c.Quirk, len(c.Catch))
+		}
+	}
+}
+
+const sampleCucumber = `[
+ {"uri": "a.feature", "elements": [
+   {"name": "bg", "type": "background", "steps": [{"result": {"status": "passed"}}]},
+   {"name": "ok", "type": "scenario", "tags": [{"name": "@MUST"}], "steps": [{"result": {"status": "passed"}}, {"result": {"status": "passed"}}]},
+   {"name": "broken", "type": "scenario", "steps": [{"result": {"status": "passed"}}, {"result": {"status": "failed", "error_message": "expected X, got Y\nmore"}}, {"result": {"status": "skipped"}}]},
+   {"name": "n/a", "type": "scenario", "steps": [{"result": {"status": "skipped"}}]},
+   {"name": "empty", "type": "scenario", "steps": []},
+   {"name": "todo", "type": "scenario", "steps": [{"result": {"status": "undefined"}}]}
+ ]}
+]`
+
+func TestReadCucumber(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cucumber.json")
+	if err := os.WriteFile(path, []byte(sampleCucumber), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := ReadCucumber(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range rs {
+		got[r.Name] = r.Status
+	}
+	want := map[string]string{"ok": StatusPassed, "broken": StatusFailed, "n/a": StatusSkipped, "empty": StatusUndefined, "todo": StatusUndefined}
+	if len(got) != len(want) {
+		t.Fatalf("expected %d scenarios (no background), got %v", len(want), got)
+	}
+	for n, s := range want {
+		if got[n] != s {
+			t.Errorf("scenario %q: expected %s, got %s", n, s, got[n])
+		}
+	}
+	for _, r := range rs {
+		if r.Name == "broken" && r.Error != "expected X, got Y" {
+			t.Errorf("expected the first error line, got %q", r.Error)
+		}
+		if r.Name == "ok" && (len(r.Tags) != 1 || r.Tags[0] != "@MUST") {
+			t.Errorf("expected the tags of scenario ok, got %v", r.Tags)
+		}
+	}
+
+	if err := os.WriteFile(path, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadCucumber(path); err == nil || !strings.Contains(err.Error(), "not valid JSON") {
+		t.Fatalf("expected an invalid JSON error, got %v", err)
+	}
+	if _, err := ReadCucumber(filepath.Join(t.TempDir(), "missing.json")); err == nil {
+		t.Fatal("expected an error for a missing report")
+	}
+}
+
+func TestCompare(t *testing.T) {
+	c := Case{Quirk: refserver.QuirkCodeReusable, Catch: []string{"caught", "declared but passed"}}
+	o := Compare(c, []ScenarioResult{
+		{Name: "caught", Status: StatusFailed},
+		{Name: "declared but passed", Status: StatusPassed},
+		{Name: "collateral", Status: StatusFailed, Error: "boom"},
+		{Name: "fine", Status: StatusPassed},
+		{Name: "n/a", Status: StatusSkipped},
+		{Name: "undefined", Status: StatusUndefined},
+	})
+	if o.OK() {
+		t.Fatal("an outcome with missed and unexpected scenarios must not be OK")
+	}
+	if strings.Join(o.Missed, "|") != "declared but passed" {
+		t.Errorf("Missed: got %v", o.Missed)
+	}
+	if len(o.Unexpected) != 2 || !strings.HasPrefix(o.Unexpected[0], "collateral (failed: boom)") || !strings.HasPrefix(o.Unexpected[1], "undefined") {
+		t.Errorf("Unexpected: got %v", o.Unexpected)
+	}
+	if o.Passed != 2 || o.Skipped != 1 || len(o.Failed) != 3 {
+		t.Errorf("counts: passed %d skipped %d failed %v", o.Passed, o.Skipped, o.Failed)
+	}
+
+	ok := Compare(Case{Catch: []string{"a"}}, []ScenarioResult{{Name: "a", Status: StatusFailed}, {Name: "b", Status: StatusPassed}})
+	if !ok.OK() {
+		t.Errorf("expected OK, got missed %v unexpected %v", ok.Missed, ok.Unexpected)
+	}
+	// A quirk that nothing caught is never OK, even with an empty declaration.
+	if none := Compare(Case{}, []ScenarioResult{{Name: "a", Status: StatusPassed}}); none.OK() {
+		t.Error("an outcome with no failed scenario must not be OK")
+	}
+}
+
+func TestSubset(t *testing.T) {
+	src := fstest.MapFS{"a.feature": {Data: []byte("A")}, "b.feature": {Data: []byte("B")}}
+	sub, err := Subset(src, []string{"b.feature"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := fs.ReadDir(sub, ".")
+	if err != nil || len(entries) != 1 || entries[0].Name() != "b.feature" {
+		t.Fatalf("expected only b.feature, got %v (%v)", entries, err)
+	}
+	if _, err := Subset(src, []string{"nope.feature"}); err == nil || !strings.Contains(err.Error(), "nope.feature") {
+		t.Fatalf("expected an error naming the missing file, got %v", err)
+	}
+	all, err := Subset(src, nil)
+	if err != nil || all == nil {
+		t.Fatalf("no names: expected every file, got %v", err)
+	}
+}
+
+func TestWriteTableDetectionRate(t *testing.T) {
+	var b bytes.Buffer
+	WriteTable(&b, []*Outcome{
+		{Quirk: refserver.QuirkCodeReusable, Failed: []string{"A reused authorization code is refused"}},
+		{Quirk: refserver.QuirkPKCEPlain},
+	})
+	out := b.String()
+	for _, want := range []string{
+		"code-reusable  [CAUGHT", "    - A reused authorization code is refused",
+		"pkce-plain  [MISSED", "detection rate: 1 of 2 quirks caught (50%)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestWriteProfileSetsTheIssuer(t *testing.T) {
+	path, err := writeProfile(t.TempDir(), "http://127.0.0.1:4242")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "issuer: http://127.0.0.1:4242") || !strings.Contains(string(b), "request: 30s") {
+		t.Fatalf("profile lacks the issuer or the timeouts:\n%s", b)
+	}
+}
+
+func TestWriteTableShowsARetry(t *testing.T) {
+	var b bytes.Buffer
+	first := &Outcome{Quirk: refserver.QuirkStateNotEchoed, Failed: []string{"x", "y"}, Unexpected: []string{"y (failed: timeout)"}}
+	WriteTable(&b, []*Outcome{{Quirk: refserver.QuirkStateNotEchoed, Failed: []string{"x"}, FirstAttempt: first}})
+	for _, want := range []string{"run twice", "~ first attempt, failed but not declared: y (failed: timeout)", "1 of 1 quirks caught (100%)"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, b.String())
+		}
+	}
+}
