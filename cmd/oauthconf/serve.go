@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/oauthconf/oauthconf/fixtures"
 	"github.com/oauthconf/oauthconf/refserver"
 	"github.com/oauthconf/oauthconf/refserver/audit"
@@ -48,6 +50,11 @@ type serveOptions struct {
 	// AuditLog is where the security audit log goes: a file (appended to), "-" for standard
 	// output, empty for none.
 	AuditLog string
+	// AdminUser and AdminPasswordFile name an administrator of the console and API besides
+	// the ones stored in the database (the seed's). The password is read from a file, never
+	// from a flag, so it does not show in the process list.
+	AdminUser         string
+	AdminPasswordFile string
 }
 
 const serveUsage = `usage: oauthconf serve [flags]
@@ -86,6 +93,8 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 	})
 	fs.StringVar(&o.AuditLog, "audit-log", "", "security audit log: a file (appended to) or - for standard output; JSON lines (default: none)")
 	fs.BoolVar(&o.ListQuirks, "list-quirks", false, "list the known quirks with what each breaks, and exit")
+	fs.StringVar(&o.AdminUser, "admin-user", "", "an administrator of the admin console and API (with --admin-password-file)")
+	fs.StringVar(&o.AdminPasswordFile, "admin-password-file", "", "file holding --admin-user's password (first line)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stderr, serveUsage)
@@ -145,6 +154,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 				problems = append(problems, fmt.Sprintf("--quirk %q is not a known quirk: use one of %s (--list-quirks describes them)", q, strings.Join(names, ", ")))
 			}
 		}
+	}
+	if (o.AdminUser == "") != (o.AdminPasswordFile == "") {
+		problems = append(problems, "--admin-user and --admin-password-file go together: give both or neither")
 	}
 	if o.SecretFile == "" && o.DB != "" {
 		o.SecretFile = o.DB + ".secret"
@@ -274,6 +286,13 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 		return fmt.Errorf("loading seed data: %w", err)
 	}
 
+	var adminHash []byte
+	if o.AdminUser != "" {
+		if adminHash, err = hashAdminPassword(o.AdminPasswordFile, o.BcryptCost); err != nil {
+			return err
+		}
+	}
+
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", o.Addr, err)
@@ -287,15 +306,17 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 		issuer = scheme + "://" + ln.Addr().String()
 	}
 	h, err := refserver.New(refserver.Config{
-		Issuer:          issuer,
-		GlobalSecret:    secret,
-		AccessTokenTTL:  o.AccessTTL,
-		RefreshTokenTTL: o.RefreshTTL,
-		AuthCodeTTL:     o.CodeTTL,
-		BcryptCost:      o.BcryptCost,
-		SecureCookies:   tlsCfg != nil,
-		Quirks:          o.Quirks,
-		Audit:           auditLog,
+		AdminUsername:     o.AdminUser,
+		AdminPasswordHash: adminHash,
+		Issuer:            issuer,
+		GlobalSecret:      secret,
+		AccessTokenTTL:    o.AccessTTL,
+		RefreshTokenTTL:   o.RefreshTTL,
+		AuthCodeTTL:       o.CodeTTL,
+		BcryptCost:        o.BcryptCost,
+		SecureCookies:     tlsCfg != nil,
+		Quirks:            o.Quirks,
+		Audit:             auditLog,
 	}, st)
 	if err != nil {
 		ln.Close()
@@ -368,4 +389,23 @@ func openAuditLog(dest string, out io.Writer) (*audit.Logger, func(), error) {
 		return nil, nil, fmt.Errorf("--audit-log: %w", err)
 	}
 	return audit.New(f), func() { _ = f.Close() }, nil
+}
+
+// hashAdminPassword reads the administrator's password from the first line of path and
+// hashes it; the plain password is kept no longer than this call.
+func hashAdminPassword(path string, cost int) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--admin-password-file: %w", err)
+	}
+	pw, _, _ := strings.Cut(string(b), "\n")
+	pw = strings.TrimRight(pw, "\r")
+	if len(pw) < 12 {
+		return nil, fmt.Errorf("--admin-password-file %s: the password must have at least 12 characters", path)
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), cost)
+	if err != nil {
+		return nil, fmt.Errorf("--admin-password-file %s: %w", path, err)
+	}
+	return h, nil
 }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestParseServeFlags(t *testing.T) {
@@ -61,6 +63,7 @@ func TestParseServeFlags(t *testing.T) {
 		{"unexpected argument", []string{"extra"}},
 		{"flag provided but not defined", []string{"--no-such-flag"}},
 		{"--db must name", []string{"--db", ""}},
+		{"--admin-user and --admin-password-file go together", []string{"--admin-user", "root"}},
 	}
 	for _, c := range bad {
 		_, err := parseServeFlags(c.args, io.Discard)
@@ -213,5 +216,30 @@ func TestParseBenchFlags(t *testing.T) {
 		if _, err := parseBenchFlags(args, io.Discard); err == nil {
 			t.Errorf("%v: expected an error", args)
 		}
+	}
+}
+
+func TestHashAdminPassword(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good")
+	if err := os.WriteFile(good, []byte("a-long-admin-password\nignored second line\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h, err := hashAdminPassword(good, 10)
+	if err != nil {
+		t.Fatalf("hashAdminPassword: %v", err)
+	}
+	if err := bcrypt.CompareHashAndPassword(h, []byte("a-long-admin-password")); err != nil {
+		t.Errorf("the hash does not match the file's first line: %v", err)
+	}
+	short := filepath.Join(dir, "short")
+	if err := os.WriteFile(short, []byte("short\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hashAdminPassword(short, 10); err == nil || !strings.Contains(err.Error(), "at least 12 characters") {
+		t.Errorf("a short password: expected an error naming the minimum length, got %v", err)
+	}
+	if _, err := hashAdminPassword(filepath.Join(dir, "missing"), 10); err == nil || !strings.Contains(err.Error(), "--admin-password-file") {
+		t.Errorf("a missing file: expected an error naming the flag, got %v", err)
 	}
 }

@@ -2,4 +2,7 @@
 
 package runner
 
-const raceTimeoutFactor = 1
+const (
+	raceDetector      = false
+	raceTimeoutFactor = 1
+)
