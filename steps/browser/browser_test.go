@@ -253,11 +253,11 @@ func TestAuthorizeInABrowser(t *testing.T) {
 
 	t.Run("goto and perform", func(t *testing.T) {
 		s := session(t)
-		status, err := s.Goto(as.URL+"/login", time.Second)
+		status, err := s.Goto(as.URL+"/login", 10*time.Second)
 		if err != nil || status != 200 {
 			t.Fatalf("Goto: %d %v", status, err)
 		}
-		err = s.Perform([]profile.Action{{Fill: "#username", With: "{{user.username}}!"}, {WaitURL: "**/login*"}}, map[string]string{"user.username": "bob"}, time.Second)
+		err = s.Perform([]profile.Action{{Fill: "#username", With: "{{user.username}}!"}, {WaitURL: "**/login*"}}, map[string]string{"user.username": "bob"}, 10*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
