@@ -68,12 +68,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchOptions, error) {
 	fs.IntVar(&o.Concurrency, "concurrency", 16, "concurrent clients")
 	fs.StringVar(&only, "only", "", "comma-separated measurements to run (default all: "+strings.Join(benchNames, ",")+")")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile (pprof) of the whole run to this file")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stderr, benchUsage)
-			fs.SetOutput(stderr)
-			fs.PrintDefaults()
-		}
+	if err := parseFlags(fs, args, benchUsage, stderr); err != nil {
 		return nil, err
 	}
 	var problems []string

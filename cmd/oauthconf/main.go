@@ -2,7 +2,10 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 )
 
@@ -49,4 +52,16 @@ func realMain(args []string) int {
 		fmt.Fprintf(os.Stderr, "oauthconf: unknown command %q\n\n%s", args[0], usage)
 		return exitUsage
 	}
+}
+
+// parseFlags parses a command's flags. For -h it prints the command's usage and its flags to
+// stderr and returns flag.ErrHelp, which the caller passes on.
+func parseFlags(fs *flag.FlagSet, args []string, usage string, stderr io.Writer) error {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stderr, usage)
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
+	}
+	return err
 }

@@ -52,6 +52,13 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, run r
 	return res.ExitCode
 }
 
+const runUsage = `usage: oauthconf run [flags]
+
+Runs the conformance suite. Exit status: 0 all passed, 1 a scenario failed, 2 a usage, profile or target error.
+
+flags:
+`
+
 func parseRunFlags(args []string, stderr io.Writer) (runner.Options, error) {
 	var opts runner.Options
 	fs := flag.NewFlagSet("oauthconf run", flag.ContinueOnError)
@@ -62,12 +69,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runner.Options, error) {
 	fs.StringVar(&opts.ReportDir, "report-dir", "reports", "`folder` for junit.xml, cucumber.json, conformance.json and report.html")
 	fs.BoolVar(&opts.List, "list", false, "show which scenarios would run against the target and which would not, and why, without running any")
 	fs.Int64Var(&opts.Randomize, "seed", 0, "random order `seed` to replay a run's order (default: a new one, printed)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stderr)
-			fmt.Fprintln(stderr, "usage: oauthconf run [flags]\n\nRuns the conformance suite. Exit status: 0 all passed, 1 a scenario failed, 2 a usage, profile or target error.\n\nflags:")
-			fs.PrintDefaults()
-		}
+	if err := parseFlags(fs, args, runUsage, stderr); err != nil {
 		return opts, err
 	}
 	if fs.NArg() > 0 {

@@ -95,12 +95,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 	fs.BoolVar(&o.ListQuirks, "list-quirks", false, "list the known quirks with what each breaks, and exit")
 	fs.StringVar(&o.AdminUser, "admin-user", "", "an administrator of the admin console and API (with --admin-password-file)")
 	fs.StringVar(&o.AdminPasswordFile, "admin-password-file", "", "file holding --admin-user's password (first line)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stderr, serveUsage)
-			fs.SetOutput(stderr)
-			fs.PrintDefaults()
-		}
+	if err := parseFlags(fs, args, serveUsage, stderr); err != nil {
 		return nil, err
 	}
 	var problems []string
