@@ -124,16 +124,9 @@ func (w *World) apply(r *request, mod string) error {
 			return err
 		}
 		r.tr.CodeVerifier = ""
-	case "with a wrong code_verifier":
-		if err := needTR(); err != nil {
-			return err
-		}
-		v, err := oauthclient.NewVerifier(64)
-		if err != nil {
-			return err
-		}
-		r.tr.CodeVerifier = v
-	case "with a code_verifier":
+	case "with a wrong code_verifier", "with a code_verifier":
+		// A fresh verifier: wrong for a code issued with a challenge, and one the server never
+		// asked for when the code was issued without (the PKCE downgrade check).
 		if err := needTR(); err != nil {
 			return err
 		}
