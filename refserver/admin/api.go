@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -29,43 +30,43 @@ func (h *handler) apiRouteList() []route {
 	return []route{
 		{"GET", "/admin/api/clients", h.apiListClients},
 		{"POST", "/admin/api/clients", h.apiCreateClient},
-		{"GET", "/admin/api/clients/{id}", h.apiGetClient},
-		{"PUT", "/admin/api/clients/{id}", h.apiUpdateClient},
-		{"DELETE", "/admin/api/clients/{id}", h.apiDeleteClient},
+		{"GET", "/admin/api/clients/{id}", apiGet(h, "id", h.svc.getClient, clientView)},
+		{"PUT", "/admin/api/clients/{id}", apiUpdate(h, "id", h.svc.updateClient, clientView)},
+		{"DELETE", "/admin/api/clients/{id}", apiDelete(h, "id", h.svc.deleteClient)},
 		{"POST", "/admin/api/clients/{id}/enable", h.apiEnableClient(true)},
 		{"POST", "/admin/api/clients/{id}/disable", h.apiEnableClient(false)},
 		{"POST", "/admin/api/clients/{id}/secret", h.apiRegenerateSecret},
-		{"POST", "/admin/api/clients/{id}/revoke-tokens", h.apiRevokeClientTokens},
+		{"POST", "/admin/api/clients/{id}/revoke-tokens", apiDelete(h, "id", h.svc.revokeClientTokens)},
 		{"GET", "/admin/api/scopes", h.apiListScopes},
-		{"POST", "/admin/api/scopes", h.apiCreateScope},
-		{"GET", "/admin/api/scopes/{name}", h.apiGetScope},
-		{"PUT", "/admin/api/scopes/{name}", h.apiUpdateScope},
-		{"DELETE", "/admin/api/scopes/{name}", h.apiDeleteScope},
+		{"POST", "/admin/api/scopes", apiCreate(h, h.svc.createScope, h.scopeView, scopeLocation)},
+		{"GET", "/admin/api/scopes/{name}", apiGet(h, "name", h.svc.getScope, h.scopeView)},
+		{"PUT", "/admin/api/scopes/{name}", apiUpdate(h, "name", h.svc.updateScope, h.scopeView)},
+		{"DELETE", "/admin/api/scopes/{name}", apiDelete(h, "name", h.svc.deleteScope)},
 		{"POST", "/admin/api/scopes/{name}/clients", h.apiAssociateScope},
 		{"DELETE", "/admin/api/scopes/{name}/clients/{client_id}", h.apiDissociateScope},
 		{"GET", "/admin/api/users", h.apiListUsers},
-		{"POST", "/admin/api/users", h.apiCreateUser},
-		{"GET", "/admin/api/users/{username}", h.apiGetUser},
-		{"PUT", "/admin/api/users/{username}", h.apiUpdateUser},
-		{"DELETE", "/admin/api/users/{username}", h.apiDeleteUser},
+		{"POST", "/admin/api/users", apiCreate(h, h.svc.createUser, h.userView, userLocation)},
+		{"GET", "/admin/api/users/{username}", apiGet(h, "username", h.svc.getUser, h.userView)},
+		{"PUT", "/admin/api/users/{username}", apiUpdate(h, "username", h.svc.updateUser, h.userView)},
+		{"DELETE", "/admin/api/users/{username}", apiDelete(h, "username", h.svc.deleteUser)},
 		{"GET", "/admin/api/tokens", h.apiListTokens},
 		{"POST", "/admin/api/tokens/{kind}/{id}/revoke", h.apiRevokeToken},
-		{"GET", "/admin/api/groups", h.apiListGroups},
-		{"POST", "/admin/api/groups", h.apiCreateGroup},
-		{"GET", "/admin/api/groups/{name}", h.apiGetGroup},
-		{"PUT", "/admin/api/groups/{name}", h.apiUpdateGroup},
-		{"DELETE", "/admin/api/groups/{name}", h.apiDeleteGroup},
-		{"GET", "/admin/api/acls", h.apiListACLs},
-		{"POST", "/admin/api/acls", h.apiCreateACL},
-		{"GET", "/admin/api/acls/{name}", h.apiGetACL},
-		{"PUT", "/admin/api/acls/{name}", h.apiUpdateACL},
-		{"DELETE", "/admin/api/acls/{name}", h.apiDeleteACL},
+		{"GET", "/admin/api/groups", apiList(h, "groups", h.st.ListGroups)},
+		{"POST", "/admin/api/groups", apiCreate(h, h.svc.createGroup, asIs, groupLocation)},
+		{"GET", "/admin/api/groups/{name}", apiGet(h, "name", h.svc.getGroup, asIs)},
+		{"PUT", "/admin/api/groups/{name}", apiUpdate(h, "name", h.svc.updateGroup, asIs)},
+		{"DELETE", "/admin/api/groups/{name}", apiDelete(h, "name", h.svc.deleteGroup)},
+		{"GET", "/admin/api/acls", apiList(h, "acls", h.st.ListACLs)},
+		{"POST", "/admin/api/acls", apiCreate(h, h.svc.createACL, asIs, aclLocation)},
+		{"GET", "/admin/api/acls/{name}", apiGet(h, "name", h.svc.getACL, asIs)},
+		{"PUT", "/admin/api/acls/{name}", apiUpdate(h, "name", h.svc.updateACL, asIs)},
+		{"DELETE", "/admin/api/acls/{name}", apiDelete(h, "name", h.svc.deleteACL)},
 		{"GET", "/admin/api/resource-acls", h.apiListResourceACLs},
 		{"PUT", "/admin/api/resource-acls", h.apiSetResourceACL},
-		{"GET", "/admin/api/packages", h.apiListPackages},
-		{"GET", "/admin/api/packages/{name}", h.apiGetPackage},
-		{"PUT", "/admin/api/packages/{name}", h.apiPutPackage},
-		{"DELETE", "/admin/api/packages/{name}", h.apiDeletePackage},
+		{"GET", "/admin/api/packages", apiList(h, "packages", h.st.ListPackages)},
+		{"GET", "/admin/api/packages/{name}", apiGet(h, "name", h.svc.getPackage, asIs)},
+		{"PUT", "/admin/api/packages/{name}", apiUpdate(h, "name", h.svc.putPackage, asIs)},
+		{"DELETE", "/admin/api/packages/{name}", apiDelete(h, "name", h.svc.deletePackage)},
 		{"GET", "/admin/api/settings", h.apiGetSettings},
 		{"PUT", "/admin/api/settings", h.apiPutSettings},
 	}
@@ -317,6 +318,112 @@ func toTokenJSON(t store.TokenInfo) tokenJSON {
 
 // Handlers.
 
+// The operations on one kind of item share a shape; these build them. An item's view turns
+// it into the JSON to send (an error from it is a server error), and a created item's
+// location is the path of its URL, sent in the Location header.
+
+type jsonView[T any] func(r *http.Request, v T) (any, error)
+
+// asIs sends an item as it is.
+func asIs[T any](_ *http.Request, v T) (any, error) { return v, nil }
+
+func clientView(_ *http.Request, c *store.Client) (any, error) { return toClientJSON(c), nil }
+
+func (h *handler) scopeView(r *http.Request, sc *store.Scope) (any, error) { return h.scopeJSON(r, sc) }
+
+func (h *handler) userView(r *http.Request, u *store.User) (any, error) { return h.userJSON(r, u) }
+
+func scopeLocation(sc *store.Scope) string { return "/admin/api/scopes/" + url.PathEscape(sc.Name) }
+func userLocation(u *store.User) string    { return "/admin/api/users/" + url.PathEscape(u.Username) }
+func groupLocation(g *store.Group) string  { return "/admin/api/groups/" + url.PathEscape(g.Name) }
+func aclLocation(a *store.ACL) string      { return "/admin/api/acls/" + url.PathEscape(a.Name) }
+
+// apiList answers with every item, as {key: [...]}.
+func apiList[T any](h *handler, key string, list func(context.Context) ([]T, error)) func(w http.ResponseWriter, r *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		items, err := list(r.Context())
+		if err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+		if items == nil {
+			items = []T{}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{key: items})
+	}
+}
+
+// apiCreate creates an item from the body and answers 201 with it and its Location.
+func apiCreate[In, T any](h *handler, create func(context.Context, In) (T, error), v jsonView[T], location func(T) string) func(w http.ResponseWriter, r *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in In
+		if !decode(w, r, &in) {
+			return
+		}
+		item, err := create(r.Context(), in)
+		if err != nil {
+			h.writeResult(w, r, err)
+			return
+		}
+		j, err := v(r, item)
+		if err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+		w.Header().Set("Location", h.path(location(item)))
+		writeJSON(w, http.StatusCreated, j)
+	}
+}
+
+// apiGet answers with the item the path value key names.
+func apiGet[T any](h *handler, key string, get func(context.Context, string) (T, error), v jsonView[T]) func(w http.ResponseWriter, r *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		item, err := get(r.Context(), r.PathValue(key))
+		if err != nil {
+			h.writeResult(w, r, err)
+			return
+		}
+		writeItem(h, w, r, item, v)
+	}
+}
+
+// apiUpdate changes the item the path value key names to the body and answers with it.
+func apiUpdate[In, T any](h *handler, key string, update func(context.Context, string, In) (T, error), v jsonView[T]) func(w http.ResponseWriter, r *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in In
+		if !decode(w, r, &in) {
+			return
+		}
+		item, err := update(r.Context(), r.PathValue(key), in)
+		if err != nil {
+			h.writeResult(w, r, err)
+			return
+		}
+		writeItem(h, w, r, item, v)
+	}
+}
+
+// apiDelete applies op (a delete, or another operation answered with no content) to the item
+// the path value key names and answers 204.
+func apiDelete(h *handler, key string, op func(context.Context, string) error) func(w http.ResponseWriter, r *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := op(r.Context(), r.PathValue(key)); err != nil {
+			h.writeResult(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+func writeItem[T any](h *handler, w http.ResponseWriter, r *http.Request, item T, v jsonView[T]) {
+	j, err := v(r, item)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, j)
+}
+
 func (h *handler) apiListClients(w http.ResponseWriter, r *http.Request) {
 	cs, err := h.st.ListClients(r.Context())
 	if err != nil {
@@ -346,36 +453,6 @@ func (h *handler) apiCreateClient(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, out)
 }
 
-func (h *handler) apiGetClient(w http.ResponseWriter, r *http.Request) {
-	c, err := h.svc.getClient(r.Context(), r.PathValue("id"))
-	if err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, toClientJSON(c))
-}
-
-func (h *handler) apiUpdateClient(w http.ResponseWriter, r *http.Request) {
-	var in ClientInput
-	if !decode(w, r, &in) {
-		return
-	}
-	c, err := h.svc.updateClient(r.Context(), r.PathValue("id"), in)
-	if err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, toClientJSON(c))
-}
-
-func (h *handler) apiDeleteClient(w http.ResponseWriter, r *http.Request) {
-	if err := h.svc.deleteClient(r.Context(), r.PathValue("id")); err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
 func (h *handler) apiEnableClient(on bool) func(w http.ResponseWriter, r *http.Request) {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c, err := h.svc.setClientEnabled(r.Context(), r.PathValue("id"), on)
@@ -395,14 +472,6 @@ func (h *handler) apiRegenerateSecret(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"client_id": id, "client_secret": secret})
-}
-
-func (h *handler) apiRevokeClientTokens(w http.ResponseWriter, r *http.Request) {
-	if err := h.svc.revokeClientTokens(r.Context(), r.PathValue("id")); err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 func (h *handler) scopeJSON(r *http.Request, sc *store.Scope) (scopeJSON, error) {
@@ -445,65 +514,6 @@ func (h *handler) apiListScopes(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"scopes": out})
 }
 
-func (h *handler) apiCreateScope(w http.ResponseWriter, r *http.Request) {
-	var in ScopeInput
-	if !decode(w, r, &in) {
-		return
-	}
-	sc, err := h.svc.createScope(r.Context(), in)
-	if err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	j, err := h.scopeJSON(r, sc)
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	w.Header().Set("Location", h.path("/admin/api/scopes/"+url.PathEscape(sc.Name)))
-	writeJSON(w, http.StatusCreated, j)
-}
-
-func (h *handler) apiGetScope(w http.ResponseWriter, r *http.Request) {
-	sc, err := h.svc.getScope(r.Context(), r.PathValue("name"))
-	if err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	j, err := h.scopeJSON(r, sc)
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, j)
-}
-
-func (h *handler) apiUpdateScope(w http.ResponseWriter, r *http.Request) {
-	var in ScopeInput
-	if !decode(w, r, &in) {
-		return
-	}
-	sc, err := h.svc.updateScope(r.Context(), r.PathValue("name"), in)
-	if err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	j, err := h.scopeJSON(r, sc)
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, j)
-}
-
-func (h *handler) apiDeleteScope(w http.ResponseWriter, r *http.Request) {
-	if err := h.svc.deleteScope(r.Context(), r.PathValue("name")); err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
 func (h *handler) apiAssociateScope(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		ClientID string `json:"client_id"`
@@ -529,12 +539,7 @@ func (h *handler) finishAssociation(w http.ResponseWriter, r *http.Request, clie
 		h.writeResult(w, r, err)
 		return
 	}
-	j, err := h.scopeJSON(r, sc)
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, j)
+	writeItem(h, w, r, sc, h.scopeView)
 }
 
 func (h *handler) apiListUsers(w http.ResponseWriter, r *http.Request) {
@@ -553,49 +558,6 @@ func (h *handler) apiListUsers(w http.ResponseWriter, r *http.Request) {
 		out = append(out, j)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"users": out})
-}
-
-func (h *handler) apiCreateUser(w http.ResponseWriter, r *http.Request) {
-	var in UserInput
-	if !decode(w, r, &in) {
-		return
-	}
-	u, err := h.svc.createUser(r.Context(), in)
-	if err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	h.writeUser(w, r, http.StatusCreated, u)
-}
-
-func (h *handler) apiGetUser(w http.ResponseWriter, r *http.Request) {
-	u, err := h.svc.getUser(r.Context(), r.PathValue("username"))
-	if err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	h.writeUser(w, r, http.StatusOK, u)
-}
-
-func (h *handler) apiUpdateUser(w http.ResponseWriter, r *http.Request) {
-	var in UserInput
-	if !decode(w, r, &in) {
-		return
-	}
-	u, err := h.svc.updateUser(r.Context(), r.PathValue("username"), in)
-	if err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	h.writeUser(w, r, http.StatusOK, u)
-}
-
-func (h *handler) apiDeleteUser(w http.ResponseWriter, r *http.Request) {
-	if err := h.svc.deleteUser(r.Context(), r.PathValue("username")); err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 func (h *handler) apiListTokens(w http.ResponseWriter, r *http.Request) {
@@ -659,130 +621,6 @@ func (h *handler) apiPutSettings(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, settingsView(st))
 }
 
-func (h *handler) writeUser(w http.ResponseWriter, r *http.Request, status int, u *store.User) {
-	j, err := h.userJSON(r, u)
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	if status == http.StatusCreated {
-		w.Header().Set("Location", h.path("/admin/api/users/"+url.PathEscape(u.Username)))
-	}
-	writeJSON(w, status, j)
-}
-
-func (h *handler) apiListGroups(w http.ResponseWriter, r *http.Request) {
-	gs, err := h.st.ListGroups(r.Context())
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	if gs == nil {
-		gs = []*store.Group{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"groups": gs})
-}
-
-func (h *handler) apiCreateGroup(w http.ResponseWriter, r *http.Request) {
-	var in GroupInput
-	if !decode(w, r, &in) {
-		return
-	}
-	g, err := h.svc.createGroup(r.Context(), in)
-	if err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	w.Header().Set("Location", h.path("/admin/api/groups/"+url.PathEscape(g.Name)))
-	writeJSON(w, http.StatusCreated, g)
-}
-
-func (h *handler) apiGetGroup(w http.ResponseWriter, r *http.Request) {
-	g, err := h.svc.getGroup(r.Context(), r.PathValue("name"))
-	if err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, g)
-}
-
-func (h *handler) apiUpdateGroup(w http.ResponseWriter, r *http.Request) {
-	var in GroupInput
-	if !decode(w, r, &in) {
-		return
-	}
-	g, err := h.svc.updateGroup(r.Context(), r.PathValue("name"), in)
-	if err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, g)
-}
-
-func (h *handler) apiDeleteGroup(w http.ResponseWriter, r *http.Request) {
-	if err := h.svc.deleteGroup(r.Context(), r.PathValue("name")); err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (h *handler) apiListACLs(w http.ResponseWriter, r *http.Request) {
-	as, err := h.st.ListACLs(r.Context())
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	if as == nil {
-		as = []*store.ACL{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"acls": as})
-}
-
-func (h *handler) apiCreateACL(w http.ResponseWriter, r *http.Request) {
-	var in ACLInput
-	if !decode(w, r, &in) {
-		return
-	}
-	a, err := h.svc.createACL(r.Context(), in)
-	if err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	w.Header().Set("Location", h.path("/admin/api/acls/"+url.PathEscape(a.Name)))
-	writeJSON(w, http.StatusCreated, a)
-}
-
-func (h *handler) apiGetACL(w http.ResponseWriter, r *http.Request) {
-	a, err := h.svc.getACL(r.Context(), r.PathValue("name"))
-	if err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, a)
-}
-
-func (h *handler) apiUpdateACL(w http.ResponseWriter, r *http.Request) {
-	var in ACLInput
-	if !decode(w, r, &in) {
-		return
-	}
-	a, err := h.svc.updateACL(r.Context(), r.PathValue("name"), in)
-	if err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, a)
-}
-
-func (h *handler) apiDeleteACL(w http.ResponseWriter, r *http.Request) {
-	if err := h.svc.deleteACL(r.Context(), r.PathValue("name")); err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
 type resourceACLJSON struct {
 	Resource string `json:"resource"`
 	ACL      string `json:"acl"`
@@ -820,46 +658,4 @@ func (h *handler) saveSettings(r *http.Request, in SettingsInput) (store.Setting
 		h.cfg.OnSettingsChanged(st)
 	}
 	return st, err
-}
-
-func (h *handler) apiListPackages(w http.ResponseWriter, r *http.Request) {
-	ps, err := h.st.ListPackages(r.Context())
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	if ps == nil {
-		ps = []*store.Package{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"packages": ps})
-}
-
-func (h *handler) apiGetPackage(w http.ResponseWriter, r *http.Request) {
-	p, err := h.svc.getPackage(r.Context(), r.PathValue("name"))
-	if err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, p)
-}
-
-func (h *handler) apiPutPackage(w http.ResponseWriter, r *http.Request) {
-	var in PackageInput
-	if !decode(w, r, &in) {
-		return
-	}
-	p, err := h.svc.putPackage(r.Context(), r.PathValue("name"), in)
-	if err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, p)
-}
-
-func (h *handler) apiDeletePackage(w http.ResponseWriter, r *http.Request) {
-	if err := h.svc.deletePackage(r.Context(), r.PathValue("name")); err != nil {
-		h.writeResult(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }

@@ -7,6 +7,7 @@ package admin
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"embed"
@@ -98,21 +99,21 @@ func (h *handler) consoleRoutes() error {
 	page("POST /admin/scopes", h.scopeCreate)
 	page("GET /admin/scopes/{name}", h.scopeEditPage)
 	page("POST /admin/scopes/{name}", h.scopeSave)
-	page("POST /admin/scopes/{name}/delete", h.scopeDelete)
+	page("POST /admin/scopes/{name}/delete", h.deletePage("name", h.svc.deleteScope, "/admin/scopes"))
 	page("POST /admin/packages", h.packageSave)
-	page("POST /admin/packages/{name}/delete", h.packageDelete)
+	page("POST /admin/packages/{name}/delete", h.deletePage("name", h.svc.deletePackage, "/admin/scopes"))
 	page("GET /admin/users", h.usersPage)
 	page("POST /admin/users", h.userCreate)
 	page("POST /admin/users/{username}", h.userSave)
-	page("POST /admin/users/{username}/delete", h.userDelete)
+	page("POST /admin/users/{username}/delete", h.deletePage("username", h.svc.deleteUser, "/admin/users"))
 	page("GET /admin/groups", h.groupsPage)
 	page("POST /admin/groups", h.groupCreate)
 	page("POST /admin/groups/{name}", h.groupSave)
-	page("POST /admin/groups/{name}/delete", h.groupDelete)
+	page("POST /admin/groups/{name}/delete", h.deletePage("name", h.svc.deleteGroup, "/admin/groups"))
 	page("GET /admin/acls", h.aclsPage)
 	page("POST /admin/acls", h.aclCreate)
 	page("POST /admin/acls/{name}", h.aclSave)
-	page("POST /admin/acls/{name}/delete", h.aclDelete)
+	page("POST /admin/acls/{name}/delete", h.deletePage("name", h.svc.deleteACL, "/admin/acls"))
 	page("POST /admin/resource-acls", h.resourceACLSave)
 	page("GET /admin/tokens", h.tokensPage)
 	page("POST /admin/tokens/revoke", h.tokenRevoke)
@@ -122,6 +123,17 @@ func (h *handler) consoleRoutes() error {
 		h.message(w, r, s, http.StatusNotFound, "Not found", "There is no console page at "+r.URL.Path+".")
 	})
 	return nil
+}
+
+// deletePage deletes the item the path value key names and goes back to the page at back.
+func (h *handler) deletePage(key string, del func(context.Context, string) error, back string) func(w http.ResponseWriter, r *http.Request, s *session) {
+	return func(w http.ResponseWriter, r *http.Request, s *session) {
+		if err := del(r.Context(), r.PathValue(key)); err != nil {
+			h.failed(w, r, s, err, nil)
+			return
+		}
+		h.redirectDone(w, r, back, "deleted")
+	}
 }
 
 // Sessions.
@@ -613,14 +625,6 @@ func (h *handler) packageSave(w http.ResponseWriter, r *http.Request, s *session
 	h.redirectDone(w, r, "/admin/scopes", "saved")
 }
 
-func (h *handler) packageDelete(w http.ResponseWriter, r *http.Request, s *session) {
-	if err := h.svc.deletePackage(r.Context(), r.PathValue("name")); err != nil {
-		h.failed(w, r, s, err, nil)
-		return
-	}
-	h.redirectDone(w, r, "/admin/scopes", "deleted")
-}
-
 type scopeFormData struct {
 	Scope        store.Scope
 	ResourcesTxt string
@@ -669,14 +673,6 @@ func (h *handler) scopeSave(w http.ResponseWriter, r *http.Request, s *session) 
 		return
 	}
 	h.redirectDone(w, r, "/admin/scopes/"+url.PathEscape(name), "saved")
-}
-
-func (h *handler) scopeDelete(w http.ResponseWriter, r *http.Request, s *session) {
-	if err := h.svc.deleteScope(r.Context(), r.PathValue("name")); err != nil {
-		h.failed(w, r, s, err, nil)
-		return
-	}
-	h.redirectDone(w, r, "/admin/scopes", "deleted")
 }
 
 // Users.
@@ -743,14 +739,6 @@ func (h *handler) userSave(w http.ResponseWriter, r *http.Request, s *session) {
 	h.redirectDone(w, r, "/admin/users", "saved")
 }
 
-func (h *handler) userDelete(w http.ResponseWriter, r *http.Request, s *session) {
-	if err := h.svc.deleteUser(r.Context(), r.PathValue("username")); err != nil {
-		h.failed(w, r, s, err, nil)
-		return
-	}
-	h.redirectDone(w, r, "/admin/users", "deleted")
-}
-
 // Groups.
 
 func (h *handler) groupsPage(w http.ResponseWriter, r *http.Request, s *session) {
@@ -786,14 +774,6 @@ func (h *handler) groupSave(w http.ResponseWriter, r *http.Request, s *session) 
 		return
 	}
 	h.redirectDone(w, r, "/admin/groups", "saved")
-}
-
-func (h *handler) groupDelete(w http.ResponseWriter, r *http.Request, s *session) {
-	if err := h.svc.deleteGroup(r.Context(), r.PathValue("name")); err != nil {
-		h.failed(w, r, s, err, nil)
-		return
-	}
-	h.redirectDone(w, r, "/admin/groups", "deleted")
 }
 
 // ACLs and the resources they guard.
@@ -845,14 +825,6 @@ func (h *handler) aclSave(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	h.redirectDone(w, r, "/admin/acls", "saved")
-}
-
-func (h *handler) aclDelete(w http.ResponseWriter, r *http.Request, s *session) {
-	if err := h.svc.deleteACL(r.Context(), r.PathValue("name")); err != nil {
-		h.failed(w, r, s, err, nil)
-		return
-	}
-	h.redirectDone(w, r, "/admin/acls", "deleted")
 }
 
 func (h *handler) resourceACLSave(w http.ResponseWriter, r *http.Request, s *session) {
