@@ -2,21 +2,16 @@ package refserver
 
 import (
 	"bytes"
-	"context"
 	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/oauthconf/oauthconf/fixtures"
-	"github.com/oauthconf/oauthconf/refserver/seed"
 	"github.com/oauthconf/oauthconf/refserver/store"
 )
 
@@ -40,31 +35,11 @@ type azEnv struct {
 	issuer string
 }
 
-// newAZEnv starts a reference server on a freshly seeded store; mod may change the config.
-// Seeding hashes every secret with bcrypt (slow under -race), so tests share one env where
-// they can and use variant for another configuration over the same store.
+// newAZEnv starts a reference server on a copy of the seeded store; mod may change the
+// config. Use variant for another configuration over the same store.
 func newAZEnv(t *testing.T, mod func(*Config)) *azEnv {
 	t.Helper()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "oauth.db")
-	if seededDBTemplate != "" {
-		// A copy of the database TestMain seeded the same way (main_test.go).
-		data, err := os.ReadFile(seededDBTemplate)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	st, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := seed.Load(ctx, st, fixtures.SeedYAML(), 10); err != nil {
-		t.Fatalf("seed: %v", err)
-	}
+	st, _ := openSeededCopy(t)
 	return startAZEnv(t, st, mod)
 }
 

@@ -41,19 +41,8 @@ func runTests(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "seeded.db")
-	ctx := context.Background()
-	st, err := store.Open(ctx, path)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "refserver tests: open template store:", err)
-		return 1
-	}
-	if _, err := seed.Load(ctx, st, fixtures.SeedYAML(), 10); err != nil {
-		st.Close()
-		fmt.Fprintln(os.Stderr, "refserver tests: seed template store:", err)
-		return 1
-	}
-	if err := st.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, "refserver tests: close template store:", err)
+	if err := seed.Template(context.Background(), path, fixtures.SeedYAML(), 10); err != nil {
+		fmt.Fprintln(os.Stderr, "refserver tests:", err)
 		return 1
 	}
 	seededDBTemplate = path
@@ -85,18 +74,15 @@ type testEnv struct {
 	cfg  Config
 }
 
-// newTestEnv opens a copy of the seeded database in t.TempDir() and builds the server on it.
-func newTestEnv(t testing.TB, configure ...func(*Config)) *testEnv {
+// openSeededCopy opens a copy of the seeded template database in t.TempDir(), closed when
+// the test ends, and returns it with its file's path.
+func openSeededCopy(t testing.TB) (*store.Store, string) {
 	t.Helper()
 	if seededDBTemplate == "" {
 		t.Fatal("the seeded template database is missing: TestMain did not run")
 	}
-	data, err := os.ReadFile(seededDBTemplate)
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "oauth.db")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
+	if err := seed.CopyDB(seededDBTemplate, path); err != nil {
 		t.Fatal(err)
 	}
 	st, err := store.Open(context.Background(), path)
@@ -104,6 +90,13 @@ func newTestEnv(t testing.TB, configure ...func(*Config)) *testEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return st, path
+}
+
+// newTestEnv opens a copy of the seeded database and builds the server on it.
+func newTestEnv(t testing.TB, configure ...func(*Config)) *testEnv {
+	t.Helper()
+	st, path := openSeededCopy(t)
 	cfg := Config{Issuer: testIssuer, GlobalSecret: []byte("0123456789abcdef0123456789abcdef-test")}
 	for _, f := range configure {
 		f(&cfg)

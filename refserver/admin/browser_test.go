@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/oauthconf/oauthconf/refserver"
 	"github.com/oauthconf/oauthconf/refserver/admin"
+	"github.com/oauthconf/oauthconf/refserver/seed"
 	"github.com/oauthconf/oauthconf/refserver/store"
 	"github.com/oauthconf/oauthconf/steps/browser"
 )
@@ -35,12 +35,8 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Skipf("no browser: %v", err)
 	}
 	// A copy of the database TestMain seeded from fixtures/refserver/seed.yaml.
-	raw, err := os.ReadFile(admin.SeededDBPath())
-	if err != nil {
-		t.Fatal(err)
-	}
 	db := filepath.Join(t.TempDir(), "oauth.db")
-	if err := os.WriteFile(db, raw, 0o600); err != nil {
+	if err := seed.CopyDB(admin.SeededDBPath(), db); err != nil {
 		t.Fatal(err)
 	}
 	st, err := store.Open(context.Background(), db)

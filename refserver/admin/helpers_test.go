@@ -114,11 +114,7 @@ func newEnv(t *testing.T, mod ...func(*Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	db := filepath.Join(t.TempDir(), "oauth.db")
-	raw, err := os.ReadFile(seededDB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(db, raw, 0o600); err != nil {
+	if err := seed.CopyDB(seededDB, db); err != nil {
 		t.Fatal(err)
 	}
 	st, err := store.Open(ctx, db)

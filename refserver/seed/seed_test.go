@@ -309,3 +309,30 @@ clients:
 		t.Errorf("Load at cost 12 with a cost-10 hash = %v", err)
 	}
 }
+
+func TestTemplateAndCopyDB(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	tmpl := filepath.Join(dir, "template.db")
+	if err := seed.Template(ctx, tmpl, fixtures.SeedYAML(), 10); err != nil {
+		t.Fatal(err)
+	}
+	cp := filepath.Join(dir, "copy.db")
+	if err := seed.CopyDB(tmpl, cp); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if empty, err := st.IsEmpty(ctx); err != nil || empty {
+		t.Fatalf("the copy is empty (%v, %v): the seed did not reach the template's main file", empty, err)
+	}
+	if _, err := st.LookupClient(ctx, "cc-client"); err != nil {
+		t.Errorf("the copy lacks the seeded client cc-client: %v", err)
+	}
+	if err := seed.CopyDB(filepath.Join(dir, "missing.db"), filepath.Join(dir, "x.db")); err == nil {
+		t.Error("copying a missing database should fail")
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -79,37 +78,10 @@ type Harness struct {
 // NewHarness seeds the template database in dir (a fresh folder the caller removes).
 func NewHarness(ctx context.Context, dir string) (*Harness, error) {
 	h := &Harness{dir: dir, template: filepath.Join(dir, "template.db")}
-	st, err := store.Open(ctx, h.template)
-	if err != nil {
-		return nil, fmt.Errorf("selftest: opening the template database: %w", err)
-	}
-	if _, err := seed.Load(ctx, st, fixtures.SeedYAML(), 10); err != nil {
-		_ = st.Close()
-		return nil, fmt.Errorf("selftest: seeding the template database: %w", err)
-	}
-	// Closing the last connection checkpoints the WAL into the main file.
-	if err := st.Close(); err != nil {
-		return nil, fmt.Errorf("selftest: closing the template database: %w", err)
+	if err := seed.Template(ctx, h.template, fixtures.SeedYAML(), 10); err != nil {
+		return nil, fmt.Errorf("selftest: %w", err)
 	}
 	return h, nil
-}
-
-// copyTemplate makes a fresh database for one run.
-func (h *Harness) copyTemplate(dst string) error {
-	for _, suffix := range []string{"", "-wal"} {
-		src := h.template + suffix
-		b, err := os.ReadFile(src)
-		if errors.Is(err, os.ErrNotExist) && suffix != "" {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(dst+suffix, b, 0o600); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Run starts the reference server with c.Quirk, runs c.Features against it and compares the
@@ -216,7 +188,7 @@ type server struct {
 
 func (h *Harness) startServer(ctx context.Context, dir string, quirks []string) (_ *server, err error) {
 	db := filepath.Join(dir, "oauth.db")
-	if err := h.copyTemplate(db); err != nil {
+	if err := seed.CopyDB(h.template, db); err != nil {
 		return nil, fmt.Errorf("copying the template database: %w", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
