@@ -32,7 +32,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 	opts := browser.DefaultOptions()
 	if err := opts.Check(); err != nil {
-		t.Skipf("no browser: %v", err)
+		t.Fatalf("no browser (make setup installs it): %v", err)
 	}
 	// A copy of the database TestMain seeded from fixtures/refserver/seed.yaml.
 	db := filepath.Join(t.TempDir(), "oauth.db")
