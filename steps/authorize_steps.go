@@ -255,7 +255,7 @@ func (w *World) authorizeInBrowser(ctx context.Context, decision string) (contex
 		CallbackPrefix: w.requestedRedirect(), Timeout: w.browserTimeout(),
 	})
 	if out != nil {
-		ctx = attachScreenshots(ctx, "authorization", out.Screenshots)
+		ctx = w.attachScreenshots(ctx, "authorization", out.Screenshots)
 	}
 	if err != nil {
 		return ctx, err
@@ -521,7 +521,7 @@ func (w *World) tamperedApproval(ctx context.Context, how string) (context.Conte
 	out, err := s.Authorize(w.authReq.String(), browser.Flow{Profile: w.p, User: w.p.ValidUser(), Decision: "",
 		CallbackPrefix: w.requestedRedirect(), Timeout: timeout})
 	if out != nil {
-		ctx = attachScreenshots(ctx, "before-tampering", out.Screenshots)
+		ctx = w.attachScreenshots(ctx, "before-tampering", out.Screenshots)
 	}
 	if err != nil {
 		return ctx, err
@@ -556,7 +556,7 @@ func (w *World) tamperedApproval(ctx context.Context, how string) (context.Conte
 	page := s.Page()
 	_ = page.WaitForLoadState(playwright.PageWaitForLoadStateOptions{State: playwright.LoadStateLoad})
 	if png, err := s.Screenshot(); err == nil {
-		ctx = attachScreenshots(ctx, "after-tampering", [][]byte{png})
+		ctx = w.attachScreenshots(ctx, "after-tampering", [][]byte{png})
 	}
 	final, _ := url.Parse(page.URL())
 	redirect, _ := url.Parse(w.requestedRedirect())

@@ -19,6 +19,7 @@ import (
 	"github.com/oauthconf/oauthconf/steps/callback"
 	"github.com/oauthconf/oauthconf/steps/oauthclient"
 	"github.com/oauthconf/oauthconf/steps/profile"
+	"github.com/oauthconf/oauthconf/steps/verdict"
 )
 
 // Env is what every scenario of a run shares, read-only: built once by the runner.
@@ -33,6 +34,9 @@ type Env struct {
 	AuditLog func() []byte
 	// OnExchange, when set, is called with every HTTP exchange the scenarios make.
 	OnExchange func(*oauthclient.Exchange)
+	// ScreenshotsAll attaches a screenshot after every browser step; by default only a failed,
+	// blocked or inconclusive scenario gets one (its last page), which keeps the flows fast.
+	ScreenshotsAll bool
 }
 
 // InitializeScenario registers the steps and hooks; each scenario gets a fresh World.
@@ -86,6 +90,10 @@ type World struct {
 
 	// stepMark is how many HTTP exchanges were recorded before the current step began.
 	stepMark int
+	// level is the scenario's strongest level tag (MUST, SHOULD, MAY or ""), for verdict.Classify.
+	level string
+	// ended is set when a step ended the scenario without judging the target (a verdict.Error).
+	ended *verdict.Error
 }
 
 func newWorld(env *Env) *World {
@@ -104,22 +112,32 @@ func newWorld(env *Env) *World {
 // it as not applicable, with the reason, never as passed.
 func (w *World) before(ctx context.Context, sc *godog.Scenario) (context.Context, error) {
 	for _, t := range sc.Tags {
+		switch tag := strings.TrimPrefix(t.Name, "@"); tag {
+		case "MUST", "SHOULD", "MAY":
+			if levelRank[tag] > levelRank[w.level] {
+				w.level = tag
+			}
+		}
+	}
+	for _, t := range sc.Tags {
 		tag := strings.TrimPrefix(t.Name, "@")
 		if ok, reason := w.p.Supports(tag); !ok {
-			return ctx, fmt.Errorf("%w: not applicable to this target: %s", godog.ErrSkip, reason)
+			return ctx, verdict.NotApplicable("%s", reason)
 		}
 		if tag == "browser" && w.env.Browser == nil {
-			return ctx, fmt.Errorf("this scenario needs a browser, and none could be started: %v", w.env.BrowserErr)
+			return ctx, verdict.Inconclusive("this scenario needs a browser, and none could be started: %v", w.env.BrowserErr)
 		}
 	}
 	return ctx, nil
 }
 
+var levelRank = map[string]int{"": 0, "MAY": 1, "SHOULD": 2, "MUST": 3}
+
 // after closes the scenario's browser session and callback listener; on failure it attaches a
 // last screenshot of the browser.
 func (w *World) after(ctx context.Context, _ *godog.Scenario, err error) (context.Context, error) {
 	if w.session != nil {
-		if err != nil && !errors.Is(err, godog.ErrSkip) {
+		if (err != nil && !errors.Is(err, godog.ErrSkip)) || (w.ended != nil && w.ended.Outcome != verdict.OutcomeNotApplicable) {
 			if png, serr := w.session.Screenshot(); serr == nil {
 				ctx = godog.Attach(ctx, godog.Attachment{Body: png, FileName: "on-failure.png", MediaType: "image/png"})
 			}
@@ -139,12 +157,25 @@ func (w *World) beforeStep(ctx context.Context, _ *godog.Step) (context.Context,
 	return ctx, nil
 }
 
-// afterStep attaches, to a failed step, the HTTP exchanges it made (secrets and tokens
-// redacted by Exchange.String), so that the reports show the request and response behind the
-// failure; an assertion about an earlier step's response attaches that exchange.
-func (w *World) afterStep(ctx context.Context, _ *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
-	if err == nil || status != godog.StepFailed {
+// afterStep decides what a failed step means (verdict.Classify: a failure of the target, or a
+// scenario that ends not applicable, inconclusive or blocked) and records that decision on the
+// step, where every report reads it. To a step that did not pass it attaches the HTTP exchanges it
+// made (secrets and tokens redacted by Exchange.String), so that the reports show the request and
+// response behind the outcome; an assertion about an earlier step's response attaches that
+// exchange.
+func (w *World) afterStep(ctx context.Context, st *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
+	if err == nil {
 		return ctx, nil
+	}
+	if w.ended != nil {
+		return ctx, nil // an earlier step ended the scenario; these are godog's skips
+	}
+	var v *verdict.Error
+	if errors.Is(err, godog.ErrSkip) && !errors.As(err, &v) {
+		// A step that skips with a bare godog.ErrSkip: the target lacks what it needs.
+		v = &verdict.Error{Outcome: verdict.OutcomeNotApplicable, Reason: strings.TrimPrefix(err.Error(), "skipped: ")}
+	} else if v == nil {
+		v = verdict.Classify(st, w.level, err)
 	}
 	exchanges := w.http.Exchanges()
 	if w.stepMark <= len(exchanges) {
@@ -158,7 +189,20 @@ func (w *World) afterStep(ctx context.Context, _ *godog.Step, status godog.StepR
 		ctx = godog.Attach(ctx, godog.Attachment{Body: []byte(ex.String()), MediaType: "text/plain",
 			FileName: fmt.Sprintf("http-exchange-%d.txt", i+1)})
 	}
-	return ctx, nil
+	if v == nil {
+		return ctx, nil // a failure of the target, at the scenario's level
+	}
+	w.ended = v
+	text := ""
+	if st != nil {
+		text = st.Text
+	}
+	rec := verdict.Record{Outcome: v.Outcome, Reason: v.Reason, BlockedBy: v.BlockedBy, Step: text}
+	ctx = godog.Attach(ctx, godog.Attachment{Body: rec.Marshal(), MediaType: verdict.MediaType, FileName: "verdict.json"})
+	if errors.Is(err, godog.ErrSkip) {
+		return ctx, nil
+	}
+	return ctx, v // joined with err, it makes godog record the step as skipped
 }
 
 // client returns the profile's client of a role written as in the features ("short-lived").
@@ -267,7 +311,11 @@ func (w *World) expiryWait() time.Duration {
 }
 
 // attachScreenshots adds the browser's screenshots to the step's report.
-func attachScreenshots(ctx context.Context, step string, pngs [][]byte) context.Context {
+// Only with Env.ScreenshotsAll: otherwise the scenario's after hook takes one when it fails.
+func (w *World) attachScreenshots(ctx context.Context, step string, pngs [][]byte) context.Context {
+	if !w.env.ScreenshotsAll {
+		return ctx
+	}
 	for i, png := range pngs {
 		ctx = godog.Attach(ctx, godog.Attachment{Body: png, MediaType: "image/png",
 			FileName: fmt.Sprintf("%s-%d.png", step, i+1)})
