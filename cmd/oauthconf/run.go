@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
 	"github.com/oauthconf/oauthconf/steps/runner"
@@ -54,7 +55,9 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, run r
 
 const runUsage = `usage: oauthconf run [flags]
 
-Runs the conformance suite. Exit status: 0 all passed, 1 a scenario failed, 2 a usage, profile or target error.
+Runs the conformance suite. Exit status: 0 no MUST scenario failed; 1 a MUST scenario failed (or a SHOULD
+one, with --fail-on should), or the suite has an undefined or pending step; 2 a usage, profile or target
+error. Inconclusive, blocked and not applicable scenarios never fail a run.
 
 flags:
 `
@@ -69,6 +72,8 @@ func parseRunFlags(args []string, stderr io.Writer) (runner.Options, error) {
 	fs.StringVar(&opts.ReportDir, "report-dir", "reports", "`folder` for junit.xml, cucumber.json, conformance.json and report.html")
 	fs.BoolVar(&opts.List, "list", false, "show which scenarios would run against the target and which would not, and why, without running any")
 	fs.Int64Var(&opts.Randomize, "seed", 0, "random order `seed` to replay a run's order (default: a new one, printed)")
+	fs.StringVar(&opts.FailOn, "fail-on", runner.FailOnMust, "weakest `level` whose failures fail the run: must or should")
+	fs.StringVar(&opts.Screenshots, "screenshots", runner.ScreenshotsFailures, "`which` scenarios attach browser screenshots: failures (their last page) or all (after every browser step)")
 	if err := parseFlags(fs, args, runUsage, stderr); err != nil {
 		return opts, err
 	}
@@ -80,6 +85,13 @@ func parseRunFlags(args []string, stderr io.Writer) (runner.Options, error) {
 	}
 	if opts.Randomize < 0 {
 		return opts, fmt.Errorf("--seed must be positive, got %d", opts.Randomize)
+	}
+	opts.FailOn = strings.ToLower(opts.FailOn) // --fail-on MUST reads as well
+	if opts.FailOn != runner.FailOnMust && opts.FailOn != runner.FailOnShould {
+		return opts, fmt.Errorf("--fail-on must be %q or %q, got %q", runner.FailOnMust, runner.FailOnShould, opts.FailOn)
+	}
+	if opts.Screenshots != runner.ScreenshotsFailures && opts.Screenshots != runner.ScreenshotsAll {
+		return opts, fmt.Errorf("--screenshots must be %q or %q, got %q", runner.ScreenshotsFailures, runner.ScreenshotsAll, opts.Screenshots)
 	}
 	if opts.TargetPath != "" {
 		if st, err := os.Stat(opts.TargetPath); err != nil {

@@ -24,12 +24,12 @@ func TestRunFlags(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	code := runWith(context.Background(), []string{"--target", profile, "--tags", "@pkce && ~@browser",
-		"--concurrency", "3", "--report-dir", "out", "--seed", "7"}, &stdout, &stderr, fake)
+		"--concurrency", "3", "--report-dir", "out", "--seed", "7", "--fail-on", "SHOULD", "--screenshots", "all"}, &stdout, &stderr, fake)
 	if code != exitFail {
 		t.Errorf("exit code = %d, want the run's %d", code, exitFail)
 	}
 	if got.TargetPath != profile || got.Tags != "@pkce && ~@browser" || got.Concurrency != 3 || got.ReportDir != "out" ||
-		got.Randomize != 7 || got.Output != &stdout {
+		got.Randomize != 7 || got.Output != &stdout || got.FailOn != runner.FailOnShould || got.Screenshots != runner.ScreenshotsAll {
 		t.Errorf("options = %+v", got)
 	}
 
@@ -37,7 +37,8 @@ func TestRunFlags(t *testing.T) {
 	if code := runWith(context.Background(), nil, &stdout, &stderr, fake); code != exitFail {
 		t.Errorf("exit code = %d", code)
 	}
-	if got.TargetPath != "" || got.Concurrency != runner.DefaultConcurrency || got.ReportDir != "reports" || got.Randomize != 0 || got.List {
+	if got.TargetPath != "" || got.Concurrency != runner.DefaultConcurrency || got.ReportDir != "reports" || got.Randomize != 0 || got.List ||
+		got.FailOn != runner.FailOnMust || got.Screenshots != runner.ScreenshotsFailures {
 		t.Errorf("defaults = %+v", got)
 	}
 
@@ -65,6 +66,8 @@ func TestRunBadFlags(t *testing.T) {
 		{[]string{"--concurrency", "0"}, "--concurrency must be at least 1"},
 		{[]string{"--concurrency", "two"}, `invalid value "two" for flag -concurrency`},
 		{[]string{"--seed", "-3"}, "--seed must be positive"},
+		{[]string{"--fail-on", "may"}, `--fail-on must be "must" or "should", got "may"`},
+		{[]string{"--screenshots", "none"}, `--screenshots must be "failures" or "all", got "none"`},
 		{[]string{"--colour"}, "flag provided but not defined: -colour"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"--target", "/no/such/profile.yaml"}, "--target /no/such/profile.yaml: no such file or directory"},

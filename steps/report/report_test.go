@@ -51,9 +51,12 @@ type cukeScenario struct {
 	name   string
 	line   int
 	tags   []string
+	desc   string
 	status []string // one per step
 	err    string
 	attach []cukeAttach
+	// attachAt is the step (index) that carries attach (default: the first).
+	attachAt int
 }
 
 type cukeAttach struct{ mime, data string }
@@ -73,7 +76,7 @@ func cuke(t *testing.T, scenarios ...cukeScenario) []byte {
 				res["error_message"] = s.err
 			}
 			step := map[string]any{"keyword": "Given ", "name": fmt.Sprintf("step %d", i+1), "line": s.line + i + 1, "result": res}
-			if i == 0 && len(s.attach) > 0 {
+			if i == s.attachAt && len(s.attach) > 0 {
 				var emb []map[string]any
 				for _, a := range s.attach {
 					emb = append(emb, map[string]any{"name": "a", "mime_type": a.mime, "data": base64.StdEncoding.EncodeToString([]byte(a.data))})
@@ -82,7 +85,8 @@ func cuke(t *testing.T, scenarios ...cukeScenario) []byte {
 			}
 			steps = append(steps, step)
 		}
-		elems = append(elems, map[string]any{"name": s.name, "line": s.line, "type": "scenario", "tags": tags, "steps": steps})
+		elems = append(elems, map[string]any{"name": s.name, "line": s.line, "type": "scenario", "tags": tags, "steps": steps,
+			"description": s.desc})
 	}
 	b, err := json.Marshal([]map[string]any{{"uri": "x.feature", "name": "X", "elements": elems}})
 	if err != nil {
@@ -133,10 +137,10 @@ waivers:
 		st[s.Name] = s
 	}
 	want := map[string]Status{"passes": Pass, "fails": Fail, "fails but waived": Waived, "passes although waived": Pass,
-		"needs password": NotApplicable, "warns": Pass, "undefined but waived": Fail}
+		"needs password": NotApplicable, "warns": Pass, "undefined but waived": HarnessDefect}
 	for name, w := range want {
-		if st[name].Status != w {
-			t.Errorf("scenario %q: %s, want %s", name, st[name].Status, w)
+		if st[name].Outcome != w {
+			t.Errorf("scenario %q: %s, want %s", name, st[name].Outcome, w)
 		}
 	}
 	if s := st["fails but waived"]; s.Waiver != "known bug TICKET-1" || s.Failure != "expected invalid_client" {
@@ -158,10 +162,10 @@ waivers:
 		reqs[q.ID] = q
 		ids = append(ids, q.ID)
 	}
-	wantReq := map[string]Status{"RFC6749-4.4.2": Fail, "RFC6749-5.2": Fail, "RFC6749-3.2": Pass, "RFC6749-4.3.2": NotApplicable, "RFC9700-2.4": Pass}
+	wantReq := map[string]Status{"RFC6749-4.4.2": Fail, "RFC6749-5.2": HarnessDefect, "RFC6749-3.2": Pass, "RFC6749-4.3.2": NotApplicable, "RFC9700-2.4": Pass}
 	for id, w := range wantReq {
-		if reqs[id].Status != w {
-			t.Errorf("requirement %s: %s, want %s", id, reqs[id].Status, w)
+		if reqs[id].Outcome != w {
+			t.Errorf("requirement %s: %s, want %s", id, reqs[id].Outcome, w)
 		}
 	}
 	if q := reqs["RFC6749-4.4.2"]; q.Level != "MUST" || q.RFC != "RFC6749" || q.Section != "4.4.2" || len(q.Scenarios) != 2 {
@@ -173,8 +177,8 @@ waivers:
 	if q := reqs["RFC9700-2.4"]; len(q.Warnings) != 1 {
 		t.Errorf("the requirement does not carry its scenario's warning: %+v", q)
 	}
-	if s := r.Summary; s.Scenarios != (Counts{Total: 7, Pass: 3, Fail: 2, NotApplicable: 1, Waived: 1}) || s.Warnings != 1 ||
-		s.Requirements != (Counts{Total: 5, Pass: 2, Fail: 2, NotApplicable: 1}) {
+	if s := r.Summary; s.Scenarios != (Counts{Total: 7, Pass: 3, Fail: 1, NotApplicable: 1, Waived: 1, HarnessDefect: 1}) || s.Warnings != 1 ||
+		s.Requirements != (Counts{Total: 5, Pass: 2, Fail: 1, NotApplicable: 1, HarnessDefect: 1}) {
 		t.Errorf("summary = %+v", s)
 	}
 	if len(r.Waivers) != 3 || len(r.Waivers[0].Waived) != 1 || r.Waivers[0].Unnecessary || !r.Waivers[1].Unnecessary || !r.Waivers[2].Unnecessary {
@@ -205,7 +209,7 @@ func TestWriteJSONIsTyped(t *testing.T) {
 		}
 	}
 	req := doc["requirements"].([]any)[0].(map[string]any)
-	for _, k := range []string{"id", "rfc", "section", "level", "status", "scenarios"} {
+	for _, k := range []string{"id", "rfc", "section", "level", "outcome", "scenarios"} {
 		if _, ok := req[k]; !ok {
 			t.Errorf("a requirement has no %q: %v", k, req)
 		}
@@ -233,6 +237,8 @@ func TestWriteHTMLIsSelfContainedAndEscaped(t *testing.T) {
 	html := buf.String()
 	for _, want := range []string{
 		`<tr class="requirement" data-requirement="RFC6749-4.4.2" data-status="fail">`,
+		`<div class="cause MUST" data-requirement="RFC6749-4.4.2">`,
+		`<tr class="level" data-level="MUST">`,
 		`src="data:image/png;base64,` + base64.StdEncoding.EncodeToString([]byte("\x89PNG\r\n")) + `"`,
 		"Authorization: Basic [redacted]",
 		`class="warning">WARNING: implicit grant offered`,

@@ -1,109 +1,81 @@
 package runner
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
+	"io"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/oauthconf/oauthconf/steps/profile"
+	"github.com/oauthconf/oauthconf/steps/report"
 )
 
-// cucumberFeature is the part of godog's cucumber JSON the summary needs.
-type cucumberFeature struct {
-	URI      string `json:"uri"`
-	Elements []struct {
-		Name  string        `json:"name"`
-		Line  int           `json:"line"`
-		Type  string        `json:"type"`
-		Tags  []cucumberTag `json:"tags"`
-		Steps []struct {
-			Result struct {
-				Status   string `json:"status"`
-				Error    string `json:"error_message"`
-				Duration int64  `json:"duration"` // nanoseconds
-			} `json:"result"`
-		} `json:"steps"`
-	} `json:"elements"`
-}
+// Levels whose failures can fail the run (Options.FailOn).
+const (
+	FailOnMust   = "must"
+	FailOnShould = "should"
+)
 
-type cucumberTag struct {
-	Name string `json:"name"`
-}
-
-// countResults reads the cucumber report godog wrote and counts scenarios by outcome, so that
-// the summary and the exit code agree with the report exactly.
-// reason says why a scenario with these tags does not apply to the target ("" when it does).
-// waiver finds the profile's waiver covering a scenario, if any.
-func countResults(path string, r *Result, reason func(tags []string) string,
-	waiver func(scenario string, tags []string) (profile.Waiver, bool)) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("reading the cucumber report: %w", err)
-	}
-	var feats []cucumberFeature
-	if err := json.Unmarshal(data, &feats); err != nil {
-		return fmt.Errorf("the cucumber report %s is not valid JSON: %w", path, err)
-	}
+// fromReport fills the Result's counts and lists from the conformance report, which alone
+// decides every scenario's outcome (report.Build): the summary and the exit status read it, so
+// they agree with conformance.json, junit.xml and report.html exactly.
+func fromReport(r *Result, rep *report.Report, failOn string) {
+	r.Report = rep
 	var browserTimes []time.Duration
-	for _, f := range feats {
-		for _, e := range f.Elements {
-			if e.Type != "scenario" {
-				continue
+	for i := range rep.Scenarios {
+		s := &rep.Scenarios[i]
+		where := fmt.Sprintf("%s %s", s.Location, s.Name)
+		switch s.Outcome {
+		case report.Pass:
+			r.Passed++
+			if s.WaiverUnnecessary {
+				r.UnnecessaryWaivers = append(r.UnnecessaryWaivers, fmt.Sprintf("%s (waiver of %s)", where, s.WaiverOf))
 			}
-			statuses := map[string]bool{}
-			firstError := ""
-			var took time.Duration
-			for _, s := range e.Steps {
-				took += time.Duration(s.Result.Duration)
-				statuses[s.Result.Status] = true
-				if firstError == "" && s.Result.Error != "" {
-					firstError = s.Result.Error
-				}
+			if s.HasTag("@browser") {
+				browserTimes = append(browserTimes, time.Duration(s.DurationSeconds*float64(time.Second)))
 			}
-			where := fmt.Sprintf("%s:%d %s", f.URI, e.Line, e.Name)
-			tags := make([]string, len(e.Tags))
-			for i, t := range e.Tags {
-				tags[i] = t.Name
-			}
-			w, waived := waiver(e.Name, tags)
-			switch {
-			case (statuses["failed"] || statuses["ambiguous"]) && waived:
-				// A failure of the target the profile accepts: reported, never counted as passed.
-				r.Waived++
-				r.WaivedScenarios = append(r.WaivedScenarios, fmt.Sprintf("WAIVED     %s: %s (waiver of %s: %s)",
-					where, firstLine(firstError), w.Describe(), w.Reason))
-			case statuses["failed"] || statuses["ambiguous"]:
-				r.Failed++
-				r.FailedScenarios = append(r.FailedScenarios, fmt.Sprintf("FAILED     %s: %s", where, firstLine(firstError)))
-			case statuses["undefined"]:
-				r.Undefined++
-				r.FailedScenarios = append(r.FailedScenarios, "UNDEFINED  "+where)
-			case statuses["pending"]:
-				r.Pending++
-				r.FailedScenarios = append(r.FailedScenarios, "PENDING    "+where)
-			case statuses["skipped"]:
-				r.Skipped++
-				line := where
-				if why := reason(tags); why != "" {
-					line += ": " + why
-				}
-				r.NotApplicable = append(r.NotApplicable, line)
-			case len(e.Steps) == 0:
-				// godog counts a scenario without steps as undefined.
-				r.Undefined++
-				r.FailedScenarios = append(r.FailedScenarios, "UNDEFINED  "+where+" (no steps)")
+		case report.Fail:
+			r.Failed++
+			switch s.Level {
+			case "SHOULD":
+				r.FailedShould++
+			case "MAY": // never: Build makes a failed MAY check not applicable
 			default:
-				r.Passed++
-				if waived {
-					r.UnnecessaryWaivers = append(r.UnnecessaryWaivers, fmt.Sprintf("%s (waiver of %s)", where, w.Describe()))
+				r.FailedMust++ // MUST, and the @product checks that have no level
+			}
+			r.FailedScenarios = append(r.FailedScenarios, fmt.Sprintf("FAILED     %s %s: %s", s.LevelLabel(), where, s.Observed))
+		case report.Waived:
+			r.Waived++
+			r.WaivedScenarios = append(r.WaivedScenarios, fmt.Sprintf("WAIVED     %s: %s (waiver of %s: %s)", where, s.Observed, s.WaiverOf, s.Waiver))
+		case report.HarnessDefect:
+			r.Defects++
+			kind := "DEFECT    "
+			for _, st := range s.Steps {
+				if st.Status == "undefined" {
+					r.Undefined++
+					kind = "UNDEFINED "
+					break
 				}
-				if slices.Contains(e.Tags, cucumberTag{Name: "@browser"}) {
-					browserTimes = append(browserTimes, took)
+				if st.Status == "pending" {
+					r.Pending++
+					kind = "PENDING   "
+					break
 				}
 			}
+			if len(s.Steps) == 0 {
+				r.Undefined++
+				kind = "UNDEFINED "
+			}
+			r.FailedScenarios = append(r.FailedScenarios, fmt.Sprintf("%s %s: %s", kind, where, s.Reason))
+		case report.NotApplicable:
+			r.Skipped++
+			r.NotApplicable = append(r.NotApplicable, where+": "+s.Reason)
+		case report.Inconclusive:
+			r.Inconclusive++
+			r.InconclusiveScenarios = append(r.InconclusiveScenarios, where+": "+s.Reason)
+		case report.Blocked:
+			r.Blocked++
+			r.BlockedScenarios = append(r.BlockedScenarios, fmt.Sprintf("%s: blocked by %s: %s", where, s.BlockedBy, s.Reason))
 		}
 	}
 	if n := len(browserTimes); n > 0 {
@@ -114,17 +86,137 @@ func countResults(path string, r *Result, reason func(tags []string) string,
 			r.BrowserMedian = (browserTimes[n/2-1] + browserTimes[n/2]) / 2
 		}
 	}
-	return nil
+	r.ExitCode = ExitPassed
+	if r.FailsRun(failOn) {
+		r.ExitCode = ExitFailed
+	}
 }
 
-// firstLine is the first line of an error message, cut to a length that fits a summary line.
-func firstLine(s string) string {
-	const max = 300
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
+// FailsRun reports whether the outcomes fail the run: a MUST failure (or a failed check of the
+// reference server's product, which has no level), a harness defect, or, when failOn is
+// "should", a SHOULD failure. Waived, inconclusive, blocked and not applicable never do.
+func (r *Result) FailsRun(failOn string) bool {
+	return r.FailedMust > 0 || r.Defects > 0 || failOn == FailOnShould && r.FailedShould > 0
+}
+
+// printSummary is the console summary: the verdict per level first, then the counts of each
+// outcome, then what did not pass and why.
+func printSummary(out io.Writer, r *Result, failOn string) {
+	rep := r.Report
+	fmt.Fprintln(out)
+	if rep != nil {
+		fmt.Fprintln(out, levelLine(rep.Summary))
 	}
-	if len(s) > max {
-		s = s[:max] + "..."
+	fmt.Fprintf(out, "scenarios: %d: %d pass, %d fail, %d waived, %d inconclusive, %d blocked, %d not applicable, %d harness defects\n",
+		r.Total(), r.Passed, r.Failed, r.Waived, r.Inconclusive, r.Blocked, r.Skipped, r.Defects)
+	if rep != nil {
+		q := rep.Summary.Requirements
+		fmt.Fprintf(out, "requirements: %d: %d pass, %d fail, %d waived, %d inconclusive, %d blocked, %d not applicable; %d warnings\n",
+			q.Total, q.Pass, q.Fail, q.Waived, q.Inconclusive, q.Blocked, q.NotApplicable, rep.Summary.Warnings)
+		var fails []*report.Scenario
+		for i := range rep.Scenarios {
+			if s := &rep.Scenarios[i]; s.Outcome == report.Fail {
+				fails = append(fails, s)
+			}
+		}
+		// MUST failures first: they are what fails the run.
+		slices.SortStableFunc(fails, func(a, b *report.Scenario) int { return levelOrder(a.Level) - levelOrder(b.Level) })
+		if len(fails) > 0 {
+			fmt.Fprintln(out, "failures:")
+			for _, s := range fails {
+				fmt.Fprintf(out, "  FAIL %s %s  %s %s\n", s.LevelLabel(), strings.Join(s.Requirements, " "), s.Location, s.Name)
+				for _, q := range s.Quotes {
+					fmt.Fprintf(out, "       %s\n", q.Short(110))
+				}
+				fmt.Fprintf(out, "       observed: %s\n", s.Observed)
+			}
+		}
 	}
-	return s
+	list := func(title string, lines []string) {
+		if len(lines) == 0 {
+			return
+		}
+		fmt.Fprintln(out, title)
+		for _, s := range lines {
+			fmt.Fprintf(out, "  %s\n", s)
+		}
+	}
+	var defects []string
+	for _, s := range r.FailedScenarios {
+		if !strings.HasPrefix(s, "FAILED ") {
+			defects = append(defects, s)
+		}
+	}
+	if rep == nil {
+		list("failures:", r.FailedScenarios)
+	} else {
+		list("harness defects (the suite's own bugs; they fail the run):", defects)
+	}
+	list("blocked (a prerequisite did not hold):", r.BlockedScenarios)
+	list("inconclusive (the suite could not observe what it needs):", r.InconclusiveScenarios)
+	list("not applicable to this target:", r.NotApplicable)
+	list("waived (failed, accepted by a waiver of the profile):", r.WaivedScenarios)
+	list("unnecessary waivers (the scenario passed):", r.UnnecessaryWaivers)
+	if r.BrowserScenarios > 0 {
+		fmt.Fprintf(out, "browser scenarios: %d passed, median %s\n", r.BrowserScenarios, r.BrowserMedian.Round(10*time.Millisecond))
+	}
+	verdict := "PASS"
+	if r.ExitCode != ExitPassed {
+		verdict = "FAIL"
+	}
+	why := ""
+	switch {
+	case r.FailedMust > 0:
+		why = fmt.Sprintf(": %d failure(s) at MUST level", r.FailedMust)
+		if rep != nil {
+			if n := rep.Summary.Level("").Scenarios.Fail; n > 0 {
+				why += fmt.Sprintf(" (%d of them product checks without a level)", n)
+			}
+		}
+	case r.Defects > 0:
+		why = fmt.Sprintf(": %d harness defect(s)", r.Defects)
+	case failOn == FailOnShould && r.FailedShould > 0:
+		why = fmt.Sprintf(": %d SHOULD failure(s) with --fail-on should", r.FailedShould)
+	case r.FailedShould > 0:
+		why = fmt.Sprintf(" (%d SHOULD failure(s) reported; they fail the run with --fail-on should)", r.FailedShould)
+	}
+	fmt.Fprintf(out, "%s%s\n", verdict, why)
+	fmt.Fprintf(out, "wall time %s; seed %d; reports: %s\n", r.Wall.Round(10*time.Millisecond), r.Seed, strings.Join(r.Reports, ", "))
+}
+
+// levelLine is "MUST: 120 pass, 0 fail; SHOULD: 30 pass, 1 fail; ...", what a reader wants first.
+func levelLine(s report.Summary) string {
+	var parts []string
+	for _, l := range s.Levels {
+		c := l.Scenarios
+		name := l.Level
+		if name == "" {
+			name = "product"
+		}
+		part := fmt.Sprintf("%s: %d pass, %d fail", name, c.Pass, c.Fail)
+		var more []string
+		for _, x := range []struct {
+			n    int
+			what string
+		}{{c.Waived, "waived"}, {c.Inconclusive, "inconclusive"}, {c.Blocked, "blocked"}, {c.NotApplicable, "n/a"}, {c.HarnessDefect, "defect"}} {
+			if x.n > 0 {
+				more = append(more, fmt.Sprintf("%d %s", x.n, x.what))
+			}
+		}
+		if len(more) > 0 {
+			part += " (" + strings.Join(more, ", ") + ")"
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func levelOrder(l string) int {
+	switch l {
+	case "MUST", "":
+		return 0
+	case "SHOULD":
+		return 1
+	}
+	return 2
 }

@@ -32,9 +32,21 @@ import (
 
 // Exit codes of a run.
 const (
-	ExitPassed = 0 // every selected scenario passed or was not applicable
-	ExitFailed = 1 // a scenario failed, or has an undefined or pending step
-	ExitUsage  = 2 // the run could not start: bad options, a bad profile, an unusable target
+	// ExitPassed: no MUST scenario failed (unless waived) and the suite has no defect. SHOULD
+	// failures count only with Options.FailOn "should"; inconclusive, blocked and not
+	// applicable scenarios never fail a run.
+	ExitPassed = 0
+	// ExitFailed: a MUST scenario failed (or a SHOULD one, with FailOn "should"), or the suite
+	// has a harness defect (an undefined or pending step).
+	ExitFailed = 1
+	// ExitUsage: the run could not start: bad options, a bad profile, an unusable target.
+	ExitUsage = 2
+)
+
+// Options.Screenshots values.
+const (
+	ScreenshotsFailures = "failures"
+	ScreenshotsAll      = "all"
 )
 
 // DefaultConcurrency is how many scenarios run at once unless told otherwise.
@@ -76,19 +88,36 @@ type Options struct {
 	// List, when set, shows which scenarios would run and which would not, and why, without
 	// running any (the target's metadata is still read: capabilities come from it).
 	List bool
+	// FailOn is the weakest level whose failures fail the run: "must" (the default) or
+	// "should".
+	FailOn string
+	// Screenshots is "failures" (the default: a scenario that does not pass gets its last
+	// page) or "all" (a screenshot after every browser step; slower, larger reports).
+	Screenshots string
 }
 
-// Result of a run. Counts are scenarios (Scenario Outline rows count one each).
+// Result of a run, derived from the conformance report (Report), which decides every
+// scenario's outcome. Counts are scenarios (Scenario Outline rows count one each).
 type Result struct {
-	Passed, Failed, Skipped, Undefined, Pending int
-	Wall                                        time.Duration
-	ExitCode                                    int
+	// Passed, Failed (at any level, not waived), Skipped (not applicable), Inconclusive and
+	// Blocked count scenarios by outcome.
+	Passed, Failed, Skipped, Inconclusive, Blocked int
+	// FailedMust and FailedShould split Failed by level; a failed check without a level (the
+	// reference server's @product checks) counts as MUST. A MAY check never fails.
+	FailedMust, FailedShould int
+	// Defects counts the harness defects (the suite's own bugs); Undefined and Pending are
+	// those with an undefined or pending step (or no steps: undefined).
+	Defects, Undefined, Pending int
+	Wall                        time.Duration
+	ExitCode                    int
 	// Seed is the random order seed used.
 	Seed int64
 	// Reports are the files written.
 	Reports []string
-	// FailedScenarios names each failed, undefined or pending scenario with its location.
+	// FailedScenarios names each failed scenario and each harness defect, with its location.
 	FailedScenarios []string
+	// BlockedScenarios and InconclusiveScenarios name those scenarios with the reason.
+	BlockedScenarios, InconclusiveScenarios []string
 	// BrowserScenarios is the number of passed @browser scenarios, BrowserMedian their median
 	// duration (the sum of their steps' durations, hooks excluded).
 	BrowserScenarios int
@@ -110,7 +139,7 @@ type Result struct {
 
 // Total is the number of scenarios run.
 func (r *Result) Total() int {
-	return r.Passed + r.Failed + r.Skipped + r.Undefined + r.Pending + r.Waived
+	return r.Passed + r.Failed + r.Skipped + r.Inconclusive + r.Blocked + r.Defects + r.Waived
 }
 
 // Run runs the suite. An error means the run could not happen (Result.ExitCode is then
@@ -206,7 +235,7 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 		return res, nil
 	}
 
-	env := &steps.Env{Profile: p, OnExchange: opts.OnExchange}
+	env := &steps.Env{Profile: p, OnExchange: opts.OnExchange, ScreenshotsAll: opts.Screenshots == ScreenshotsAll}
 	if server != nil {
 		env.AuditLog = server.audit.Bytes
 	}
@@ -234,9 +263,10 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 	if err := os.MkdirAll(opts.ReportDir, 0o755); err != nil {
 		return res, fmt.Errorf("report folder: %w", err)
 	}
-	junit := filepath.Join(opts.ReportDir, "junit.xml")
+	// junit.xml is written from the conformance report, not by godog, so that it shows the
+	// same outcomes (a blocked scenario is skipped with its reason, not failed).
 	cucumber := filepath.Join(opts.ReportDir, "cucumber.json")
-	suite.Options.Format = "progress,junit:" + junit + ",cucumber:" + cucumber
+	suite.Options.Format = "progress,cucumber:" + cucumber
 	suite.ScenarioInitializer = initScenario(env)
 
 	fmt.Fprintf(out, "running %d scenarios, %d at a time, in random order (seed %d; replay with --seed %d)\n",
@@ -247,46 +277,32 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 	if status == 2 {
 		return res, errors.New("godog could not run the features (see the message above)")
 	}
-	res.Reports = []string{junit, cucumber}
-	if err := countResults(cucumber, res, func(tags []string) string {
-		for _, t := range tags {
-			if ok, why := p.Supports(t); !ok {
-				return why
-			}
-		}
-		return ""
-	}, p.Waiver); err != nil {
+	res.Reports = []string{cucumber}
+	data, err := os.ReadFile(cucumber)
+	if err != nil {
+		return res, fmt.Errorf("reading the cucumber report: %w", err)
+	}
+	rep, err := report.Build(report.Input{Cucumber: data, Profile: p, ProfilePath: opts.TargetPath,
+		StartedAt: start, Duration: time.Since(start), Seed: res.Seed, Tags: opts.Tags, ToolVersion: toolVersion()})
+	if err != nil {
 		return res, err
 	}
-	res.ExitCode = ExitPassed
-	// godog's status counts a waived failure as a failure; the counts from the cucumber
-	// report know better. A failing status with nothing counted (never expected) still fails.
-	if res.Failed+res.Undefined+res.Pending > 0 || status != 0 && res.Waived == 0 {
+	fromReport(res, rep, opts.FailOn)
+	// godog's status is non-zero for any failed step, waived or SHOULD; the report knows
+	// better. A failing status with no failure, waiver or defect in the report (never
+	// expected) still fails the run rather than pass in silence.
+	if status != 0 && res.Failed+res.Waived+res.Defects == 0 {
 		res.ExitCode = ExitFailed
+		fmt.Fprintln(out, "warning: godog reported a failure that the cucumber report does not show")
 	}
 	res.Wall = time.Since(start)
-	written, err := writeConformanceReports(cucumber, opts, p, start, res)
+	written, err := rep.WriteFiles(opts.ReportDir)
 	res.Reports = append(res.Reports, written...)
 	if err != nil {
 		return res, err
 	}
-	printSummary(out, res)
+	printSummary(out, res, opts.FailOn)
 	return res, nil
-}
-
-// writeConformanceReports builds conformance.json and report.html from the cucumber report.
-func writeConformanceReports(cucumber string, opts Options, p *profile.Profile, start time.Time, res *Result) ([]string, error) {
-	data, err := os.ReadFile(cucumber)
-	if err != nil {
-		return nil, fmt.Errorf("reading the cucumber report: %w", err)
-	}
-	rep, err := report.Build(report.Input{Cucumber: data, Profile: p, ProfilePath: opts.TargetPath,
-		StartedAt: start, Duration: res.Wall, Seed: res.Seed, Tags: opts.Tags, ToolVersion: toolVersion()})
-	if err != nil {
-		return nil, err
-	}
-	res.Report = rep
-	return rep.WriteFiles(opts.ReportDir)
 }
 
 // toolVersion is the module version the binary was built from ("devel" in a checkout).
@@ -319,6 +335,20 @@ func (o *Options) defaults() error {
 	}
 	if o.Features == nil {
 		o.Features = features.FS
+	}
+	switch o.FailOn {
+	case "":
+		o.FailOn = FailOnMust
+	case FailOnMust, FailOnShould:
+	default:
+		return fmt.Errorf("--fail-on %q: want %q or %q", o.FailOn, FailOnMust, FailOnShould)
+	}
+	switch o.Screenshots {
+	case "":
+		o.Screenshots = ScreenshotsFailures
+	case ScreenshotsFailures, ScreenshotsAll:
+	default:
+		return fmt.Errorf("--screenshots %q: want %q or %q", o.Screenshots, ScreenshotsFailures, ScreenshotsAll)
 	}
 	// godog splits its formats at "," and a format's file name at the first ":".
 	if strings.ContainsAny(o.ReportDir, ",:") {
@@ -366,46 +396,3 @@ func selectedScenarios(suite godog.TestSuite) (n int, needBrowser bool, err erro
 }
 
 func since(t time.Time) time.Duration { return time.Since(t).Round(10 * time.Millisecond) }
-
-func printSummary(out io.Writer, r *Result) {
-	fmt.Fprintln(out)
-	if len(r.NotApplicable) > 0 {
-		fmt.Fprintln(out, "not applicable to this target:")
-		for _, s := range r.NotApplicable {
-			fmt.Fprintf(out, "  %s\n", s)
-		}
-	}
-	if len(r.WaivedScenarios) > 0 {
-		fmt.Fprintln(out, "waived (failed, accepted by a waiver of the profile):")
-		for _, s := range r.WaivedScenarios {
-			fmt.Fprintf(out, "  %s\n", s)
-		}
-	}
-	if len(r.UnnecessaryWaivers) > 0 {
-		fmt.Fprintln(out, "unnecessary waivers (the scenario passed):")
-		for _, s := range r.UnnecessaryWaivers {
-			fmt.Fprintf(out, "  %s\n", s)
-		}
-	}
-	if len(r.FailedScenarios) > 0 {
-		fmt.Fprintln(out, "not passed:")
-		for _, s := range r.FailedScenarios {
-			fmt.Fprintf(out, "  %s\n", s)
-		}
-	}
-	verdict := "PASS"
-	if r.ExitCode != ExitPassed {
-		verdict = "FAIL"
-	}
-	fmt.Fprintf(out, "%s: %d scenarios: %d passed, %d failed, %d waived, %d not applicable (skipped), %d undefined, %d pending\n",
-		verdict, r.Total(), r.Passed, r.Failed, r.Waived, r.Skipped, r.Undefined, r.Pending)
-	if rep := r.Report; rep != nil {
-		q := rep.Summary.Requirements
-		fmt.Fprintf(out, "requirements: %d: %d pass, %d fail, %d waived, %d not applicable; %d warnings\n",
-			q.Total, q.Pass, q.Fail, q.Waived, q.NotApplicable, rep.Summary.Warnings)
-	}
-	if r.BrowserScenarios > 0 {
-		fmt.Fprintf(out, "browser scenarios: %d passed, median %s\n", r.BrowserScenarios, r.BrowserMedian.Round(10*time.Millisecond))
-	}
-	fmt.Fprintf(out, "wall time %s; seed %d; reports: %s\n", r.Wall.Round(10*time.Millisecond), r.Seed, strings.Join(r.Reports, ", "))
-}

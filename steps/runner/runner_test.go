@@ -120,7 +120,7 @@ func TestRunCountsScenariosWritesReportsAndFails(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
-	if res.Passed != 3 || res.Failed != 1 || res.Undefined != 1 || res.Skipped != 1 || res.Pending != 0 {
+	if res.Passed != 3 || res.Failed != 1 || res.FailedMust != 1 || res.Undefined != 1 || res.Defects != 1 || res.Skipped != 1 || res.Pending != 0 {
 		t.Errorf("counts = %+v\n%s", res, out.String())
 	}
 	if res.ExitCode != ExitFailed {
@@ -143,11 +143,13 @@ func TestRunCountsScenariosWritesReportsAndFails(t *testing.T) {
 		"target: test target",
 		"running 6 scenarios, 2 at a time, in random order (seed 42; replay with --seed 42)",
 		"warning: the @browser scenarios will fail: browser: PLAYWRIGHT_DRIVER_PATH is not set",
-		"FAILED     sample.feature:7 fails: expected 200, got 500",
-		"UNDEFINED  sample.feature:10 is undefined",
+		"\nMUST: 0 pass, 0 fail; SHOULD: 0 pass, 0 fail; product: 3 pass, 1 fail (1 n/a, 1 defect)\n",
+		"failures:\n  FAIL product   sample.feature:7 fails\n       observed: expected 200, got 500\n",
+		"UNDEFINED  sample.feature:10 is undefined: the step \"a step nobody wrote\" is undefined",
 		"browser scenarios: 1 passed, median ",
 		"not applicable to this target:\n  sample.feature:14 is not applicable: the profile does not list the password grant (capabilities.grants)",
-		"FAIL: 6 scenarios: 3 passed, 1 failed, 0 waived, 1 not applicable (skipped), 1 undefined, 0 pending",
+		"scenarios: 6: 3 pass, 1 fail, 0 waived, 0 inconclusive, 0 blocked, 1 not applicable, 1 harness defects",
+		"\nFAIL: 1 failure(s) at MUST level (1 of them product checks without a level)\n",
 		"wall time ",
 	} {
 		if !strings.Contains(text, w) {
@@ -178,7 +180,7 @@ func TestRunAllPassing(t *testing.T) {
 	if res.ExitCode != ExitPassed || res.Passed != 5 || res.Total() != 5 || res.Seed <= 0 {
 		t.Errorf("result = %+v\n%s", res, out.String())
 	}
-	if !strings.Contains(out.String(), "PASS: 5 scenarios: 5 passed") {
+	if !strings.Contains(out.String(), "scenarios: 5: 5 pass, 0 fail") || !strings.Contains(out.String(), "\nPASS\n") {
 		t.Errorf("summary:\n%s", out.String())
 	}
 }

@@ -40,6 +40,9 @@ const (
 	OutcomeBlocked       Outcome = "blocked"
 	// OutcomeWaived is a failure the target's profile accepts with a written reason; never a pass.
 	OutcomeWaived Outcome = "waived"
+	// OutcomeHarnessDefect is the suite's own bug, not a judgement of the target: an undefined
+	// or pending step, or a scenario without steps. It is never waived and always fails the run.
+	OutcomeHarnessDefect Outcome = "harness_defect"
 )
 
 // MediaType marks the attachment that records a Record on the step that reached it.
