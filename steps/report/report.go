@@ -198,7 +198,11 @@ func (q Quote) String() string {
 func (q Quote) Short(n int) string {
 	t := q.Text
 	if r := []rune(t); len(r) > n {
-		t = strings.TrimSpace(string(r[:n])) + "…"
+		cut := string(r[:n])
+		if i := strings.LastIndexByte(cut, ' '); i > n/2 {
+			cut = cut[:i] // at a word boundary
+		}
+		t = strings.TrimSpace(cut) + "…"
 	}
 	return fmt.Sprintf("RFC %s %s: %q", strings.TrimPrefix(q.RFC, "RFC"), q.Section, t)
 }

@@ -79,7 +79,11 @@ func cuke(t *testing.T, scenarios ...cukeScenario) []byte {
 			if i == s.attachAt && len(s.attach) > 0 {
 				var emb []map[string]any
 				for _, a := range s.attach {
-					emb = append(emb, map[string]any{"name": "a", "mime_type": a.mime, "data": base64.StdEncoding.EncodeToString([]byte(a.data))})
+					name := "a"
+					if strings.HasPrefix(a.data, "> ") {
+						name = "http-exchange-1.txt" // as the World names them
+					}
+					emb = append(emb, map[string]any{"name": name, "mime_type": a.mime, "data": base64.StdEncoding.EncodeToString([]byte(a.data))})
 				}
 				step["embeddings"] = emb
 			}
