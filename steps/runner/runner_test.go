@@ -355,3 +355,78 @@ func TestStripANSI(t *testing.T) {
 		t.Errorf("stripped output = %q", got)
 	}
 }
+
+const levelsFeature = `
+Feature: Levels
+  @RFC6749-4.4.2 @MUST
+  Scenario: a MUST check passes
+    Given a passing step
+
+  @RFC6750-3 @SHOULD
+  Scenario: a SHOULD check fails
+    RFC 6750 3: "the resource server MUST include the HTTP WWW-Authenticate response header field"
+    Given a failing step
+
+  @RFC6749-3.1 @MAY
+  Scenario: a MAY check fails
+    Given a failing step
+`
+
+// TestRunFailOn: the exit status follows MUST failures; a SHOULD failure fails the run only
+// with FailOn "should"; a failed MAY check never fails and is reported not applicable.
+func TestRunFailOn(t *testing.T) {
+	issuer := metadataServer(t, nil)
+	for _, c := range []struct {
+		failOn string
+		want   int
+	}{{"", ExitPassed}, {FailOnMust, ExitPassed}, {FailOnShould, ExitFailed}} {
+		t.Run("fail-on "+c.failOn, func(t *testing.T) {
+			var out bytes.Buffer
+			res, err := run(context.Background(), Options{
+				TargetPath: writeProfile(t, issuer, ""), ReportDir: t.TempDir(), Output: &out, FailOn: c.failOn,
+				Features: fstest.MapFS{"levels.feature": {Data: []byte(levelsFeature)}}, Browser: &browser.Options{},
+			}, fakeSteps)
+			if err != nil {
+				t.Fatalf("run: %v\n%s", err, out.String())
+			}
+			if res.ExitCode != c.want || res.Failed != 1 || res.FailedShould != 1 || res.FailedMust != 0 || res.Skipped != 1 || res.Passed != 1 {
+				t.Errorf("result = %+v\n%s", res, out.String())
+			}
+			text := out.String()
+			for _, w := range []string{
+				"\nMUST: 1 pass, 0 fail; SHOULD: 0 pass, 1 fail; MAY: 0 pass, 0 fail (1 n/a)\n",
+				"failures:\n  FAIL SHOULD RFC6750-3  levels.feature:8 a SHOULD check fails\n" +
+					"       RFC 6750 3: \"the resource server MUST include the HTTP WWW-Authenticate response header field\"\n" +
+					"       observed: expected 200, got 500\n",
+				"levels.feature:13 a MAY check fails: optional behaviour (MAY) the target does not offer: expected 200, got 500",
+			} {
+				if !strings.Contains(text, w) {
+					t.Errorf("output lacks %q:\n%s", w, text)
+				}
+			}
+		})
+	}
+	if _, err := run(context.Background(), Options{TargetPath: writeProfile(t, issuer, ""), Output: io.Discard, FailOn: "may",
+		Features: fstest.MapFS{"levels.feature": {Data: []byte(levelsFeature)}}}, fakeSteps); err == nil || !strings.Contains(err.Error(), `--fail-on "may"`) {
+		t.Errorf("FailOn may: %v", err)
+	}
+}
+
+func TestFailsRun(t *testing.T) {
+	for _, c := range []struct {
+		r      Result
+		failOn string
+		want   bool
+	}{
+		{Result{}, FailOnMust, false},
+		{Result{FailedMust: 1}, FailOnMust, true},
+		{Result{FailedShould: 2}, FailOnMust, false},
+		{Result{FailedShould: 2}, FailOnShould, true},
+		{Result{Defects: 1}, FailOnMust, true},
+		{Result{Inconclusive: 3, Blocked: 2, Skipped: 4, Waived: 1}, FailOnShould, false},
+	} {
+		if got := c.r.FailsRun(c.failOn); got != c.want {
+			t.Errorf("%+v with %s: FailsRun = %v", c.r, c.failOn, got)
+		}
+	}
+}
