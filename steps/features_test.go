@@ -2,9 +2,11 @@ package steps
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	messages "github.com/cucumber/messages/go/v34"
 
 	"github.com/oauthconf/oauthconf/features"
+	"github.com/oauthconf/oauthconf/steps/report"
 )
 
 type stepDef struct {
@@ -102,15 +105,17 @@ var requirementTag = regexp.MustCompile(`^@RFC\d+-[0-9A-Z][0-9.]*$`)
 
 // TestFeatureCoverage holds the suite to its targets: at least 100 scenarios, 70 distinct
 // requirement tags and 15 browser scenarios, and every scenario tagged with a requirement and
-// its level.
+// its level (but the @product checks of the reference server's own features).
 func TestFeatureCoverage(t *testing.T) {
 	reqs := map[string]bool{}
 	scenarios, browser := 0, 0
 	for _, p := range pickles(t) {
 		scenarios++
-		level, req := false, false
+		level, req, product := false, false, false
 		for _, tag := range p.Tags {
 			switch {
+			case tag.Name == "@product":
+				product = true
 			case requirementTag.MatchString(tag.Name):
 				reqs[tag.Name], req = true, true
 			case tag.Name == "@MUST" || tag.Name == "@SHOULD" || tag.Name == "@MAY":
@@ -119,7 +124,7 @@ func TestFeatureCoverage(t *testing.T) {
 				browser++
 			}
 		}
-		if !req || !level {
+		if (!req || !level) && !product { // a @product check of the reference server has neither
 			t.Errorf("%s %q: every scenario needs a requirement tag (@RFC6749-4.1.2) and a level (@MUST, @SHOULD, @MAY)", p.Uri, p.Name)
 		}
 	}
@@ -131,5 +136,143 @@ func TestFeatureCoverage(t *testing.T) {
 	t.Logf("%d scenarios, %d browser scenarios, %d distinct requirement tags", scenarios, browser, len(reqs))
 	if scenarios < 100 || len(reqs) < 70 || browser < 15 {
 		t.Errorf("below target: %d scenarios (want 100), %d requirement tags (want 70), %d browser scenarios (want 15)", scenarios, len(reqs), browser)
+	}
+}
+
+// TestEveryScenarioQuotesItsRequirement holds every scenario to the verdict model's rule: a
+// FAIL is a public claim that the target breaks an RFC sentence, so the scenario names the
+// sentence. Every scenario not tagged @product has exactly one level tag (@MUST, @SHOULD,
+// @MAY), at least one requirement tag, and at least one quote line in its description, in the
+// form the report reads (report.ParseQuotes):
+//
+//	RFC 6749 4.1.2.1: "verbatim text"
+//
+// whose RFC and section match one of its requirement tags.
+func TestEveryScenarioQuotesItsRequirement(t *testing.T) {
+	var missing, checked int
+	n := 0
+	newID := func() string { n++; return strconv.Itoa(n) }
+	err := fs.WalkDir(features.FS, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".feature") {
+			return err
+		}
+		f, err := features.FS.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		doc, err := gherkin.ParseGherkinDocument(f, newID)
+		if err != nil || doc.Feature == nil {
+			t.Errorf("%s: %v", path, err)
+			return nil
+		}
+		for _, sc := range scenariosOf(doc.Feature) {
+			checked++
+			var tags []string
+			for _, tg := range doc.Feature.Tags {
+				tags = append(tags, tg.Name)
+			}
+			for _, tg := range sc.scenario.Tags {
+				tags = append(tags, tg.Name)
+			}
+			for _, tg := range sc.rule {
+				tags = append(tags, tg.Name)
+			}
+			for _, ex := range sc.scenario.Examples {
+				for _, tg := range ex.Tags {
+					tags = append(tags, tg.Name)
+				}
+			}
+			if problems := quoteProblems(tags, sc.scenario.Description); len(problems) > 0 {
+				missing++
+				t.Errorf("%s:%d %q: %s", path, sc.scenario.Location.Line, sc.scenario.Name, strings.Join(problems, "; "))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d scenarios checked, %d without a proper level, requirement tag and quote", checked, missing)
+}
+
+type astScenario struct {
+	scenario *messages.Scenario
+	rule     []*messages.Tag
+}
+
+func scenariosOf(f *messages.Feature) []astScenario {
+	var out []astScenario
+	for _, c := range f.Children {
+		switch {
+		case c.Scenario != nil:
+			out = append(out, astScenario{scenario: c.Scenario})
+		case c.Rule != nil:
+			for _, rc := range c.Rule.Children {
+				if rc.Scenario != nil {
+					out = append(out, astScenario{scenario: rc.Scenario, rule: c.Rule.Tags})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// quoteProblems says what a scenario with these tags (its own, its feature's, its rule's and
+// its examples') and this description lacks.
+func quoteProblems(tags []string, description string) []string {
+	if slices.Contains(tags, "@product") {
+		return nil
+	}
+	var levels, reqs []string
+	for _, tg := range tags {
+		switch {
+		case tg == "@MUST" || tg == "@SHOULD" || tg == "@MAY":
+			if !slices.Contains(levels, tg) {
+				levels = append(levels, tg)
+			}
+		case requirementTag.MatchString(tg):
+			reqs = append(reqs, strings.TrimPrefix(tg, "@"))
+		}
+	}
+	var problems []string
+	if len(levels) != 1 {
+		problems = append(problems, fmt.Sprintf("want exactly one level tag (@MUST, @SHOULD or @MAY), got %d %v", len(levels), levels))
+	}
+	if len(reqs) == 0 {
+		problems = append(problems, "no requirement tag (@RFC6749-4.1.2.1)")
+	}
+	quotes := report.ParseQuotes(description)
+	if len(quotes) == 0 {
+		problems = append(problems, `no quote line in the description (RFC 6749 4.1.2.1: "verbatim text")`)
+	}
+	for _, q := range quotes {
+		if !slices.Contains(reqs, q.Requirement) {
+			problems = append(problems, fmt.Sprintf("the quote of RFC %s %s matches none of its requirement tags %v",
+				strings.TrimPrefix(q.RFC, "RFC"), q.Section, reqs))
+		}
+	}
+	return problems
+}
+
+func TestQuoteProblems(t *testing.T) {
+	good := `RFC 6749 4.1.2.1: "If the resource owner denies the access request [...]"`
+	for _, c := range []struct {
+		tags []string
+		desc string
+		want string
+	}{
+		{[]string{"@RFC6749-4.1.2.1", "@MUST"}, good, ""},
+		{[]string{"@product"}, "", ""},
+		{[]string{"@RFC6749-4.1.2.1", "@MUST", "@SHOULD"}, good, "exactly one level tag"},
+		{[]string{"@RFC6749-4.1.2.1"}, good, "exactly one level tag"},
+		{[]string{"@MUST"}, good, "no requirement tag"},
+		{[]string{"@RFC6749-4.1.2.1", "@MUST"}, "The server refuses it.", "no quote line"},
+		{[]string{"@RFC6749-4.1.2", "@MUST"}, good, "matches none of its requirement tags"},
+	} {
+		got := strings.Join(quoteProblems(c.tags, c.desc), "; ")
+		if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+			t.Errorf("quoteProblems(%v, %q) = %q, want %q", c.tags, c.desc, got, c.want)
+		}
 	}
 }
