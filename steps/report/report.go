@@ -229,8 +229,9 @@ type Scenario struct {
 	Step string `json:"step,omitempty"`
 	// Observed is the first line of a failure: the behaviour that contradicts the quote.
 	Observed string `json:"observed,omitempty"`
-	// Failure is the whole failure message (with the HTTP exchange, secrets redacted), kept
-	// for a waived failure too.
+	// Failure is the whole FAIL message, kept for a waived failure too: the level, the
+	// requirement and its quote (Headline), then "observed: " and the step's error, then the
+	// HTTP exchange (secrets redacted).
 	Failure string `json:"failure,omitempty"`
 	// Waiver is the reason of the waiver that covers the scenario; WaiverUnnecessary is set
 	// when the scenario passed anyway.
@@ -279,16 +280,19 @@ func (s *Scenario) Headline() string {
 	return b.String()
 }
 
-// FailureMessage is the full FAIL message of every report: the level, the requirement and its
-// quote, then the observed behaviour, then the exchange (already part of the failure text, or
-// attached to the failing step).
-func (s *Scenario) FailureMessage() string {
+// FailureMessage is the full FAIL message of every report (Failure): the level, the
+// requirement and its quote, then the observed behaviour, then the exchange.
+func (s *Scenario) FailureMessage() string { return s.Failure }
+
+// failureMessage composes Failure from the step's error, adding the exchanges attached to the
+// failing step that the error does not already hold.
+func (s *Scenario) failureMessage(stepError string) string {
 	var b strings.Builder
 	b.WriteString(s.Headline())
 	b.WriteString("\nobserved: ")
-	b.WriteString(s.Failure)
+	b.WriteString(stepError)
 	for _, ex := range s.Exchanges() {
-		if !strings.Contains(s.Failure, ex) {
+		if !strings.Contains(stepError, ex) {
 			b.WriteString("\n--- HTTP exchange ---\n")
 			b.WriteString(ex)
 		}
@@ -583,7 +587,8 @@ func decide(s *Scenario, p *profile.Profile) {
 				s.Outcome, s.Reason = NotApplicable, "optional behaviour (MAY) the target does not offer: "+verdict.FirstLine(msg)
 				return
 			}
-			s.Outcome, s.Failure, s.Observed = Fail, msg, verdict.FirstLine(msg)
+			s.Outcome, s.Observed = Fail, verdict.FirstLine(msg)
+			s.Failure = s.failureMessage(msg)
 			return
 		}
 	}

@@ -147,7 +147,7 @@ waivers:
 			t.Errorf("scenario %q: %s, want %s", name, st[name].Outcome, w)
 		}
 	}
-	if s := st["fails but waived"]; s.Waiver != "known bug TICKET-1" || s.Failure != "expected invalid_client" {
+	if s := st["fails but waived"]; s.Waiver != "known bug TICKET-1" || s.Observed != "expected invalid_client" || !strings.HasSuffix(s.Failure, "observed: expected invalid_client") {
 		t.Errorf("waived scenario keeps neither its waiver nor its failure: %+v", s)
 	}
 	if s := st["passes although waived"]; !s.WaiverUnnecessary {
