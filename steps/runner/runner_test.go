@@ -430,3 +430,20 @@ func TestFailsRun(t *testing.T) {
 		}
 	}
 }
+
+// A failed MAY check alone (no verdict record: the hooks of the real steps would have made it
+// not applicable already) does not fail the run, though godog's own status says failed.
+func TestRunFailedMayAloneDoesNotFail(t *testing.T) {
+	issuer := metadataServer(t, nil)
+	var out bytes.Buffer
+	res, err := run(context.Background(), Options{
+		TargetPath: writeProfile(t, issuer, ""), ReportDir: t.TempDir(), Output: &out, Tags: "@MAY",
+		Features: fstest.MapFS{"levels.feature": {Data: []byte(levelsFeature)}}, Browser: &browser.Options{},
+	}, fakeSteps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ExitCode != ExitPassed || res.Skipped != 1 || res.Total() != 1 {
+		t.Errorf("result = %+v\n%s", res, out.String())
+	}
+}
