@@ -191,7 +191,7 @@ type Quote struct {
 
 // String is the quote as written in the feature: RFC 6749 4.1.2.1: "text".
 func (q Quote) String() string {
-	return fmt.Sprintf("RFC %s %s: %q", strings.TrimPrefix(q.RFC, "RFC"), q.Section, q.Text)
+	return fmt.Sprintf("RFC %s %s: \"%s\"", strings.TrimPrefix(q.RFC, "RFC"), q.Section, q.Text)
 }
 
 // Short is String with the text cut to about n characters.
@@ -204,7 +204,7 @@ func (q Quote) Short(n int) string {
 		}
 		t = strings.TrimSpace(cut) + "…"
 	}
-	return fmt.Sprintf("RFC %s %s: %q", strings.TrimPrefix(q.RFC, "RFC"), q.Section, t)
+	return fmt.Sprintf("RFC %s %s: \"%s\"", strings.TrimPrefix(q.RFC, "RFC"), q.Section, t)
 }
 
 // Scenario is one scenario (an outline row counts as one) and its outcome.
