@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // JUnitFile is the name of the JUnit report in the report folder.
@@ -46,7 +47,8 @@ type junitCase struct {
 type junitMessage struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr,omitempty"`
-	Text    string `xml:",chardata"`
+	// Text is CDATA, so that the exchange reads as it was, line by line, in the raw file.
+	Text string `xml:",cdata"`
 }
 
 // WriteJUnit writes junit.xml from the report, so that CI shows the same outcomes as every
@@ -73,7 +75,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		switch s.Outcome {
 		case Fail:
 			c.Failure = &junitMessage{Type: s.LevelLabel(), Message: oneLine(s.Headline()) + " | observed: " + s.Observed,
-				Text: s.FailureMessage()}
+				Text: xmlSafe(s.FailureMessage())}
 			suite.Failures++
 		case HarnessDefect:
 			c.Error = &junitMessage{Type: string(HarnessDefect), Message: "harness defect: " + s.Reason}
@@ -82,7 +84,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 			c.Skipped = &junitMessage{Message: outcomeLabel(s.Outcome) + ": " + s.Message()}
 			suite.Skipped++
 		case Waived:
-			c.Skipped = &junitMessage{Message: "waived: " + s.Waiver, Text: s.FailureMessage()}
+			c.Skipped = &junitMessage{Message: "waived: " + s.Waiver, Text: xmlSafe(s.FailureMessage())}
 			suite.Skipped++
 		}
 		if s.WaiverUnnecessary {
@@ -114,6 +116,20 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// xmlSafe drops what XML 1.0 cannot hold (control characters but tab, newline and carriage
+// return; invalid UTF-8): a response body can contain anything, and CDATA is not escaped.
+func xmlSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return r
+		case r < 0x20 || r == 0xFFFE || r == 0xFFFF || r == utf8.RuneError:
+			return '\uFFFD'
+		}
+		return r
+	}, s)
 }
 
 func seconds(s float64) string { return fmt.Sprintf("%.3f", s) }

@@ -26,7 +26,7 @@ waivers:
   - {scenario: "blocked but waived", reason: "a waiver judges nothing it does not see"}
   - {scenario: "passes although waived", reason: "fixed since"}
 `)
-	exchange := "> POST /token HTTP/1.1\n< HTTP/1.1 200 OK"
+	exchange := "> POST /token HTTP/1.1\n< HTTP/1.1 200 OK\n< {\"x\":\"]]>\"}"
 	data := cuke(t,
 		cukeScenario{name: "passes", line: 3, tags: []string{"@RFC6749-4.4.2", "@MUST"}, status: []string{"passed", "passed"}},
 		cukeScenario{name: "not applicable by record", line: 6, tags: []string{"@RFC6749-3.3", "@MUST"}, status: []string{"skipped", "skipped"},
@@ -147,6 +147,9 @@ waivers:
 	var buf bytes.Buffer
 	if err := r.WriteJUnit(&buf); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "<![CDATA[MUST RFC 6749 4.1.2.1:") || !strings.Contains(buf.String(), "\n< HTTP/1.1 200 OK\n") {
+		t.Errorf("junit.xml does not keep the failure readable as CDATA:\n%s", buf.String())
 	}
 	var doc junitSuites
 	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
