@@ -95,10 +95,12 @@ func (r *Report) byOutcome() map[string][]*Scenario {
 	return out
 }
 
-// Cause is one distinct deviation: the failures of one requirement whose observed behaviour
+// Cause is one distinct deviation: the failures of one requirement (or set of requirements,
+// for a scenario that names several) whose observed behaviour
 // reads the same once URLs, ports and random values are set aside. report.html lists each
 // cause once, with the scenarios it affects, so that one bug does not read as twenty.
 type Cause struct {
+	// Requirement is the requirement id, or the ids separated by spaces.
 	Requirement string
 	Level       string
 	Quotes      []Quote
@@ -117,10 +119,9 @@ func (r *Report) Causes() []Cause {
 		if s.Outcome != Fail {
 			continue
 		}
-		req := ""
-		if len(s.Requirements) > 0 {
-			req = s.Requirements[0]
-		}
+		// The scenario's requirements, as its tags name them: a scenario tagged with two
+		// requirements is judged against both, and its heading says so.
+		req := strings.Join(s.Requirements, " ")
 		key := req + "\x00" + normaliseMessage(s.Observed)
 		if j, ok := index[key]; ok {
 			c := &out[j]
