@@ -49,6 +49,8 @@ waivers:
 		cukeScenario{name: "passes although waived", line: 39, tags: []string{"@RFC6749-4.4.2", "@MUST"}, status: []string{"passed"}},
 		cukeScenario{name: "skipped without record", line: 42, tags: []string{"@RFC6749-4.3.2", "@MUST", "@grant-password"}, status: []string{"skipped"}},
 		cukeScenario{name: "ambiguous", line: 45, tags: []string{"@RFC6749-4.4.2", "@MUST"}, status: []string{"ambiguous"}},
+		cukeScenario{name: "not applicable, then undefined", line: 48, tags: []string{"@RFC6749-4.4.2", "@MUST"}, status: []string{"skipped", "undefined"},
+			attach: []cukeAttach{record(verdict.OutcomeNotApplicable, "no refresh tokens", "")}},
 	)
 	r, err := Build(Input{Cucumber: data, Profile: p})
 	if err != nil {
@@ -62,6 +64,7 @@ waivers:
 		"passes": Pass, "not applicable by record": NotApplicable, "inconclusive": Inconclusive, "blocked": Blocked,
 		"fails at MUST": Fail, "fails at SHOULD": Fail, "fails at MAY without a record": NotApplicable,
 		"undefined": HarnessDefect, "pending": HarnessDefect, "no steps": HarnessDefect, "ambiguous": HarnessDefect,
+		"not applicable, then undefined": HarnessDefect,
 		"waived fail": Waived, "blocked but waived": Blocked, "passes although waived": Pass, "skipped without record": NotApplicable,
 	} {
 		if got[name].Outcome != want {
@@ -110,10 +113,10 @@ waivers:
 	}
 
 	sum := r.Summary
-	if c := sum.Scenarios; c != (Counts{Total: 15, Pass: 2, Fail: 2, Waived: 1, Inconclusive: 1, Blocked: 2, NotApplicable: 3, HarnessDefect: 4}) {
+	if c := sum.Scenarios; c != (Counts{Total: 16, Pass: 2, Fail: 2, Waived: 1, Inconclusive: 1, Blocked: 2, NotApplicable: 3, HarnessDefect: 5}) {
 		t.Errorf("scenario counts = %+v", c)
 	}
-	if m := sum.Level("MUST").Scenarios; m.Fail != 1 || m.Pass != 2 || m.HarnessDefect != 4 {
+	if m := sum.Level("MUST").Scenarios; m.Fail != 1 || m.Pass != 2 || m.HarnessDefect != 5 {
 		t.Errorf("MUST counts = %+v", m)
 	}
 	if s := sum.Level("SHOULD").Scenarios; s.Fail != 1 || s.Total != 1 {
@@ -155,7 +158,7 @@ waivers:
 	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
 		t.Fatalf("junit.xml: %v\n%s", err, buf.String())
 	}
-	if doc.Tests != 15 || doc.Failures != 2 || doc.Errors != 4 || doc.Skipped != 7 || len(doc.Suites) != 1 {
+	if doc.Tests != 16 || doc.Failures != 2 || doc.Errors != 5 || doc.Skipped != 7 || len(doc.Suites) != 1 {
 		t.Errorf("junit totals: tests %d failures %d errors %d skipped %d", doc.Tests, doc.Failures, doc.Errors, doc.Skipped)
 	}
 	cases := map[string]junitCase{}

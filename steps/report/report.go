@@ -556,14 +556,35 @@ func buildScenario(f cucumberFeature, e cucumberElement, p *profile.Profile) Sce
 }
 
 // decide is the one place a scenario's outcome is computed, in this order:
-//  1. a step carrying a verdict record (verdict.MediaType): that outcome, its reason and what
+//  1. an undefined, pending or ambiguous step, or no step at all: a harness defect, whatever
+//     else happened (a step that ends the scenario early must not hide the suite's own bug);
+//  2. a step carrying a verdict record (verdict.MediaType): that outcome, its reason and what
 //     blocked it; the record is what the World's hooks decided (verdict.Classify);
-//  2. a failed or ambiguous step: a fail at the scenario's level (a failed MAY check that
-//     somehow has no record is not applicable: the RFC lets the server choose);
-//  3. an undefined or pending step, or no step at all: a harness defect;
+//  3. a failed step: a fail at the scenario's level (a failed MAY check that somehow has no
+//     record is not applicable: the RFC lets the server choose);
 //  4. a skipped step without a record: not applicable, with the capability the target lacks;
 //  5. otherwise: pass.
 func decide(s *Scenario, p *profile.Profile) {
+	if len(s.Steps) == 0 {
+		s.Outcome, s.Reason = HarnessDefect, "the scenario has no steps"
+		return
+	}
+	for i, st := range s.Steps {
+		why := ""
+		switch st.Status {
+		case "undefined":
+			why = fmt.Sprintf("the step %q is undefined: the suite has no definition for it", st.Text)
+		case "pending":
+			why = fmt.Sprintf("the step %q is pending (not implemented yet)", st.Text)
+		case "ambiguous":
+			// Two step definitions match: the suite's own bug, not the target's.
+			why = fmt.Sprintf("the step %q is ambiguous: %s", st.Text, verdict.FirstLine(st.Error))
+		default:
+			continue
+		}
+		s.decisive, s.Step, s.Outcome, s.Reason = i, st.Text, HarnessDefect, why
+		return
+	}
 	for i, st := range s.Steps {
 		if st.Verdict != nil {
 			s.decisive = i
@@ -575,37 +596,17 @@ func decide(s *Scenario, p *profile.Profile) {
 		}
 	}
 	for i, st := range s.Steps {
-		if st.Status == "failed" || st.Status == "ambiguous" {
-			s.decisive, s.Step = i, st.Text
-			msg := cmp.Or(st.Error, "the step "+st.Status)
-			if st.Status == "ambiguous" {
-				// Two step definitions match: the suite's own bug, not the target's.
-				s.Outcome, s.Reason = HarnessDefect, "an ambiguous step: "+verdict.FirstLine(msg)
-				return
-			}
-			if s.Level == "MAY" {
-				s.Outcome, s.Reason = NotApplicable, "optional behaviour (MAY) the target does not offer: "+verdict.FirstLine(msg)
-				return
-			}
-			s.Outcome, s.Observed = Fail, verdict.FirstLine(msg)
-			s.Failure = s.failureMessage(msg)
+		if st.Status != "failed" {
+			continue
+		}
+		s.decisive, s.Step = i, st.Text
+		msg := cmp.Or(st.Error, "the step failed")
+		if s.Level == "MAY" {
+			s.Outcome, s.Reason = NotApplicable, "optional behaviour (MAY) the target does not offer: "+verdict.FirstLine(msg)
 			return
 		}
-	}
-	for i, st := range s.Steps {
-		switch st.Status {
-		case "undefined":
-			s.decisive, s.Step = i, st.Text
-			s.Outcome, s.Reason = HarnessDefect, fmt.Sprintf("the step %q is undefined: the suite has no definition for it", st.Text)
-			return
-		case "pending":
-			s.decisive, s.Step = i, st.Text
-			s.Outcome, s.Reason = HarnessDefect, fmt.Sprintf("the step %q is pending (not implemented yet)", st.Text)
-			return
-		}
-	}
-	if len(s.Steps) == 0 {
-		s.Outcome, s.Reason = HarnessDefect, "the scenario has no steps"
+		s.Outcome, s.Observed = Fail, verdict.FirstLine(msg)
+		s.Failure = s.failureMessage(msg)
 		return
 	}
 	for _, st := range s.Steps {
