@@ -64,8 +64,7 @@ waivers:
 		"passes": Pass, "not applicable by record": NotApplicable, "inconclusive": Inconclusive, "blocked": Blocked,
 		"fails at MUST": Fail, "fails at SHOULD": Fail, "fails at MAY without a record": NotApplicable,
 		"undefined": HarnessDefect, "pending": HarnessDefect, "no steps": HarnessDefect, "ambiguous": HarnessDefect,
-		"not applicable, then undefined": HarnessDefect,
-		"waived fail":                    Waived, "blocked but waived": Blocked, "passes although waived": Pass, "skipped without record": NotApplicable,
+		"waived fail": Waived, "not applicable, then undefined": HarnessDefect, "blocked but waived": Blocked, "passes although waived": Pass, "skipped without record": NotApplicable,
 	} {
 		if got[name].Outcome != want {
 			t.Errorf("%q: outcome %s, want %s (reason %q)", name, got[name].Outcome, want, got[name].Reason)
