@@ -218,6 +218,19 @@ func TestWriteJSONIsTyped(t *testing.T) {
 			t.Errorf("a requirement has no %q: %v", k, req)
 		}
 	}
+	sum := doc["summary"].(map[string]any)
+	if lv, ok := sum["levels"].([]any); !ok || len(lv) < 2 || lv[0].(map[string]any)["level"] != "MUST" {
+		t.Errorf("summary.levels = %v", sum["levels"])
+	}
+	sc := doc["scenarios"].([]any)[0].(map[string]any)
+	for _, k := range []string{"id", "name", "location", "level", "requirements", "outcome"} {
+		if _, ok := sc[k]; !ok {
+			t.Errorf("a scenario has no %q: %v", k, sc)
+		}
+	}
+	if doc["schema_version"] != "oauthconf.conformance/v2" {
+		t.Errorf("schema_version = %v", doc["schema_version"])
+	}
 	if strings.Contains(buf.String(), "Steps") {
 		t.Error("conformance.json carries the steps (meant for report.html only)")
 	}
