@@ -220,7 +220,7 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 		return res, err
 	}
 	if selected == 0 {
-		return res, fmt.Errorf("no scenario matches --tags %q", opts.Tags)
+		return res, fmt.Errorf("no scenario matches --tags %q%s", opts.Tags, tagSyntaxHint(opts.Tags))
 	}
 
 	if err := p.Resolve(ctx, &http.Client{}); err != nil {
@@ -409,6 +409,18 @@ func selectedScenarios(suite godog.TestSuite) (n int, needBrowser bool, err erro
 		}
 	}
 	return n, needBrowser, nil
+}
+
+// tagSyntaxHint explains godog's tag syntax when the expression looks written for another
+// (cucumber's "||", "or", "and", "not"), which godog reads without error and matches nothing.
+func tagSyntaxHint(tags string) string {
+	padded := " " + strings.ToLower(tags) + " "
+	for _, other := range []string{"||", " or ", " and ", " not "} {
+		if strings.Contains(padded, other) {
+			return ` (godog's tag syntax: "@a,@b" for a or b, "@a && @b" for both, "~@a" for not a)`
+		}
+	}
+	return ""
 }
 
 func since(t time.Time) time.Duration { return time.Since(t).Round(10 * time.Millisecond) }

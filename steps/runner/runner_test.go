@@ -204,6 +204,8 @@ func TestRunUsageAndProfileErrors(t *testing.T) {
 		{"missing profile", Options{TargetPath: filepath.Join(t.TempDir(), "none.yaml")}, []string{"no such file"}},
 		{"target down", Options{TargetPath: writeProfile(t, down, "")}, []string{"the target is not reachable", "connection refused"}},
 		{"no scenario matches", Options{TargetPath: writeProfile(t, issuer, ""), Tags: "@nothing"}, []string{`no scenario matches --tags "@nothing"`}},
+		{"cucumber's tag syntax", Options{TargetPath: writeProfile(t, issuer, ""), Tags: "@browser || @grant-password"},
+			[]string{`no scenario matches --tags "@browser || @grant-password" (godog's tag syntax: "@a,@b" for a or b`}},
 		{"negative concurrency", Options{TargetPath: writeProfile(t, issuer, ""), Concurrency: -1}, []string{"concurrency must be at least 1"}},
 		{"bad report dir", Options{TargetPath: writeProfile(t, issuer, ""), ReportDir: "a:b"}, []string{"may not contain"}},
 	}
