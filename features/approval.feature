@@ -40,13 +40,13 @@ Feature: The resource owner's login and approval (RFC 6749 3.1, 4.1.2.1, 10.12; 
     Then no authorization code reaches the client
 
     Examples:
-      | form     | how                                  |
-      | approval | from another site                    |
-      | approval | with its anti-forgery value removed  |
-      | approval | with its anti-forgery value altered  |
-      | login    | from another site                    |
-      | login    | with its anti-forgery value removed  |
-      | login    | with its anti-forgery value altered  |
+      | form     | how                                              |
+      | approval | from another site                                |
+      | approval | with its anti-forgery value removed              |
+      | approval | with its anti-forgery value from another session |
+      | login    | from another site                                |
+      | login    | with its anti-forgery value removed              |
+      | login    | with its anti-forgery value from another session |
 
   @RFC9700-4.16 @MUST
   Scenario: The login and approval pages forbid framing by other sites

@@ -23,7 +23,7 @@ import (
 )
 
 func (w *World) registerMoreAuthorize(sc stepAdder) {
-	sc.Step(`^the resource owner's (login|approval) form is submitted (from another site|with its anti-forgery value removed|with its anti-forgery value altered)$`, w.forgedSubmission)
+	sc.Step(`^the resource owner's (login|approval) form is submitted (from another site|with its anti-forgery value removed|with its anti-forgery value from another session)$`, w.forgedSubmission)
 	sc.Step(`^no authorization code reaches the client$`, w.noCodeReachedClient)
 	sc.Step(`^the authorization request is refused with "invalid_scope" or the scope "([^"]*)" is left out of the granted scope$`, w.scopeRefusedOrLeftOut)
 	sc.Step(`^the refresh token, if one was issued, no longer works$`, w.refreshIfIssuedNoLongerWorks)
@@ -94,16 +94,17 @@ const captureFormJS = `(el) => {
   return {action: form.action, method: (form.getAttribute('method') || 'get').toLowerCase(), fields};
 }`
 
-// tamperFormJS removes or alters the named fields of the form around el.
+// tamperFormJS removes the named fields of the form around el, or gives them the values another
+// session got (what an attacker can obtain from a session of their own).
 const tamperFormJS = `(el, arg) => {
   const form = (el && (el.form || (el.closest && el.closest('form')))) || document.querySelector('form');
   if (!form) return 0;
   let n = 0;
   for (const e of Array.from(form.elements)) {
-    if (!e.name || !arg.names.includes(e.name)) continue;
+    if (!e.name || !(e.name in arg.values)) continue;
     n++;
     if (arg.mode === 'removed') e.remove();
-    else e.value = 'x' + String(e.value).split('').reverse().join('');
+    else e.value = arg.values[e.name];
   }
   return n;
 }`
@@ -179,7 +180,8 @@ func (w *World) captureForm(s *browser.Session, sel string) (*formCapture, error
 
 // antiForgeryFields finds the form's anti-forgery values without guessing names: the hidden
 // fields whose values differ between two fresh sessions making the same authorization request.
-func (w *World) antiForgeryFields(form string, first *formCapture) ([]string, error) {
+// It returns them with the other session's values.
+func (w *World) antiForgeryFields(form string, first *formCapture) (map[string]string, error) {
 	s2, err := w.env.Browser.NewSession()
 	if err != nil {
 		return nil, verdict.SuiteTrouble(err)
@@ -193,13 +195,13 @@ func (w *World) antiForgeryFields(form string, first *formCapture) ([]string, er
 	if err != nil {
 		return nil, err
 	}
-	var names []string
+	other := map[string]string{}
 	for name, v := range first.Hidden {
 		if v2, ok := second.Hidden[name]; ok && v2 != v {
-			names = append(names, name)
+			other[name] = v2
 		}
 	}
-	return names, nil
+	return other, nil
 }
 
 // forgedSubmission submits the resource owner's login or approval form as a cross-site request
@@ -246,28 +248,34 @@ func (w *World) forgedSubmission(ctx context.Context, form, how string) (context
 	}
 	crossSite := how == "from another site"
 	if !crossSite {
-		names, err := w.antiForgeryFields(form, captured)
+		other, err := w.antiForgeryFields(form, captured)
 		if err != nil {
 			return ctx, err
 		}
-		if len(names) == 0 {
+		if len(other) == 0 {
 			// No per-session value to take away: the form must then resist a cross-site
 			// submission by other means (SameSite cookies, an Origin check).
 			crossSite = true
 		} else {
+			// Altered: the values of another session (an attacker's own), which a server that
+			// binds them to the resource owner's session refuses.
 			mode := "removed"
-			if strings.HasSuffix(how, "altered") {
+			if strings.HasSuffix(how, "from another session") {
 				mode = "altered"
 			}
 			var n any
-			arg := map[string]any{"mode": mode, "names": names}
+			values := map[string]any{}
+			for k, v := range other {
+				values[k] = v
+			}
+			arg := map[string]any{"mode": mode, "values": values}
 			if sel != "" {
 				n, err = s.Page().Locator(sel).First().Evaluate(tamperFormJS, arg)
 			} else {
 				n, err = s.Page().Evaluate("(arg) => ("+tamperFormJS+")(null, arg)", arg)
 			}
 			if err != nil || toNumber(n) == 0 {
-				return ctx, verdict.Inconclusive("could not change the form's anti-forgery field(s) %v: %v", names, err)
+				return ctx, verdict.Inconclusive("could not change the form's anti-forgery field(s) %v: %v", other, err)
 			}
 			actions := w.p.Browser.Approve
 			if form == "login" {
