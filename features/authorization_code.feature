@@ -70,16 +70,16 @@ Feature: Authorization code grant (RFC 6749 4.1)
     When the public client redeems the authorization code
     Then the token endpoint issues an access token
 
-  @RFC6749-3.1.1 @MUST
-  Scenario: An authorization request without response_type is refused with invalid_request
+  @RFC6749-3.1.1 @RFC6749-4.1.2.1 @MUST
+  Scenario: An authorization request without response_type is refused with an error response
     RFC 6749 3.1.1: "If an authorization request is missing the "response_type" parameter, or if the response type is not understood, the authorization server MUST return an error response as described in Section 4.1.2.1."
     RFC 6749 4.1.2.1: "invalid_request The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed."
     Given the confidential client starts an authorization request
     And the authorization request has no response_type
     When the user agent sends the authorization request
-    Then the authorization response carries error "invalid_request"
+    Then the authorization response carries error "invalid_request" or "unsupported_response_type"
 
-  @RFC6749-3.1.1 @MUST
+  @RFC6749-3.1.1 @RFC6749-4.1.2.1 @MUST
   Scenario: An unknown response_type is refused with unsupported_response_type
     RFC 6749 3.1.1: "If an authorization request is missing the "response_type" parameter, or if the response type is not understood, the authorization server MUST return an error response as described in Section 4.1.2.1."
     RFC 6749 4.1.2.1: "unsupported_response_type The authorization server does not support obtaining an authorization code using this method."

@@ -9,7 +9,7 @@ Feature: Issuer identification in authorization responses (RFC 9207)
     When the client fetches the authorization server metadata
     Then the response's "authorization_response_iss_parameter_supported" is true
 
-  @RFC9207-2 @MUST @browser
+  @RFC9207-2 @RFC9207-2.3 @MUST @browser
   Scenario: A successful authorization response carries iss equal to the issuer
     RFC 9207 2: "In authorization responses to the client, including error responses, an authorization server supporting this specification MUST indicate its identity by including the iss parameter in the response."
     RFC 9207 2.3: "The issuer identifier included in the server's metadata value issuer MUST be identical to the iss parameter's value."

@@ -49,7 +49,7 @@ Feature: Redirect URI handling (RFC 6749 3.1.2, RFC 9700 2.1, RFC 8252 7.3)
       | missing client_id | has no client_id                        |
       | unknown client_id | has client_id "no-such-client-{state}"  |
 
-  @RFC6749-3.1.2.4 @RFC6749-4.1.2.1 @MUST @browser
+  @RFC6749-3.1.2.4 @MUST @browser
   Scenario Outline: An unregistered redirect URI is shown as an error page rather than followed (<variant>)
     RFC 6749 3.1.2.4: "If an authorization request fails validation due to a missing, invalid, or mismatching redirection URI, the authorization server SHOULD inform the resource owner of the error and MUST NOT automatically redirect the user-agent to the invalid redirection URI."
     Given the confidential client starts an authorization request

@@ -39,6 +39,7 @@ Feature: Security rules of the authorization flow (RFC 6749 10, RFC 9700)
   @RFC6749-3.1.2.4 @RFC9700-2.1 @MUST
   Scenario: A request with an unregistered redirect URI and another error is not redirected
     RFC 6749 3.1.2.4: "If an authorization request fails validation due to a missing, invalid, or mismatching redirection URI, the authorization server SHOULD inform the resource owner of the error and MUST NOT automatically redirect the user-agent to the invalid redirection URI."
+    RFC 9700 2.1: "Clients and authorization servers MUST NOT expose URLs that forward the user's browser to arbitrary URIs obtained from a query parameter (open redirectors) as described in Section 4.11."
     Given the confidential client starts an authorization request
     And the authorization request has redirect_uri "http://attacker.example/callback"
     And the authorization request has scope "{unknown-scope}"
@@ -48,6 +49,7 @@ Feature: Security rules of the authorization flow (RFC 6749 10, RFC 9700)
   @RFC6749-3.1.2.4 @RFC9700-2.1 @MUST
   Scenario: A request with an unregistered redirect URI and an unknown response_type is not redirected
     RFC 6749 3.1.2.4: "If an authorization request fails validation due to a missing, invalid, or mismatching redirection URI, the authorization server SHOULD inform the resource owner of the error and MUST NOT automatically redirect the user-agent to the invalid redirection URI."
+    RFC 9700 2.1: "Clients and authorization servers MUST NOT expose URLs that forward the user's browser to arbitrary URIs obtained from a query parameter (open redirectors) as described in Section 4.11."
     Given the confidential client starts an authorization request
     And the authorization request has redirect_uri "http://attacker.example/callback"
     And the authorization request has response_type "urn:example:no-such-type"
