@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/playwright-community/playwright-go"
 
 	"github.com/oauthconf/oauthconf/steps/browser"
 	"github.com/oauthconf/oauthconf/steps/oauthclient"
+	"github.com/oauthconf/oauthconf/steps/profile"
+	"github.com/oauthconf/oauthconf/steps/verdict"
 )
 
 // authResponse is where an authorization request ended: a redirect to the client (seen over
@@ -97,6 +100,13 @@ func (w *World) startAuthorization(role string) error {
 	if ok, _ := w.p.Supports("pkce"); ok && !implicit {
 		a.Set("code_challenge", oauthclient.S256(w.verifier)).Set("code_challenge_method", "S256")
 	}
+	// The parameters the target needs for this flow or client (profile authorization_params),
+	// on every request the steps build, in the browser and over HTTP alike.
+	for k, vs := range extraAuthorizationParams(w.p, roleKey(role), a.Get("response_type")) {
+		for _, v := range vs {
+			a.Set(k, v)
+		}
+	}
 	w.authReq = a
 	w.authResp = nil
 	return nil
@@ -115,7 +125,7 @@ func (w *World) setAuthParam(name, value string) error {
 	}
 	v, err := w.expand(value)
 	if err != nil {
-		return err
+		return asNotApplicable(err)
 	}
 	w.authReq.Set(name, v)
 	return nil
@@ -194,6 +204,55 @@ func sameEndpoint(u, target *url.URL) bool {
 	return strings.EqualFold(u.Scheme, target.Scheme) && strings.EqualFold(u.Host, target.Host) && p(u.Path) == p(target.Path)
 }
 
+// reachesURI reports whether a request to u is a request to the redirect URI requested: the
+// same scheme, host and path once dot segments are resolved (a browser resolves
+// "/cb/../evil" to "/evil"), and every query parameter of the requested URI, which RFC 6749
+// 3.1.2 says is retained. The response parameters the server adds are ignored.
+func reachesURI(u, requested *url.URL) bool {
+	if u == nil || requested == nil {
+		return false
+	}
+	nu, nr := resolveDots(u), resolveDots(requested)
+	if !sameEndpoint(nu, nr) {
+		return false
+	}
+	got := u.Query()
+	for k, vs := range requested.Query() {
+		for _, v := range vs {
+			if !slices.Contains(got[k], v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func resolveDots(u *url.URL) *url.URL {
+	c := *u
+	c.Fragment, c.RawFragment = "", ""
+	return (&url.URL{}).ResolveReference(&c)
+}
+
+// reachedRequested is the first request that reached the requested redirect URI: a hit on the
+// suite's callback listener, or a navigation of the browser (to a host the suite does not serve).
+func (w *World) reachedRequested(navs []string, hits []*url.URL) *url.URL {
+	requested, err := url.Parse(w.requestedRedirect())
+	if err != nil {
+		return nil
+	}
+	for _, h := range hits {
+		if reachesURI(h, requested) {
+			return h
+		}
+	}
+	for _, n := range navs {
+		if u, err := url.Parse(n); err == nil && reachesURI(u, requested) {
+			return u
+		}
+	}
+	return nil
+}
+
 func (w *World) fill(a *authResponse, final *url.URL) {
 	a.query = final.Query()
 	a.fragment, _ = url.ParseQuery(final.EscapedFragment())
@@ -206,7 +265,8 @@ func (w *World) fill(a *authResponse, final *url.URL) {
 
 // sendAuthorization sends the request as a user agent would, without a browser first: a server
 // that validates the request before asking the resource owner answers an error by redirect at
-// once. When it shows its login page instead, the browser takes over as the resource owner.
+// once. When it shows a page instead, or sends the user agent anywhere but the redirect URI (its
+// login page, on its own origin or another), the browser takes over as the resource owner.
 func (w *World) sendAuthorization(ctx context.Context) (context.Context, error) {
 	if err := w.requireAuthReq(); err != nil {
 		return ctx, err
@@ -217,7 +277,7 @@ func (w *World) sendAuthorization(ctx context.Context) (context.Context, error) 
 		return ctx, err
 	}
 	w.last = resp
-	a := &authResponse{via: "http", http: resp}
+	a := &authResponse{via: "http", http: resp, params: url.Values{}, query: url.Values{}, fragment: url.Values{}}
 	w.authResp = a
 	redirect, _ := url.Parse(w.requestedRedirect())
 	base, _ := url.Parse(authURL)
@@ -226,18 +286,14 @@ func (w *World) sendAuthorization(ctx context.Context) (context.Context, error) 
 		if err != nil {
 			return ctx, oauthclient.Failf(resp, "the Location header %q is not a URL", resp.Location())
 		}
-		if redirect != nil && sameEndpoint(loc, redirect) {
+		if reachesURI(loc, redirect) {
 			a.reached = true
 			w.fill(a, loc)
 			return ctx, nil
 		}
-		if !strings.EqualFold(loc.Host, base.Host) {
-			return ctx, nil // sent elsewhere: the scenario judges it
-		}
 	} else if resp.Status != 200 {
-		return ctx, nil // an error page
+		return ctx, nil // an error page: the scenario judges it
 	}
-	// The server asks the resource owner first (a login or approval page).
 	return w.authorizeInBrowser(ctx, "approve")
 }
 
@@ -261,12 +317,18 @@ func (w *World) authorizeInBrowser(ctx context.Context, decision string) (contex
 		return ctx, err
 	}
 	a := &authResponse{via: "browser", outcome: out, reached: out.ReachedCallback, hits: w.listener.Hits()}
+	a.params, a.query, a.fragment = url.Values{}, url.Values{}, url.Values{}
 	if out.ReachedCallback && out.FinalURL != nil {
 		w.fill(a, out.FinalURL)
-	} else {
-		a.params, a.query, a.fragment = url.Values{}, url.Values{}, url.Values{}
+	} else if u := w.reachedRequested(out.Navigations, a.hits); u != nil {
+		// The browser resolved the URI before requesting it ("/cb/../evil" is "/evil").
+		a.reached = true
+		w.fill(a, u)
 	}
 	w.authResp = a
+	if decision == "deny" && !out.ApprovalShown && !(a.reached && a.params.Get("error") != "") {
+		return ctx, verdict.Inconclusive("the server showed no approval page, so the resource owner could not deny the request (%s)", verdict.FirstLine(a.describe()))
+	}
 	return ctx, nil
 }
 
@@ -353,18 +415,24 @@ func (w *World) receivesTokenInFragment() error {
 }
 
 // carriesError checks an error redirect (RFC 6749 4.1.2.1, 4.2.2.1): delivered to the client,
-// in the query for the code flow and in the fragment for the implicit flow.
-func (w *World) carriesError(code string) error {
+// in the query for the code flow and in the fragment for the implicit flow, with the error code
+// the RFC names (alt: a second code the RFC also allows, e.g. invalid_request where 3.1.1 lets a
+// server answer a response type it does not understand).
+func (w *World) carriesError(code, alt string) error {
 	if err := w.requireAuthResp(); err != nil {
 		return err
 	}
 	a := w.authResp
+	want := fmt.Sprintf("%q", code)
+	if alt != "" {
+		want += fmt.Sprintf(" or %q", alt)
+	}
 	where := "query"
 	if w.responseInFragment() {
 		where = "fragment"
 	}
 	if !a.reached {
-		return w.authFail("expected error %q delivered to the client's redirect URI, but the user agent did not reach it", code)
+		return w.authFail("expected error %s delivered to the client's redirect URI, but the user agent did not reach it", want)
 	}
 	got := a.params.Get("error")
 	if got == "" {
@@ -373,17 +441,49 @@ func (w *World) carriesError(code string) error {
 			other = a.fragment
 		}
 		if e := other.Get("error"); e != "" {
-			return w.authFail("expected error %q in the %s, got it in the wrong component (error=%q)", code, where, e)
+			return w.authFail("expected error %s in the %s, got it in the wrong component (error=%q)", want, where, e)
 		}
-		return w.authFail("expected error %q in the %s, got no error", code, where)
+		return w.authFail("expected error %s in the %s, got no error", want, where)
 	}
-	if got != code {
-		return w.authFail("expected error %q, got %q", code, got)
+	if got != code && (alt == "" || got != alt) {
+		return w.authFail("expected error %s, got %q", want, got)
 	}
 	for _, leak := range []string{"code", "access_token"} {
 		if a.params.Get(leak) != "" {
 			return w.authFail("an error response must not carry %s", leak)
 		}
+	}
+	return nil
+}
+
+// errorReachedClient ends the scenario as blocked when no error response reached the client:
+// the rule it checks (state, iss, the characters of error_description) is about that response.
+func (w *World) errorReachedClient(anyResponse string) error {
+	if err := w.requireAuthResp(); err != nil {
+		return err
+	}
+	a := w.authResp
+	if !a.reached {
+		return verdict.Blocked("RFC6749-4.1.2.1", "no authorization response reached the client: %s", verdict.FirstLine(a.describe()))
+	}
+	if anyResponse == "" && a.params.Get("error") == "" {
+		return verdict.Blocked("RFC6749-4.1.2.1", "the authorization response that reached the client is not an error response")
+	}
+	return nil
+}
+
+// stateEchoedOrRefused: RFC 6749 A.5 limits state to VSCHAR (%x20-7E), so a server may refuse
+// a state outside it; when it answers with a code or token, the state is the exact value sent.
+func (w *World) stateEchoedOrRefused(want string) error {
+	if err := w.requireAuthResp(); err != nil {
+		return err
+	}
+	a := w.authResp
+	if !a.reached || a.params.Get("error") != "" {
+		return nil // refused: allowed for a state outside VSCHAR
+	}
+	if got := a.params.Get("state"); !a.params.Has("state") || got != want {
+		return w.authFail("expected the state %q exactly (RFC 6749 4.1.2: \"The exact value received from the client\"), got %q", want, got)
 	}
 	return nil
 }
@@ -432,54 +532,34 @@ func (w *World) queryCarriesNoToken() error {
 }
 
 // doesNotRedirect checks RFC 6749 3.1.2.4 / 4.1.2.1: with an invalid redirect URI or client the
-// server "MUST NOT automatically redirect the user-agent": it may only send the user agent to
-// its own pages.
+// server "MUST NOT automatically redirect the user-agent to the invalid redirection URI". Only a
+// request that reached that URI fails: a Location naming it, a hit on the suite's callback
+// listener, or the browser navigating to it. A redirect to a login or error page, on the
+// server's origin or another, is no redirect to the invalid URI.
 func (w *World) doesNotRedirect() error {
 	if err := w.requireAuthResp(); err != nil {
 		return err
 	}
-	a := w.authResp
-	as, _ := url.Parse(w.p.Endpoints.Authorization)
-	if a.reached {
-		return w.authFail("expected no redirect to the client, but the user agent was sent to %s", redactedURL(w.requestedRedirect()))
-	}
-	if a.via == "http" {
-		if a.http.IsRedirect() {
-			loc, err := url.Parse(a.http.Exchange.URL)
-			if err == nil {
-				loc, err = loc.Parse(a.http.Location())
-			}
-			if err != nil || !strings.EqualFold(loc.Host, as.Host) {
-				return w.authFail("expected no redirect away from the authorization server, got HTTP %d to %s", a.http.Status, redactedURL(a.http.Location()))
-			}
-		}
-		return nil
-	}
-	if len(a.hits) > 0 {
-		return w.authFail("expected no request at the client's listener, got %s", redactedURL(a.hits[0].String()))
-	}
-	for _, n := range a.outcome.Navigations {
-		if u, err := url.Parse(n); err == nil && u.Host != "" && !strings.EqualFold(u.Host, as.Host) {
-			return w.authFail("expected the browser to stay on the authorization server, but it was sent to %s", redactedURL(n))
-		}
+	if w.authResp.reached {
+		return w.authFail("expected the user agent not to be sent to the invalid redirect URI, but it was sent to %s", redactedURL(w.requestedRedirect()))
 	}
 	return nil
 }
 
-func (w *World) showsErrorPage() error {
-	if err := w.doesNotRedirect(); err != nil {
+// noCodeAtRedirect accepts an error redirect to the requested URI (a valid client and redirect
+// URI get their errors by redirect), but no code or token.
+func (w *World) noCodeAtRedirect() error {
+	if err := w.requireAuthResp(); err != nil {
 		return err
 	}
-	if hits := w.listener.Hits(); len(hits) > 0 {
-		return w.authFail("expected the redirect URI not to be reached, but the client's listener got %s", redactedURL(hits[0].String()))
-	}
 	a := w.authResp
-	if a.outcome == nil {
-		return w.authFail("expected the browser to show a page")
+	if !a.reached {
+		return nil
 	}
-	// RFC 6749 4.1.2.1: the server "SHOULD inform the resource owner of the error".
-	if a.outcome.Status < 400 && strings.TrimSpace(a.outcome.PageText) == "" {
-		return w.authFail("expected an error page, got an empty page with HTTP %d", a.outcome.Status)
+	for _, leak := range []string{"code", "access_token"} {
+		if a.params.Get(leak) != "" || a.query.Get(leak) != "" || a.fragment.Get(leak) != "" {
+			return w.authFail("expected the request to be refused, but the client received %s", leak)
+		}
 	}
 	return nil
 }
@@ -505,173 +585,69 @@ func (w *World) pageShown(page, not string) error {
 	return nil
 }
 
-// tamperedApproval logs in, removes or alters the approval form's anti-CSRF field, approves,
-// and records where the browser ended (RFC 6749 10.12: the server MUST protect its
-// authorization endpoint against CSRF).
-func (w *World) tamperedApproval(ctx context.Context, how string) (context.Context, error) {
-	if err := w.requireAuthReq(); err != nil {
-		return ctx, err
-	}
-	s, err := w.ensureSession()
-	if err != nil {
-		return ctx, err
-	}
-	timeout := w.browserTimeout()
-	// Stop at the approval page: log in, but decide nothing yet.
-	out, err := s.Authorize(w.authReq.String(), browser.Flow{Profile: w.p, User: w.p.ValidUser(), Decision: "",
-		CallbackPrefix: w.requestedRedirect(), Timeout: timeout})
-	if out != nil {
-		ctx = w.attachScreenshots(ctx, "before-tampering", out.Screenshots)
-	}
-	if err != nil {
-		return ctx, err
-	}
-	if !out.ApprovalShown {
-		return ctx, fmt.Errorf("expected the approval page, got %s", (&authResponse{outcome: out}).describe())
-	}
-	sel := ""
-	for _, a := range w.p.Browser.Approve {
-		if a.Click != "" {
-			sel = a.Click
-			break
-		}
-	}
-	// The profile's selector may use any Playwright engine (text=, role=, ...), which
-	// document.querySelector does not understand: let Playwright find the button.
-	var n any
-	if sel != "" {
-		n, err = s.Page().Locator(sel).First().Evaluate(tamperJS, how, playwright.LocatorEvaluateOptions{Timeout: playwright.Float(float64(timeout.Milliseconds()))})
-	} else {
-		n, err = s.Page().Evaluate("(mode) => ("+tamperJS+")(null, mode)", how)
-	}
-	if err != nil {
-		return ctx, fmt.Errorf("tampering with the approval form: %w", err)
-	}
-	if count := toFloat(n); count == 0 {
-		return ctx, fmt.Errorf("found no anti-CSRF field in the approval form (a hidden input whose name contains csrf, xsrf, token or nonce): the suite cannot check CSRF protection")
-	}
-	if err := s.Perform(w.p.Browser.Approve, nil, timeout); err != nil {
-		return ctx, fmt.Errorf("approving after tampering: %w", err)
-	}
-	page := s.Page()
-	_ = page.WaitForLoadState(playwright.PageWaitForLoadStateOptions{State: playwright.LoadStateLoad})
-	if png, err := s.Screenshot(); err == nil {
-		ctx = w.attachScreenshots(ctx, "after-tampering", [][]byte{png})
-	}
-	final, _ := url.Parse(page.URL())
-	redirect, _ := url.Parse(w.requestedRedirect())
-	_, responses := w.pages.snapshot()
-	status := 0
-	navs := []string{}
-	for _, r := range responses {
-		navs = append(navs, r.url)
-		status = r.status
-	}
-	text, _ := page.Locator("body").InnerText()
-	o := &browser.Outcome{FinalURL: final, Status: status, PageText: text, Navigations: navs, LoginShown: out.LoginShown, ApprovalShown: true}
-	a := &authResponse{via: "browser", outcome: o, hits: w.listener.Hits(), params: url.Values{}, query: url.Values{}, fragment: url.Values{}}
-	if final != nil && redirect != nil && sameEndpoint(final, redirect) {
-		o.ReachedCallback = true
-		a.reached = true
-		w.fill(a, final)
-	}
-	w.authResp = a
-	return ctx, nil
-}
-
-// tamperJS removes or alters the hidden anti-CSRF inputs of the form holding the approve button.
-const tamperJS = `(btn, mode) => {
-  const form = (btn && btn.form) || document.querySelector('form');
-  if (!form) return 0;
-  let n = 0;
-  for (const input of Array.from(form.querySelectorAll('input[type=hidden]'))) {
-    if (!/csrf|xsrf|token|nonce/i.test(input.name)) continue;
-    n++;
-    if (mode === 'removed') input.remove();
-    else input.value = 'tampered' + input.value.split('').reverse().join('');
-  }
-  return n;
-}`
-
-// fetchLoginPage follows the server's own redirects from the authorization request to the
-// page it shows the resource owner, without a browser.
-func (w *World) fetchLoginPage(ctx context.Context) error {
-	if err := w.requireAuthReq(); err != nil {
-		return err
-	}
-	next := w.authReq.String()
-	as, _ := url.Parse(next)
-	for range 5 {
-		resp, err := w.http.Get(ctx, next, "Accept", "text/html")
-		if err != nil {
-			return err
-		}
-		w.last = resp
-		if !resp.IsRedirect() {
-			if resp.Status != 200 {
-				return oauthclient.Failf(resp, "expected the login page (HTTP 200), got HTTP %d", resp.Status)
-			}
-			return nil
-		}
-		cur, _ := url.Parse(next)
-		loc, err := cur.Parse(resp.Location())
-		if err != nil || !strings.EqualFold(loc.Host, as.Host) {
-			return oauthclient.Failf(resp, "expected a redirect to the server's login page, got %q", resp.Location())
-		}
-		next = loc.String()
-	}
-	return oauthclient.Failf(w.last, "still redirected after 5 hops: no login page")
-}
-
-// forbidsFraming checks RFC 9700 4.16 / RFC 6749 10.13: X-Frame-Options or CSP frame-ancestors.
+// forbidsFraming checks the evidence RFC 9700 4.16 names for preventing clickjacking: the
+// X-Frame-Options header (DENY or SAMEORIGIN) or a Content-Security-Policy frame-ancestors
+// directive that lets no arbitrary site frame the page (no "*", no bare scheme such as "https:").
 func forbidsFraming(get func(string) string) error {
 	xfo := strings.ToUpper(strings.TrimSpace(get("X-Frame-Options")))
 	if xfo == "DENY" || xfo == "SAMEORIGIN" {
 		return nil
 	}
-	for _, d := range strings.Split(get("Content-Security-Policy"), ";") {
-		d = strings.TrimSpace(d)
-		name, value, _ := strings.Cut(d, " ")
-		if strings.EqualFold(name, "frame-ancestors") && !strings.Contains(value, "*") {
-			return nil
-		}
+	if cspFrameAncestors(get("Content-Security-Policy")) == nil {
+		return nil
 	}
-	return fmt.Errorf("expected X-Frame-Options DENY or SAMEORIGIN, or a Content-Security-Policy frame-ancestors directive, got X-Frame-Options %q and Content-Security-Policy %q",
+	return fmt.Errorf("expected X-Frame-Options DENY or SAMEORIGIN, or a Content-Security-Policy frame-ancestors directive that no arbitrary site matches, got X-Frame-Options %q and Content-Security-Policy %q",
 		get("X-Frame-Options"), get("Content-Security-Policy"))
 }
 
-func (w *World) pageForbidsFraming() error {
-	if w.last == nil {
-		return fmt.Errorf("no page was fetched")
+// cspFrameAncestors checks a Content-Security-Policy for a frame-ancestors directive that keeps
+// arbitrary sites out.
+func cspFrameAncestors(csp string) error {
+	for _, policy := range strings.Split(csp, ",") { // several headers are joined with commas
+		for _, d := range strings.Split(policy, ";") {
+			fields := strings.Fields(d)
+			if len(fields) == 0 || !strings.EqualFold(fields[0], "frame-ancestors") {
+				continue
+			}
+			// An empty source list means 'none'. A wildcard or a bare scheme ("https:") lets
+			// any site of that scheme frame the page.
+			open := false
+			for _, src := range fields[1:] {
+				if strings.HasPrefix(src, "*") || strings.HasSuffix(src, ":") {
+					open = true
+				}
+			}
+			if !open {
+				return nil
+			}
+		}
 	}
-	if err := forbidsFraming(w.last.Header.Get); err != nil {
-		return oauthclient.Failf(w.last, "%v", err)
-	}
-	return nil
+	return fmt.Errorf("expected a Content-Security-Policy frame-ancestors directive that no arbitrary site matches, got %q", csp)
 }
 
-// serverPages are the HTML pages of the authorization server the browser loaded (login,
-// approval, error pages), not the client's callback.
+// serverPages are the pages of the authorization server the browser loaded (login, approval,
+// error pages) on any of its origins (the issuer's, its endpoints', the profile's origins),
+// not the client's callback.
 func (w *World) serverPages() ([]pageResponse, error) {
 	if w.pages == nil {
-		return nil, fmt.Errorf("the browser was not used in this scenario")
+		return nil, verdict.Inconclusive("the browser was not used in this scenario")
 	}
-	as, _ := url.Parse(w.p.Endpoints.Authorization)
 	_, responses := w.pages.snapshot()
 	var out []pageResponse
 	for _, r := range responses {
 		u, err := url.Parse(r.url)
-		if err == nil && strings.EqualFold(u.Host, as.Host) && r.status == 200 {
+		if err == nil && isServerOrigin(w.p, u) && r.status == 200 {
 			out = append(out, r)
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("the browser loaded no page of the authorization server")
+		return nil, verdict.Inconclusive("the browser loaded no page of the authorization server (200 on its origins: add a login page's origin to the profile's origins)")
 	}
 	return out, nil
 }
 
-func (w *World) everyPageForbidsFraming() error {
+// everyServerPage applies check to the headers of every server page the browser loaded.
+func (w *World) everyServerPage(check func(get func(string) string) error) error {
 	pages, err := w.serverPages()
 	if err != nil {
 		return err
@@ -679,21 +655,30 @@ func (w *World) everyPageForbidsFraming() error {
 	for _, p := range pages {
 		h, err := p.resp.AllHeaders()
 		if err != nil {
-			return fmt.Errorf("reading the headers of %s: %w", redactedURL(p.url), err)
+			return verdict.SuiteTrouble(fmt.Errorf("reading the headers of %s: %w", redactedURL(p.url), err))
 		}
 		get := func(name string) string { return h[strings.ToLower(name)] }
-		if err := forbidsFraming(get); err != nil {
+		if err := check(get); err != nil {
 			return fmt.Errorf("%s: %w", redactedURL(p.url), err)
 		}
 	}
 	return nil
 }
 
+func (w *World) everyPageForbidsFraming() error { return w.everyServerPage(forbidsFraming) }
+
+func (w *World) everyPageHasCSPFrameAncestors() error {
+	return w.everyServerPage(func(get func(string) string) error {
+		return cspFrameAncestors(get("Content-Security-Policy"))
+	})
+}
+
+// nothingThirdParty checks RFC 9700 4.2.4: the pages of the authorization endpoint load nothing
+// from third parties. The server's own origins and the client's are not third parties.
 func (w *World) nothingThirdParty() error {
 	if w.pages == nil {
-		return fmt.Errorf("the browser was not used in this scenario")
+		return verdict.Inconclusive("the browser was not used in this scenario")
 	}
-	as, _ := url.Parse(w.p.Endpoints.Authorization)
 	cb, _ := url.Parse(w.requestedRedirect())
 	requests, _ := w.pages.snapshot()
 	for _, r := range requests {
@@ -701,43 +686,99 @@ func (w *World) nothingThirdParty() error {
 		if err != nil || u.Scheme == "data" || u.Scheme == "blob" || u.Scheme == "about" {
 			continue
 		}
-		if !strings.EqualFold(u.Host, as.Host) && !(cb != nil && strings.EqualFold(u.Host, cb.Host)) {
-			return fmt.Errorf("expected only requests to the authorization server and the client, got a request to %s (RFC 9700 4.2: third-party resources leak the Referer)", redactedURL(r))
+		if !isServerOrigin(w.p, u) && !(cb != nil && strings.EqualFold(u.Host, cb.Host)) {
+			return fmt.Errorf("expected only requests to the authorization server and the client, got a request to %s (RFC 9700 4.2: third-party resources leak the Referer; an origin of the server itself belongs in the profile's origins)", redactedURL(r))
 		}
 	}
 	return nil
 }
 
-// no307 checks RFC 9700 4.12: a redirect after a form post carrying credentials must not be 307.
+// browserNo307 checks RFC 9700 4.12: a redirect answering a request that carries the user's
+// credentials (the login form's POST) must not be a 307. Other redirects are not judged.
 func (w *World) browserNo307() error {
 	if w.pages == nil {
-		return fmt.Errorf("the browser was not used in this scenario")
+		return verdict.Inconclusive("the browser was not used in this scenario")
 	}
+	password := w.p.ValidUser().Password
 	_, responses := w.pages.snapshot()
-	redirects := 0
+	judged := 0
 	for _, r := range responses {
-		if r.status >= 300 && r.status < 400 {
-			redirects++
+		if r.method != "POST" || r.status < 300 || r.status > 399 || !carriesSecret(r, password) {
+			continue
 		}
+		judged++
 		if r.status == 307 {
-			return fmt.Errorf("expected no HTTP 307, got one from %s %s (RFC 9700 4.12: use 303)", r.method, redactedURL(r.url))
+			return fmt.Errorf("expected no HTTP 307 answering the login form's POST (it carries the password), got 307 from POST %s (RFC 9700 4.12: use 303)", redactedURL(r.url))
 		}
 	}
-	if redirects == 0 {
-		return fmt.Errorf("the browser followed no redirect, so nothing was checked")
+	if judged == 0 {
+		return verdict.NotApplicable("no request carrying the user's credentials was answered by an HTTP redirect (the rule is about such redirects)")
 	}
 	return nil
 }
 
-func (w *World) httpRedirectNot307() error {
-	if err := w.requireAuthResp(); err != nil {
-		return err
+// carriesSecret reports whether the navigation request's form body holds the secret.
+func carriesSecret(r pageResponse, secret string) bool {
+	resp, ok := r.resp.(playwright.Response)
+	if !ok || secret == "" {
+		return false
 	}
-	if w.authResp.via != "http" || !w.authResp.http.IsRedirect() {
-		return w.authFail("expected the authorization response to be a redirect seen over HTTP")
+	body, err := resp.Request().PostData()
+	if err != nil {
+		return false
 	}
-	if w.authResp.http.Status == 307 {
-		return oauthclient.Failf(w.authResp.http, "expected a redirect other than HTTP 307 (RFC 9700 4.12), got 307")
+	if strings.Contains(body, secret) {
+		return true
+	}
+	if v, err := url.ParseQuery(body); err == nil {
+		for _, vs := range v {
+			if slices.Contains(vs, secret) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// loadInBrowser loads the authorization request in the browser and stops at the first page the
+// server shows the resource owner (its login page), without logging in: the login page is only
+// ever reached through the authorization request, never by its own URL (a one-time interaction
+// id in it would make a direct request fail).
+func (w *World) loadInBrowser(ctx context.Context) (context.Context, error) {
+	if err := w.requireAuthReq(); err != nil {
+		return ctx, err
+	}
+	s, err := w.ensureSession()
+	if err != nil {
+		return ctx, verdict.SuiteTrouble(err)
+	}
+	out, err := s.Authorize(w.authReq.String(), browser.Flow{Profile: w.p, User: profile.User{}, Decision: "",
+		CallbackPrefix: w.requestedRedirect(), Timeout: w.browserTimeout()})
+	if out != nil {
+		ctx = w.attachScreenshots(ctx, "authorization", out.Screenshots)
+	}
+	if err != nil {
+		return ctx, err
+	}
+	w.authResp = &authResponse{via: "browser", outcome: out, reached: out.ReachedCallback, hits: w.listener.Hits(),
+		params: url.Values{}, query: url.Values{}, fragment: url.Values{}}
+	return ctx, nil
+}
+
+// notRegisteredFor gates the unauthorized_client scenarios: RFC 6749 does not require a server to
+// limit a client's grants, so the scenario applies only when the profile declares that this
+// client is not registered for the grant (clients.<role>.grants).
+func (w *World) notRegisteredFor(role, grant string) error {
+	c, err := w.client(role)
+	if err != nil {
+		return verdict.NotApplicable("%v", err)
+	}
+	registered, declared := registeredFor(c, grant)
+	if !declared {
+		return verdict.NotApplicable("the profile does not say which grants clients.%s is registered for (clients.%s.grants)", roleKey(role), roleKey(role))
+	}
+	if registered {
+		return verdict.NotApplicable("clients.%s is registered for the %s grant", roleKey(role), grant)
 	}
 	return nil
 }
@@ -745,40 +786,31 @@ func (w *World) httpRedirectNot307() error {
 // registerAuthorize adds the authorization endpoint steps.
 func (w *World) registerAuthorize(sc stepAdder) {
 	sc.Step(`^the `+roleRe+` client starts (?:an|another) authorization request$`, w.startAuthorization)
+	sc.Step(`^the `+roleRe+` client is declared not registered for the (authorization_code|implicit) grant$`, w.notRegisteredFor)
 	sc.Step(`^the authorization request has ([A-Za-z0-9_]+) "([^"]*)"$`, w.setAuthParam)
 	sc.Step(`^the authorization request has no ([A-Za-z0-9_]+)$`, w.deleteAuthParam)
 	sc.Step(`^the authorization request repeats ([A-Za-z0-9_]+)$`, w.repeatAuthParam)
 	sc.Step(`^the redirect URI uses a port chosen at request time$`, w.portChosenAtRequestTime)
 	sc.Step(`^the user agent sends the authorization request$`, w.sendAuthorization)
+	sc.Step(`^the user agent loads the authorization request in the browser$`, w.loadInBrowser)
 	sc.Step(`^the resource owner (approves|denies) the authorization request$`, w.resourceOwnerDecides)
 	sc.Step(`^the resource owner opens the authorization request in the browser$`, w.openInBrowser)
-	sc.Step(`^the resource owner approves the authorization request after the approval form's CSRF token was (removed|altered)$`, w.tamperedApproval)
-	sc.Step(`^the user agent fetches the login page$`, w.fetchLoginPage)
 	sc.Step(`^the `+roleRe+` client has an authorization code$`, w.hasAuthorizationCode)
 	sc.Step(`^the client receives an authorization code$`, w.receivesCode)
 	sc.Step(`^the client receives an access token in the fragment$`, w.receivesTokenInFragment)
-	sc.Step(`^the authorization response carries error "([a-z_]+)"$`, w.carriesError)
+	sc.Step(`^the authorization response carries error "([a-z_]+)"(?: or "([a-z_]+)")?$`, w.carriesError)
+	sc.Step(`^an authorization error response reached the client$`, func() error { return w.errorReachedClient("") })
+	sc.Step(`^an authorization response reached the client$`, func() error { return w.errorReachedClient("any") })
 	sc.Step(`^the authorization response has (no )?"([a-z_]+)"$`, w.authHas)
 	sc.Step(`^the authorization response's "([a-z_]+)" is "([^"]*)"$`, w.authParamIs)
+	sc.Step(`^the authorization response's state is "([^"]*)" unless the server refused the request$`, w.stateEchoedOrRefused)
 	sc.Step(`^the query of the redirect carries no access_token$`, w.queryCarriesNoToken)
-	sc.Step(`^the authorization server does not redirect to the (?:requested redirect URI|client)$`, w.doesNotRedirect)
-	sc.Step(`^the browser shows an error page and the redirect URI is not reached$`, w.showsErrorPage)
+	sc.Step(`^the user agent is not sent to the (?:requested redirect URI|client)$`, w.doesNotRedirect)
+	sc.Step(`^the client receives no authorization code or access token$`, w.noCodeAtRedirect)
 	sc.Step(`^the (login|approval) page was (not )?shown$`, w.pageShown)
 	sc.Step(`^every page the server showed forbids framing$`, w.everyPageForbidsFraming)
-	sc.Step(`^the page forbids framing$`, w.pageForbidsFraming)
+	sc.Step(`^every page the server showed has a Content-Security-Policy frame-ancestors directive$`, w.everyPageHasCSPFrameAncestors)
 	sc.Step(`^the browser loaded nothing from outside the authorization server$`, w.nothingThirdParty)
-	sc.Step(`^no redirect the browser followed was an HTTP 307$`, w.browserNo307)
-	sc.Step(`^the redirect was not an HTTP 307$`, w.httpRedirectNot307)
-}
-
-func toFloat(v any) float64 {
-	switch n := v.(type) {
-	case int:
-		return float64(n)
-	case int64:
-		return float64(n)
-	case float64:
-		return n
-	}
-	return 0
+	sc.Step(`^no redirect answering the login form was an HTTP 307$`, w.browserNo307)
+	w.registerMoreAuthorize(sc)
 }

@@ -1,10 +1,13 @@
 package steps
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/oauthconf/oauthconf/steps/verdict"
 )
 
 var placeholderRe = regexp.MustCompile(`\{([a-z_-]+)\}`)
@@ -12,27 +15,44 @@ var placeholderRe = regexp.MustCompile(`\{([a-z_-]+)\}`)
 // expand replaces the {placeholders} of a feature file value with the target's values, so
 // that the features never name a particular server's clients, scopes or ports.
 func (w *World) expand(s string) (string, error) {
-	var problems []string
+	var problems []error
 	out := placeholderRe.ReplaceAllStringFunc(s, func(m string) string {
 		name := m[1 : len(m)-1]
 		v, err := w.placeholder(name)
 		if err != nil {
-			problems = append(problems, err.Error())
+			problems = append(problems, err)
 			return m
 		}
 		return v
 	})
 	if len(problems) > 0 {
-		return "", fmt.Errorf("%s", strings.Join(problems, "; "))
+		return "", errors.Join(problems...)
 	}
 	return out, nil
+}
+
+// notApplicableValue is a placeholder the scenario cannot fill honestly: the profile lacks the
+// data (scopes.not_allowed), or the variant is the same URI as the registered one. A step that
+// meets it ends the scenario as not applicable (see asNotApplicable), never as a failure.
+type notApplicableValue struct{ reason string }
+
+func (e *notApplicableValue) Error() string { return e.reason }
+
+// asNotApplicable turns an expansion error caused by missing profile data into a
+// not-applicable verdict; any other error is returned as it is.
+func asNotApplicable(err error) error {
+	var na *notApplicableValue
+	if errors.As(err, &na) {
+		return verdict.NotApplicable("%s", na.reason)
+	}
+	return err
 }
 
 func (w *World) placeholder(name string) (string, error) {
 	scopes := w.p.Scopes
 	pick := func(list []string, i int, field string) (string, error) {
 		if len(list) <= i {
-			return "", fmt.Errorf("{%s} needs at least %d value(s) in the profile's %s", name, i+1, field)
+			return "", &notApplicableValue{fmt.Sprintf("{%s} needs at least %d value(s) in the profile's %s", name, i+1, field)}
 		}
 		return list[i], nil
 	}
@@ -104,6 +124,9 @@ func (w *World) callbackVariant(name string) (string, error) {
 		u.Scheme = "https"
 		return u.String(), nil
 	case "callback-localhost":
+		if strings.EqualFold(u.Hostname(), "localhost") {
+			return "", &notApplicableValue{"the registered redirect URI already uses the host localhost, so this variant is the registered URI"}
+		}
 		u.Host = "localhost:" + u.Port()
 		return u.String(), nil
 	}

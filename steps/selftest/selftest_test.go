@@ -66,7 +66,6 @@ var cases = []Case{
 		Features: []string{"security.feature", "approval.feature"}, Tags: "@RFC6749-4.1.2,@RFC6749-4.1.2.1",
 		Catch: []string{
 			"A denied request returns access_denied and the state to the client",
-			"The state is echoed exactly (non-ASCII)",
 			"The state is echoed exactly (percent sign)",
 			"The state is echoed exactly (random)",
 			"The state is echoed exactly (single character)",
@@ -129,6 +128,7 @@ var cases = []Case{
 		Features: []string{"approval.feature", "security.feature"}, Tags: "@RFC6749-10.13,@RFC9700-4.16,@RFC9700-4.2,@RFC6749-10.12",
 		Catch: []string{
 			"The login and approval pages forbid framing by other sites",
+			"The login and approval pages restrict framing with Content Security Policy",
 		}},
 	{Quirk: refserver.QuirkImplicitTokenInQuery,
 		Features: []string{"implicit.feature", "iss.feature"},

@@ -1,0 +1,454 @@
+package steps
+
+// Authorization-endpoint steps that judge by behaviour: CSRF protection of the resource owner's
+// forms (RFC 6749 10.12), a scope the server may ignore when it names what it granted (RFC 6749
+// 3.3), and a refresh token that exists only when the server chose to issue one (RFC 6749 1.5).
+
+import (
+	"context"
+	"fmt"
+	"html/template"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/playwright-community/playwright-go"
+
+	"github.com/oauthconf/oauthconf/steps/browser"
+	"github.com/oauthconf/oauthconf/steps/oauthclient"
+	"github.com/oauthconf/oauthconf/steps/profile"
+	"github.com/oauthconf/oauthconf/steps/verdict"
+)
+
+func (w *World) registerMoreAuthorize(sc stepAdder) {
+	sc.Step(`^the resource owner's (login|approval) form is submitted (from another site|with its anti-forgery value removed|with its anti-forgery value from another session)$`, w.forgedSubmission)
+	sc.Step(`^no authorization code reaches the client$`, w.noCodeReachedClient)
+	sc.Step(`^the authorization request is refused with "invalid_scope" or the scope "([^"]*)" is left out of the granted scope$`, w.scopeRefusedOrLeftOut)
+	sc.Step(`^the refresh token, if one was issued, no longer works$`, w.refreshIfIssuedNoLongerWorks)
+	sc.Step(`^the token endpoint refuses the request with error "([a-z_]+)" or "([a-z_]+)"$`, w.refusesWithEither)
+	sc.Step(`^the `+roleRe+` client has an authorization code issued without a code_challenge$`, w.hasCodeWithoutChallenge)
+}
+
+// refusesWithEither accepts either of two error codes the RFCs allow for the same request (RFC
+// 7636 4.6 names invalid_grant for a wrong verifier; a missing one, REQUIRED by 4.5, is also a
+// missing parameter, invalid_request under RFC 6749 5.2).
+func (w *World) refusesWithEither(a, b string) error {
+	if w.last != nil && w.last.Error() == b {
+		return oauthclient.ExpectOAuthError(w.last, b)
+	}
+	return oauthclient.ExpectOAuthError(w.last, a)
+}
+
+// hasCodeWithoutChallenge obtains a code from a request without PKCE. A server that requires PKCE
+// for this client refuses such a request, and the downgrade it protects against cannot happen:
+// the scenario is then not applicable.
+func (w *World) hasCodeWithoutChallenge(ctx context.Context, role string) (context.Context, error) {
+	switch w.p.Capabilities.PKCE {
+	case profile.PKCERequired:
+		return ctx, verdict.NotApplicable("the target requires PKCE of every client (capabilities.pkce: required), so no code is issued without a code_challenge")
+	case profile.PKCERequiredForPublic:
+		if c, err := w.client(role); err == nil && !c.Confidential() {
+			return ctx, verdict.NotApplicable("the target requires PKCE of public clients (capabilities.pkce), so no code is issued to this client without a code_challenge")
+		}
+	}
+	if err := w.startAuthorization(role); err != nil {
+		return ctx, err
+	}
+	w.authReq.Del("code_challenge")
+	w.authReq.Del("code_challenge_method")
+	ctx, err := w.authorizeInBrowser(ctx, "approve")
+	if err != nil {
+		return ctx, err
+	}
+	if a := w.authResp; a.reached && a.params.Get("error") != "" && a.params.Get("code") == "" {
+		return ctx, verdict.NotApplicable("the target refuses this client's authorization request without a code_challenge (error %q), so the downgrade cannot happen", a.params.Get("error"))
+	}
+	return ctx, w.receivesCode()
+}
+
+// formCapture is a form of the server's page as the browser holds it.
+type formCapture struct {
+	Action string
+	Method string
+	Fields [][2]string
+	Hidden map[string]string
+}
+
+// captureFormJS reads the form around el (a control of it), or the page's first form: its
+// absolute action, method, and the name/value pairs a submission would send (the clicked submit
+// button's own name/value included, as a browser sends it).
+const captureFormJS = `(el) => {
+  const form = (el && (el.form || (el.closest && el.closest('form')))) || document.querySelector('form');
+  if (!form) return null;
+  const fields = [];
+  for (const e of Array.from(form.elements)) {
+    if (!e.name || e.disabled) continue;
+    const t = (e.type || '').toLowerCase();
+    if (['submit', 'button', 'image', 'reset', 'file'].includes(t)) continue;
+    if ((t === 'checkbox' || t === 'radio') && !e.checked) continue;
+    fields.push([e.name, String(e.value), t === 'hidden']);
+  }
+  if (el && ['submit', 'image'].includes((el.type || '').toLowerCase()) && el.name) fields.push([el.name, String(el.value), false]);
+  return {action: form.action, method: (form.getAttribute('method') || 'get').toLowerCase(), fields};
+}`
+
+// tamperFormJS removes the named fields of the form around el, or gives them the values another
+// session got (what an attacker can obtain from a session of their own).
+const tamperFormJS = `(el, arg) => {
+  const form = (el && (el.form || (el.closest && el.closest('form')))) || document.querySelector('form');
+  if (!form) return 0;
+  let n = 0;
+  for (const e of Array.from(form.elements)) {
+    if (!e.name || !(e.name in arg.values)) continue;
+    n++;
+    if (arg.mode === 'removed') e.remove();
+    else e.value = arg.values[e.name];
+  }
+  return n;
+}`
+
+// firstSelector is the selector of the first action of kind ("fill" or "click").
+func firstSelector(actions []profile.Action, kind string) string {
+	for _, a := range actions {
+		if kind == "fill" && a.Fill != "" {
+			return a.Fill
+		}
+		if kind == "click" && a.Click != "" {
+			return a.Click
+		}
+	}
+	return ""
+}
+
+// reachForm brings a session to the resource owner's form (login or approval) through the
+// authorization request, as the resource owner would reach it. It returns the selector of a
+// control of that form ("" for the page's first form).
+func (w *World) reachForm(s *browser.Session, form string) (string, *browser.Outcome, error) {
+	flow := browser.Flow{Profile: w.p, Decision: "", CallbackPrefix: w.requestedRedirect(), Timeout: w.browserTimeout()}
+	if form == "approval" {
+		flow.User = w.p.ValidUser()
+	}
+	out, err := s.Authorize(w.authReq.String(), flow)
+	if err != nil {
+		return "", out, err
+	}
+	if form == "approval" {
+		if !out.ApprovalShown {
+			return "", out, verdict.Inconclusive("the server showed no approval page for this request, so there was no approval form to submit")
+		}
+		return firstSelector(w.p.Browser.Approve, "click"), out, nil
+	}
+	if !out.LoginShown {
+		return "", out, verdict.Inconclusive("the server showed no login page for this request, so there was no login form to submit")
+	}
+	return firstSelector(w.p.Browser.Login, "fill"), out, nil
+}
+
+func (w *World) captureForm(s *browser.Session, sel string) (*formCapture, error) {
+	timeout := w.browserTimeout()
+	var raw any
+	var err error
+	if sel != "" {
+		raw, err = s.Page().Locator(sel).First().Evaluate(captureFormJS, nil, playwright.LocatorEvaluateOptions{Timeout: playwright.Float(float64(timeout.Milliseconds()))})
+	} else {
+		raw, err = s.Page().Evaluate("() => ("+captureFormJS+")(null)", nil)
+	}
+	if err != nil {
+		return nil, verdict.Inconclusive("could not read the form on %s: %v", redactedURL(s.Page().URL()), verdict.FirstLine(err.Error()))
+	}
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return nil, verdict.Inconclusive("found no form on %s", redactedURL(s.Page().URL()))
+	}
+	f := &formCapture{Action: fmt.Sprint(m["action"]), Method: fmt.Sprint(m["method"]), Hidden: map[string]string{}}
+	list, _ := m["fields"].([]any)
+	for _, item := range list {
+		t, _ := item.([]any)
+		if len(t) != 3 {
+			continue
+		}
+		name, value := fmt.Sprint(t[0]), fmt.Sprint(t[1])
+		f.Fields = append(f.Fields, [2]string{name, value})
+		if hidden, _ := t[2].(bool); hidden {
+			f.Hidden[name] = value
+		}
+	}
+	return f, nil
+}
+
+// antiForgeryFields finds the form's anti-forgery values without guessing names: the hidden
+// fields whose values differ between two fresh sessions making the same authorization request.
+// It returns them with the other session's values.
+func (w *World) antiForgeryFields(form string, first *formCapture) (map[string]string, error) {
+	s2, err := w.env.Browser.NewSession()
+	if err != nil {
+		return nil, verdict.SuiteTrouble(err)
+	}
+	defer func() { _ = s2.Close() }()
+	sel, _, err := w.reachForm(s2, form)
+	if err != nil {
+		return nil, err
+	}
+	second, err := w.captureForm(s2, sel)
+	if err != nil {
+		return nil, err
+	}
+	other := map[string]string{}
+	for name, v := range first.Hidden {
+		if v2, ok := second.Hidden[name]; ok && v2 != v {
+			other[name] = v2
+		}
+	}
+	return other, nil
+}
+
+// forgedSubmission submits the resource owner's login or approval form as a cross-site request
+// forgery would: from a page on another site (an auto-submitting copy of the form), or from the
+// server's own page with the anti-forgery value removed or altered. RFC 6749 10.12: the server
+// "MUST implement CSRF protection for its authorization endpoint". When the form has no value
+// that changes between sessions, the cross-site submission is the check.
+func (w *World) forgedSubmission(ctx context.Context, form, how string) (context.Context, error) {
+	if err := w.requireAuthReq(); err != nil {
+		return ctx, err
+	}
+	s, err := w.ensureSession()
+	if err != nil {
+		return ctx, verdict.SuiteTrouble(err)
+	}
+	timeout := w.browserTimeout()
+	sel, _, err := w.reachForm(s, form)
+	if err != nil {
+		return ctx, err
+	}
+	vars := map[string]string{"user.username": w.p.ValidUser().Username, "user.password": w.p.ValidUser().Password}
+	if form == "login" {
+		// The forged login carries the resource owner's credentials: fill them in, submit nothing.
+		for _, a := range w.p.Browser.Login {
+			if a.Fill != "" {
+				if err := s.Perform([]profile.Action{a}, vars, timeout); err != nil {
+					return ctx, verdict.Inconclusive("filling the login form: %v", err)
+				}
+			}
+		}
+	}
+	captured, err := w.captureForm(s, sel)
+	if err != nil {
+		return ctx, err
+	}
+	if form == "login" {
+		if click := firstSelector(w.p.Browser.Login, "click"); click != "" {
+			if nv, err := s.Page().Locator(click).First().Evaluate(`(el) => el && el.name ? [el.name, String(el.value)] : null`, nil); err == nil {
+				if t, ok := nv.([]any); ok && len(t) == 2 {
+					captured.Fields = append(captured.Fields, [2]string{fmt.Sprint(t[0]), fmt.Sprint(t[1])})
+				}
+			}
+		}
+	}
+	crossSite := how == "from another site"
+	if !crossSite {
+		other, err := w.antiForgeryFields(form, captured)
+		if err != nil {
+			return ctx, err
+		}
+		if len(other) == 0 {
+			// No per-session value to take away: the form must then resist a cross-site
+			// submission by other means (SameSite cookies, an Origin check).
+			crossSite = true
+		} else {
+			// Altered: the values of another session (an attacker's own), which a server that
+			// binds them to the resource owner's session refuses.
+			mode := "removed"
+			if strings.HasSuffix(how, "from another session") {
+				mode = "altered"
+			}
+			var n any
+			values := map[string]any{}
+			for k, v := range other {
+				values[k] = v
+			}
+			arg := map[string]any{"mode": mode, "values": values}
+			if sel != "" {
+				n, err = s.Page().Locator(sel).First().Evaluate(tamperFormJS, arg)
+			} else {
+				n, err = s.Page().Evaluate("(arg) => ("+tamperFormJS+")(null, arg)", arg)
+			}
+			if err != nil || toNumber(n) == 0 {
+				return ctx, verdict.Inconclusive("could not change the form's anti-forgery field(s) %v: %v", other, err)
+			}
+			actions := w.p.Browser.Approve
+			if form == "login" {
+				actions = w.p.Browser.Login
+			}
+			if err := s.Perform(actions, vars, timeout); err != nil {
+				return ctx, verdict.Inconclusive("submitting the changed form: %v", err)
+			}
+		}
+	}
+	if crossSite {
+		if err := w.submitFromAnotherSite(s, captured, timeout); err != nil {
+			return ctx, err
+		}
+	}
+	_ = s.Page().WaitForLoadState(playwright.PageWaitForLoadStateOptions{State: playwright.LoadStateLoad, Timeout: playwright.Float(float64(timeout.Milliseconds()))})
+	w.recordForgedOutcome(s)
+	return ctx, nil
+}
+
+var forgedPage = template.Must(template.New("forged").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>another site</title></head><body>
+<form id="forged" method="{{.Method}}" action="{{.Action}}">{{range .Fields}}<input type="hidden" name="{{index . 0}}" value="{{index . 1}}">{{end}}</form>
+<script>document.getElementById('forged').submit();</script>
+</body></html>
+`))
+
+// submitFromAnotherSite serves an auto-submitting copy of the form from a loopback origin on
+// another site than the form's action (localhost against 127.0.0.1 and the other way round) and
+// loads it in the resource owner's browser, which holds the server's cookies.
+func (w *World) submitFromAnotherSite(s *browser.Session, f *formCapture, timeout time.Duration) error {
+	action, err := url.Parse(f.Action)
+	if err != nil || action.Host == "" {
+		return verdict.Inconclusive("the form's action %q is not a URL", f.Action)
+	}
+	host := "localhost"
+	if strings.EqualFold(action.Hostname(), "localhost") {
+		host = "127.0.0.1"
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return verdict.SuiteTrouble(fmt.Errorf("listening for the cross-site page: %w", err))
+	}
+	method := "post"
+	if f.Method == "get" {
+		method = "get"
+	}
+	srv := &http.Server{ReadHeaderTimeout: timeout, Handler: http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
+		rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = forgedPage.Execute(rw, map[string]any{"Method": method, "Action": template.URL(f.Action), "Fields": f.Fields})
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	defer func() { _ = srv.Close() }()
+	origin := fmt.Sprintf("http://%s:%d", host, ln.Addr().(*net.TCPAddr).Port)
+	if _, err := s.Goto(origin+"/", timeout); err != nil && !strings.Contains(err.Error(), "interrupted") {
+		// The forged form navigates away at once, which may interrupt the load of its page.
+		if !strings.HasPrefix(s.Page().URL(), origin) && s.Page().URL() != "" {
+			return nil
+		}
+		return verdict.SuiteTrouble(err)
+	}
+	err = s.Page().WaitForURL(func(u string) bool { return !strings.HasPrefix(u, origin) },
+		playwright.PageWaitForURLOptions{Timeout: playwright.Float(float64(timeout.Milliseconds()))})
+	if err != nil {
+		return verdict.Inconclusive("the cross-site copy of the form did not submit: %v", verdict.FirstLine(err.Error()))
+	}
+	return nil
+}
+
+// recordForgedOutcome keeps where the browser ended after a forged submission.
+func (w *World) recordForgedOutcome(s *browser.Session) {
+	page := s.Page()
+	final, _ := url.Parse(page.URL())
+	text, _ := page.Locator("body").InnerText(playwright.LocatorInnerTextOptions{Timeout: playwright.Float(1000)})
+	o := &browser.Outcome{FinalURL: final, PageText: text}
+	a := &authResponse{via: "browser", outcome: o, hits: w.listener.Hits(), params: url.Values{}, query: url.Values{}, fragment: url.Values{}}
+	redirect, _ := url.Parse(w.requestedRedirect())
+	if final != nil && reachesURI(final, redirect) {
+		o.ReachedCallback, a.reached = true, true
+		w.fill(a, final)
+	} else if u := w.reachedRequested(nil, a.hits); u != nil {
+		a.reached = true
+		w.fill(a, u)
+	}
+	w.authResp = a
+}
+
+// noCodeReachedClient: after a forged submission no code or token may reach the client.
+func (w *World) noCodeReachedClient() error {
+	if err := w.requireAuthResp(); err != nil {
+		return err
+	}
+	for _, h := range w.authResp.hits {
+		if h.Query().Get("code") != "" || h.Query().Get("access_token") != "" {
+			return w.authFail("expected no authorization code after the forged submission, but the client's listener got %s", redactedURL(h.String()))
+		}
+	}
+	return w.noCodeAtRedirect()
+}
+
+// scopeRefusedOrLeftOut: RFC 6749 3.3 lets the server "fully or partially ignore the scope
+// requested by the client" when it names the scope it granted; otherwise it refuses the request
+// with invalid_scope (4.1.2.1). A code is redeemed to read the granted scope.
+func (w *World) scopeRefusedOrLeftOut(ctx context.Context, raw string) error {
+	if err := w.requireAuthResp(); err != nil {
+		return err
+	}
+	scope, err := w.expand(raw)
+	if err != nil {
+		return asNotApplicable(err)
+	}
+	a := w.authResp
+	if !a.reached {
+		return w.authFail("expected either error \"invalid_scope\" at the client's redirect URI or a grant without %q, but the user agent did not reach the redirect URI", scope)
+	}
+	if e := a.params.Get("error"); e != "" {
+		if e != "invalid_scope" {
+			return w.authFail("expected error \"invalid_scope\" (RFC 6749 4.1.2.1: \"The requested scope is invalid, unknown, or malformed\") or a grant without %q, got %q", scope, e)
+		}
+		return nil
+	}
+	granted, named := "", false
+	if w.responseInFragment() {
+		if a.params.Get("access_token") == "" {
+			return w.authFail("expected error \"invalid_scope\" or an access token, got neither")
+		}
+		granted, named = a.params.Get("scope"), a.params.Has("scope")
+	} else {
+		if err := w.receivesCode(); err != nil {
+			return err
+		}
+		if err := w.tokenRequest(ctx, w.authRole, "redeems the authorization code", ""); err != nil {
+			return verdict.Inconclusive("could not redeem the code to see the granted scope: %v", err)
+		}
+		r := w.last
+		if r == nil || r.Status != 200 || r.AccessToken() == "" {
+			return verdict.Inconclusive("the code issued for the request was not redeemed (HTTP %d), so the granted scope is unknown", statusOf(r))
+		}
+		granted, named = r.String("scope"), r.Has("scope")
+	}
+	if !named {
+		return w.authFail("the server granted the request for %q without naming the granted scope, which RFC 6749 3.3 reads as the requested scope", scope)
+	}
+	if scopeSet(granted)[scope] {
+		return w.authFail("the server granted the scope %q, which the client may not have (granted scope %q)", scope, granted)
+	}
+	return nil
+}
+
+func statusOf(r *oauthclient.Response) int {
+	if r == nil {
+		return 0
+	}
+	return r.Status
+}
+
+// refreshIfIssuedNoLongerWorks: issuing a refresh token is optional (RFC 6749 1.5); when one was
+// issued from the reused code, it must stop working too.
+func (w *World) refreshIfIssuedNoLongerWorks(ctx context.Context) error {
+	if len(w.refreshTokens) == 0 {
+		return nil
+	}
+	return w.refreshNoLongerWorks(ctx)
+}
+
+func toNumber(v any) float64 {
+	switch n := v.(type) {
+	case int:
+		return float64(n)
+	case int64:
+		return float64(n)
+	case float64:
+		return n
+	}
+	return 0
+}
