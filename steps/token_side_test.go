@@ -169,3 +169,46 @@ func TestNoLongerActiveNeedsProof(t *testing.T) {
 		t.Fatalf("got %v, want inconclusive: the token was never seen active", err)
 	}
 }
+
+// TestMetadataFromOpenIDDiscoveryOnly (review C): the member checks judge the document the run
+// found; only the RFC 8414 location scenario sees the missing RFC 8414 document.
+func TestMetadataFromOpenIDDiscoveryOnly(t *testing.T) {
+	var issuer string
+	w := fakeTarget(t, func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/.well-known/openid-configuration" {
+			http.NotFound(rw, r)
+			return
+		}
+		rw.Header().Set("Content-Type", "application/json")
+		_, _ = rw.Write([]byte(`{"issuer":"` + issuer + `","authorization_endpoint":"` + issuer + `/authorize","response_types_supported":["code"]}`))
+	})
+	issuer = w.p.Issuer
+	w.p.MetadataURL = issuer + "/.well-known/openid-configuration"
+	ctx := context.Background()
+	if err := w.fetchMetadata(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.statusIs("", 200); err != nil {
+		t.Fatalf("the discovery document was not the one judged: %v", err)
+	}
+	if err := w.memberIs("issuer", "{issuer}"); err != nil {
+		t.Fatal(err)
+	}
+	// Only the client credentials grant: no grant uses the authorization endpoint, so its
+	// member is not required; the token endpoint is, and this document lacks it.
+	if got := outcome(w.requiredEndpointMember("authorization_endpoint")); got != verdict.OutcomeNotApplicable {
+		t.Errorf("authorization_endpoint: %s, want not applicable", got)
+	}
+	if got := outcome(w.requiredEndpointMember("token_endpoint")); got != verdict.OutcomeFail {
+		t.Errorf("token_endpoint: %s, want fail", got)
+	}
+	if got := outcome(w.endpointMatches("revocation_endpoint", "x")); got != verdict.OutcomeNotApplicable {
+		t.Errorf("an unpublished revocation_endpoint: %s, want not applicable", got)
+	}
+	if err := w.fetchRFC8414Metadata(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.statusIs("", 200); err == nil {
+		t.Fatal("the missing RFC 8414 document passed")
+	}
+}
