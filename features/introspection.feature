@@ -34,7 +34,7 @@ Feature: Token introspection (RFC 7662)
     Then the token is reported active
     And the response's token_type is Bearer
 
-  @RFC7662-2.1 @MAY
+  @RFC7662-2.1 @MAY @user-token
   Scenario: A refresh token can be introspected and names its resource owner when it names one
     RFC 7662 2.1: "For refresh tokens, this is the "refresh_token" value returned from the token endpoint as defined in OAuth 2.0 [RFC6749], Section 5.1."
     RFC 7662 2.2: "username [...] OPTIONAL.  Human-readable identifier for the resource owner who authorized this token."

@@ -6,7 +6,7 @@ Feature: Token revocation (RFC 7009)
   (the password grant only when nothing else is offered). A revocation may take a moment to
   propagate (RFC 7009 2.1), so the checks that follow one wait for it within the request timeout.
 
-  @RFC7009-2 @RFC7009-2.2 @MUST
+  @RFC7009-2 @RFC7009-2.2 @MUST @user-token
   Scenario: A client revokes its refresh token
     RFC 7009 2: "Implementations MUST support the revocation of refresh tokens and SHOULD support the revocation of access tokens (see Implementation Note)."
     RFC 7009 2.2: "The authorization server responds with HTTP status code 200 if the token has been revoked successfully or if the client submitted an invalid token."
@@ -24,7 +24,7 @@ Feature: Token revocation (RFC 7009)
     Then the revocation is accepted
     And the access token is no longer active
 
-  @RFC7009-2.1 @SHOULD @introspection
+  @RFC7009-2.1 @SHOULD @introspection @user-token
   Scenario: Revoking a refresh token also revokes the access tokens of its grant
     RFC 7009 2.1: "If the particular token is a refresh token and the authorization server supports the revocation of access tokens, then the authorization server SHOULD also invalidate all access tokens based on the same authorization grant (see Implementation Note)."
     Given a client has an access token and a refresh token
@@ -33,7 +33,7 @@ Feature: Token revocation (RFC 7009)
     Then the response status is 200
     And the access token is no longer active
 
-  @RFC7009-2.1 @MUST @introspection
+  @RFC7009-2.1 @MUST @introspection @user-token
   Scenario: A client cannot revoke a token issued to another client
     RFC 7009 2.1: "The authorization server first validates the client credentials (in case of a confidential client) and then verifies whether the token was issued to the client making the revocation request.  If this validation fails, the request is refused and the client is informed of the error by the authorization server as described below."
     Given a client has an access token and a refresh token
@@ -55,15 +55,16 @@ Feature: Token revocation (RFC 7009)
     When the client credentials client revokes an unknown token
     Then the response status is 200
 
-  @RFC7009-2.1 @MUST
+  @RFC7009-2.1 @RFC7009-2.2.1 @MUST
   Scenario: Revocation requires client authentication
     RFC 7009 2.1: "The client also includes its authentication credentials as described in Section 2.3. of [RFC6749]."
     RFC 7009 2.1: "The authorization server first validates the client credentials (in case of a confidential client) and then verifies whether the token was issued to the client making the revocation request."
+    RFC 7009 2.2.1: "The error presentation conforms to the definition in Section 5.2 of [RFC6749]."
     Given a confidential client has an access token
     When the token's client revokes the access token without client authentication
     Then the revocation endpoint refuses the request with error "invalid_client"
 
-  @RFC7009-2.1 @MUST
+  @RFC7009-2.1 @MUST @user-token
   Scenario: A wrong token_type_hint does not stop the revocation
     RFC 7009 2.1: "If the server is unable to locate the token using the given hint, it MUST extend its search across all of its supported token types."
     Given a client has an access token and a refresh token

@@ -212,3 +212,16 @@ func TestMetadataFromOpenIDDiscoveryOnly(t *testing.T) {
 		t.Fatal("the missing RFC 8414 document passed")
 	}
 }
+
+// TestRevocationRefusalIsAnyClientError: RFC 7009 2.1 demands a refusal with an error; the
+// status is RFC 7009 2.2.1's rule, not the one the foreign-token scenarios quote.
+func TestRevocationRefusalIsAnyClientError(t *testing.T) {
+	w := &World{}
+	for status, want := range map[int]verdict.Outcome{400: verdict.OutcomePass, 401: verdict.OutcomePass, 403: verdict.OutcomePass,
+		200: verdict.OutcomeFail, 500: verdict.OutcomeFail} {
+		w.last = resp(status, `{"error":"unauthorized_client"}`, false)
+		if got := outcome(w.revocationRefuses()); got != want {
+			t.Errorf("HTTP %d: %s, want %s", status, got, want)
+		}
+	}
+}

@@ -579,6 +579,21 @@ func (w *World) refuses() error {
 	return oauthclient.ExpectOAuthError(r, r.Error())
 }
 
+// revocationRefuses checks a refused revocation (RFC 7009 2.1: "the request is refused and the
+// client is informed of the error"): an HTTP 4xx with an error member. The exact status is
+// another rule (RFC 7009 2.2.1 refers to RFC 6749 5.2's 400), not the one these scenarios quote:
+// a 403 that refuses still refuses.
+func (w *World) revocationRefuses() error {
+	r := w.last
+	if r == nil {
+		return fmt.Errorf("no request was sent")
+	}
+	if r.Status < 400 || r.Status > 499 {
+		return oauthclient.Failf(r, "expected the revocation to be refused with an error (HTTP 4xx), got HTTP %d", r.Status)
+	}
+	return oauthclient.ExpectMember(r, "error")
+}
+
 // doesNotIssue checks that a request the client should not have sent (RFC 6749 2.3.1, 3.2) got
 // no token. Refusing it is the server's only conforming answer short of issuing a token: a 4xx
 // of any kind (a GET may well be 405); a 5xx is a server failure, not a refusal.
@@ -838,7 +853,8 @@ func (w *World) registerToken(sc stepAdder) {
 	sc.Step(`^the granted scope is the requested one or named in the response$`, w.grantedAsAskedOrNamed)
 	sc.Step(`^the token endpoint issues an access token( and a refresh token)?$`, w.issuesToken)
 	sc.Step(`^the (?:token|revocation|introspection) endpoint refuses the request with error "([a-z_]+)"$`, w.refusesWith)
-	sc.Step(`^the (?:token|revocation) endpoint refuses the request$`, w.refuses)
+	sc.Step(`^the token endpoint refuses the request$`, w.refuses)
+	sc.Step(`^the revocation endpoint refuses the request$`, w.revocationRefuses)
 	sc.Step(`^the token endpoint does not issue an access token$`, w.doesNotIssue)
 	sc.Step(`^the token endpoint issues an access token or refuses with error "([a-z_]+)"$`, w.issuesOrRefuses)
 	sc.Step(`^the granted scope is "([^"]*)"$`, w.grantedScope)
