@@ -1,28 +1,36 @@
 @grant-client-credentials
 Feature: Client authentication at the token endpoint (RFC 6749 2.3.1, 5.2)
-  Confidential clients authenticate with HTTP Basic (which the server MUST support) or with
-  credentials in the request body; never in the URL. A failed Basic authentication is a 401 with a
-  WWW-Authenticate challenge.
+  Confidential clients authenticate with HTTP Basic or with credentials in the request body, as
+  each client is registered (clients.<role>.auth_method); never in the URL. A failed Basic
+  authentication is a 401 with a WWW-Authenticate challenge. The client credentials grant is the
+  request that carries the authentication, so no resource owner is involved.
 
   @RFC6749-2.3.1 @MUST @client-secret-basic
   Scenario: A client authenticates with HTTP Basic
-    When the client credentials client requests a token with its client credentials with HTTP Basic client authentication
+    RFC 6749 2.3.1: "The authorization server MUST support the HTTP Basic authentication scheme for authenticating clients that were issued a client password."
+    Given the client credentials client authenticates with client_secret_basic
+    When the client credentials client requests a token with its client credentials
     Then the token endpoint issues an access token
 
   @RFC6749-2.3.1 @MAY @client-secret-post
   Scenario: A client authenticates with its credentials in the request body
-    When the client credentials client requests a token with its client credentials with client authentication in the request body
+    RFC 6749 2.3.1: "Alternatively, the authorization server MAY support including the client credentials in the request-body using the following parameters:"
+    Given the client credentials client authenticates with client_secret_post
+    When the client credentials client requests a token with its client credentials
     Then the token endpoint issues an access token
 
   @RFC6749-5.2 @RFC6749-2.3.1 @MUST @client-secret-basic
   Scenario: A wrong secret with HTTP Basic gets 401 invalid_client with a Basic challenge
-    When the client credentials client requests a token with its client credentials with HTTP Basic client authentication and a wrong client secret
+    RFC 6749 5.2: "If the client attempted to authenticate via the "Authorization" request header field, the authorization server MUST respond with an HTTP 401 (Unauthorized) status code and include the "WWW-Authenticate" response header field matching the authentication scheme used by the client."
+    Given the client credentials client authenticates with client_secret_basic
+    When the client credentials client requests a token with its client credentials with a wrong client secret
     Then the token endpoint refuses the request with error "invalid_client"
     And the response status is 401
     And the response has a "Basic" challenge
 
   @RFC6749-5.2 @MUST @client-secret-basic
   Scenario: An unknown client with HTTP Basic gets 401 invalid_client with a Basic challenge
+    RFC 6749 5.2: "If the client attempted to authenticate via the "Authorization" request header field, the authorization server MUST respond with an HTTP 401 (Unauthorized) status code and include the "WWW-Authenticate" response header field matching the authentication scheme used by the client."
     When the client credentials client requests a token with its client credentials with HTTP Basic client authentication and an unknown client_id
     Then the token endpoint refuses the request with error "invalid_client"
     And the response status is 401
@@ -30,15 +38,20 @@ Feature: Client authentication at the token endpoint (RFC 6749 2.3.1, 5.2)
 
   @RFC6749-5.2 @MUST @client-secret-post
   Scenario: A wrong secret in the request body is refused with invalid_client
-    When the client credentials client requests a token with its client credentials with client authentication in the request body and a wrong client secret
+    RFC 6749 5.2: "invalid_client [...] Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method)."
+    Given the client credentials client authenticates with client_secret_post
+    When the client credentials client requests a token with its client credentials with a wrong client secret
     Then the token endpoint refuses the request with error "invalid_client"
 
-  @RFC6749-2.3.1 @RFC6749-3.2 @MUST
+  @RFC6749-2.3.1 @RFC6749-3.2 @SHOULD
   Scenario: Client credentials in the URL query are not accepted
+    RFC 6749 2.3.1: "The parameters can only be transmitted in the request-body and MUST NOT be included in the request URI."
     When the client credentials client requests a token with its client credentials with the client credentials in the URL query
     Then the token endpoint does not issue an access token
 
   @RFC6749-5.2 @RFC6749-3.2.1 @MUST
   Scenario: A token request without any client identification is refused with invalid_client
+    RFC 6749 3.2.1: "Confidential clients or other clients issued client credentials MUST authenticate with the authorization server as described in Section 2.3 when making requests to the token endpoint."
+    RFC 6749 5.2: "invalid_client [...] Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method)."
     When the client credentials client requests a token with its client credentials without a client_id
     Then the token endpoint refuses the request with error "invalid_client"

@@ -1,11 +1,12 @@
 @refserver
 Feature: The reference server's management model is administered in its console and API, enforced at its resources, and audited
   These scenarios drive the reference server's admin console and API and read the security
-  audit log it writes, so they run only against the embedded reference server. Each makes its
+  audit log it writes, so they run only against the embedded reference server. They are product
+  checks of the reference server (@product), not RFC requirements, and quote no RFC. Each makes its
   own clients and users; the seeded groups and ACLs (calc-acl allows the group
   calculator-users) are only read.
 
-  @RFC6749-2.3.1 @MUST @browser @grant-client-credentials
+  @product @MUST @browser @grant-client-credentials
   Scenario: A client registered in the console gets a secret shown once, and the secret works in a grant
     Given the administrator signs in to the admin console
     When the administrator registers a confidential client for the "client_credentials" grant with scope "calc:write" in the console
@@ -16,7 +17,7 @@ Feature: The reference server's management model is administered in its console 
     And the audit log has a "client_authentication" event "ok" for the registered client
     And the audit log has a "token_issued" event "ok" for the registered client
 
-  @RFC7662-2.2 @MUST @browser @grant-client-credentials @introspection
+  @product @MUST @browser @grant-client-credentials @introspection
   Scenario: A token revoked in the console's tokens view is reported inactive by introspection
     Given the administrator registers a confidential client for the "client_credentials" grant with scope "calc:write" through the admin API
     And the registered client has an access token with its client credentials
@@ -29,7 +30,7 @@ Feature: The reference server's management model is administered in its console 
     And the audit log has a "token_introspected" event "active" for the registered client
     And the audit log has a "token_introspected" event "inactive" for the registered client
 
-  @RFC6750-3.1 @SHOULD @grant-client-credentials @resource
+  @product @MUST @grant-client-credentials @resource
   Scenario: A calc:read token reads the history but cannot calculate, which calc:write opens
     Given the "client credentials" client has an access token for scope "calc:read"
     When the client calls GET "/oauth2/calculate?op=add&a=2&b=3" at the reference server with the access token
@@ -44,7 +45,7 @@ Feature: The reference server's management model is administered in its console 
     And the audit log has a "resource_access" event "denied" for the client-credentials client with reason "scope"
     And the audit log has a "resource_access" event "allowed" for the client-credentials client
 
-  @RFC6749-7 @MUST @grant-client-credentials @resource
+  @product @MUST @grant-client-credentials @resource
   Scenario: The calculator's ACL allows a client-credentials client whose service user is in an allowed group, and refuses one that is not
     Given the "client credentials" client has an access token for scope "calc:write"
     When the client calls GET "/oauth2/calculate?op=multiply&a=6&b=7" at the reference server with the access token
@@ -57,7 +58,7 @@ Feature: The reference server's management model is administered in its console 
     And the audit log has a "resource_access" event "allowed" for the client-credentials client
     And the audit log has a "resource_access" event "denied" for the registered client with reason "acl"
 
-  @RFC6749-7 @MUST @grant-password @resource
+  @product @MUST @grant-password @resource
   Scenario: The calculator's ACL allows a password-grant user in an allowed group, and refuses one in no group
     Given the administrator creates a user "carol" in the group "calculator-users" through the admin API
     And the administrator creates a user "dave" in no group through the admin API
@@ -73,7 +74,7 @@ Feature: The reference server's management model is administered in its console 
     And the audit log has a "resource_access" event "denied" for the user "dave" with reason "acl"
     And the audit log has an "admin_change" event "ok" for "POST /admin/api/users"
 
-  @RFC9700-4.15 @MUST @grant-client-credentials @resource
+  @product @MUST @grant-client-credentials @resource
   Scenario: A client-credentials client never acts as the resource owner whose name equals its client id
     Given the administrator registers a confidential client for the "client_credentials" grant with scope "calc:write" through the admin API
     And the administrator creates a user named like the registered client's id in the group "calculator-users" through the admin API

@@ -2,15 +2,24 @@ Feature: Token endpoint responses (RFC 6749 5.1, 5.2)
   Successful and failed token responses have a fixed format that every client relies on.
 
   @RFC6749-5.1 @MUST @grant-client-credentials
-  Scenario: A token response is JSON with access_token, token_type and expires_in
+  Scenario: A token response is JSON with access_token and token_type
+    RFC 6749 5.1: "The parameters are included in the entity-body of the HTTP response using the "application/json" media type as defined by [RFC4627]."
+    RFC 6749 5.1: "access_token [...] REQUIRED.  The access token issued by the authorization server."
     When the client credentials client requests a token with its client credentials
     Then the token endpoint issues an access token
     And the response is JSON
+
+  @RFC6749-5.1 @SHOULD @grant-client-credentials
+  Scenario: A token response states the token's lifetime in expires_in
+    RFC 6749 5.1: "expires_in [...] RECOMMENDED.  The lifetime in seconds of the access token."
+    When the client credentials client requests a token with its client credentials
+    Then the token endpoint issues an access token
     And the response has "expires_in"
     And the response's "expires_in" is a positive number
 
   @RFC6749-5.1 @MUST
   Scenario Outline: Every token response forbids caching: <header> <directive> after the <grant> grant
+    RFC 6749 5.1: "The authorization server MUST include the HTTP "Cache-Control" response header field [RFC2616] with a value of "no-store" in any response containing tokens, credentials, or other sensitive information, as well as the "Pragma" response header field [RFC2616] with a value of "no-cache"."
     When the <client> client requests a token with <grant>
     Then the token endpoint issues an access token
     And the response has header "<header>" with "<directive>"
@@ -28,46 +37,61 @@ Feature: Token endpoint responses (RFC 6749 5.1, 5.2)
       | password | the resource owner's password | Pragma        | no-cache  |
 
   @RFC6749-5.2 @MUST @grant-client-credentials
-  Scenario: A token error response is JSON with HTTP 400 and forbids caching
-    When the client credentials client requests a token with its client credentials with scope "{unknown-scope}"
-    Then the token endpoint refuses the request with error "invalid_scope"
+  Scenario: A token error response is JSON with HTTP 400
+    RFC 6749 5.2: "The authorization server responds with an HTTP 400 (Bad Request) status code (unless specified otherwise) and includes the following parameters with the response:"
+    RFC 6749 5.2: "The parameters are included in the entity-body of the HTTP response using the "application/json" media type as defined by [RFC4627]."
+    When the client credentials client requests a token with its client credentials with grant_type "urn:example:no-such-grant"
+    Then the token endpoint refuses the request
+    And the response status is 400
     And the response is JSON
-    And the response has header "Cache-Control" with "no-store"
 
   @RFC6749-5.2 @MUST @grant-client-credentials
   Scenario: An error description uses only the characters RFC 6749 allows
+    RFC 6749 5.2: "Values for the "error_description" parameter MUST NOT include characters outside the set %x20-21 / %x23-5B / %x5D-7E."
+    RFC 6749 5.2: "Values for the "error_uri" parameter MUST conform to the URI-reference syntax and thus MUST NOT include characters outside the set %x21 / %x23-5B / %x5D-7E."
     When the client credentials client requests a token with its client credentials with grant_type "urn:example:no-such-grant"
     Then the token endpoint refuses the request
     And the error_description and error_uri use only the characters RFC 6749 allows
 
   @RFC6749-5.2 @MUST @grant-client-credentials
   Scenario: An unknown grant type is refused with unsupported_grant_type
+    RFC 6749 5.2: "unsupported_grant_type [...] The authorization grant type is not supported by the authorization server."
     When the client credentials client requests a token with its client credentials with grant_type "urn:example:no-such-grant"
     Then the token endpoint refuses the request with error "unsupported_grant_type"
 
   @RFC6749-5.2 @MUST
   Scenario Outline: A grant the client is not registered for is refused with unauthorized_client (<client> client, <grant>)
+    RFC 6749 5.2: "unauthorized_client [...] The authenticated client is not authorized to use this authorization grant type."
+    Given the <client> client is not registered for the <registered> grant
     When the <client> client requests a token with <grant>
     Then the token endpoint refuses the request with error "unauthorized_client"
 
-    @grant-password @grant-client-credentials
-    Examples:
-      | client             | grant                         |
-      | client credentials | the resource owner's password |
-      | password           | its client credentials        |
+    @grant-client-credentials
+    Examples: client credentials
+      | client       | grant                  | registered         |
+      | confidential | its client credentials | client_credentials |
 
-  @RFC6749-3.2 @MUST @grant-client-credentials
+    @grant-password
+    Examples: password
+      | client             | grant                         | registered |
+      | client credentials | the resource owner's password | password   |
+
+  @RFC6749-3.2 @SHOULD @grant-client-credentials
   Scenario: The token endpoint refuses a GET request
+    RFC 6749 3.2: "The client MUST use the HTTP "POST" method when making access token requests."
     When the client credentials client requests a token with its client credentials using the GET method
     Then the token endpoint does not issue an access token
 
-  @RFC6749-3.1 @RFC6749-3.2 @MUST @grant-client-credentials
+  @RFC6749-3.2 @RFC6749-5.2 @SHOULD @grant-client-credentials
   Scenario: A repeated token request parameter is refused with invalid_request
+    RFC 6749 3.2: "Request and response parameters MUST NOT be included more than once."
+    RFC 6749 5.2: "invalid_request [...] The request is missing a required parameter, includes an unsupported parameter value (other than grant type), repeats a parameter, includes multiple credentials, utilizes more than one mechanism for authenticating the client, or is otherwise malformed."
     When the client credentials client requests a token with its client credentials with the grant_type repeated
     Then the token endpoint refuses the request with error "invalid_request"
 
   @RFC6749-A.12 @MUST @grant-client-credentials
   Scenario: An access token uses only the characters RFC 6749 allows
+    RFC 6749 A.12: "access-token = 1*VSCHAR"
     When the client credentials client requests a token with its client credentials
     Then the token endpoint issues an access token
     And the access token uses only the characters RFC 6749 allows

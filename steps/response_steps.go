@@ -12,6 +12,7 @@ import (
 
 	"github.com/oauthconf/oauthconf/steps/oauthclient"
 	"github.com/oauthconf/oauthconf/steps/profile"
+	"github.com/oauthconf/oauthconf/steps/verdict"
 )
 
 func (w *World) lastResp() (*oauthclient.Response, error) {
@@ -188,23 +189,44 @@ func (w *World) headerWith(name, directive string) error {
 
 func (w *World) hasChallenge(scheme string) error { return oauthclient.ExpectChallenge(w.last, scheme) }
 
-// metadataURL is where RFC 8414 3.1 puts the document: "/.well-known/oauth-authorization-server"
+// rfc8414URL is where RFC 8414 3.1 puts the document: "/.well-known/oauth-authorization-server"
 // inserted between the host and the path of the issuer.
-func (w *World) metadataURL() (string, error) {
-	if w.p.Endpoints.Metadata != "" {
-		return w.p.Endpoints.Metadata, nil
-	}
+func (w *World) rfc8414URL() (string, error) {
 	iss, err := url.Parse(w.p.Issuer)
 	if err != nil || iss.Host == "" {
 		return "", fmt.Errorf("the profile's issuer %q is not an absolute URL", w.p.Issuer)
 	}
 	u := *iss
 	u.Path = "/.well-known/oauth-authorization-server" + strings.TrimSuffix(iss.Path, "/")
+	u.RawPath = ""
 	return u.String(), nil
 }
 
+// fetchMetadata fetches the metadata document the run resolved: the RFC 8414 one, or the
+// OpenID discovery document (or the profile's endpoints.metadata) when that is what the target
+// publishes. Every member check judges the document that was found (review C); whether the RFC
+// 8414 location itself is served is one scenario of its own.
 func (w *World) fetchMetadata(ctx context.Context) error {
-	u, err := w.metadataURL()
+	u := w.p.MetadataURL
+	if u == "" {
+		u = w.p.Endpoints.Metadata
+	}
+	if u == "" {
+		var err error
+		if u, err = w.rfc8414URL(); err != nil {
+			return err
+		}
+	}
+	resp, err := w.http.Metadata(ctx, u)
+	if err != nil {
+		return err
+	}
+	w.last = resp
+	return nil
+}
+
+func (w *World) fetchRFC8414Metadata(ctx context.Context) error {
+	u, err := w.rfc8414URL()
 	if err != nil {
 		return err
 	}
@@ -214,6 +236,77 @@ func (w *World) fetchMetadata(ctx context.Context) error {
 	}
 	w.last = resp
 	return nil
+}
+
+// requiredEndpointMember checks RFC 8414 2: authorization_endpoint is "REQUIRED unless no grant
+// types are supported that use the authorization endpoint"; token_endpoint is "REQUIRED unless
+// only the implicit grant type is supported".
+func (w *World) requiredEndpointMember(name string) error {
+	needs := false
+	switch name {
+	case "authorization_endpoint":
+		needs = w.p.HasGrant(profile.GrantAuthorizationCode) || w.p.HasGrant(profile.GrantImplicit)
+	case "token_endpoint":
+		for _, g := range []string{profile.GrantAuthorizationCode, profile.GrantClientCredentials, profile.GrantPassword, profile.GrantRefreshToken} {
+			needs = needs || w.p.HasGrant(g)
+		}
+	}
+	if !needs {
+		return verdict.NotApplicable("no grant the target offers uses the endpoint, so RFC 8414 2 does not require %s", name)
+	}
+	return w.hasMember("", name)
+}
+
+// endpointMatches checks a published endpoint against the one the suite uses. An endpoint the
+// metadata does not publish is not judged here (introspection and revocation endpoints are
+// OPTIONAL members).
+func (w *World) endpointMatches(name, want string) error {
+	if err := oauthclient.ExpectJSON(w.last); err != nil {
+		return err
+	}
+	if !w.last.Has(name) {
+		return verdict.NotApplicable("the metadata does not publish %s", name)
+	}
+	return w.memberIs(name, want)
+}
+
+// memberIfPresent checks an OPTIONAL member only when the response has it.
+func (w *World) memberIfPresent(name, want string) error {
+	if err := oauthclient.ExpectJSON(w.last); err != nil {
+		return err
+	}
+	if !w.last.Has(name) {
+		return nil
+	}
+	return w.memberIs(name, want)
+}
+
+func (w *World) timeIfPresent(name, when string) error {
+	if err := oauthclient.ExpectJSON(w.last); err != nil {
+		return err
+	}
+	if !w.last.Has(name) {
+		return nil
+	}
+	return w.timeMember(name, when)
+}
+
+// clientIDIfPresent checks an introspection response's client_id, when present, names the client
+// the token was issued to.
+func (w *World) clientIDIfPresent() error {
+	c, err := w.client(w.tokenOwner)
+	if err != nil {
+		return err
+	}
+	return w.memberIfPresent("client_id", c.ID)
+}
+
+// scopeIfPresent checks an introspection response's scope, when present, is the scope granted.
+func (w *World) scopeIfPresent() error {
+	if w.originalScope == "" {
+		return fmt.Errorf("the scope granted in this scenario is unknown")
+	}
+	return w.memberIfPresent("scope", w.originalScope)
 }
 
 func (w *World) issuerClean() error {
@@ -286,6 +379,13 @@ func (w *World) registerResponse(sc stepAdder) {
 	sc.Step(`^the response has header "([^"]+)" with "([^"]+)"$`, w.headerWith)
 	sc.Step(`^the response has a "([A-Za-z]+)" challenge$`, w.hasChallenge)
 	sc.Step(`^the client fetches the authorization server metadata$`, w.fetchMetadata)
+	sc.Step(`^the client fetches the metadata at the RFC 8414 well-known URL$`, w.fetchRFC8414Metadata)
+	sc.Step(`^the response has "(authorization_endpoint|token_endpoint)" unless no grant the target offers uses it$`, w.requiredEndpointMember)
+	sc.Step(`^the response's "([A-Za-z0-9_]+)", if published, is "([^"]*)"$`, w.endpointMatches)
+	sc.Step(`^the response's "([A-Za-z0-9_]+)", if present, is "([^"]*)"$`, w.memberIfPresent)
+	sc.Step(`^the response's "([A-Za-z0-9_]+)", if present, is a time (in the future|not in the future)$`, w.timeIfPresent)
+	sc.Step(`^the response's "client_id", if present, is the token's client$`, w.clientIDIfPresent)
+	sc.Step(`^the response's "scope", if present, is the granted scope$`, w.scopeIfPresent)
 	sc.Step(`^the issuer has no query or fragment$`, w.issuerClean)
 	sc.Step(`^the target requires PKCE for public clients$`, w.requiresPKCEForPublic)
 	sc.Step(`^the target does not support the "([^"]+)" code challenge method$`, w.doesNotSupportMethod)

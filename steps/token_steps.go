@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
-	"github.com/cucumber/godog"
-
 	"github.com/oauthconf/oauthconf/steps/oauthclient"
+	"github.com/oauthconf/oauthconf/steps/profile"
+	"github.com/oauthconf/oauthconf/steps/verdict"
 )
 
 // roleRe matches a client role as the features write it.
@@ -241,12 +242,12 @@ func (w *World) tokenRequest(ctx context.Context, role, kind, tail string) error
 		return err
 	}
 	w.last, w.lastScopeAsked, w.lastAuth = resp, tr.Scope, tr.AuthMethod
-	w.keepTokens(role, resp, tr.Scope)
+	w.keepTokens(ctx, role, resp, tr.Scope)
 	return nil
 }
 
 // keepTokens remembers the tokens of a successful response.
-func (w *World) keepTokens(role string, resp *oauthclient.Response, asked string) {
+func (w *World) keepTokens(ctx context.Context, role string, resp *oauthclient.Response, asked string) {
 	if resp.Status != 200 || resp.AccessToken() == "" {
 		return
 	}
@@ -255,6 +256,10 @@ func (w *World) keepTokens(role string, resp *oauthclient.Response, asked string
 		w.refreshTokens = append(w.refreshTokens, rt)
 	}
 	w.tokenOwner = role
+	w.noteActive(ctx, resp.AccessToken(), "access_token")
+	if rt := resp.RefreshToken(); rt != "" {
+		w.noteActive(ctx, rt, "refresh_token")
+	}
 	if w.originalScope == "" {
 		w.originalScope = asked
 		if resp.Has("scope") {
@@ -263,48 +268,145 @@ func (w *World) keepTokens(role string, resp *oauthclient.Response, asked string
 	}
 }
 
-// hasTokens obtains tokens the usual way for the role: client credentials, the password grant,
-// or the code flow in the browser.
-func (w *World) hasTokens(ctx context.Context, role, which string) (context.Context, error) {
-	withRefresh := which == " and a refresh token"
-	key := roleKey(role)
-	scope, err := w.expand("{allowed-scope}")
-	if err != nil {
-		return ctx, err
+// How a scenario obtains its tokens, in a fixed order of preference (issue 8: no token-side
+// scenario may depend on the password grant, which RFC 9700 2.4 says MUST NOT be used):
+//
+//  1. the client credentials grant, when the scenario needs only an access token of a
+//     confidential client;
+//  2. the authorization code grant in the browser (with PKCE whenever the target supports it,
+//     which covers public clients and targets requiring it), when the scenario needs a refresh
+//     token or a resource owner, or when the client credentials grant is not offered;
+//  3. the resource owner password credentials grant, only when neither of the above is offered
+//     (or this run has no browser and the target offers it).
+//
+// A refresh token is optional (RFC 6749 1.5: "Issuing a refresh token is optional at the
+// discretion of the authorization server"): a scenario that needs one and gets none is not
+// applicable, with the reason.
+type tokenWay struct {
+	role  string // as the features write it: "client credentials", "confidential", ...
+	grant string // client_credentials, authorization_code or password
+}
+
+// waysFor lists the ways the client of role may obtain tokens, in the order of preference.
+func (w *World) waysFor(role string, needRefresh bool) []tokenWay {
+	var grants []string
+	switch roleKey(role) {
+	case "client_credentials":
+		grants = []string{profile.GrantClientCredentials}
+	case "password":
+		grants = []string{profile.GrantPassword}
+	case "short_lived":
+		grants = []string{profile.GrantClientCredentials, profile.GrantAuthorizationCode, profile.GrantPassword}
+	default:
+		grants = []string{profile.GrantAuthorizationCode}
 	}
-	mods := ""
-	switch {
-	case which == " without the resource's scope":
-		if w.p.Resource == nil || w.p.Resource.RequiredScope == "" {
-			return ctx, fmt.Errorf("%w: the profile's resource names no required_scope", godog.ErrSkip)
+	var out []tokenWay
+	for _, g := range grants {
+		if g == profile.GrantClientCredentials && needRefresh {
+			continue // RFC 6749 4.4.3: "A refresh token SHOULD NOT be included."
 		}
-		other := ""
-		for _, s := range w.p.Scopes.Allowed {
-			if s != w.p.Resource.RequiredScope {
-				other = s
-			}
-		}
-		if other == "" {
-			return ctx, fmt.Errorf("%w: no allowed scope other than the resource's", godog.ErrSkip)
-		}
-		scope = other
-	case withRefresh && w.p.Scopes.Refresh != "":
-		scope += " " + w.p.Scopes.Refresh
+		out = append(out, tokenWay{role: role, grant: g})
 	}
-	mods = fmt.Sprintf(` with scope "%s"`, scope)
-	kind := ""
-	switch {
-	case key == "client_credentials" || (key == "short_lived" && !withRefresh && w.p.HasGrant("client_credentials")):
-		kind = "requests a token with its client credentials"
-	case key == "password" || (key == "short_lived" && w.p.HasGrant("password")):
-		kind = "requests a token with the resource owner's password"
+	return out
+}
+
+// anyClientWays lists the ways any suitable client may obtain tokens: for an access token of a
+// confidential client, or for a refresh token (and a resource owner).
+func (w *World) anyClientWays(needRefresh bool) []tokenWay {
+	var out []tokenWay
+	if !needRefresh {
+		out = append(out, tokenWay{"client credentials", profile.GrantClientCredentials})
 	}
-	if kind != "" {
-		if err := w.tokenRequest(ctx, role, kind, mods); err != nil {
+	out = append(out, tokenWay{"confidential", profile.GrantAuthorizationCode})
+	if needRefresh {
+		out = append(out, tokenWay{"public", profile.GrantAuthorizationCode})
+	}
+	return append(out, tokenWay{"password", profile.GrantPassword})
+}
+
+// usable reports whether way can be taken against this target in this run, and why not.
+func (w *World) usable(way tokenWay) (bool, string) {
+	c, ok := w.p.Client(roleKey(way.role))
+	if !ok {
+		return false, fmt.Sprintf("the profile has no %s client (clients.%s)", way.role, roleKey(way.role))
+	}
+	if !w.p.HasGrant(way.grant) {
+		return false, fmt.Sprintf("the target does not offer the %s grant", way.grant)
+	}
+	if way.grant == profile.GrantClientCredentials && !c.Confidential() {
+		return false, fmt.Sprintf("the %s client has no secret", way.role)
+	}
+	if registered, declared := registeredFor(c, way.grant); declared && !registered {
+		return false, fmt.Sprintf("the profile says the %s client is not registered for the %s grant (clients.%s.grants)", way.role, way.grant, roleKey(way.role))
+	}
+	if way.grant == profile.GrantAuthorizationCode {
+		if ok, why := w.p.Supports("browser"); !ok {
+			return false, why
+		}
+		if w.env.Browser == nil {
+			return false, fmt.Sprintf("this run started no browser for the authorization code grant (%v)", w.env.BrowserErr)
+		}
+	}
+	return true, ""
+}
+
+// registeredFor asks the profile whether client c is registered for grant (clients.<role>.grants,
+// issue 9). declared is false when the profile does not say, or does not know the field yet.
+func registeredFor(c profile.Client, grant string) (registered, declared bool) {
+	if r, ok := any(c).(interface{ RegisteredFor(string) (bool, bool) }); ok {
+		return r.RegisteredFor(grant)
+	}
+	return false, false
+}
+
+// obtainTokens takes the first usable way: a setup step. It ends the scenario not applicable when
+// no way is usable, or when a refresh token is needed and the target issues none.
+func (w *World) obtainTokens(ctx context.Context, ways []tokenWay, needRefresh bool, scope string) (context.Context, error) {
+	var why []string
+	for _, way := range ways {
+		ok, reason := w.usable(way)
+		if !ok {
+			why = append(why, fmt.Sprintf("%s client, %s grant: %s", way.role, way.grant, reason))
+			continue
+		}
+		ctx, err := w.obtainWith(ctx, way, needRefresh, scope)
+		if err != nil {
 			return ctx, err
 		}
-	} else {
-		if err := w.startAuthorization(role); err != nil {
+		if needRefresh && w.last.RefreshToken() == "" {
+			return ctx, verdict.NotApplicable("the target issued no refresh token to the %s client (%s grant, scope %q); RFC 6749 1.5: issuing one is optional", way.role, way.grant, w.lastScopeAsked)
+		}
+		return ctx, nil
+	}
+	what := "an access token"
+	if needRefresh {
+		what = "an access token and a refresh token"
+	}
+	if w.env.Browser == nil && ways != nil {
+		for _, way := range ways {
+			if way.grant == profile.GrantAuthorizationCode && w.p.HasGrant(way.grant) {
+				if ok, _ := w.p.Supports("browser"); ok {
+					return ctx, verdict.Inconclusive("the scenario needs %s through the authorization code grant in a browser, and this run has none: %s", what, strings.Join(why, "; "))
+				}
+			}
+		}
+	}
+	return ctx, verdict.NotApplicable("no way to obtain %s: %s", what, strings.Join(why, "; "))
+}
+
+func (w *World) obtainWith(ctx context.Context, way tokenWay, needRefresh bool, scope string) (context.Context, error) {
+	if needRefresh && w.p.Scopes.Refresh != "" && !strings.Contains(" "+scope+" ", " "+w.p.Scopes.Refresh+" ") {
+		scope += " " + w.p.Scopes.Refresh
+	}
+	mods := fmt.Sprintf(` with scope "%s"`, scope)
+	var err error
+	switch way.grant {
+	case profile.GrantClientCredentials:
+		err = w.tokenRequest(ctx, way.role, "requests a token with its client credentials", mods)
+	case profile.GrantPassword:
+		err = w.tokenRequest(ctx, way.role, "requests a token with the resource owner's password", mods)
+	default:
+		if err = w.startAuthorization(way.role); err != nil {
 			return ctx, err
 		}
 		w.authReq.Set("scope", scope)
@@ -312,20 +414,139 @@ func (w *World) hasTokens(ctx context.Context, role, which string) (context.Cont
 		if err != nil {
 			return ctx, err
 		}
-		if err := w.receivesCode(); err != nil {
+		if err = w.receivesCode(); err != nil {
 			return ctx, err
 		}
-		if err := w.tokenRequest(ctx, role, "redeems the authorization code", ""); err != nil {
-			return ctx, err
+		err = w.tokenRequest(ctx, way.role, "redeems the authorization code", "")
+		// The scope was requested at the authorization endpoint; RFC 6749 5.1: a response
+		// without scope grants the requested one.
+		w.lastScopeAsked = scope
+		if w.last != nil && w.last.Status == 200 && !w.last.Has("scope") {
+			w.originalScope = scope
 		}
 	}
-	if err := oauthclient.ExpectTokenResponse(w.last); err != nil {
+	if err != nil {
 		return ctx, err
 	}
-	if withRefresh && w.last.RefreshToken() == "" {
-		return ctx, oauthclient.Failf(w.last, "expected a refresh_token (scope %q), got none", scope)
+	return ctx, oauthclient.ExpectTokenResponse(w.last)
+}
+
+// hasTokens obtains tokens for the client of role, the preferred way first.
+func (w *World) hasTokens(ctx context.Context, role, which string) (context.Context, error) {
+	scope, err := w.scopeFor(which)
+	if err != nil {
+		return ctx, err
 	}
-	return ctx, nil
+	withRefresh := which == " and a refresh token"
+	return w.obtainTokens(ctx, w.waysFor(role, withRefresh), withRefresh, scope)
+}
+
+// anyClientHasTokens obtains tokens through whichever client and grant the target offers.
+func (w *World) anyClientHasTokens(ctx context.Context, which string) (context.Context, error) {
+	scope, err := w.scopeFor(which)
+	if err != nil {
+		return ctx, err
+	}
+	withRefresh := which == " and a refresh token"
+	return w.obtainTokens(ctx, w.anyClientWays(withRefresh), withRefresh, scope)
+}
+
+// scopeFor is the scope a "has an access token" step asks for: the first allowed scope, or one
+// without the resource's required scope.
+func (w *World) scopeFor(which string) (string, error) {
+	if which != " without the resource's scope" {
+		return w.expand("{allowed-scope}")
+	}
+	if w.p.Resource == nil || w.p.Resource.RequiredScope == "" {
+		return "", verdict.NotApplicable("the profile's resource names no required_scope")
+	}
+	for _, s := range w.p.Scopes.Allowed {
+		if s != w.p.Resource.RequiredScope {
+			return s, nil
+		}
+	}
+	return "", verdict.NotApplicable("the profile has no allowed scope other than the resource's required_scope (scopes.allowed)")
+}
+
+// tokenClientIsConfidential is a precondition: the client the tokens were issued to has a secret.
+func (w *World) tokenClientIsConfidential() error {
+	c, err := w.client(w.tokenOwner)
+	if err != nil {
+		return err
+	}
+	if !c.Confidential() {
+		return verdict.NotApplicable("the tokens were issued to the %s client, which is public", w.tokenOwner)
+	}
+	return nil
+}
+
+// otherRole picks a confidential client other than the one the tokens were issued to: the
+// clients of the authorization code grant first, which may also refresh, so that a refused
+// refresh shows the token's binding to its client rather than a grant the client lacks.
+func (w *World) otherRole() (string, error) {
+	owner, _ := w.client(w.tokenOwner)
+	for _, r := range []string{"confidential", "second confidential", "trusted", "client credentials", "password", "short-lived"} {
+		c, ok := w.p.Client(roleKey(r))
+		if ok && c.Confidential() && c.ID != owner.ID {
+			return r, nil
+		}
+	}
+	return "", verdict.NotApplicable("the profile has no confidential client besides the %s client that holds the tokens", w.tokenOwner)
+}
+
+// tokenClientRequest is tokenRequest for the client the tokens were issued to ("the token's
+// client") or for another confidential client ("another client").
+func (w *World) tokenClientRequest(ctx context.Context, who, kind, tail string) error {
+	role, err := w.whoRole(who)
+	if err != nil {
+		return err
+	}
+	return w.tokenRequest(ctx, role, kind, tail)
+}
+
+func (w *World) whoRole(who string) (string, error) {
+	if w.tokenOwner == "" {
+		return "", fmt.Errorf("no token was issued in this scenario")
+	}
+	if who == "another client" {
+		return w.otherRole()
+	}
+	return w.tokenOwner, nil
+}
+
+// notRegisteredFor is the precondition of the unauthorized_client checks: RFC 6749 does not
+// require per-client grant limits, so a scenario relying on one is applicable only when the
+// profile declares the client's grants (clients.<role>.grants) without this one.
+func (w *World) notRegisteredFor(role, grant string) error {
+	c, err := w.client(role)
+	if err != nil {
+		return verdict.NotApplicable("%v", err)
+	}
+	registered, declared := registeredFor(c, grant)
+	if !declared {
+		return verdict.NotApplicable("the profile does not declare which grants the %s client is registered for (clients.%s.grants)", role, roleKey(role))
+	}
+	if registered {
+		return verdict.NotApplicable("the %s client is registered for the %s grant (clients.%s.grants)", role, grant, roleKey(role))
+	}
+	return nil
+}
+
+// authenticatesWith is a precondition (issue 9: client roles are honoured): the client of role
+// is registered to authenticate with method, or the scenario is not applicable.
+func (w *World) authenticatesWith(role, method string) error {
+	c, err := w.client(role)
+	if err != nil {
+		return verdict.NotApplicable("%v", err)
+	}
+	got := c.AuthMethod
+	if got == "" && c.Secret != "" {
+		got = "client_secret_basic"
+	}
+	if got != method {
+		return verdict.NotApplicable("the %s client authenticates with %s (clients.%s.auth_method); the scenario needs a client registered for %s", role, got, roleKey(role), method)
+	}
+	return nil
 }
 
 func (w *World) issuesToken(refresh string) error {
@@ -340,21 +561,42 @@ func (w *World) issuesToken(refresh string) error {
 
 func (w *World) refusesWith(code string) error { return oauthclient.ExpectOAuthError(w.last, code) }
 
-// refuses checks an error response without naming the code, where the RFC names none.
+// refuses checks an error response of the token or revocation endpoint without naming the code,
+// where the RFC names none. RFC 6749 5.2: "The authorization server responds with an HTTP 400
+// (Bad Request) status code (unless specified otherwise)"; only invalid_client may be a 401
+// (and must be one, with a challenge, when the client used the Authorization header).
 func (w *World) refuses() error {
 	r := w.last
 	if r == nil {
 		return fmt.Errorf("no request was sent")
 	}
-	if r.Status < 400 || r.Status > 499 {
-		return oauthclient.Failf(r, "expected HTTP 400 or 401 with an error, got %d", r.Status)
+	if r.Status >= 200 && r.Status < 300 {
+		return oauthclient.Failf(r, "expected an error response (HTTP 400, or 401 for invalid_client), got HTTP %d", r.Status)
 	}
 	if err := oauthclient.ExpectMember(r, "error"); err != nil {
 		return err
 	}
-	return nil
+	return oauthclient.ExpectOAuthError(r, r.Error())
 }
 
+// revocationRefuses checks a refused revocation (RFC 7009 2.1: "the request is refused and the
+// client is informed of the error"): an HTTP 4xx with an error member. The exact status is
+// another rule (RFC 7009 2.2.1 refers to RFC 6749 5.2's 400), not the one these scenarios quote:
+// a 403 that refuses still refuses.
+func (w *World) revocationRefuses() error {
+	r := w.last
+	if r == nil {
+		return fmt.Errorf("no request was sent")
+	}
+	if r.Status < 400 || r.Status > 499 {
+		return oauthclient.Failf(r, "expected the revocation to be refused with an error (HTTP 4xx), got HTTP %d", r.Status)
+	}
+	return oauthclient.ExpectMember(r, "error")
+}
+
+// doesNotIssue checks that a request the client should not have sent (RFC 6749 2.3.1, 3.2) got
+// no token. Refusing it is the server's only conforming answer short of issuing a token: a 4xx
+// of any kind (a GET may well be 405); a 5xx is a server failure, not a refusal.
 func (w *World) doesNotIssue() error {
 	r := w.last
 	if r == nil {
@@ -362,6 +604,9 @@ func (w *World) doesNotIssue() error {
 	}
 	if r.Status == 200 || r.AccessToken() != "" {
 		return oauthclient.Failf(r, "expected no access token, got HTTP %d with one", r.Status)
+	}
+	if r.Status < 400 || r.Status > 499 {
+		return oauthclient.Failf(r, "expected the request to be refused (HTTP 4xx), got HTTP %d", r.Status)
 	}
 	return nil
 }
@@ -371,6 +616,105 @@ func (w *World) issuesOrRefuses(code string) error {
 		return oauthclient.ExpectTokenResponse(w.last)
 	}
 	return oauthclient.ExpectOAuthError(w.last, code)
+}
+
+// refusesScopeOrIgnores checks a request for a scope the client may not have. RFC 6749 5.2 names
+// invalid_scope for it, and 3.3 lets the server "fully or partially ignore the scope requested
+// by the client" when it names the scope it grants: either answer passes; a token whose scope
+// includes the scope asked for (or names none, which grants the request) fails.
+func (w *World) refusesScopeOrIgnores(scope string) error {
+	bad, err := w.expand(scope)
+	if err != nil {
+		return err
+	}
+	r := w.last
+	if r == nil || r.Status != 200 {
+		return oauthclient.ExpectOAuthError(r, "invalid_scope")
+	}
+	if err := oauthclient.ExpectTokenResponse(r); err != nil {
+		return err
+	}
+	if !r.Has("scope") {
+		return oauthclient.Failf(r, "expected invalid_scope, or a token naming the narrower scope granted (RFC 6749 3.3); got a token without scope, which grants the requested %q", w.lastScopeAsked)
+	}
+	granted := strings.Fields(r.String("scope"))
+	for _, s := range strings.Fields(bad) {
+		if slices.Contains(granted, s) {
+			return oauthclient.Failf(r, "expected invalid_scope, or a token without %q; got a token with scope %q", s, r.String("scope"))
+		}
+	}
+	return nil
+}
+
+// refreshScopeWithinOriginal checks a refresh that asked for more than the original grant
+// (RFC 6749 6: "The requested scope MUST NOT include any scope not originally granted by the
+// resource owner"): invalid_scope, or (RFC 6749 3.3) a token naming a scope within the original.
+func (w *World) refreshScopeWithinOriginal() error {
+	r := w.last
+	if r == nil || r.Status != 200 {
+		return oauthclient.ExpectOAuthError(r, "invalid_scope")
+	}
+	if err := oauthclient.ExpectTokenResponse(r); err != nil {
+		return err
+	}
+	if !r.Has("scope") {
+		return oauthclient.Failf(r, "expected invalid_scope, or a token naming a scope within the original %q (RFC 6749 3.3); got a token without scope, which grants the requested %q", w.originalScope, w.lastScopeAsked)
+	}
+	return w.withinOriginal(r.String("scope"))
+}
+
+func (w *World) withinOriginal(granted string) error {
+	orig := strings.Fields(w.originalScope)
+	for _, s := range strings.Fields(granted) {
+		if !slices.Contains(orig, s) {
+			return oauthclient.Failf(w.last, "expected a scope within the original grant %q, got %q (with %q)", w.originalScope, granted, s)
+		}
+	}
+	return nil
+}
+
+// grantedWithinOriginal checks a successful refresh grants no more than the original scope: the
+// scope named in the response, or the requested one when none is named (RFC 6749 5.1, 6).
+func (w *World) grantedWithinOriginal() error {
+	r := w.last
+	if err := oauthclient.ExpectTokenResponse(r); err != nil {
+		return err
+	}
+	if w.originalScope == "" {
+		return fmt.Errorf("the original grant's scope is unknown")
+	}
+	granted := w.lastScopeAsked
+	if r.Has("scope") {
+		granted = r.String("scope")
+	}
+	if granted == "" {
+		return nil // nothing asked, nothing named: the original scope (RFC 6749 6)
+	}
+	return w.withinOriginal(granted)
+}
+
+// grantedAsAskedOrNamed checks RFC 6749 3.3 and 5.1: the response either names the scope
+// granted, or grants the requested one. When it names none and the target's introspection
+// endpoint reports a scope, that scope must be the requested one.
+func (w *World) grantedAsAskedOrNamed(ctx context.Context) error {
+	r := w.last
+	if err := oauthclient.ExpectTokenResponse(r); err != nil {
+		return err
+	}
+	if r.Has("scope") {
+		return nil // a different scope is allowed when it is named (RFC 6749 3.3)
+	}
+	if ok, _ := w.p.Supports("introspection"); !ok {
+		return nil
+	}
+	resp, _, err := w.introspect(ctx, r.AccessToken(), "access_token")
+	if err != nil || resp.Status != 200 {
+		return nil // nothing more to learn
+	}
+	if active, _ := resp.Bool("active"); active && resp.Has("scope") && !sameScopes(resp.String("scope"), w.lastScopeAsked) {
+		return oauthclient.Failf(resp, "the token response named no scope, so it grants the requested %q (RFC 6749 5.1), but the introspection endpoint reports scope %q", w.lastScopeAsked, resp.String("scope"))
+	}
+	return nil
 }
 
 // grantedScope checks RFC 6749 5.1: scope is OPTIONAL if identical to the scope requested,
@@ -498,9 +842,19 @@ func (w *World) authErrorChars() error {
 func (w *World) registerToken(sc stepAdder) {
 	sc.Step(`^the `+roleRe+` client (redeems the authorization code|requests a token with its client credentials|requests a token with the resource owner's password|refreshes the access token)`+modsRe+`$`, w.tokenRequest)
 	sc.Step(`^the `+roleRe+` client has an access token( and a refresh token| without the resource's scope)?$`, w.hasTokens)
+	sc.Step(`^a (?:confidential )?client has an access token( and a refresh token| without the resource's scope)?$`, w.anyClientHasTokens)
+	sc.Step(`^(the token's client|another client) (requests a token with its client credentials|refreshes the access token)`+modsRe+`$`, w.tokenClientRequest)
+	sc.Step(`^the tokens were issued to a confidential client$`, w.tokenClientIsConfidential)
+	sc.Step(`^the `+roleRe+` client authenticates with (client_secret_basic|client_secret_post)$`, w.authenticatesWith)
+	sc.Step(`^the `+roleRe+` client is not registered for the ([a-z_]+) grant$`, w.notRegisteredFor)
+	sc.Step(`^the token endpoint refuses the request with error "invalid_scope" or grants a scope without "([^"]*)"$`, w.refusesScopeOrIgnores)
+	sc.Step(`^the token endpoint refuses the request with error "invalid_scope" or grants a scope within the original$`, w.refreshScopeWithinOriginal)
+	sc.Step(`^the granted scope is within the original scope$`, w.grantedWithinOriginal)
+	sc.Step(`^the granted scope is the requested one or named in the response$`, w.grantedAsAskedOrNamed)
 	sc.Step(`^the token endpoint issues an access token( and a refresh token)?$`, w.issuesToken)
 	sc.Step(`^the (?:token|revocation|introspection) endpoint refuses the request with error "([a-z_]+)"$`, w.refusesWith)
-	sc.Step(`^the (?:token|revocation) endpoint refuses the request$`, w.refuses)
+	sc.Step(`^the token endpoint refuses the request$`, w.refuses)
+	sc.Step(`^the revocation endpoint refuses the request$`, w.revocationRefuses)
 	sc.Step(`^the token endpoint does not issue an access token$`, w.doesNotIssue)
 	sc.Step(`^the token endpoint issues an access token or refuses with error "([a-z_]+)"$`, w.issuesOrRefuses)
 	sc.Step(`^the granted scope is "([^"]*)"$`, w.grantedScope)

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cucumber/godog"
 
 	"github.com/oauthconf/oauthconf/steps/oauthclient"
+	"github.com/oauthconf/oauthconf/steps/profile"
+	"github.com/oauthconf/oauthconf/steps/verdict"
 )
 
 // pickToken resolves "the access token", "the first access token", "the refresh token" and
@@ -35,6 +38,16 @@ func (w *World) pickToken(which string) (token, hint string, err error) {
 		return "unknown-" + oauthclient.RandomString(40), "", nil
 	}
 	return "", "", fmt.Errorf("unknown token %q", which)
+}
+
+// tokenSide is the per-scenario state of the token-side steps.
+type tokenSide struct {
+	// activeSeen records, for each token, the role of the client that introspected it and saw
+	// it active: the proof a later "no longer active" needs (RFC 7662 2.2 lets a server answer
+	// active:false to a caller that may not introspect a token, which would prove nothing).
+	activeSeen map[string]string
+	// race holds the answers of the last parallel requests.
+	race []*oauthclient.Response
 }
 
 // tokenOp sends an introspection or revocation request for the client of role.
@@ -73,6 +86,15 @@ func (w *World) tokenOp(ctx context.Context, role, op, which, tail string) error
 	}
 	w.last = resp
 	return nil
+}
+
+// tokenClientOp is tokenOp for "the token's client" or "another client".
+func (w *World) tokenClientOp(ctx context.Context, who, op, which, tail string) error {
+	role, err := w.whoRole(who)
+	if err != nil {
+		return err
+	}
+	return w.tokenOp(ctx, role, op, which, tail)
 }
 
 func (w *World) reportedActive(state string) error {
@@ -115,22 +137,113 @@ func (w *World) okOrError(code string) error {
 	return oauthclient.ExpectOAuthError(w.last, code)
 }
 
-// introspectAsOwner asks the introspection endpoint about a token with the credentials of the
-// client it was issued to, or of the confidential client when that one is public.
-func (w *World) introspectAsOwner(ctx context.Context, token, hint string) (*oauthclient.Response, error) {
-	if w.p.Endpoints.Introspection == "" {
-		return nil, fmt.Errorf("%w: the target has no introspection endpoint", godog.ErrSkip)
+// revocationAccepted judges a revocation of a token the client may revoke (RFC 7009 2.2):
+// HTTP 200. An access token may be refused with unsupported_token_type (RFC 7009 2.2.1: access
+// token revocation is a SHOULD), which makes the scenario not applicable. As a prerequisite
+// ("was accepted") any other answer blocks the scenario instead of failing it.
+func (w *World) revocationAccepted(kind string) error {
+	r, err := w.lastResp()
+	if err != nil {
+		return err
 	}
+	if r.Status == 200 {
+		return nil
+	}
+	if r.Status == 400 && r.Error() == "unsupported_token_type" {
+		return verdict.NotApplicable("the target does not revoke this token type (unsupported_token_type, RFC 7009 2.2.1)")
+	}
+	if kind == "was accepted" {
+		return verdict.Blocked("RFC7009-2.2", "the revocation was answered HTTP %d %s, not 200", r.Status, r.Error())
+	}
+	return oauthclient.Failf(r, "expected HTTP 200 for the revocation of a token of the client (RFC 7009 2.2), got %d", r.Status)
+}
+
+// introspectorRole is the client that asks the introspection endpoint about the scenario's
+// tokens: the one they were issued to, or the confidential client when that one is public.
+func (w *World) introspectorRole() string {
 	role := w.tokenOwner
 	if c, err := w.client(role); err != nil || c.Secret == "" {
 		role = "confidential"
 	}
+	return role
+}
+
+// introspect asks the introspection endpoint about a token as the introspector.
+func (w *World) introspect(ctx context.Context, token, hint string) (*oauthclient.Response, string, error) {
+	if w.p.Endpoints.Introspection == "" {
+		return nil, "", verdict.NotApplicable("the target has no introspection endpoint")
+	}
+	role := w.introspectorRole()
 	creds, auth, err := w.creds(role)
 	if err != nil {
-		return nil, err
+		return nil, role, err
 	}
-	return oauthclient.TokenOpRequest{Endpoint: w.p.Endpoints.Introspection, Token: token, TokenTypeHint: hint,
+	resp, err := oauthclient.TokenOpRequest{Endpoint: w.p.Endpoints.Introspection, Token: token, TokenTypeHint: hint,
 		Client: creds, AuthMethod: auth}.Introspect(ctx, w.http)
+	return resp, role, err
+}
+
+// noteActive introspects a freshly issued token, when the target can introspect, and records
+// that its introspector saw it active: the proof a later "no longer active" rests on.
+func (w *World) noteActive(ctx context.Context, token, hint string) {
+	if token == "" {
+		return
+	}
+	if ok, _ := w.p.Supports("introspection"); !ok {
+		return
+	}
+	resp, role, err := w.introspect(ctx, token, hint)
+	if err != nil || resp.Status != 200 {
+		return
+	}
+	if active, _ := resp.Bool("active"); active {
+		if w.admin.side.activeSeen == nil {
+			w.admin.side.activeSeen = map[string]string{}
+		}
+		w.admin.side.activeSeen[token] = role
+	}
+}
+
+// provenActive ends the scenario inconclusive unless the token was seen active by the client
+// that now introspects it.
+func (w *World) provenActive(token string) error {
+	seenBy, ok := w.admin.side.activeSeen[token]
+	if !ok || seenBy != w.introspectorRole() {
+		return verdict.Inconclusive("the introspection endpoint never reported the token active to the %s client, so an answer active:false proves nothing (RFC 7662 2.2 also answers active:false to a caller that may not introspect a token)", w.introspectorRole())
+	}
+	return nil
+}
+
+// propagationWait bounds how long the suite waits for a revocation to take effect. RFC 7009 2.1:
+// "In practice, there could be a propagation delay, for example, in which some servers know about
+// the invalidation while others do not." The request timeout is the profile's bound for one answer.
+func (w *World) propagationWait() time.Duration {
+	if t := w.p.Timeouts.Request; t > 0 {
+		return t
+	}
+	return profile.DefaultRequestTimeout
+}
+
+// poll calls try until it reports done or wait has passed, every 200 ms; it waits on the
+// condition, never for a fixed time. It returns whether try reported done.
+func poll(ctx context.Context, wait time.Duration, try func() (done bool, err error)) (bool, error) {
+	deadline := time.Now().Add(wait)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		done, err := try()
+		if err != nil || done {
+			return done, err
+		}
+		if time.Now().After(deadline) {
+			return false, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-tick.C:
+		}
+	}
 }
 
 func (w *World) tokenActivity(ctx context.Context, which, state string) error {
@@ -138,55 +251,86 @@ func (w *World) tokenActivity(ctx context.Context, which, state string) error {
 	if err != nil {
 		return err
 	}
-	resp, err := w.introspectAsOwner(ctx, token, hint)
-	if err != nil {
-		return err
-	}
 	saved := w.last
-	w.last = resp
 	defer func() { w.last = saved }()
 	if state == "still active" {
-		return w.reportedActive("active")
-	}
-	return w.reportedActive("inactive")
-}
-
-// refreshNoLongerWorks tries the refresh token as its owner: it must be refused.
-func (w *World) refreshNoLongerWorks(ctx context.Context) error {
-	if err := w.tokenRequest(ctx, w.tokenOwner, "refreshes the access token", ""); err != nil {
-		return err
-	}
-	return oauthclient.ExpectOAuthError(w.last, "invalid_grant")
-}
-
-// waitInactive polls the introspection endpoint until the token is inactive, up to the
-// profile's expiry wait. It waits on the condition, never for a fixed time.
-func (w *World) waitInactive(ctx context.Context, token, hint string) error {
-	wait := w.expiryWait()
-	deadline := time.Now().Add(wait)
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		resp, err := w.introspectAsOwner(ctx, token, hint)
+		resp, _, err := w.introspect(ctx, token, hint)
 		if err != nil {
 			return err
 		}
-		if resp.Status == 200 {
-			if active, ok := resp.Bool("active"); ok && !active {
-				return nil
-			}
-		} else {
-			return oauthclient.Failf(resp, "expected the introspection endpoint to answer while waiting for expiry, got HTTP %d", resp.Status)
-		}
-		if time.Now().After(deadline) {
-			return oauthclient.Failf(resp, "the token was still active after %s (timeouts.expiry_wait): a short-lived token must expire", wait)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
-		}
+		w.last = resp
+		return w.reportedActive("active")
 	}
+	if err := w.provenActive(token); err != nil {
+		return err
+	}
+	return w.waitInactive(ctx, token, hint, w.propagationWait(), "after the revocation (RFC 7009 2.1 allows a propagation delay)")
+}
+
+// refreshNoLongerWorks tries the refresh token as its owner until it is refused with
+// invalid_grant, within the propagation wait (RFC 7009 2.1). A refresh that succeeds meanwhile
+// does not replace the token under test.
+func (w *World) refreshNoLongerWorks(ctx context.Context) error {
+	token, _, err := w.pickToken("the refresh token")
+	if err != nil {
+		return err
+	}
+	creds, auth, err := w.creds(w.tokenOwner)
+	if err != nil {
+		return err
+	}
+	tr := oauthclient.TokenRequest{Endpoint: w.p.Endpoints.Token, GrantType: "refresh_token", RefreshToken: token,
+		Client: creds, AuthMethod: auth}
+	var last *oauthclient.Response
+	if _, err := poll(ctx, w.propagationWait(), func() (bool, error) {
+		resp, err := tr.Send(ctx, w.http)
+		if err != nil {
+			return false, err
+		}
+		last = resp
+		return resp.Status != 200, nil
+	}); err != nil {
+		return err
+	}
+	w.last = last
+	return oauthclient.ExpectOAuthError(last, "invalid_grant")
+}
+
+// waitInactive polls the introspection endpoint until the token is inactive, up to wait. The
+// token must have been seen active by the same caller before (here or when it was issued), or
+// the wait proves nothing and the scenario is inconclusive.
+func (w *World) waitInactive(ctx context.Context, token, hint string, wait time.Duration, what string) error {
+	proven := w.provenActive(token) == nil
+	var last *oauthclient.Response
+	done, err := poll(ctx, wait, func() (bool, error) {
+		resp, _, err := w.introspect(ctx, token, hint)
+		if err != nil {
+			return false, err
+		}
+		last = resp
+		if resp.Status != 200 {
+			return false, oauthclient.Failf(resp, "expected the introspection endpoint to answer HTTP 200, got %d", resp.Status)
+		}
+		active, ok := resp.Bool("active")
+		if !ok {
+			return false, oauthclient.Failf(resp, "expected the REQUIRED boolean member \"active\" (RFC 7662 2.2), got %v", resp.JSON["active"])
+		}
+		if active {
+			proven = true
+			return false, nil
+		}
+		return proven, nil
+	})
+	if err != nil {
+		return err
+	}
+	if !proven {
+		return verdict.Inconclusive("the introspection endpoint never reported the token active to the %s client, so active:false proves nothing", w.introspectorRole())
+	}
+	if !done {
+		return oauthclient.Failf(last, "the token was still active %s after %s", what, wait)
+	}
+	return nil
 }
 
 func (w *World) expiresWithinWait(ctx context.Context, which string) error {
@@ -194,7 +338,7 @@ func (w *World) expiresWithinWait(ctx context.Context, which string) error {
 	if err != nil {
 		return err
 	}
-	return w.waitInactive(ctx, token, hint)
+	return w.waitInactive(ctx, token, hint, w.expiryWait(), "past its lifetime (timeouts.expiry_wait): a short-lived token must expire")
 }
 
 // codeOutlived waits until the code has expired without touching it (redeeming it would use
@@ -220,11 +364,11 @@ func (w *World) codeOutlived(ctx context.Context) error {
 	owner := w.tokenOwner
 	w.tokenOwner = w.codeRole
 	defer func() { w.tokenOwner = owner }()
-	return w.waitInactive(ctx, resp.AccessToken(), "access_token")
+	return w.waitInactive(ctx, resp.AccessToken(), "access_token", w.expiryWait(), "past its lifetime (timeouts.expiry_wait)")
 }
 
 // Resource server calls (RFC 6750).
-func (w *World) callResource(ctx context.Context, what, where, scheme string) error {
+func (w *World) callResource(ctx context.Context, what, where, scheme, until string) error {
 	if w.p.Resource == nil {
 		return fmt.Errorf("%w: the profile names no protected resource", godog.ErrSkip)
 	}
@@ -252,12 +396,25 @@ func (w *World) callResource(ctx context.Context, what, where, scheme string) er
 		req.Placement = oauthclient.InForm
 		req.Method = "POST"
 	}
-	resp, err := req.Send(ctx, w.http)
-	if err != nil {
-		return err
+	if until == "" {
+		resp, err := req.Send(ctx, w.http)
+		if err != nil {
+			return err
+		}
+		w.last = resp
+		return nil
 	}
-	w.last = resp
-	return nil
+	// After a revocation: call again until the resource refuses the token, within the
+	// propagation wait (RFC 7009 2.1); the last answer is judged.
+	_, err := poll(ctx, w.propagationWait(), func() (bool, error) {
+		resp, err := req.Send(ctx, w.http)
+		if err != nil {
+			return false, err
+		}
+		w.last = resp
+		return resp.Status < 200 || resp.Status > 299, nil
+	})
+	return err
 }
 
 func (w *World) resourceAccepts() error {
@@ -282,11 +439,31 @@ func (w *World) resourceRefuses() error {
 	return nil
 }
 
+// acceptsOrChallenges judges a token in a form body (RFC 6750 2.2: "Resource servers MAY support
+// this method"): accepted, or refused with a Bearer challenge. A resource that does not accept
+// POST at all (HTTP 405) cannot be asked, so the scenario is not applicable.
 func (w *World) acceptsOrChallenges() error {
 	if w.last != nil && w.last.Status >= 200 && w.last.Status < 300 {
 		return nil
 	}
+	if w.last != nil && w.last.Status == 405 {
+		return verdict.NotApplicable("the resource answers POST with HTTP 405: it takes no request with a body, so the form-body method cannot be tried")
+	}
 	return oauthclient.ExpectChallenge(w.last, "Bearer")
+}
+
+// warnsIfQueryAccepted attaches a warning when the resource accepted a token in the URL query:
+// RFC 6750 2.3 lets a resource server support it ("MAY"), and advises against its use.
+func (w *World) warnsIfQueryAccepted(ctx context.Context) (context.Context, error) {
+	r, err := w.lastResp()
+	if err != nil {
+		return ctx, err
+	}
+	if r.Status >= 200 && r.Status < 300 {
+		msg := "WARNING: the resource accepted an access token in the URL query (RFC 6750 2.3: resource servers MAY support it; it is logged in URLs and its use is NOT RECOMMENDED)"
+		ctx = godog.Attach(ctx, godog.Attachment{Body: []byte(msg), FileName: "warning.txt", MediaType: "text/plain"})
+	}
+	return ctx, nil
 }
 
 // bearerParams parses the Bearer challenge's auth-params (RFC 6750 3).
@@ -347,6 +524,9 @@ func (w *World) challengeNoError() error { return w.challengeError("") }
 
 func (w *World) registerTokenOps(sc stepAdder) {
 	sc.Step(`^the `+roleRe+` client (introspects|revokes) (the access token|the refresh token|an unknown token)`+modsRe+`$`, w.tokenOp)
+	sc.Step(`^(the token's client|another client) (introspects|revokes) (the access token|the refresh token|an unknown token)`+modsRe+`$`, w.tokenClientOp)
+	sc.Step(`^the revocation (is accepted|was accepted)$`, w.revocationAccepted)
+	sc.Step(`^the report warns when the resource accepted it$`, w.warnsIfQueryAccepted)
 	sc.Step(`^the token is reported (active|inactive)$`, w.reportedActive)
 	sc.Step(`^the introspection endpoint refuses the caller$`, w.refusesCaller)
 	sc.Step(`^the response is 200 or the error "([a-z_]+)"$`, w.okOrError)
@@ -354,7 +534,7 @@ func (w *World) registerTokenOps(sc stepAdder) {
 	sc.Step(`^the refresh token no longer works$`, w.refreshNoLongerWorks)
 	sc.Step(`^the (access token|refresh token) (?:expires within the expiry wait|has expired)$`, w.expiresWithinWait)
 	sc.Step(`^the authorization code has outlived its lifetime$`, w.codeOutlived)
-	sc.Step(`^the client calls the resource (with the access token|with an unknown token|without a token)(?: in the (Authorization header|URL query|form body))?(?: with the scheme "([^"]+)")?$`, w.callResource)
+	sc.Step(`^the client calls the resource (with the access token|with an unknown token|without a token)(?: in the (Authorization header|URL query|form body))?(?: with the scheme "([^"]+)")?( until the revocation has taken effect)?$`, w.callResource)
 	sc.Step(`^the resource accepts the request$`, w.resourceAccepts)
 	sc.Step(`^the resource refuses the request$`, w.resourceRefuses)
 	sc.Step(`^the resource accepts the request or answers with a Bearer challenge$`, w.acceptsOrChallenges)
@@ -368,5 +548,160 @@ func (w *World) register(sc stepAdder) {
 	w.registerToken(sc)
 	w.registerResponse(sc)
 	w.registerTokenOps(sc)
+	w.registerRaces(sc)
 	w.registerAdmin(sc) // admin_steps.go: the @refserver scenarios
+}
+
+// raceRequests is how many parallel requests the race scenarios send: the profile's
+// race_requests (issue 9) when the profile knows the field, else 8.
+func (w *World) raceRequests() int {
+	if r, ok := any(w.p).(interface{ RaceRequests() int }); ok {
+		if n := r.RaceRequests(); n > 1 {
+			return n
+		}
+	}
+	return 8
+}
+
+// sendAtOnce sends n copies of a token request as close together as the client allows and
+// keeps every answer.
+func (w *World) sendAtOnce(ctx context.Context, tr oauthclient.TokenRequest, n int) error {
+	out := make([]*oauthclient.Response, n)
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			out[i], errs[i] = tr.Send(ctx, w.http)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	w.admin.side.race = nil
+	for i := range n {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		w.admin.side.race = append(w.admin.side.race, out[i])
+	}
+	return nil
+}
+
+// redeemAtOnce redeems the scenario's authorization code in parallel requests.
+func (w *World) redeemAtOnce(ctx context.Context, role string) error {
+	if w.code == "" {
+		return fmt.Errorf("no authorization code: an earlier step must obtain one")
+	}
+	creds, auth, err := w.creds(role)
+	if err != nil {
+		return err
+	}
+	tr := oauthclient.TokenRequest{Endpoint: w.p.Endpoints.Token, GrantType: "authorization_code", Code: w.code,
+		CodeVerifier: w.codeVerifier, Client: creds, AuthMethod: auth}
+	if w.codeHasRedirect {
+		tr.RedirectURI = w.codeRedirectURI
+	}
+	return w.sendAtOnce(ctx, tr, w.raceRequests())
+}
+
+// refreshAtOnce refreshes with the newest refresh token in parallel requests.
+func (w *World) refreshAtOnce(ctx context.Context) error {
+	token, _, err := w.pickToken("the refresh token")
+	if err != nil {
+		return err
+	}
+	creds, auth, err := w.creds(w.tokenOwner)
+	if err != nil {
+		return err
+	}
+	return w.sendAtOnce(ctx, oauthclient.TokenRequest{Endpoint: w.p.Endpoints.Token, GrantType: "refresh_token",
+		RefreshToken: token, Client: creds, AuthMethod: auth}, w.raceRequests())
+}
+
+// atMostOneIssued judges the parallel requests: more than one token response means the code or
+// refresh token was used more than once. None at all says nothing about reuse: inconclusive.
+func (w *World) atMostOneIssued() error {
+	race := w.admin.side.race
+	if len(race) == 0 {
+		return fmt.Errorf("no parallel requests were sent")
+	}
+	var ok []*oauthclient.Response
+	statuses := map[int]int{}
+	for _, r := range race {
+		statuses[r.Status]++
+		if r.Status == 200 && r.AccessToken() != "" {
+			ok = append(ok, r)
+		}
+	}
+	w.last = race[len(race)-1]
+	switch {
+	case len(ok) > 1:
+		return oauthclient.Failf(ok[1], "expected at most one of %d parallel requests to get a token, got %d (HTTP statuses %v)", len(race), len(ok), statuses)
+	case len(ok) == 0:
+		return verdict.Inconclusive("none of %d parallel requests got a token (HTTP statuses %v), so no use of the grant was seen to compare a reuse with", len(race), statuses)
+	}
+	w.last = ok[0]
+	return nil
+}
+
+// refreshTokenRotates is a precondition of the refresh race: it refreshes once and requires a
+// new refresh token. A target that does not rotate may honour a refresh token many times.
+func (w *World) refreshTokenRotates(ctx context.Context) error {
+	before, _, err := w.pickToken("the refresh token")
+	if err != nil {
+		return err
+	}
+	if err := w.tokenRequest(ctx, w.tokenOwner, "refreshes the access token", ""); err != nil {
+		return err
+	}
+	if w.last.Status != 200 {
+		return verdict.Blocked("RFC6749-6", "the first refresh was answered HTTP %d %s", w.last.Status, w.last.Error())
+	}
+	if after := w.last.RefreshToken(); after == "" || after == before {
+		return verdict.NotApplicable("the target does not rotate the %s client's refresh token, so it may honour it more than once", w.tokenOwner)
+	}
+	return nil
+}
+
+func (w *World) registerRaces(sc stepAdder) {
+	sc.Step(`^the `+roleRe+` client redeems the authorization code in parallel requests$`, w.redeemAtOnce)
+	sc.Step(`^the token's client refreshes the access token in parallel requests$`, w.refreshAtOnce)
+	sc.Step(`^at most one of the parallel requests got a token$`, w.atMostOneIssued)
+	sc.Step(`^the refresh token is rotated on use$`, w.refreshTokenRotates)
+	sc.Step(`^the target supports the revocation of access tokens$`, w.revokesAccessTokens)
+}
+
+// revokesAccessTokens is the precondition of RFC 7009 2.1's "if [...] the authorization server
+// supports the revocation of access tokens": it revokes a separate client credentials token
+// when the target offers that grant. unsupported_token_type makes the scenario not applicable;
+// when no such token can be had, the support is assumed (RFC 7009 2: SHOULD).
+func (w *World) revokesAccessTokens(ctx context.Context) error {
+	way := tokenWay{"client credentials", "client_credentials"}
+	if ok, _ := w.usable(way); !ok {
+		return nil
+	}
+	creds, auth, err := w.creds(way.role)
+	if err != nil {
+		return err
+	}
+	resp, err := oauthclient.TokenRequest{Endpoint: w.p.Endpoints.Token, GrantType: "client_credentials",
+		Client: creds, AuthMethod: auth}.Send(ctx, w.http)
+	if err != nil {
+		return err
+	}
+	if resp.Status != 200 || resp.AccessToken() == "" {
+		return nil
+	}
+	rev, err := oauthclient.TokenOpRequest{Endpoint: w.p.Endpoints.Revocation, Token: resp.AccessToken(),
+		TokenTypeHint: "access_token", Client: creds, AuthMethod: auth}.Revoke(ctx, w.http)
+	if err != nil {
+		return err
+	}
+	if rev.Status == 400 && rev.Error() == "unsupported_token_type" {
+		return verdict.NotApplicable("the target does not revoke access tokens (unsupported_token_type, RFC 7009 2.2.1), so RFC 7009 2.1's SHOULD does not apply")
+	}
+	return nil
 }
