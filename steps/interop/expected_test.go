@@ -1,0 +1,112 @@
+package interop
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCompare(t *testing.T) {
+	exp := &Expected{Fails: []ExpectedFail{
+		{Scenario: "still fails", RFC: "q", Evidence: "e"},
+		{Scenario: "now passes", RFC: "q", Evidence: "e"},
+		{Scenario: "now blocked", RFC: "q", Evidence: "e"},
+		{Scenario: "renamed", RFC: "q", Evidence: "e"},
+		{Scenario: "waived", RFC: "q", Evidence: "e"},
+	}}
+	got := []Outcome{
+		{Name: "still fails", Status: "fail"},
+		{Name: "now passes", Status: "pass"},
+		{Name: "now blocked", Status: "blocked", Message: "RFC6749-4.1.2 failed"},
+		{Name: "waived", Status: "waived"},
+		{Name: "new failure", Status: "fail", Location: "x.feature:3", Message: "expected A, got B\nmore"},
+		{Name: "not applicable", Status: "not_applicable"},
+	}
+	d := Compare(exp, got)
+	if len(d.Unexpected) != 1 || d.Unexpected[0].Name != "new failure" {
+		t.Errorf("unexpected = %+v, want only \"new failure\"", d.Unexpected)
+	}
+	var no []string
+	for _, c := range d.NoLonger {
+		no = append(no, c.Expected.Scenario+"="+c.Got.Status)
+	}
+	if want := "now passes=pass,now blocked=blocked,renamed="; strings.Join(no, ",") != want {
+		t.Errorf("no longer failing = %v, want %s", no, want)
+	}
+	msg := d.Explain("fixtures/interop/x.expected.yaml")
+	for _, want := range []string{`UNEXPECTED FAIL x.feature:3 "new failure"`, "expected A, got B",
+		`NO LONGER FAILS "now passes"`, "blocked: RFC6749-4.1.2 failed", "did not run (renamed or removed?)"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("Explain lacks %q:\n%s", want, msg)
+		}
+	}
+	if !Compare(&Expected{Fails: exp.Fails[:1]}, got[:1]).Empty() {
+		t.Error("a run that matches the file is not Empty")
+	}
+}
+
+func TestDraftRoundTrip(t *testing.T) {
+	got := []Outcome{
+		{Name: "a fail", Status: "fail", Location: "a.feature:1", Requirements: []string{"RFC6749-4.1.2"}, Level: "MUST",
+			Description: `RFC 6749 4.1.2: "text"`, Message: "expected X, got Y\n< Date: today\n< {\"error\":\"e\"}"},
+		{Name: "a pass", Status: "pass"},
+	}
+	path := filepath.Join(t.TempDir(), "draft.yaml")
+	if err := Draft("server 1.0", got).Write(path, "a header\nof two lines"); err != nil {
+		t.Fatal(err)
+	}
+	e, err := LoadExpected(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Fails) != 1 || e.Fails[0].Scenario != "a fail" || e.Fails[0].RFC != `RFC 6749 4.1.2: "text"` {
+		t.Fatalf("draft read back as %+v", e)
+	}
+	if strings.Contains(e.Fails[0].Evidence, "Date:") || !strings.Contains(e.Fails[0].Evidence, `{"error":"e"}`) {
+		t.Errorf("evidence not shortened as expected: %q", e.Fails[0].Evidence)
+	}
+	data, _ := os.ReadFile(path)
+	if !strings.HasPrefix(string(data), "# a header\n# of two lines\n") {
+		t.Errorf("header missing:\n%s", data)
+	}
+	if !Compare(e, got).Empty() {
+		t.Error("a draft does not match the run it was written from")
+	}
+}
+
+func TestLoadExpectedRefusesEntriesWithoutEvidence(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "e.yaml")
+	if err := os.WriteFile(path, []byte("server: s\nfails:\n  - scenario: x\n    rfc: q\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadExpected(path); err == nil || !strings.Contains(err.Error(), "evidence") {
+		t.Errorf("LoadExpected = %v, want an error naming evidence", err)
+	}
+	if e, err := LoadExpected(filepath.Join(t.TempDir(), "missing.yaml")); err != nil || len(e.Fails) != 0 {
+		t.Errorf("a missing file: %+v, %v; want an empty list", e, err)
+	}
+}
+
+func TestRewriteProfile(t *testing.T) {
+	for _, s := range Servers {
+		data, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "targets", s.Name+".yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports := make([]int, s.Ports)
+		for i := range ports {
+			ports[i] = 40001 + i
+		}
+		pairs := s.Rewrite(ports)
+		for i := 0; i < len(pairs); i += 2 {
+			if !strings.Contains(string(data), pairs[i]) {
+				t.Errorf("%s: the profile does not contain %q, which the run rewrites", s.Name, pairs[i])
+			}
+		}
+		out := string(RewriteProfile(data, pairs))
+		if !strings.Contains(out, "localhost:40001") {
+			t.Errorf("%s: the rewritten profile has no localhost:40001", s.Name)
+		}
+	}
+}
