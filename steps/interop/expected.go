@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -245,7 +246,7 @@ func shorten(s string) string {
 		lines = append(lines[:maxLines], "[...]")
 	}
 	for i, l := range lines {
-		l = strings.TrimRight(l, " \t\r")
+		l = strings.TrimRight(runSpecific.ReplaceAllString(l, "${1}PORT"), " \t\r")
 		if len(l) > maxWidth {
 			l = l[:maxWidth] + " [...]"
 		}
@@ -253,6 +254,11 @@ func shorten(s string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// runSpecific matches the parts of an exchange that change with every run: the loopback
+// ports (plain or percent-encoded in a redirect_uri). They are written PORT, so that a
+// draft's evidence does not change from run to run.
+var runSpecific = regexp.MustCompile(`((?:localhost|127\.0\.0\.1)(?::|%3A))\d+`)
 
 // noise is a response header line that says nothing about the judgement.
 func noise(line string) bool {

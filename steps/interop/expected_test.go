@@ -110,3 +110,11 @@ func TestRewriteProfile(t *testing.T) {
 		}
 	}
 }
+
+func TestShortenWritesPortsAsPORT(t *testing.T) {
+	got := shorten("> POST http://localhost:43221/token\n> redirect_uri=http%3A%2F%2F127.0.0.1%3A46359%2Fcallback\n< Location: http://127.0.0.1:46359/cb")
+	want := "> POST http://localhost:PORT/token\n> redirect_uri=http%3A%2F%2F127.0.0.1%3APORT%2Fcallback\n< Location: http://127.0.0.1:PORT/cb"
+	if got != want {
+		t.Errorf("shorten =\n%s\nwant\n%s", got, want)
+	}
+}

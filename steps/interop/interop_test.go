@@ -3,7 +3,6 @@ package interop
 import (
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,20 +94,20 @@ func runServer(t *testing.T, root, cache string, s Server) {
 	}
 	t.Logf("%s (%s) ready at %s in %s", s.Name, s.Version, p.Issuer, time.Since(started).Round(time.Millisecond))
 
-	var out io.Writer = io.Discard
-	if testing.Verbose() {
-		out = os.Stdout
-	}
-	log, err := os.Create(filepath.Join(reportDir, "run.log"))
+	// The run's console output (progress, every failure in full) goes to run.log: the test's
+	// own output is the comparison with the expected file.
+	logPath := filepath.Join(reportDir, "run.log")
+	log, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer log.Close()
+	t.Logf("running the suite against %s, %d scenario(s) at a time (progress in %s)", s.Name, s.Concurrency, logPath)
 	res, err := runner.Run(ctx, runner.Options{
 		TargetPath:  target,
 		ReportDir:   reportDir,
 		Concurrency: s.Concurrency,
-		Output:      io.MultiWriter(out, log),
+		Output:      log,
 	})
 	if err != nil {
 		t.Fatalf("the run against %s could not happen: %v", s.Name, err)
@@ -121,7 +120,7 @@ func runServer(t *testing.T, root, cache string, s Server) {
 		t.Fatal(err)
 	}
 	got := Outcomes(res.Report, cucumber)
-	t.Logf("%s: %s; reports in %s", s.Name, countOutcomes(got), reportDir)
+	t.Logf("%s: %s in %s; reports in %s", s.Name, countOutcomes(got), res.Wall.Round(time.Second), reportDir)
 
 	if *update {
 		draft := filepath.Join(reportDir, "expected.draft.yaml")
