@@ -19,7 +19,7 @@ import (
 // must fail exactly these scenarios.
 type Expected struct {
 	// Server names the server and the version the file was checked against.
-	Server string `yaml:"server"`
+	Server string         `yaml:"server"`
 	Fails  []ExpectedFail `yaml:"fails"`
 }
 
