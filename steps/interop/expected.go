@@ -10,8 +10,13 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+)
 
-	"github.com/oauthconf/oauthconf/steps/report"
+// The report's outcomes that are failures of the server: a fail, and a fail the profile
+// waives (still the server's failure).
+const (
+	statusFail   = "fail"
+	statusWaived = "waived"
 )
 
 // Expected is fixtures/interop/<server>.expected.yaml: every requirement the server is known
@@ -85,20 +90,52 @@ type Outcome struct {
 	Description string
 }
 
-// Outcomes reads the scenarios of a run's conformance report, with their descriptions from
-// the run's cucumber JSON (the report does not carry them).
-func Outcomes(rep *report.Report, cucumberJSON []byte) []Outcome {
+// Outcomes reads the scenarios of a run from its conformance.json, with their descriptions
+// (the RFC quotes) from the run's cucumber JSON when the report carries no quotes. It reads the
+// JSON rather than report.Report so that it accepts both layouts of the report: schema v1
+// ("status") and v2 ("outcome", "quotes", "observed").
+func Outcomes(conformanceJSON, cucumberJSON []byte) ([]Outcome, error) {
+	var rep struct {
+		Scenarios []struct {
+			Name         string   `json:"name"`
+			Location     string   `json:"location"`
+			Status       string   `json:"status"`  // v1
+			Outcome      string   `json:"outcome"` // v2
+			Requirements []string `json:"requirements"`
+			Level        string   `json:"level"`
+			Failure      string   `json:"failure"`
+			Reason       string   `json:"reason"`
+			Quotes       []struct {
+				RFC     string `json:"rfc"`
+				Section string `json:"section"`
+				Text    string `json:"text"`
+			} `json:"quotes"`
+		} `json:"scenarios"`
+	}
+	if err := json.Unmarshal(conformanceJSON, &rep); err != nil {
+		return nil, fmt.Errorf("conformance.json: %w", err)
+	}
 	desc := descriptions(cucumberJSON)
 	out := make([]Outcome, 0, len(rep.Scenarios))
 	for _, s := range rep.Scenarios {
-		msg := s.Failure
-		if msg == "" {
-			msg = s.Reason
+		o := Outcome{Name: s.Name, Location: s.Location, Status: s.Outcome, Requirements: s.Requirements,
+			Level: s.Level, Message: s.Failure, Description: desc[s.Name]}
+		if o.Status == "" {
+			o.Status = s.Status
 		}
-		out = append(out, Outcome{Name: s.Name, Location: s.Location, Status: string(s.Status),
-			Requirements: s.Requirements, Level: s.Level, Message: msg, Description: desc[s.Name]})
+		if o.Message == "" {
+			o.Message = s.Reason
+		}
+		if len(s.Quotes) > 0 {
+			var qs []string
+			for _, q := range s.Quotes {
+				qs = append(qs, fmt.Sprintf("RFC %s %s: %q", strings.TrimPrefix(q.RFC, "RFC"), q.Section, q.Text))
+			}
+			o.Description = strings.Join(qs, "\n")
+		}
+		out = append(out, o)
 	}
-	return out
+	return out, nil
 }
 
 // descriptions maps scenario names to their descriptions in godog's cucumber JSON.
@@ -147,7 +184,7 @@ func (d Diff) Empty() bool { return len(d.Unexpected) == 0 && len(d.NoLonger) ==
 // decides what counts as a failure: the report's "fail" status (a waived failure is still a
 // failure of the server, so it counts too).
 func Compare(exp *Expected, got []Outcome) Diff {
-	failed := func(o Outcome) bool { return o.Status == string(report.Fail) || o.Status == string(report.Waived) }
+	failed := func(o Outcome) bool { return o.Status == statusFail || o.Status == statusWaived }
 	byName := map[string]Outcome{}
 	for _, o := range got {
 		byName[o.Name] = o
@@ -199,7 +236,7 @@ func (d Diff) Explain(expectedPath string) string {
 func Draft(server string, got []Outcome) *Expected {
 	e := &Expected{Server: server}
 	for _, o := range got {
-		if o.Status != string(report.Fail) && o.Status != string(report.Waived) {
+		if o.Status != statusFail && o.Status != statusWaived {
 			continue
 		}
 		quote := o.Description

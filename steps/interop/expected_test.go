@@ -118,3 +118,27 @@ func TestShortenWritesPortsAsPORT(t *testing.T) {
 		t.Errorf("shorten =\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestOutcomesReadsBothReportLayouts: conformance.json v1 ("status") and v2 ("outcome",
+// "quotes") give the same outcomes; without quotes the cucumber description is the quote.
+func TestOutcomesReadsBothReportLayouts(t *testing.T) {
+	cucumber := []byte(`[{"elements":[{"name":"a","description":"  RFC 6749 4.1.2: \"quoted\"\n"}]}]`)
+	v1 := []byte(`{"scenarios":[{"name":"a","location":"x.feature:3","status":"fail","failure":"expected A, got B"},
+		{"name":"b","status":"not_applicable","reason":"no scopes.not_allowed"}]}`)
+	v2 := []byte(`{"scenarios":[{"name":"a","location":"x.feature:3","outcome":"fail","failure":"expected A, got B",
+		"quotes":[{"rfc":"RFC6749","section":"4.1.2","text":"quoted"}]},
+		{"name":"b","outcome":"not_applicable","reason":"no scopes.not_allowed"}]}`)
+	for name, data := range map[string][]byte{"v1": v1, "v2": v2} {
+		got, err := Outcomes(data, cucumber)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0].Status != "fail" || got[0].Message != "expected A, got B" ||
+			got[0].Description != `RFC 6749 4.1.2: "quoted"` || got[1].Status != "not_applicable" || got[1].Message != "no scopes.not_allowed" {
+			t.Errorf("%s: %+v", name, got)
+		}
+	}
+	if _, err := Outcomes([]byte("{"), nil); err == nil {
+		t.Error("a broken conformance.json is not an error")
+	}
+}
