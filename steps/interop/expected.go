@@ -211,13 +211,13 @@ func (d Diff) Explain(expectedPath string) string {
 	var b strings.Builder
 	for _, o := range d.Unexpected {
 		fmt.Fprintf(&b, "UNEXPECTED FAIL %s %q [%s]\n    %s\n", o.Location, o.Name,
-			strings.Join(o.Requirements, " "), firstLine(o.Message))
+			strings.Join(o.Requirements, " "), observed(o.Message))
 	}
 	for _, c := range d.NoLonger {
 		got := "did not run (renamed or removed?)"
 		if c.Got.Status != "" {
 			got = c.Got.Status
-			if m := firstLine(c.Got.Message); m != "" {
+			if m := observed(c.Got.Message); m != "" {
 				got += ": " + m
 			}
 		}
@@ -306,6 +306,17 @@ func noise(line string) bool {
 		}
 	}
 	return false
+}
+
+// observed is the line of a failure that says what the server did: the report's "observed:"
+// line when the failure leads with its quotes (conformance.json v2), else the first line.
+func observed(msg string) string {
+	for _, l := range strings.Split(msg, "\n") {
+		if strings.HasPrefix(l, "observed: ") {
+			return firstLine(l)
+		}
+	}
+	return firstLine(msg)
 }
 
 func firstLine(s string) string {

@@ -21,11 +21,12 @@ func TestCompare(t *testing.T) {
 		{Name: "now blocked", Status: "blocked", Message: "RFC6749-4.1.2 failed"},
 		{Name: "waived", Status: "waived"},
 		{Name: "new failure", Status: "fail", Location: "x.feature:3", Message: "expected A, got B\nmore"},
+		{Name: "v2 failure", Status: "fail", Location: "y.feature:4", Message: "MUST RFC 6749 5.1: \"quote\"\nobserved: no Cache-Control\n--- HTTP"},
 		{Name: "not applicable", Status: "not_applicable"},
 	}
 	d := Compare(exp, got)
-	if len(d.Unexpected) != 1 || d.Unexpected[0].Name != "new failure" {
-		t.Errorf("unexpected = %+v, want only \"new failure\"", d.Unexpected)
+	if len(d.Unexpected) != 2 || d.Unexpected[0].Name != "new failure" || d.Unexpected[1].Name != "v2 failure" {
+		t.Errorf("unexpected = %+v, want \"new failure\" and \"v2 failure\"", d.Unexpected)
 	}
 	var no []string
 	for _, c := range d.NoLonger {
@@ -36,7 +37,7 @@ func TestCompare(t *testing.T) {
 	}
 	msg := d.Explain("fixtures/interop/x.expected.yaml")
 	for _, want := range []string{`UNEXPECTED FAIL x.feature:3 "new failure"`, "expected A, got B",
-		`NO LONGER FAILS "now passes"`, "blocked: RFC6749-4.1.2 failed", "did not run (renamed or removed?)"} {
+		`NO LONGER FAILS "now passes"`, "    observed: no Cache-Control\n", "blocked: RFC6749-4.1.2 failed", "did not run (renamed or removed?)"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Explain lacks %q:\n%s", want, msg)
 		}
