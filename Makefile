@@ -108,7 +108,7 @@ INTEROP_NODE     := $(INTEROP_DIR)/node
 MOCK_SERVER      := $(INTEROP_NODE)/node_modules/.bin/oauth2-mock-server
 
 interop: setup interop-install
-	OAUTHCONF_INTEROP_REQUIRED=1 OAUTHCONF_INTEROP_ZITADEL='$(ZITADEL_SERVER)' OAUTHCONF_INTEROP_MOCK='$(MOCK_SERVER)' \
+	OAUTHCONF_INTEROP=1 OAUTHCONF_INTEROP_ZITADEL='$(ZITADEL_SERVER)' OAUTHCONF_INTEROP_MOCK='$(MOCK_SERVER)' \
 	  $(GO) test -count=1 -timeout 10m -run '^TestInterop$$' -v ./steps/interop/
 
 interop-install: interop-install-zitadel interop-install-node

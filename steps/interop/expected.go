@@ -234,7 +234,7 @@ func (d Diff) Explain(expectedPath string) string {
 	if !d.Empty() {
 		fmt.Fprintf(&b, "Read each against the RFC. A real deviation goes into %s (rfc, evidence, reading);\n"+
 			"a fail that is the suite's mistake is fixed in the suite; an entry that no longer fails is removed.\n"+
-			"go test ./steps/interop -run 'TestInterop/NAME' -update writes a draft from the run to start from.\n", expectedPath)
+			"OAUTHCONF_INTEROP=1 go test ./steps/interop -run 'TestInterop/NAME' -update writes a draft from the run to start from.\n", expectedPath)
 	}
 	return b.String()
 }
