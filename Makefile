@@ -109,7 +109,7 @@ MOCK_SERVER      := $(INTEROP_NODE)/node_modules/.bin/oauth2-mock-server
 
 interop: setup interop-install
 	OAUTHCONF_INTEROP=1 OAUTHCONF_INTEROP_ZITADEL='$(ZITADEL_SERVER)' OAUTHCONF_INTEROP_MOCK='$(MOCK_SERVER)' \
-	  $(GO) test -count=1 -timeout 10m -run '^TestInterop$$' -v ./steps/interop/
+	  $(GO) test -count=1 -timeout 15m -run '^TestInterop$$' -v ./steps/interop/
 
 interop-install: interop-install-zitadel interop-install-node
 
