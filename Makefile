@@ -24,7 +24,8 @@ FUZZTIME        ?= 10s
 export PLAYWRIGHT_DRIVER_PATH := $(DRIVER_DIR)
 export OAUTHCONF_CHROMIUM     := $(CHROMIUM)
 
-.PHONY: help setup setup-chromium setup-driver setup-go conformance test fuzz bench serve build clean selftest
+.PHONY: help setup setup-chromium setup-driver setup-go conformance test fuzz bench serve build clean selftest \
+        interop interop-install interop-install-zitadel interop-install-node
 
 help:
 	@echo "make conformance  run the conformance suite against the embedded reference server"
@@ -34,6 +35,8 @@ help:
 	@echo "make serve        run the reference server (ADDR=$(ADDR) DB=$(DB) ISSUER=...)"
 	@echo "make bench        load-test the reference server over loopback"
 	@echo "make setup        install Chromium, the Playwright driver and Go modules"
+	@echo "make interop      run the suite against third-party servers (zitadel/oidc example, oauth2-mock-server)"
+	@echo "                  and compare with fixtures/interop/*.expected.yaml"
 
 setup: setup-chromium setup-driver setup-go
 
@@ -93,6 +96,45 @@ serve: setup-go
 
 bench: setup-go
 	$(GO) run ./cmd/oauthconf bench
+
+# The interop test bed (steps/interop): authorization servers this project did not write, each
+# started from its own shipped command on free loopback ports, the suite run against each, the
+# failures compared with fixtures/interop/<server>.expected.yaml. The servers are installed into
+# .cache/interop from the Go module proxy and the npm registry, once.
+INTEROP_DIR      := $(CURDIR)/.cache/interop
+ZITADEL_OIDC_VER := v3.52.0
+ZITADEL_SERVER   := $(INTEROP_DIR)/zitadel-oidc-$(ZITADEL_OIDC_VER)/server
+INTEROP_NODE     := $(INTEROP_DIR)/node
+MOCK_SERVER      := $(INTEROP_NODE)/node_modules/.bin/oauth2-mock-server
+
+interop: setup interop-install
+	OAUTHCONF_INTEROP=1 OAUTHCONF_INTEROP_ZITADEL='$(ZITADEL_SERVER)' OAUTHCONF_INTEROP_MOCK='$(MOCK_SERVER)' \
+	  $(GO) test -count=1 -timeout 15m -run '^TestInterop$$' -v ./steps/interop/
+
+interop-install: interop-install-zitadel interop-install-node
+
+# The example OpenID provider of zitadel/oidc, built by go install outside this module (it is
+# not a dependency of oauthconf).
+interop-install-zitadel:
+	@if ! [ -x "$(ZITADEL_SERVER)" ]; then \
+	  echo "interop: building github.com/zitadel/oidc/v3/example/server@$(ZITADEL_OIDC_VER)"; \
+	  tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	  GOBIN="$$tmp" $(GO) install github.com/zitadel/oidc/v3/example/server@$(ZITADEL_OIDC_VER); \
+	  mkdir -p "$(dir $(ZITADEL_SERVER))" && mv "$$tmp/server" "$(ZITADEL_SERVER)"; \
+	fi
+
+# The Node.js servers, pinned by fixtures/interop/node/package-lock.json (npm ci); reinstalled
+# when the lock file changes.
+interop-install-node:
+	@if ! cmp -s fixtures/interop/node/package-lock.json "$(INTEROP_NODE)/package-lock.json" || ! [ -x "$(MOCK_SERVER)" ]; then \
+	  command -v npm >/dev/null || { echo "interop: npm is missing: install it (apt-get install nodejs npm)"; exit 1; }; \
+	  node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||a==20&&b>=19?0:1)' || \
+	    { echo "interop: oauth2-mock-server needs Node.js 20.19 or later, found $$(node --version)"; exit 1; }; \
+	  echo "interop: installing the Node.js servers (fixtures/interop/node) with npm ci"; \
+	  rm -rf "$(INTEROP_NODE)" && mkdir -p "$(INTEROP_NODE)"; \
+	  cp fixtures/interop/node/package.json fixtures/interop/node/package-lock.json "$(INTEROP_NODE)/"; \
+	  (cd "$(INTEROP_NODE)" && npm ci --no-audit --no-fund --silent); \
+	fi
 
 clean:
 	rm -rf bin $(REPORT_DIR) .cache
