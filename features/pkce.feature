@@ -17,8 +17,9 @@ Feature: Proof Key for Code Exchange (RFC 7636, RFC 9700 2.1.1)
     When the confidential client redeems the authorization code with a wrong code_verifier
     Then the token endpoint refuses the request with error "invalid_grant"
 
-  @RFC9700-2.1.1 @MUST @browser
+  @RFC9700-2.1.1 @RFC7636-4.4 @MUST @browser
   Scenario: A code issued with a challenge keeps needing its verifier after a failed attempt
+    RFC 7636 4.4: "When the server issues the authorization code in the authorization response, it MUST associate the "code_challenge" and "code_challenge_method" values with the authorization code so it can be verified later."
     RFC 9700 2.1.1: "If a client sends a valid PKCE `code_challenge` parameter in the authorization request, the authorization server MUST enforce the correct usage of `code_verifier` at the token endpoint."
     Given the confidential client has an authorization code
     When the confidential client redeems the authorization code without the code_verifier

@@ -765,24 +765,6 @@ func (w *World) loadInBrowser(ctx context.Context) (context.Context, error) {
 	return ctx, nil
 }
 
-// notRegisteredFor gates the unauthorized_client scenarios: RFC 6749 does not require a server to
-// limit a client's grants, so the scenario applies only when the profile declares that this
-// client is not registered for the grant (clients.<role>.grants).
-func (w *World) notRegisteredFor(role, grant string) error {
-	c, err := w.client(role)
-	if err != nil {
-		return verdict.NotApplicable("%v", err)
-	}
-	registered, declared := registeredFor(c, grant)
-	if !declared {
-		return verdict.NotApplicable("the profile does not say which grants clients.%s is registered for (clients.%s.grants)", roleKey(role), roleKey(role))
-	}
-	if registered {
-		return verdict.NotApplicable("clients.%s is registered for the %s grant", roleKey(role), grant)
-	}
-	return nil
-}
-
 // registerAuthorize adds the authorization endpoint steps.
 func (w *World) registerAuthorize(sc stepAdder) {
 	sc.Step(`^the `+roleRe+` client starts (?:an|another) authorization request$`, w.startAuthorization)

@@ -51,8 +51,3 @@ func hostPort(u *url.URL) string {
 // extraAuthorizationParams are the parameters the profile adds to every authorization request of
 // a role and response type. None until profile.ExtraAuthorizationParams is merged.
 func extraAuthorizationParams(_ *profile.Profile, _, _ string) url.Values { return nil }
-
-// registeredFor says whether the profile declares the client registered for grant; declared is
-// false when the profile does not say (clients.<role>.grants), and then a scenario that depends
-// on it is not applicable. Never declared until profile.Client.RegisteredFor is merged.
-func registeredFor(_ profile.Client, _ string) (registered, declared bool) { return false, false }
