@@ -87,6 +87,11 @@ func (s *Server) auditLogin(r *http.Request, clientID, username string, ok bool,
 	s.audit(r.Context(), rec)
 }
 
+// auditLogout records a sign-out: every login session of the user ended.
+func (s *Server) auditLogout(r *http.Request, username string) {
+	s.audit(r.Context(), audit.Record{Event: audit.SessionEnded, Outcome: audit.OK, User: username, Reason: "sign-out: every login session of the user ended"})
+}
+
 // auditPasswordGrant records the owner's login of a password grant, once fosite has checked
 // the credentials (err is NewAccessRequest's).
 func (s *Server) auditPasswordGrant(r *http.Request, client *store.Client, username string, err error) {
