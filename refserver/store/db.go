@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"runtime"
 	"sort"
 	"strconv"
@@ -84,6 +85,11 @@ func openDBs(ctx context.Context, dsn string, onRowChange sqlite.PreUpdateHookFn
 	if err != nil {
 		return nil, nil, err
 	}
+	if !memory {
+		if err := createPrivate(base); err != nil {
+			return nil, nil, err
+		}
+	}
 	busy := "busy_timeout(" + strconv.Itoa(busyTimeoutMS) + ")"
 	// synchronous=NORMAL in WAL mode: a commit is durable against a crash of the process, and
 	// only the last commits can be lost on power failure; the fsync per commit of FULL would cap
@@ -134,6 +140,24 @@ func openDBs(ctx context.Context, dsn string, onRowChange sqlite.PreUpdateHookFn
 		return nil, nil, fmt.Errorf("store: open %s: %w", base, err)
 	}
 	return w, r, nil
+}
+
+// createPrivate creates the database file, empty and mode 0600, when it does not exist yet:
+// it holds password and secret hashes and every token's metadata, so only its owner may read
+// it. SQLite creates the -wal and -shm files with the database file's permissions, so they
+// are 0600 too. A "file:" URI is left to SQLite (and the umask).
+func createPrivate(base string) error {
+	if strings.HasPrefix(base, "file:") || base == "" {
+		return nil
+	}
+	f, err := os.OpenFile(base, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: create %s: %w", base, err)
+	}
+	return f.Close()
 }
 
 // hookedConnector opens writer connections with the pre-update hook installed (the access
