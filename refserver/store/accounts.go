@@ -104,3 +104,12 @@ func (s *Store) PutFact(ctx context.Context, name, value string) error {
 	}
 	return nil
 }
+
+// HasAdmin reports whether any administrator is stored.
+func (s *Store) HasAdmin(ctx context.Context) (bool, error) {
+	var has bool
+	if err := s.adminQueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM admins)`).Scan(&has); err != nil {
+		return false, fmt.Errorf("store: %w", err)
+	}
+	return has, nil
+}
