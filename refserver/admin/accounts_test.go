@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,5 +127,27 @@ func TestConsoleSignOutEndsTheSessionServerSide(t *testing.T) {
 	a.login()
 	if p := a.get("/admin/clients"); p.status != http.StatusOK {
 		t.Errorf("signing in again: %d", p.status)
+	}
+}
+
+// Issue 10 item 6: the client form's action escapes the client id for its path segment (ids
+// may hold '/', '?' or '#'), so saving the form edits that client, not another path.
+func TestClientFormActionEscapesTheID(t *testing.T) {
+	e := newEnv(t)
+	const id = "odd/id?x=1#frag"
+	if err := e.st.CreateClient(context.Background(), &store.Client{ID: id, Name: "Odd", Public: true,
+		TokenEndpointAuthMethod: "none", RedirectURIs: []string{"http://127.0.0.1/callback"},
+		GrantTypes: []string{"authorization_code"}, Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.console()
+	c.login()
+	p := c.get("/admin/clients/" + url.PathEscape(id))
+	if p.status != http.StatusOK {
+		t.Fatalf("the client's page: %d", p.status)
+	}
+	want := `action="/admin/clients/` + url.PathEscape(id) + `"`
+	if !strings.Contains(p.body, strings.ReplaceAll(want, "&", "&amp;")) && !strings.Contains(p.body, want) {
+		t.Errorf("the client form's action is not %s:\n%s", want, p.body)
 	}
 }
