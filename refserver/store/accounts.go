@@ -8,6 +8,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"time"
 )
 
@@ -38,11 +40,16 @@ func (s *Store) SessionVersion(ctx context.Context, principal string) (int64, er
 // EndSessions adds one to the principal's session version: every session cookie issued
 // before ends (sign-out, password change, disabled or deleted account).
 func (s *Store) EndSessions(ctx context.Context, principal string) error {
-	if _, err := s.adminExec(ctx, `INSERT INTO session_versions (principal, version) VALUES (?, 1)
-		ON CONFLICT (principal) DO UPDATE SET version = version + 1`, principal); err != nil {
-		return fmt.Errorf("store: end sessions of %q: %w", principal, err)
-	}
-	return nil
+	return s.inTx(ctx, func(ctx context.Context) error {
+		if _, err := s.adminExec(ctx, `INSERT INTO session_versions (principal, version) VALUES (?, 1)
+			ON CONFLICT (principal) DO UPDATE SET version = version + 1`, principal); err != nil {
+			return fmt.Errorf("store: end sessions of %q: %w", principal, err)
+		}
+		// An ended session must stay ended after a power cut (an insert is not an update to
+		// the pre-update hook's durableTables check, so say it here).
+		txFrom(ctx).root().durable.Store(true)
+		return nil
+	})
 }
 
 // RevokeAllForSubject revokes every code and token issued on behalf of the user, in the
@@ -97,12 +104,15 @@ func (s *Store) Fact(ctx context.Context, name string) (value string, ok bool, e
 
 // PutFact sets the installation fact name.
 func (s *Store) PutFact(ctx context.Context, name, value string) error {
-	if _, err := s.adminExec(ctx, `INSERT INTO server_facts (name, value, updated_at) VALUES (?, ?, ?)
-		ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-		name, value, time.Now().UnixNano()); err != nil {
-		return fmt.Errorf("store: put fact %q: %w", name, err)
-	}
-	return nil
+	return s.inTx(ctx, func(ctx context.Context) error {
+		if _, err := s.adminExec(ctx, `INSERT INTO server_facts (name, value, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+			name, value, time.Now().UnixNano()); err != nil {
+			return fmt.Errorf("store: put fact %q: %w", name, err)
+		}
+		txFrom(ctx).root().durable.Store(true) // the secret's fingerprint after a rotation
+		return nil
+	})
 }
 
 // HasAdmin reports whether any administrator is stored.
@@ -112,4 +122,46 @@ func (s *Store) HasAdmin(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("store: %w", err)
 	}
 	return has, nil
+}
+
+// durableTables are the tables whose updated or deleted rows must survive a power cut: the
+// loss of such a change fails open (a revoked or used token, an ended session, a disabled
+// account or client would work again). A transaction that changes one is synced at its
+// commit (db.go says why the rest is not).
+var durableTables = map[string]bool{
+	"authorize_codes": true, "access_tokens": true, "refresh_tokens": true, "pkce_requests": true,
+	"users": true, "clients": true, "admins": true, "session_versions": true, "server_facts": true,
+}
+
+// walPath is the write-ahead log of the database a plain file path dsn names, "" otherwise.
+func walPath(dsn string) string {
+	base, _, memory, err := dsnParams(dsn)
+	if err != nil || memory || strings.HasPrefix(base, "file:") {
+		return ""
+	}
+	return base + "-wal"
+}
+
+// syncWAL makes every commit so far durable, as synchronous=FULL would for each: an fsync of
+// the WAL file (fsync flushes the file, whichever descriptor asks).
+func (s *Store) syncWAL() error {
+	if s.walPath == "" {
+		return nil
+	}
+	f, err := os.OpenFile(s.walPath, os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // checkpointed and removed: the database file holds everything
+	}
+	if err != nil {
+		return fmt.Errorf("store: sync the write-ahead log: %w", err)
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("store: sync the write-ahead log: %w", err)
+	}
+	s.walSyncs.Add(1)
+	return nil
 }

@@ -80,6 +80,12 @@ func (s *Store) newTokenTable(ctx context.Context, kind TokenKind) (*tokenTable,
 			st.changesAccessTokens = true
 		}
 	}
+	if err == nil {
+		// Revocations, rotations and redemptions: durable before they return (db.go).
+		for _, st := range []*stmt{t.deactivate, t.deactivateFamily, t.deleteSig, t.deactivateClient, t.deleteClient} {
+			st.durable = true
+		}
+	}
 	return t, err
 }
 

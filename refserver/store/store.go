@@ -43,6 +43,12 @@ type Store struct {
 	writerTx atomic.Pointer[txState]
 	hooked   atomic.Bool
 
+	// walPath is the write-ahead log's file, synced after durable commits; empty for an
+	// in-memory database or a "file:" URI (their durability is the DSN's synchronous).
+	walPath string
+	// walSyncs counts the WAL syncs (tests).
+	walSyncs atomic.Int64
+
 	savepoints atomic.Uint64
 	closed     atomic.Bool
 }
@@ -83,6 +89,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, err
 	}
 	s.wdb, s.rdb = w, r
+	s.walPath = walPath(dsn)
 	if err := migrate(ctx, w); err != nil {
 		s.Close()
 		return nil, err
