@@ -203,3 +203,12 @@ func TestSecureCookiesUseHostPrefix(t *testing.T) {
 		t.Fatal("the login page set no cookie")
 	}
 }
+
+// A code issued just before the user was disabled, but stored after the revocation (the race
+// the revocation alone cannot close), buys no tokens: the owner is checked at redemption.
+func TestCodeOfADisabledUserIsRefusedAtRedemption(t *testing.T) {
+	e := newTestEnv(t)
+	e.setUserEnabled("alice", false)
+	code := e.issueCode(confID, "calc:write", "") // stored after the disable, as in the race
+	expectError(t, e.exchange(confID, confSecret, code, ""), http.StatusBadRequest, "invalid_grant")
+}

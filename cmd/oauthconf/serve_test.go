@@ -33,6 +33,7 @@ func TestParseServeFlags(t *testing.T) {
 		{[]string{"--addr", "0.0.0.0:8443", "--tls-cert", "c.pem", "--tls-key", "k.pem"}, nil},
 		{[]string{"--issuer", "https://as.example.com/"}, func(o *serveOptions) bool { return o.Issuer == "https://as.example.com" }},
 		{[]string{"--demo", "--addr", "localhost:9000"}, func(o *serveOptions) bool { return o.Demo }},
+		{[]string{"--secure-cookies", "--rotate-secret"}, func(o *serveOptions) bool { return o.SecureCookies && o.RotateSecret }},
 		{[]string{"--admin-password-file", "pw"}, func(o *serveOptions) bool { return o.AdminUser == "admin" }},
 		{[]string{"--access-token-ttl", "2s", "--secret-file", "/tmp/s"}, func(o *serveOptions) bool {
 			return o.AccessTTL == 2*time.Second && o.SecretFile == "/tmp/s"
