@@ -3,7 +3,9 @@ package refserver
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -211,4 +213,43 @@ func TestCodeOfADisabledUserIsRefusedAtRedemption(t *testing.T) {
 	e.setUserEnabled("alice", false)
 	code := e.issueCode(confID, "calc:write", "") // stored after the disable, as in the race
 	expectError(t, e.exchange(confID, confSecret, code, ""), http.StatusBadRequest, "invalid_grant")
+}
+
+// With SecureCookies behind TLS the owner's __Host- cookies carry a whole flow: sign in,
+// approve, sign out.
+func TestOwnerFlowWithHostPrefixedCookiesUnderTLS(t *testing.T) {
+	st, _ := openSeededCopy(t)
+	ts := httptest.NewUnstartedServer(nil)
+	issuer := "https://" + ts.Listener.Addr().String()
+	srv, err := newServer(Config{Issuer: issuer, GlobalSecret: []byte("0123456789abcdef0123456789abcdef-tls"), SecureCookies: true}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = srv
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	e := &azEnv{ts: ts, srv: srv, issuer: issuer}
+	b := e.browser(t)
+	tr := ts.Client().Transport
+	b.c.Transport = tr
+	p := b.authorize(e.authURL("response_type", "code", "client_id", confID, "redirect_uri", callbackURI, "scope", "calc:read", "state", "s1"), "approve")
+	if loc := p.resp.Header.Get("Location"); !strings.HasPrefix(loc, callbackURI) || !strings.Contains(loc, "code=") {
+		t.Fatalf("the flow under TLS did not end with a code: %d %q %s", p.resp.StatusCode, loc, p.body)
+	}
+	u, _ := url.Parse(issuer)
+	names := []string{}
+	for _, c := range b.c.Jar.Cookies(u) {
+		names = append(names, c.Name)
+	}
+	if !slices.Contains(names, "__Host-"+sessionCookieBase) || !slices.Contains(names, "__Host-"+loginCSRFCookieBase) {
+		t.Errorf("cookies under TLS: %v; want the __Host- session and CSRF cookies", names)
+	}
+	out := b.get(issuer + PathLogout)
+	action, form := out.form(t)
+	if p := b.post(issuer+action, form); !strings.Contains(p.body, `id="signedout"`) {
+		t.Fatalf("sign-out under TLS: %s", p.body)
+	}
+	if p := b.get(issuer + PathLogout); !strings.Contains(p.body, `id="not-signedin"`) {
+		t.Error("still signed in after the sign-out under TLS")
+	}
 }

@@ -3,6 +3,8 @@ package admin
 import (
 	"context"
 	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -149,5 +151,36 @@ func TestClientFormActionEscapesTheID(t *testing.T) {
 	want := `action="/admin/clients/` + url.PathEscape(id) + `"`
 	if !strings.Contains(p.body, strings.ReplaceAll(want, "&", "&amp;")) && !strings.Contains(p.body, want) {
 		t.Errorf("the client form's action is not %s:\n%s", want, p.body)
+	}
+}
+
+// Under TLS the console's cookies are __Host- cookies (Secure, Path=/), and signing in,
+// using the console and signing out work with them, as in a browser.
+func TestConsoleUnderTLSUsesHostPrefixedCookies(t *testing.T) {
+	e := newEnv(t)
+	ts := httptest.NewTLSServer(e.srv.Config.Handler)
+	t.Cleanup(ts.Close)
+	hc := ts.Client()
+	hc.Jar, _ = cookiejar.New(nil)
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c := &console{t: t, e: e, hc: hc, url: ts.URL}
+	login := c.get("/admin/login")
+	p := c.post("/admin/login", map[string][]string{"csrf": {login.csrf(t)}, "username": {testAdmin}, "password": {testPassword}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("login under TLS: status %d: %s", p.status, p.body)
+	}
+	sc := cookieNamed(p.header, "__Host-"+sessionCookie)
+	if sc == nil || !sc.Secure || sc.Path != "/" || sc.Domain != "" {
+		t.Fatalf("session cookie %+v: want __Host-, Secure, Path=/, no Domain", sc)
+	}
+	clients := c.get("/admin/clients")
+	if clients.status != http.StatusOK {
+		t.Fatalf("the console under TLS: status %d", clients.status)
+	}
+	if p := c.post("/admin/logout", map[string][]string{"csrf": {clients.csrf(t)}}); p.status != http.StatusSeeOther {
+		t.Fatalf("logout under TLS: status %d", p.status)
+	}
+	if p := c.get("/admin/clients"); p.status != http.StatusSeeOther {
+		t.Errorf("after logout under TLS: status %d, want a redirect to the login", p.status)
 	}
 }
