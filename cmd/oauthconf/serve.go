@@ -370,6 +370,9 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 	for _, c := range clients {
 		ids = append(ids, c.ID)
 	}
+	if len(ids) == 0 {
+		ids = append(ids, "(none yet)")
+	}
 	fmt.Fprintf(out, "clients:  %s\n", strings.Join(ids, ", "))
 	if len(o.Quirks) > 0 {
 		fmt.Fprintf(out, "quirks:   %s (NOT a conforming server: for testing a conformance suite only)\n", strings.Join(o.Quirks, ", "))

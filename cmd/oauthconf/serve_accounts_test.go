@@ -89,7 +89,7 @@ func TestServeWithoutSeedCreatesOnlyAnAdministrator(t *testing.T) {
 		if m == nil {
 			t.Fatalf("no generated administrator password printed: %s", out.String())
 		}
-		if !strings.Contains(out.String(), "an administrator only") || !strings.Contains(out.String(), "clients:  \n") {
+		if !strings.Contains(out.String(), "an administrator only") || !strings.Contains(out.String(), "clients:  (none yet)\n") {
 			t.Errorf("the start-up lines do not say the database holds only an administrator: %s", out.String())
 		}
 		if got := adminStatus(t, issuer, "admin", m[1]); got != http.StatusOK {
