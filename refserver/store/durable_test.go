@@ -54,3 +54,61 @@ func TestRevocationsAreSyncedIssuanceIsNot(t *testing.T) {
 	step("disable a user", true, func() error { return st.UpdateUser(ctx, &User{Username: "alice", Enabled: false}) })
 	step("store the secret's fingerprint", true, func() error { return st.PutFact(ctx, "token_secret_fingerprint", "f") })
 }
+
+// A code or token stored for a disabled user or client (issued by a request that passed its
+// checks just before the disable committed) is stored inactive.
+func TestTokensOfDisabledOwnersAreStoredInactive(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, filepath.Join(t.TempDir(), "oauth.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := &Client{ID: "c", Public: true, TokenEndpointAuthMethod: "none", GrantTypes: []string{GrantAuthorizationCode}, Enabled: true}
+	off := &Client{ID: "off", Public: true, TokenEndpointAuthMethod: "none", GrantTypes: []string{GrantAuthorizationCode}, Enabled: false}
+	for _, cl := range []*Client{c, off} {
+		if err := st.CreateClient(ctx, cl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, u := range []*User{{Username: "on", PasswordHash: []byte("x"), Enabled: true}, {Username: "disabled", PasswordHash: []byte("x")}} {
+		if err := st.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req := func(cl *Client, id, subject string) *fosite.Request {
+		now := time.Now().UTC()
+		return &fosite.Request{ID: id, RequestedAt: now, Client: cl, Form: url.Values{},
+			Session: &fosite.DefaultSession{Subject: subject, ExpiresAt: map[fosite.TokenType]time.Time{fosite.AccessToken: now.Add(time.Hour)}}}
+	}
+	for _, tc := range []struct {
+		sig        string
+		r          *fosite.Request
+		wantActive bool
+	}{
+		{"enabled", req(c, "r1", "on"), true},
+		{"no owner", req(c, "r2", ""), true},
+		{"disabled user", req(c, "r3", "disabled"), false},
+		{"disabled client", req(off, "r4", "on"), false},
+	} {
+		if err := st.CreateAccessTokenSession(ctx, tc.sig, tc.r); err != nil {
+			t.Fatal(err)
+		}
+		ts, err := st.ListTokens(ctx, TokenFilter{Kind: KindAccessToken, ClientID: tc.r.Client.GetID()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, ti := range ts {
+			if ti.Signature == tc.sig {
+				found = true
+				if ti.Active != tc.wantActive {
+					t.Errorf("%s: stored active=%v, want %v", tc.sig, ti.Active, tc.wantActive)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: not listed", tc.sig)
+		}
+	}
+}
