@@ -93,8 +93,9 @@ func openDBs(ctx context.Context, dsn string, onRowChange sqlite.PreUpdateHookFn
 	busy := "busy_timeout(" + strconv.Itoa(busyTimeoutMS) + ")"
 	// synchronous=NORMAL in WAL mode: a commit is durable against a crash of the process (kill
 	// -9 loses nothing), and only the last commits can be lost on power failure; the fsync per
-	// commit of FULL would cap writes at the disk's flush rate (measured on this project's CI
-	// machine: 8,100 client-credentials tokens/s with NORMAL, 1,900 with FULL). Losing an
+	// commit of FULL would cap writes at the disk's flush rate (BenchmarkCreateAccessToken on
+	// the 2-core development machine: FULL issued ~25% fewer tokens/s than NORMAL with ~70%
+	// more CPU per token when idle, 1,900 against 8,100 tokens/s under load). Losing an
 	// issued token to a power cut fails closed (the client holds a token the server forgot).
 	// Losing a revocation fails open (a revoked token, a used refresh token or code, a disabled
 	// user's grants, an ended session would work again), so every transaction that revokes,
