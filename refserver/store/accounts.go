@@ -52,7 +52,7 @@ func (s *Store) EndSessions(ctx context.Context, principal string) error {
 	})
 }
 
-// RevokeAllForSubject revokes every code and token issued on behalf of the user, in the
+// revokeAllForSubject revokes every code and token issued on behalf of the user, in the
 // context's transaction (callers run it in one: the access-token cache needs it).
 func (s *Store) revokeAllForSubject(ctx context.Context, username string) error {
 	for _, kind := range tokenKinds {
