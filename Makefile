@@ -92,7 +92,7 @@ fuzz:
 	$(GO) test ./refserver -run '^$$' -fuzz '^FuzzTokenEndpoint$$' -fuzztime $(FUZZTIME)
 
 serve: setup-go
-	$(GO) run ./cmd/oauthconf serve --addr $(ADDR) --db $(DB) $(if $(ISSUER),--issuer $(ISSUER))
+	$(GO) run ./cmd/oauthconf serve --demo --addr $(ADDR) --db $(DB) $(if $(ISSUER),--issuer $(ISSUER))
 
 bench: setup-go
 	$(GO) run ./cmd/oauthconf bench

@@ -7,6 +7,7 @@ package refserver
 import (
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"sort"
@@ -79,12 +80,30 @@ func (s *Server) auditClientAuth(r *http.Request, form url.Values, client *store
 
 // auditLogin records a resource owner's login: at the login page (clientID from the pending
 // request, if any) or with the password grant.
+//
+// A failed login as a username that is no user's is not logged as typed: people type their
+// password into the username field, and the log must never hold a password. It shows
+// "unknown:" and a keyed fingerprint (HMAC under a key derived from the global secret, first
+// 12 hex digits), so repeated guesses of one name can be correlated, but nobody reading the
+// log can recover the name or test a dictionary against it. An existing username is logged
+// as it is: it names an account, it is not a secret.
 func (s *Server) auditLogin(r *http.Request, clientID, username string, ok bool, reason string) {
+	if !s.cfg.Audit.Enabled() {
+		return
+	}
 	rec := audit.Record{Event: audit.Login, Outcome: audit.OK, ClientID: clientID, User: username, Reason: reason}
 	if !ok {
 		rec.Outcome = audit.Failed
+		if u, err := s.store.GetUser(r.Context(), username); err != nil || u == nil {
+			rec.User = "unknown:" + hex.EncodeToString(s.mac("audit-unknown-username", username))[:12]
+		}
 	}
 	s.audit(r.Context(), rec)
+}
+
+// auditLogout records a sign-out: every login session of the user ended.
+func (s *Server) auditLogout(r *http.Request, username string) {
+	s.audit(r.Context(), audit.Record{Event: audit.SessionEnded, Outcome: audit.OK, User: username, Reason: "sign-out: every login session of the user ended"})
 }
 
 // auditPasswordGrant records the owner's login of a password grant, once fosite has checked

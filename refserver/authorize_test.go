@@ -429,7 +429,7 @@ func TestAuthorizationEndpoint(t *testing.T) {
 		p = b.post(e.issuer+action, v)
 		var found bool
 		for _, c := range p.resp.Cookies() {
-			if c.Name != sessionCookieName {
+			if c.Name != sessionCookieBase {
 				continue
 			}
 			found = true

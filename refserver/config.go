@@ -28,7 +28,9 @@ type Config struct {
 	// RequirePKCEForPublic defaults to true (RFC 9700 2.1.1: public clients MUST use PKCE).
 	// Stored as a pointer-free "Disable" switch so the zero value is the safe one.
 	DisablePKCEForPublic bool
-	// SecureCookies marks cookies Secure; set when serving over TLS.
+	// SecureCookies marks cookies Secure and gives them __Host- names; set when serving over
+	// TLS, or behind a TLS-terminating proxy (serve --secure-cookies). The admin console does
+	// the same for its cookies, and on its own for requests that arrive over TLS.
 	SecureCookies bool
 	// Approval page branding.
 	ApprovalTitle   string

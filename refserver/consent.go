@@ -22,6 +22,7 @@ type consentView struct {
 	ClientDescription string
 	Scopes            []*store.Scope
 	RedirectHost      string
+	Logout            string
 }
 
 func (s *Server) renderConsent(w http.ResponseWriter, p *pendingAuthz, ls loginSession, now time.Time) {
@@ -44,6 +45,7 @@ func (s *Server) renderConsent(w http.ResponseWriter, p *pendingAuthz, ls loginS
 		ClientDescription: p.client.Description,
 		Scopes:            p.scopes,
 		RedirectHost:      p.redirect.Host,
+		Logout:            s.issuer.Path + PathLogout,
 	})
 }
 

@@ -16,18 +16,18 @@ import (
 //     authorization request, so a token works only for this owner, this session and this
 //     request.
 
-const loginCSRFCookieName = "refserver_csrf"
+const loginCSRFCookieBase = "refserver_csrf"
 
 // loginCSRFToken returns the login form's token, setting the binding cookie if the request
 // has none.
 func (s *Server) loginCSRFToken(w http.ResponseWriter, r *http.Request) string {
 	binding := ""
-	if c, err := r.Cookie(loginCSRFCookieName); err == nil && len(c.Value) >= 32 && len(c.Value) <= 128 {
+	if c, err := r.Cookie(s.cookieName(loginCSRFCookieBase)); err == nil && len(c.Value) >= 32 && len(c.Value) <= 128 {
 		binding = c.Value
 	} else {
 		binding = randomToken()
 		http.SetCookie(w, &http.Cookie{
-			Name:     loginCSRFCookieName,
+			Name:     s.cookieName(loginCSRFCookieBase),
 			Value:    binding,
 			Path:     "/",
 			HttpOnly: true,
@@ -40,7 +40,7 @@ func (s *Server) loginCSRFToken(w http.ResponseWriter, r *http.Request) string {
 
 // checkLoginCSRF reports whether token matches the request's binding cookie.
 func (s *Server) checkLoginCSRF(r *http.Request, token string) bool {
-	c, err := r.Cookie(loginCSRFCookieName)
+	c, err := r.Cookie(s.cookieName(loginCSRFCookieBase))
 	if err != nil || c.Value == "" {
 		return false
 	}

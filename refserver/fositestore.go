@@ -29,6 +29,9 @@ func (f fositeStorage) GetAuthorizeCodeSession(ctx context.Context, code string,
 	if err != nil || req == nil {
 		return req, err
 	}
+	if f.ownerStopped(ctx, req) {
+		return nil, fosite.ErrNotFound
+	}
 	if f.quirks.Has(QuirkCodeNotClientBound) {
 		// The code takes the identity of whichever client redeems it.
 		if c, ok := ctx.Value(authenticatedClientKey{}).(*store.Client); ok {
@@ -60,7 +63,29 @@ func (f fositeStorage) GetRefreshTokenSession(ctx context.Context, signature str
 	if f.quirks.Has(QuirkRefreshReuseUndetected) && errors.Is(err, fosite.ErrInactiveToken) {
 		return nil, fosite.ErrNotFound
 	}
+	if err == nil && req != nil && f.ownerStopped(ctx, req) {
+		return nil, fosite.ErrNotFound
+	}
 	return req, err
+}
+
+// ownerStopped reports whether the resource owner a code or refresh token was issued for no
+// longer exists or is disabled. Disabling a user revokes their codes and tokens
+// (store.UpdateUser); this check at redemption closes the remaining window: a code the
+// authorization endpoint issued in the same milliseconds as the disable, stored just after
+// the revocation, still buys no tokens. (Refresh tokens are covered by the rotation failing
+// on a revoked token too; the check costs one indexed read per code or refresh request.)
+func (f fositeStorage) ownerStopped(ctx context.Context, req fosite.Requester) bool {
+	sess := req.GetSession()
+	if sess == nil {
+		return false
+	}
+	sub := sess.GetSubject()
+	if sub == "" || store.ValidateUsername(sub) != nil {
+		return false // a client's own grant (client credentials): no resource owner
+	}
+	u, err := f.Store.GetUser(ctx, sub)
+	return err != nil || u == nil || !u.Enabled
 }
 
 // RotateRefreshToken is the store's; under QuirkRefreshNotRotated the used refresh token

@@ -118,12 +118,15 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.auditLogin(r, params.Get("client_id"), username, true, "login page")
-	s.startSession(w, username, now)
+	if _, err := s.startSession(w, r, username, now); err != nil {
+		s.renderError(w, http.StatusServiceUnavailable, errorPage{Message: "The sign-in could not be completed: try again in a moment."})
+		return
+	}
 	if params != nil {
 		s.backToAuthorize(w, r, params)
 		return
 	}
-	s.renderPage(w, http.StatusOK, "signedin", "Signed in", "Signed in", struct{ Username string }{username})
+	s.renderPage(w, http.StatusOK, "signedin", "Signed in", "Signed in", struct{ Username, Logout string }{username, s.issuer.Path + PathLogout})
 }
 
 // checkPassword verifies the owner's credentials against the store.

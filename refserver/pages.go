@@ -18,7 +18,7 @@ var templateFS embed.FS
 
 // pages are parsed once; html/template values are safe for concurrent use and never changed
 // after parsing.
-var pages = parsePages("login", "consent", "error", "signedin")
+var pages = parsePages("login", "consent", "error", "signedin", "signout")
 
 func parsePages(names ...string) map[string]*template.Template {
 	m := make(map[string]*template.Template, len(names))

@@ -168,6 +168,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc(PathAuthorize, s.handleAuthorize)
 	s.mux.HandleFunc(PathLogin, s.handleLogin)
 	s.mux.HandleFunc(PathConsent, s.handleConsent)
+	s.mux.HandleFunc(PathLogout, s.handleLogout)
 	s.mux.HandleFunc(PathToken, s.handleToken)
 	s.mux.HandleFunc(PathIntrospect, s.handleIntrospect)
 	s.mux.HandleFunc(PathRevoke, s.handleRevoke)

@@ -10,15 +10,21 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/oauthconf/oauthconf/refserver/store"
 )
 
-// The resource owner's login session is a stateless, HMAC-signed cookie: it holds the
-// username, when the owner logged in, when the session ends, and a random nonce that CSRF
-// tokens of the approval form are bound to. A key derived from cfg.GlobalSecret signs it, so
-// a session survives a restart of the server (given the same secret) and needs no table.
+// The resource owner's login session is an HMAC-signed cookie: it holds the username, when
+// the owner logged in, when the session ends, the user's session version at sign-in, and a
+// random nonce that CSRF tokens of the approval form are bound to. A key derived from
+// cfg.GlobalSecret signs it, so a session survives a restart of the server (given the same
+// secret). It is checked against the store on every use: the user must still exist and be
+// enabled, and the session version must still be the user's current one (store
+// session_versions), so a sign-out, a password change or disabling the user ends every
+// session of that user at once, server-side, although the cookie itself stays well signed.
 
 const (
-	sessionCookieName = "refserver_session"
+	sessionCookieBase = "refserver_session"
 	// pendingTTL bounds how long a pending authorization request may wait in a login or
 	// approval form before the owner has to start again.
 	pendingTTL = 30 * time.Minute
@@ -38,6 +44,19 @@ type loginSession struct {
 	AuthTime int64  `json:"t"` // unix seconds
 	Expires  int64  `json:"e"` // unix seconds
 	Nonce    string `json:"n"`
+	// Version is the user's session version at sign-in (store.SessionVersion).
+	Version int64 `json:"v"`
+}
+
+// cookieName is the name of one of the owner's cookies. With SecureCookies (TLS, or a
+// TLS-terminating proxy in front) it carries the __Host- prefix: browsers then accept it only
+// when Secure, host-only and for Path=/, so neither a sibling subdomain nor a plain-HTTP
+// response can plant or overwrite it (RFC 6265bis 4.1.3.2).
+func (s *Server) cookieName(base string) string {
+	if s.cfg.SecureCookies {
+		return "__Host-" + base
+	}
+	return base
 }
 
 // derivedKey derives a per-purpose key from the global secret (HMAC-SHA256 as a PRF).
@@ -92,17 +111,23 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// startSession sets the login session cookie for username.
-func (s *Server) startSession(w http.ResponseWriter, username string, now time.Time) loginSession {
+// startSession sets the login session cookie for username, bound to the user's current
+// session version.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, username string, now time.Time) (loginSession, error) {
+	v, err := s.store.SessionVersion(r.Context(), store.UserSessionPrincipal(username))
+	if err != nil {
+		return loginSession{}, err
+	}
 	ls := loginSession{
 		Username: username,
 		AuthTime: now.Unix(),
 		Expires:  now.Add(s.cfg.LoginSessionTTL).Unix(),
 		Nonce:    randomToken(),
+		Version:  v,
 	}
 	payload, _ := json.Marshal(ls) // a struct of strings and ints always marshals
 	http.SetCookie(w, &http.Cookie{
-		Name:     sessionCookieName,
+		Name:     s.cookieName(sessionCookieBase),
 		Value:    s.seal(keySession, payload),
 		Path:     "/",
 		MaxAge:   int(s.cfg.LoginSessionTTL / time.Second),
@@ -112,13 +137,23 @@ func (s *Server) startSession(w http.ResponseWriter, username string, now time.T
 		// authorization endpoint, but not on cross-site POSTs.
 		SameSite: http.SameSiteLaxMode,
 	})
-	return ls
+	return ls, nil
+}
+
+// clearSession removes the login session cookie from the browser (the server-side end is
+// the session version, see endSession).
+func (s *Server) clearSession(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{
+		Name: s.cookieName(sessionCookieBase), Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode,
+	})
 }
 
 // currentSession returns the owner's login session if the request carries a valid,
-// unexpired one whose user still exists and is enabled.
+// unexpired one whose user still exists and is enabled, and whose session version is still
+// the user's current one.
 func (s *Server) currentSession(r *http.Request, now time.Time) (loginSession, bool) {
-	c, err := r.Cookie(sessionCookieName)
+	c, err := r.Cookie(s.cookieName(sessionCookieBase))
 	if err != nil || len(c.Value) > 4096 {
 		return loginSession{}, false
 	}
@@ -135,6 +170,10 @@ func (s *Server) currentSession(r *http.Request, now time.Time) (loginSession, b
 	}
 	u, err := s.store.GetUser(r.Context(), ls.Username)
 	if err != nil || u == nil || !u.Enabled {
+		return loginSession{}, false
+	}
+	v, err := s.store.SessionVersion(r.Context(), store.UserSessionPrincipal(ls.Username))
+	if err != nil || v != ls.Version {
 		return loginSession{}, false
 	}
 	return ls, true

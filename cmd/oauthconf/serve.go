@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -24,25 +25,33 @@ import (
 	"github.com/oauthconf/oauthconf/fixtures"
 	"github.com/oauthconf/oauthconf/refserver"
 	"github.com/oauthconf/oauthconf/refserver/audit"
-	"github.com/oauthconf/oauthconf/refserver/seed"
 	"github.com/oauthconf/oauthconf/refserver/store"
 )
 
 // serveOptions are the flags of `oauthconf serve`, checked.
 type serveOptions struct {
-	Addr         string
-	DB           string
-	Issuer       string // empty: derived from the address once listening
-	SeedFile     string // empty: the embedded fixtures/refserver/seed.yaml
-	SecretFile   string
-	TLSCert      string
-	TLSKey       string
-	InsecureHTTP bool
-	AccessTTL    time.Duration
-	RefreshTTL   time.Duration
-	CodeTTL      time.Duration
-	BcryptCost   int
-	DrainTimeout time.Duration
+	Addr     string
+	DB       string
+	Issuer   string // empty: derived from the address once listening
+	SeedFile string // empty: no seed (a first start creates only an administrator)
+	// Demo loads the published test fixtures (fixtures/refserver/seed.yaml): clients and
+	// passwords anyone can read in the repository. Loopback addresses only.
+	Demo       bool
+	SecretFile string
+	// RotateSecret accepts a token secret other than the one the database was used with (or
+	// makes a new one): every code and token issued so far is revoked.
+	RotateSecret bool
+	// SecureCookies marks cookies Secure with __Host- names although this process serves
+	// plain HTTP: for a deployment behind a TLS-terminating proxy.
+	SecureCookies bool
+	TLSCert       string
+	TLSKey        string
+	InsecureHTTP  bool
+	AccessTTL     time.Duration
+	RefreshTTL    time.Duration
+	CodeTTL       time.Duration
+	BcryptCost    int
+	DrainTimeout  time.Duration
 	// Quirks are deliberate deviations from the RFCs (refserver/quirks.go), for testing a
 	// conformance suite; ListQuirks prints them and exits.
 	Quirks     []string
@@ -59,9 +68,14 @@ type serveOptions struct {
 
 const serveUsage = `usage: oauthconf serve [flags]
 
-Runs the reference OAuth 2.0 server in the foreground. On first start it creates the database,
-loads the seed data and generates the global secret (kept next to the database, so tokens stay
-valid across restarts). SIGINT or SIGTERM drains in-flight requests and closes the database.
+Runs the reference OAuth 2.0 server in the foreground. On first start it creates the database
+(mode 0600) and the token secret (kept next to the database, so tokens stay valid across
+restarts; the database keeps the secret's fingerprint and refuses to start with a missing or
+different secret unless --rotate-secret). A first start loads --seed FILE, or with --demo the
+published test fixtures (loopback only: their secrets are public); with neither it creates only
+an administrator, "admin" (or --admin-user), whose password it reads from
+--admin-password-file or generates and prints once. SIGINT or SIGTERM drains in-flight
+requests and closes the database.
 
 Plain HTTP is allowed on a loopback address only; any other address needs --tls-cert and
 --tls-key (RFC 6749 3.1, 3.2 require TLS) or --insecure-http.
@@ -77,8 +91,11 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "listen address, host:port")
 	fs.StringVar(&o.DB, "db", "oauthconf.db", "SQLite database file (created if missing)")
 	fs.StringVar(&o.Issuer, "issuer", "", "issuer URL (default http://ADDR, or https://ADDR with TLS)")
-	fs.StringVar(&o.SeedFile, "seed", "", "seed YAML loaded into an empty database (default: the embedded fixtures/refserver/seed.yaml)")
+	fs.StringVar(&o.SeedFile, "seed", "", "seed YAML loaded into an empty database (default: none; see --demo)")
+	fs.BoolVar(&o.Demo, "demo", false, "load the published test fixtures (fixtures/refserver/seed.yaml) into an empty database; loopback addresses only")
 	fs.StringVar(&o.SecretFile, "secret-file", "", "file holding the global token secret, created on first start (default DB.secret)")
+	fs.BoolVar(&o.RotateSecret, "rotate-secret", false, "accept a missing or different token secret (a missing one is generated, an unchanged one replaced): revokes every code and token issued so far")
+	fs.BoolVar(&o.SecureCookies, "secure-cookies", false, "mark cookies Secure with __Host- names (behind a TLS-terminating proxy; implied by --tls-cert)")
 	fs.StringVar(&o.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
 	fs.StringVar(&o.TLSKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.BoolVar(&o.InsecureHTTP, "insecure-http", false, "allow plain HTTP on a non-loopback address (insecure: tokens travel in clear)")
@@ -93,8 +110,8 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 	})
 	fs.StringVar(&o.AuditLog, "audit-log", "", "security audit log: a file (appended to) or - for standard output; JSON lines (default: none)")
 	fs.BoolVar(&o.ListQuirks, "list-quirks", false, "list the known quirks with what each breaks, and exit")
-	fs.StringVar(&o.AdminUser, "admin-user", "", "an administrator of the admin console and API (with --admin-password-file)")
-	fs.StringVar(&o.AdminPasswordFile, "admin-password-file", "", "file holding --admin-user's password (first line)")
+	fs.StringVar(&o.AdminUser, "admin-user", "", "an administrator of the admin console and API (with --admin-password-file; default admin)")
+	fs.StringVar(&o.AdminPasswordFile, "admin-password-file", "", "file holding the administrator's password (first line); without --admin-user it names \"admin\"")
 	if err := parseFlags(fs, args, serveUsage, stderr); err != nil {
 		return nil, err
 	}
@@ -150,8 +167,17 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 			}
 		}
 	}
-	if (o.AdminUser == "") != (o.AdminPasswordFile == "") {
-		problems = append(problems, "--admin-user and --admin-password-file go together: give both or neither")
+	if o.AdminUser != "" && o.AdminPasswordFile == "" {
+		problems = append(problems, "--admin-user needs --admin-password-file (the password is never given on the command line)")
+	}
+	if o.AdminPasswordFile != "" && o.AdminUser == "" {
+		o.AdminUser = defaultAdmin
+	}
+	if o.Demo && o.SeedFile != "" {
+		problems = append(problems, "--demo and --seed exclude each other: --demo is --seed with the published test fixtures")
+	}
+	if o.Demo && err == nil && !isLoopbackHost(host) {
+		problems = append(problems, fmt.Sprintf("--demo on %q: the demo's clients, users and administrator have passwords published in the repository; serve it on a loopback address only (127.0.0.1, ::1, localhost)", o.Addr))
 	}
 	if o.SecretFile == "" && o.DB != "" {
 		o.SecretFile = o.DB + ".secret"
@@ -244,17 +270,22 @@ func listQuirks(out io.Writer) {
 // serve runs the server until ctx is done, then drains in-flight requests and closes the
 // database. It prints the issuer, the database file and the client ids to out.
 func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
-	seedYAML := fixtures.SeedYAML()
-	if o.SeedFile != "" {
+	var seedYAML []byte
+	demo := o.Demo
+	if demo {
+		seedYAML = fixtures.SeedYAML()
+	} else if o.SeedFile != "" {
 		b, err := os.ReadFile(o.SeedFile)
 		if err != nil {
 			return fmt.Errorf("reading --seed: %w", err)
 		}
 		seedYAML = b
+		// A copy of the published fixtures is the demo under another name.
+		demo = bytes.Equal(bytes.TrimSpace(b), bytes.TrimSpace(fixtures.SeedYAML()))
 	}
-	secret, err := loadOrCreateSecret(o.SecretFile)
-	if err != nil {
-		return err
+	host, _, _ := net.SplitHostPort(o.Addr)
+	if demo && !isLoopbackHost(host) {
+		return fmt.Errorf("--seed %s is the published test fixtures (their passwords are in the repository): serve them on a loopback address only, or write a seed of your own", o.SeedFile)
 	}
 	var tlsCfg *tls.Config
 	if o.TLSCert != "" {
@@ -276,9 +307,18 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 		return fmt.Errorf("opening database %s: %w", o.DB, err)
 	}
 	defer st.Close()
-	loaded, err := seed.Load(ctx, st, seedYAML, o.BcryptCost)
+	secret, rotated, err := checkSecret(ctx, st, o)
 	if err != nil {
-		return fmt.Errorf("loading seed data: %w", err)
+		return err
+	}
+	dbNote, err := firstStart(ctx, st, o, seedYAML, demo, out)
+	if err != nil {
+		return err
+	}
+	if from, _, err := st.Fact(ctx, factSeededFrom); err != nil {
+		return err
+	} else if from == seededDemo && !isLoopbackHost(host) {
+		return fmt.Errorf("database %s holds the published test fixtures (loaded with --demo; their passwords are in the repository): serve it on a loopback address only, or start from a new database", o.DB)
 	}
 
 	var adminHash []byte
@@ -309,7 +349,7 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 		RefreshTokenTTL:   o.RefreshTTL,
 		AuthCodeTTL:       o.CodeTTL,
 		BcryptCost:        o.BcryptCost,
-		SecureCookies:     tlsCfg != nil,
+		SecureCookies:     tlsCfg != nil || o.SecureCookies,
 		Quirks:            o.Quirks,
 		Audit:             auditLog,
 	}, st)
@@ -324,15 +364,14 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "issuer:   %s\n", issuer)
 	fmt.Fprintf(out, "metadata: %s%s\n", issuer, refserver.PathMetadata)
-	dbNote := ""
-	if loaded {
-		dbNote = " (new, seeded)"
-	}
 	fmt.Fprintf(out, "database: %s%s\n", o.DB, dbNote)
-	fmt.Fprintf(out, "secret:   %s\n", o.SecretFile)
+	fmt.Fprintf(out, "secret:   %s%s\n", o.SecretFile, rotated)
 	ids := make([]string, 0, len(clients))
 	for _, c := range clients {
 		ids = append(ids, c.ID)
+	}
+	if len(ids) == 0 {
+		ids = append(ids, "(none yet)")
 	}
 	fmt.Fprintf(out, "clients:  %s\n", strings.Join(ids, ", "))
 	if len(o.Quirks) > 0 {

@@ -32,6 +32,9 @@ func TestParseServeFlags(t *testing.T) {
 		{[]string{"--addr", "0.0.0.0:8080", "--insecure-http"}, nil},
 		{[]string{"--addr", "0.0.0.0:8443", "--tls-cert", "c.pem", "--tls-key", "k.pem"}, nil},
 		{[]string{"--issuer", "https://as.example.com/"}, func(o *serveOptions) bool { return o.Issuer == "https://as.example.com" }},
+		{[]string{"--demo", "--addr", "localhost:9000"}, func(o *serveOptions) bool { return o.Demo }},
+		{[]string{"--secure-cookies", "--rotate-secret"}, func(o *serveOptions) bool { return o.SecureCookies && o.RotateSecret }},
+		{[]string{"--admin-password-file", "pw"}, func(o *serveOptions) bool { return o.AdminUser == "admin" }},
 		{[]string{"--access-token-ttl", "2s", "--secret-file", "/tmp/s"}, func(o *serveOptions) bool {
 			return o.AccessTTL == 2*time.Second && o.SecretFile == "/tmp/s"
 		}},
@@ -63,7 +66,9 @@ func TestParseServeFlags(t *testing.T) {
 		{"unexpected argument", []string{"extra"}},
 		{"flag provided but not defined", []string{"--no-such-flag"}},
 		{"--db must name", []string{"--db", ""}},
-		{"--admin-user and --admin-password-file go together", []string{"--admin-user", "root"}},
+		{"--admin-user needs --admin-password-file", []string{"--admin-user", "root"}},
+		{"loopback address only", []string{"--demo", "--addr", "0.0.0.0:8443", "--tls-cert", "c.pem", "--tls-key", "k.pem"}},
+		{"exclude each other", []string{"--demo", "--seed", "x.yaml"}},
 	}
 	for _, c := range bad {
 		_, err := parseServeFlags(c.args, io.Discard)

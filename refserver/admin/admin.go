@@ -44,8 +44,9 @@ type Config struct {
 	SessionKey []byte
 	// BcryptCost for the client secrets and passwords set here; default 10.
 	BcryptCost int
-	// SecureCookies marks the session cookie Secure even when the request did not come over
-	// TLS (behind a TLS-terminating proxy). Under TLS it is always Secure.
+	// SecureCookies marks the console's cookies Secure, with __Host- names, even when the
+	// request did not come over TLS (behind a TLS-terminating proxy). Under TLS they always
+	// are.
 	SecureCookies bool
 	// SessionTTL bounds a console session; default 8h.
 	SessionTTL time.Duration

@@ -2,6 +2,9 @@ package admin
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"strings"
 )
@@ -10,7 +13,8 @@ import (
 // which record, and whether it succeeded. It never holds a request body (secrets and
 // passwords travel there) or a token.
 type Change struct {
-	// Admin is the administrator who acted; for a failed sign-in, the name that was tried.
+	// Admin is the administrator who acted; for a failed sign-in, the name that was tried
+	// when it is an administrator's, else "unknown:" and a keyed fingerprint of it.
 	Admin string
 	// Via is "api" or "console".
 	Via string
@@ -76,5 +80,20 @@ func (h *handler) report(ctx context.Context, r *http.Request, via, admin string
 	if op == "" || !strings.Contains(op, " ") {
 		op = r.Method + " " + r.URL.Path
 	}
+	if status == http.StatusUnauthorized && admin != "" && !h.adminExists(ctx, admin) {
+		admin = h.unknownName(admin)
+	}
 	h.cfg.OnChange(ctx, Change{Admin: admin, Via: via, Operation: op, Target: target, Status: status, OK: status < 400, Remote: r.RemoteAddr})
+}
+
+// unknownName is what the audit log shows for a failed sign-in as a name that is no
+// administrator's: not the name as typed (people type their password into the username
+// field, and the log must never hold a password), but "unknown:" and a keyed fingerprint
+// (HMAC under the session key, first 12 hex digits), so repeated guesses of one name can
+// still be told apart without revealing it, even to someone who reads the log and tries a
+// dictionary. A name that exists is logged as it is: it is an account name, not a secret.
+func (h *handler) unknownName(name string) string {
+	m := hmac.New(sha256.New, h.cfg.SessionKey)
+	m.Write([]byte("audit-unknown-username\x00" + name))
+	return "unknown:" + hex.EncodeToString(m.Sum(nil))[:12]
 }

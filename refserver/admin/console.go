@@ -152,15 +152,22 @@ func (h *handler) mac(parts ...string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// newSessionValue is username.expiry.nonce.mac, the username base64url-encoded.
-func (h *handler) newSessionValue(admin string, now time.Time) string {
+// newSessionValue is username.expiry.version.nonce.mac, the username base64url-encoded.
+// version is the administrator's session version at sign-in (store.SessionVersion): a
+// sign-out adds one to it, which ends every console session of that administrator
+// server-side, although the cookie itself stays well signed until it expires.
+func (h *handler) newSessionValue(ctx context.Context, admin string, now time.Time) (string, error) {
+	v, err := h.st.SessionVersion(ctx, store.AdminSessionPrincipal(admin))
+	if err != nil {
+		return "", err
+	}
 	body := base64.RawURLEncoding.EncodeToString([]byte(admin)) + "." +
-		strconv.FormatInt(now.Add(h.cfg.SessionTTL).Unix(), 10) + "." + randomString(16)
-	return body + "." + h.mac("session", body)
+		strconv.FormatInt(now.Add(h.cfg.SessionTTL).Unix(), 10) + "." + strconv.FormatInt(v, 10) + "." + randomString(16)
+	return body + "." + h.mac("session", body), nil
 }
 
 func (h *handler) parseSession(r *http.Request) *session {
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(h.cookieName(r, sessionCookie))
 	if err != nil {
 		return nil
 	}
@@ -173,7 +180,7 @@ func (h *handler) parseSession(r *http.Request) *session {
 		return nil
 	}
 	parts := strings.Split(body, ".")
-	if len(parts) != 3 {
+	if len(parts) != 4 {
 		return nil
 	}
 	name, err := base64.RawURLEncoding.DecodeString(parts[0])
@@ -187,6 +194,13 @@ func (h *handler) parseSession(r *http.Request) *session {
 	if !h.adminExists(r.Context(), string(name)) {
 		return nil
 	}
+	version, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil {
+		return nil
+	}
+	if cur, err := h.st.SessionVersion(r.Context(), store.AdminSessionPrincipal(string(name))); err != nil || cur != version {
+		return nil
+	}
 	return &session{Admin: string(name), raw: c.Value}
 }
 
@@ -194,9 +208,24 @@ func (h *handler) csrfToken(s *session) string { return h.mac("csrf", s.raw) }
 
 func (h *handler) secure(r *http.Request) bool { return h.cfg.SecureCookies || r.TLS != nil }
 
+// cookieName is the name of a console cookie: with the __Host- prefix when the cookie is
+// Secure (under TLS, or --secure-cookies behind a TLS proxy), so that browsers accept it only
+// Secure, host-only and for Path=/ (RFC 6265bis 4.1.3.2): no sibling subdomain and no
+// plain-HTTP answer can plant or overwrite a console session.
+func (h *handler) cookieName(r *http.Request, base string) string {
+	if h.secure(r) {
+		return "__Host-" + base
+	}
+	return base
+}
+
 func (h *handler) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+	path := h.path("/admin/")
+	if h.secure(r) {
+		path = "/" // required by the __Host- prefix; SameSite=Strict and HttpOnly still hold
+	}
 	http.SetCookie(w, &http.Cookie{
-		Name: name, Value: value, Path: h.path("/admin/"), MaxAge: maxAge,
+		Name: h.cookieName(r, name), Value: value, Path: path, MaxAge: maxAge,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: h.secure(r),
 	})
 }
@@ -327,7 +356,7 @@ func (h *handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, http.StatusBadRequest, "The form could not be read.")
 		return
 	}
-	c, err := r.Cookie(loginCookie)
+	c, err := r.Cookie(h.cookieName(r, loginCookie))
 	if err != nil || !sameOrigin(r) || !hmac.Equal([]byte(r.PostForm.Get("csrf")), []byte(h.mac("login", c.Value))) {
 		h.renderLogin(w, r, http.StatusForbidden, "The sign-in form expired: try again.")
 		return
@@ -343,15 +372,26 @@ func (h *handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		h.report(r.Context(), r, "console", user, http.StatusUnauthorized)
 		return
 	}
+	value, err := h.newSessionValue(r.Context(), user, time.Now())
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
 	h.report(r.Context(), r, "console", user, http.StatusSeeOther)
 	h.setCookie(w, r, loginCookie, "", -1)
-	h.setCookie(w, r, sessionCookie, h.newSessionValue(user, time.Now()), int(h.cfg.SessionTTL/time.Second))
+	h.setCookie(w, r, sessionCookie, value, int(h.cfg.SessionTTL/time.Second))
 	http.Redirect(w, r, h.path("/admin/clients"), http.StatusSeeOther)
 }
 
 func (h *handler) logout(w http.ResponseWriter, r *http.Request) {
 	// Logging out needs the CSRF token too: otherwise any site could sign the admin out.
+	// The sign-out ends every console session of this administrator server-side (the
+	// session version moves on), not just this browser's cookie.
 	h.withSession(func(w http.ResponseWriter, r *http.Request, s *session) {
+		if err := h.st.EndSessions(r.Context(), store.AdminSessionPrincipal(s.Admin)); err != nil {
+			h.serverError(w, r, err)
+			return
+		}
 		h.setCookie(w, r, sessionCookie, "", -1)
 		http.Redirect(w, r, h.path("/admin/login"), http.StatusSeeOther)
 	})(w, r)

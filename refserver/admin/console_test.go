@@ -83,8 +83,8 @@ func TestConsoleSessionCookieIsSecureUnderTLSConfig(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.SecureCookies = true })
 	c := e.console()
 	p := c.post("/admin/login", map[string][]string{"csrf": {c.get("/admin/login").csrf(t)}, "username": {testAdmin}, "password": {testPassword}})
-	if sc := cookieNamed(p.header, sessionCookie); sc == nil || !sc.Secure {
-		t.Fatalf("session cookie %+v: want Secure", sc)
+	if sc := cookieNamed(p.header, "__Host-"+sessionCookie); sc == nil || !sc.Secure || sc.Path != "/" {
+		t.Fatalf("session cookie %+v: want __Host-, Secure, Path=/", sc)
 	}
 }
 

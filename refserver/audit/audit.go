@@ -33,6 +33,9 @@ const (
 	TokenIntrospected    Event = "token_introspected"
 	ResourceAccess       Event = "resource_access"
 	AdminChange          Event = "admin_change"
+	// SessionEnded: a user signed out (every login session of theirs ends server-side). Not
+	// in Events(): the conformance suite, whose log must show every event, never signs out.
+	SessionEnded Event = "session_ended"
 )
 
 // Events lists every event kind, for tests that check a log covers them all.
@@ -46,7 +49,8 @@ type Outcome string
 
 // Outcomes. Each event uses the ones that fit it: client_authentication and login ok/failed;
 // approval approved/denied/skipped_trusted; resource_access allowed/denied; token_introspected
-// active/inactive; token_issued, token_refreshed, token_revoked and admin_change ok/failed.
+// active/inactive; token_issued, token_refreshed, token_revoked, admin_change and session_ended
+// ok/failed.
 const (
 	OK             Outcome = "ok"
 	Failed         Outcome = "failed"

@@ -67,7 +67,7 @@ func (s *Store) PutSettings(ctx context.Context, st *Settings) error {
 }
 
 // PutAdmin creates the administrator or replaces its password hash (bcrypt, hashed by the
-// caller).
+// caller). A new password ends every console session of the administrator.
 func (s *Store) PutAdmin(ctx context.Context, username string, passwordHash []byte) error {
 	if strings.TrimSpace(username) == "" {
 		return errors.New("store: put admin: the username is empty")
@@ -75,12 +75,14 @@ func (s *Store) PutAdmin(ctx context.Context, username string, passwordHash []by
 	if len(passwordHash) == 0 {
 		return fmt.Errorf("store: put admin %q: the password hash is empty", username)
 	}
-	if _, err := s.adminExec(ctx, `INSERT INTO admins (username, password_hash, created_at) VALUES (?, ?, ?)
-		ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash`,
-		username, passwordHash, time.Now().UnixNano()); err != nil {
-		return fmt.Errorf("store: put admin %q: %w", username, err)
-	}
-	return nil
+	return s.inTx(ctx, func(ctx context.Context) error {
+		if _, err := s.adminExec(ctx, `INSERT INTO admins (username, password_hash, created_at) VALUES (?, ?, ?)
+			ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash`,
+			username, passwordHash, time.Now().UnixNano()); err != nil {
+			return fmt.Errorf("store: put admin %q: %w", username, err)
+		}
+		return s.EndSessions(ctx, AdminSessionPrincipal(username))
+	})
 }
 
 // AdminPasswordHash returns the administrator's bcrypt hash, ErrNotFound if unknown.
@@ -182,31 +184,49 @@ func (s *Store) SetScopeClient(ctx context.Context, scope, clientID string, on b
 
 // UpdateUser replaces the user's password hash (when u.PasswordHash is not empty) and enabled
 // switch; ErrNotFound if unknown.
+//
+// Disabling the user or changing the password, in the same transaction: every code and token
+// issued on the user's behalf is revoked (marked inactive), and every login session of the
+// user ends (session_versions). Revoking at the change, rather than checking the owner's
+// state at each use, keeps the hot paths (introspection, the resource server, served from
+// the access-token cache) free of a user lookup, and makes re-enabling safe by construction:
+// a revoked row never becomes active again, so enabling the user later brings back none of
+// the old tokens. Grants in flight cannot outlive the change either: a refresh or a code
+// redemption deactivates the used row in its own transaction and fails when this one
+// revoked it first (RotateRefreshToken, InvalidateAuthorizeCodeSession).
 func (s *Store) UpdateUser(ctx context.Context, u *User) error {
 	if u == nil {
 		return errors.New("store: update user: no user")
 	}
-	var (
-		res sql.Result
-		err error
-	)
-	if len(u.PasswordHash) > 0 {
-		res, err = s.adminExec(ctx, `UPDATE users SET password_hash = ?, enabled = ? WHERE username = ?`,
-			u.PasswordHash, boolInt(u.Enabled), u.Username)
-	} else {
-		res, err = s.adminExec(ctx, `UPDATE users SET enabled = ? WHERE username = ?`, boolInt(u.Enabled), u.Username)
-	}
-	if err != nil {
-		return fmt.Errorf("store: update user %q: %w", u.Username, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("user %q: %w", u.Username, ErrNotFound)
-	}
-	return nil
+	return s.inTx(ctx, func(ctx context.Context) error {
+		var (
+			res sql.Result
+			err error
+		)
+		if len(u.PasswordHash) > 0 {
+			res, err = s.adminExec(ctx, `UPDATE users SET password_hash = ?, enabled = ? WHERE username = ?`,
+				u.PasswordHash, boolInt(u.Enabled), u.Username)
+		} else {
+			res, err = s.adminExec(ctx, `UPDATE users SET enabled = ? WHERE username = ?`, boolInt(u.Enabled), u.Username)
+		}
+		if err != nil {
+			return fmt.Errorf("store: update user %q: %w", u.Username, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("user %q: %w", u.Username, ErrNotFound)
+		}
+		if !u.Enabled || len(u.PasswordHash) > 0 {
+			if err := s.revokeAllForSubject(ctx, u.Username); err != nil {
+				return err
+			}
+			return s.EndSessions(ctx, UserSessionPrincipal(u.Username))
+		}
+		return nil
+	})
 }
 
-// DeleteUser deletes the user and revokes every code and token issued on its behalf, in one
-// transaction.
+// DeleteUser deletes the user, revokes every code and token issued on its behalf and ends
+// its login sessions, in one transaction.
 func (s *Store) DeleteUser(ctx context.Context, username string) error {
 	return s.inTx(ctx, func(ctx context.Context) error {
 		res, err := s.adminExec(ctx, `DELETE FROM users WHERE username = ?`, username)
@@ -216,13 +236,10 @@ func (s *Store) DeleteUser(ctx context.Context, username string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("user %q: %w", username, ErrNotFound)
 		}
-		for _, kind := range tokenKinds {
-			if _, err := s.adminExec(ctx, `UPDATE `+s.tokens[kind].name+` SET active = 0 WHERE subject = ? AND active = 1`,
-				username); err != nil {
-				return fmt.Errorf("store: revoke tokens of user %q: %w", username, err)
-			}
+		if err := s.revokeAllForSubject(ctx, username); err != nil {
+			return err
 		}
-		return nil
+		return s.EndSessions(ctx, UserSessionPrincipal(username))
 	})
 }
 

@@ -61,10 +61,18 @@ func (s *Store) newTokenTable(ctx context.Context, kind TokenKind) (*tokenTable,
 		return st
 	}
 	cols := `signature, request_id, client_id, subject, scopes, requested_at, expires_at, active, request, session`
-	vals := `?, ?, ?, ?, ?, ?, ?, 1, ?, ?`
+	// active is decided by the insert itself, on the single writer: a code or token whose
+	// resource owner or client is disabled is stored inactive. Disabling revokes what exists
+	// (UpdateUser, UpdateClient); this covers what a request that passed its checks just
+	// before the disable committed stores just after it, so nothing issued in that window
+	// works either (and re-enabling cannot bring it back).
+	vals := `?1, ?2, ?3, ?4, ?5, ?6, ?7,
+		NOT EXISTS (SELECT 1 FROM users WHERE username = ?4 AND enabled = 0)
+			AND NOT EXISTS (SELECT 1 FROM clients WHERE id = ?3 AND enabled = 0),
+		?8, ?9`
 	if kind == KindRefreshToken {
 		cols += `, access_signature`
-		vals += `, ?`
+		vals += `, ?10`
 	}
 	t.insert = p(`INSERT INTO $T (`+cols+`) VALUES (`+vals+`)`, false)
 	t.get = p(`SELECT request_id, client_id, requested_at, expires_at, active, request, session FROM $T WHERE signature = ?`, true)
@@ -78,6 +86,12 @@ func (s *Store) newTokenTable(ctx context.Context, kind TokenKind) (*tokenTable,
 	if err == nil && kind == KindAccessToken {
 		for _, st := range []*stmt{t.deactivate, t.deactivateFamily, t.deleteSig, t.deactivateClient, t.deleteClient, t.deleteExpired} {
 			st.changesAccessTokens = true
+		}
+	}
+	if err == nil {
+		// Revocations, rotations and redemptions: durable before they return (db.go).
+		for _, st := range []*stmt{t.deactivate, t.deactivateFamily, t.deleteSig, t.deactivateClient, t.deleteClient} {
+			st.durable = true
 		}
 	}
 	return t, err

@@ -43,6 +43,12 @@ type Store struct {
 	writerTx atomic.Pointer[txState]
 	hooked   atomic.Bool
 
+	// walPath is the write-ahead log's file, synced after durable commits; empty for an
+	// in-memory database or a "file:" URI (their durability is the DSN's synchronous).
+	walPath string
+	// walSyncs counts the WAL syncs (tests).
+	walSyncs atomic.Int64
+
 	savepoints atomic.Uint64
 	closed     atomic.Bool
 }
@@ -83,6 +89,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, err
 	}
 	s.wdb, s.rdb = w, r
+	s.walPath = walPath(dsn)
 	if err := migrate(ctx, w); err != nil {
 		s.Close()
 		return nil, err
@@ -210,6 +217,11 @@ func (s *Store) CreateClient(ctx context.Context, c *Client) error {
 
 // UpdateClient replaces every field of the stored client c.ID except CreatedAt; UpdatedAt is
 // set to now (on c as well).
+//
+// Saving a disabled client revokes every code and token issued to it, in the same
+// transaction. A disabled client's tokens already stop working at once (getToken treats a
+// token of a disabled client as unknown); revoking them as well means that enabling the
+// client again does not bring them back: the client starts over with new grants.
 func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 	if c == nil || c.ID == "" {
 		return errors.New("store: update client: the client id is empty")
@@ -219,18 +231,28 @@ func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 	if err != nil {
 		return err
 	}
-	s.clientsChanging(ctx, c.ID)
-	res, err := s.exec(ctx, s.q.clientUpdate, c.Name, c.Description, nilIfEmpty(c.SecretHash), boolInt(c.Public),
-		ru, gt, sc, c.TokenEndpointAuthMethod, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), int64(c.AuthCodeTTL),
-		boolInt(c.Trusted), boolInt(c.Enabled), nanos(c.UpdatedAt), c.ID)
+	err = s.inTx(ctx, func(ctx context.Context) error {
+		s.clientsChanging(ctx, c.ID)
+		res, err := s.exec(ctx, s.q.clientUpdate, c.Name, c.Description, nilIfEmpty(c.SecretHash), boolInt(c.Public),
+			ru, gt, sc, c.TokenEndpointAuthMethod, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), int64(c.AuthCodeTTL),
+			boolInt(c.Trusted), boolInt(c.Enabled), nanos(c.UpdatedAt), c.ID)
+		if err != nil {
+			return fmt.Errorf("store: update client %q: %w", c.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("client %q: %w", c.ID, ErrNotFound)
+		}
+		if !c.Enabled {
+			for _, kind := range tokenKinds {
+				if _, err := s.exec(ctx, s.tokens[kind].deactivateClient, c.ID); err != nil {
+					return fmt.Errorf("store: revoke tokens of client %q: %w", c.ID, err)
+				}
+			}
+		}
+		return nil
+	})
 	s.clients.invalidate(c.ID)
-	if err != nil {
-		return fmt.Errorf("store: update client %q: %w", c.ID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("client %q: %w", c.ID, ErrNotFound)
-	}
-	return nil
+	return err
 }
 
 // DeleteClient deletes the client and every code and token issued to it, in one transaction.

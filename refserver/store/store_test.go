@@ -554,8 +554,12 @@ func TestDisabledOrDeletedClientKillsItsTokens(t *testing.T) {
 	if err := st.UpdateClient(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.GetAccessTokenSession(ctx, "at", newSession("")); err != nil {
-		t.Errorf("token of a re-enabled client: %v", err)
+	// Disabling revoked them: enabling the client again brings none back (issue 10).
+	if _, err := st.GetAccessTokenSession(ctx, "at", newSession("")); !errors.Is(err, fosite.ErrInactiveToken) {
+		t.Errorf("access token of a re-enabled client = %v, want fosite.ErrInactiveToken", err)
+	}
+	if _, err := st.GetRefreshTokenSession(ctx, "rt", newSession("")); !errors.Is(err, fosite.ErrInactiveToken) {
+		t.Errorf("refresh token of a re-enabled client = %v, want fosite.ErrInactiveToken", err)
 	}
 	if err := st.DeleteClient(ctx, "c1"); err != nil {
 		t.Fatal(err)

@@ -154,7 +154,15 @@ func (s *Store) SetAccessTokenCacheTTL(d time.Duration) {
 // access_tokens opens an invalidation that the transaction's end closes (see Commit and
 // Rollback).
 func (s *Store) onRowChange(d sqlite.SQLitePreUpdateData) {
-	if d.Op == sqlite3.SQLITE_INSERT || d.TableName != "access_tokens" || !s.hooked.Load() {
+	if d.Op == sqlite3.SQLITE_INSERT || !s.hooked.Load() {
+		return
+	}
+	if durableTables[d.TableName] {
+		if t := s.writerTx.Load(); t != nil {
+			t.durable.Store(true)
+		}
+	}
+	if d.TableName != "access_tokens" {
 		return
 	}
 	t := s.writerTx.Load()
