@@ -1,0 +1,76 @@
+package throttle
+
+import (
+	"context"
+	"runtime"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Gate caps how many bcrypt comparisons run at once. One comparison at cost 10 keeps a core
+// busy for ~50-60 ms; without a cap, a few connections sending wrong secrets keep every core
+// busy and every other request waits for a time slice behind them. With the cap the guesses
+// queue behind each other and the rest of the server keeps a core.
+//
+// A nil *Gate runs every comparison at once (no cap).
+type Gate struct {
+	slots chan struct{}
+}
+
+// NewGate returns a gate admitting n comparisons at once; n <= 0 means the default,
+// DefaultGateSize().
+func NewGate(n int) *Gate {
+	if n <= 0 {
+		n = DefaultGateSize()
+	}
+	return &Gate{slots: make(chan struct{}, n)}
+}
+
+// DefaultGateSize leaves one core of GOMAXPROCS for everything that is not bcrypt (at least
+// one comparison at a time): measured on two cores, a cap equal to the core count still lets
+// guesses hold both cores and the other requests' p99 grows several-fold (see the
+// BenchmarkGuessing results in the commit that chose this).
+func DefaultGateSize() int {
+	n := runtime.GOMAXPROCS(0) - 1
+	if n < 1 {
+		n = 1
+	}
+	return n
+}
+
+// Size is the number of comparisons admitted at once (0 for no cap).
+func (g *Gate) Size() int {
+	if g == nil {
+		return 0
+	}
+	return cap(g.slots)
+}
+
+// Compare is bcrypt.CompareHashAndPassword through the gate. When ctx ends while it waits
+// for a slot, it returns ctx's error (the request is gone; nothing is compared).
+func (g *Gate) Compare(ctx context.Context, hash, password []byte) error {
+	if g == nil {
+		return bcrypt.CompareHashAndPassword(hash, password)
+	}
+	select {
+	case g.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-g.slots }()
+	return bcrypt.CompareHashAndPassword(hash, password)
+}
+
+// Do runs f (a bcrypt comparison) through the gate, like Compare.
+func (g *Gate) Do(ctx context.Context, f func() error) error {
+	if g == nil {
+		return f()
+	}
+	select {
+	case g.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-g.slots }()
+	return f()
+}
