@@ -53,8 +53,11 @@ type soakOptions struct {
 	MinUp     time.Duration
 	MaxUp     time.Duration
 	SeedFile  string
-	ServeArgs []string
 	Keep      bool
+	// bin and env run the server (tests: the test binary as the command); default: this
+	// executable.
+	bin string
+	env []string
 }
 
 func parseSoakFlags(args []string, stderr io.Writer) (*soakOptions, error) {
@@ -136,6 +139,7 @@ var soakSecrets = map[string]string{soakCodeClient: soakCodeSecret, soakCCClient
 // soakServer is the child process and its state.
 type soakServer struct {
 	bin, dir, addr, seed string
+	env                  []string
 	out                  io.Writer
 
 	mu   sync.Mutex
@@ -148,6 +152,9 @@ func (s *soakServer) start(ctx context.Context) error {
 	cmd := exec.CommandContext(ctx, s.bin, "serve", "--addr", s.addr, "--db", filepath.Join(s.dir, "soak.db"),
 		"--seed", s.seed, "--audit-log", filepath.Join(s.dir, "audit.log"))
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
+	if len(s.env) > 0 {
+		cmd.Env = append(os.Environ(), s.env...)
+	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting %s serve: %w", s.bin, err)
 	}
@@ -191,6 +198,18 @@ func (s *soakServer) kill() {
 	if cmd != nil {
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		_, _ = cmd.Process.Wait()
+	}
+}
+
+// isUp reports whether the server is running (started and not being killed).
+func (s *soakServer) isUp() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.up:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -281,7 +300,13 @@ func (r *soakRun) do(cl *http.Client, req *http.Request, what string) (*soakResp
 	r.count("requests", 1)
 	res, err := cl.Do(req)
 	if err != nil {
-		r.count("requests_failed_while_down", 1)
+		if r.srv.isUp() {
+			// Not a kill: a timeout or a dropped connection of a living server. Counted, and
+			// treated like a crash (the answer is lost), but shown apart.
+			r.count("requests_failed_while_up", 1)
+		} else {
+			r.count("requests_failed_while_down", 1)
+		}
 		return nil, errDown
 	}
 	defer res.Body.Close()
@@ -719,9 +744,12 @@ func (r *soakRun) worker(ctx context.Context, interval time.Duration) {
 }
 
 func soak(ctx context.Context, o *soakOptions, out io.Writer) (*soakResult, error) {
-	bin, err := os.Executable()
-	if err != nil {
-		return nil, err
+	bin := o.bin
+	if bin == "" {
+		var err error
+		if bin, err = os.Executable(); err != nil {
+			return nil, err
+		}
 	}
 	dir, err := os.MkdirTemp("", "oauthconf-soak-")
 	if err != nil {
@@ -743,7 +771,7 @@ func soak(ctx context.Context, o *soakOptions, out io.Writer) (*soakResult, erro
 		return nil, err
 	}
 	defer logs.Close()
-	srv := &soakServer{bin: bin, dir: dir, addr: addr, seed: o.SeedFile, out: out, up: make(chan struct{}), logs: logs}
+	srv := &soakServer{bin: bin, env: o.env, dir: dir, addr: addr, seed: o.SeedFile, out: out, up: make(chan struct{}), logs: logs}
 	r := &soakRun{srv: srv, base: "http://" + addr, res: soakResult{Counts: map[string]int{}}}
 
 	if err := srv.start(ctx); err != nil {
