@@ -303,21 +303,9 @@ func TestDatabaseBusyIs503(t *testing.T) {
 	e := &testEnv{t: t, srv: srv, st: st, path: path}
 	e.mustToken(ccID, ccSecret, ccForm)
 
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	unlock := lockDB(t, path)
 	r := e.token(ccID, ccSecret, ccForm)
-	_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+	unlock()
 	if r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" || r.str("error") != "temporarily_unavailable" {
 		t.Fatalf("a token request while the database is locked: expected 503 temporarily_unavailable with Retry-After, got %s %v", r, r.Header)
 	}
@@ -341,4 +329,46 @@ func withRemote(h http.Header, remote string) http.Header {
 	}
 	out.Set(remoteHeader, remote)
 	return out
+}
+
+// lockDB takes the database's write lock from another connection, as another process would,
+// until the returned function is called.
+func lockDB(t *testing.T, path string) func() {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+		conn.Close()
+		db.Close()
+	}
+}
+
+func TestDatabaseBusyAtTheAuthorizationEndpoint(t *testing.T) {
+	_, path := openSeededCopy(t)
+	st, err := store.Open(context.Background(), "file:"+path+"?_pragma=busy_timeout(50)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e := startAZEnv(t, st, nil)
+	b := e.browser(t)
+	p := b.get(e.authURL("response_type", "code", "client_id", "trusted-client", "scope", "calc:read", "state", "busy"))
+	unlock := lockDB(t, path)
+	p = b.login(p, azUser, azPassword) // the code cannot be stored
+	unlock()
+	// RFC 6749 4.1.2.1: temporarily_unavailable, to the client, with its state.
+	r := e.redirected(t, p, azCallback, false)
+	if r.query.Get("error") != "temporarily_unavailable" || r.query.Get("state") != "busy" {
+		t.Errorf("expected an error redirect with temporarily_unavailable, got %s", r.loc)
+	}
 }
