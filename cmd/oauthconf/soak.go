@@ -148,7 +148,9 @@ type soakServer struct {
 	logs *os.File
 }
 
-func (s *soakServer) start(ctx context.Context) error {
+// start starts the server and waits until it answers /healthz, at most timeout (the first
+// start hashes the seed's secrets, which under -race on a loaded machine takes a while).
+func (s *soakServer) start(ctx context.Context, timeout time.Duration) error {
 	cmd := exec.CommandContext(ctx, s.bin, "serve", "--addr", s.addr, "--db", filepath.Join(s.dir, "soak.db"),
 		"--seed", s.seed, "--audit-log", filepath.Join(s.dir, "audit.log"))
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
@@ -160,7 +162,7 @@ func (s *soakServer) start(ctx context.Context) error {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	deadline := time.Now().Add(soakDownTimeout)
+	deadline := time.Now().Add(timeout)
 	hc := &http.Client{Timeout: time.Second}
 	for {
 		res, err := hc.Get("http://" + s.addr + "/healthz")
@@ -177,7 +179,7 @@ func (s *soakServer) start(ctx context.Context) error {
 		}
 		if time.Now().After(deadline) {
 			_ = cmd.Process.Kill()
-			return fmt.Errorf("the server did not answer /healthz within %s: see %s", soakDownTimeout, s.logs.Name())
+			return fmt.Errorf("the server did not answer /healthz within %s: see %s", timeout, s.logs.Name())
 		}
 	}
 	s.mu.Lock()
@@ -774,7 +776,7 @@ func soak(ctx context.Context, o *soakOptions, out io.Writer) (*soakResult, erro
 	srv := &soakServer{bin: bin, env: o.env, dir: dir, addr: addr, seed: o.SeedFile, out: out, up: make(chan struct{}), logs: logs}
 	r := &soakRun{srv: srv, base: "http://" + addr, res: soakResult{Counts: map[string]int{}}}
 
-	if err := srv.start(ctx); err != nil {
+	if err := srv.start(ctx, 4*soakDownTimeout); err != nil {
 		return nil, err
 	}
 	defer srv.kill()
@@ -801,7 +803,7 @@ func soak(ctx context.Context, o *soakOptions, out io.Writer) (*soakResult, erro
 		}
 		srv.kill()
 		r.count("kills", 1)
-		if err := srv.start(ctx); err != nil {
+		if err := srv.start(ctx, soakDownTimeout); err != nil {
 			killErr = err
 			stop()
 			break
@@ -815,7 +817,7 @@ func soak(ctx context.Context, o *soakOptions, out io.Writer) (*soakResult, erro
 	// The final restart: whatever was committed before it must still hold afterwards.
 	srv.kill()
 	r.count("kills", 1)
-	if err := srv.start(ctx); err != nil {
+	if err := srv.start(ctx, soakDownTimeout); err != nil {
 		return nil, err
 	}
 	r.count("restarts", 1)
