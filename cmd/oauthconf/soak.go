@@ -47,13 +47,13 @@ flags:
 `
 
 type soakOptions struct {
-	Duration  time.Duration
-	Rate      float64
-	Workers   int
-	MinUp     time.Duration
-	MaxUp     time.Duration
-	SeedFile  string
-	Keep      bool
+	Duration time.Duration
+	Rate     float64
+	Workers  int
+	MinUp    time.Duration
+	MaxUp    time.Duration
+	SeedFile string
+	Keep     bool
 	// bin and env run the server (tests: the test binary as the command); default: this
 	// executable.
 	bin string
