@@ -27,11 +27,17 @@ func NewGate(n int) *Gate {
 }
 
 // DefaultGateSize leaves one core of GOMAXPROCS for everything that is not bcrypt (at least
-// one comparison at a time). Measured on 2 cores (refserver's BenchmarkGuessing, 300 valid
-// client-credentials requests while 8 connections send wrong secrets, on a machine shared with
-// other work, load average ~32): no cap p50 1059 ms / p99 3535 ms; a cap of 2 (the cores)
-// 187 / 937 ms; a cap of 1 (this default) 0.40 / 146 ms, against 0.39 / 93 ms with no
-// guessing at all. A cap equal to the cores still lets guesses hold every core.
+// one comparison at a time). Measured on 2 cores with refserver's BenchmarkGuessing (valid
+// client-credentials requests while 8 connections send wrong secrets; a machine shared with
+// other work, load average 25-32), p50 / p99 of the valid requests in two runs (300 and 100
+// requests):
+//
+//	no guessing            0.39 / 93 ms     0.37 / 2.7 ms
+//	no cap              1059 / 3535 ms     281 / 3668 ms
+//	cap 2 (the cores)    187 / 937 ms      2.9 / 1304 ms
+//	cap 1 (this default) 0.40 / 146 ms     0.42 / 619 ms
+//
+// A cap equal to the cores still lets guesses hold every core.
 func DefaultGateSize() int {
 	n := runtime.GOMAXPROCS(0) - 1
 	if n < 1 {
