@@ -19,12 +19,13 @@ ADDR            ?= 127.0.0.1:8080
 DB              ?= oauthconf.db
 ISSUER          ?=
 FUZZTIME        ?= 10s
+DURATION        ?= 60s
 
 # The suite and its tests find the browser and the driver through these.
 export PLAYWRIGHT_DRIVER_PATH := $(DRIVER_DIR)
 export OAUTHCONF_CHROMIUM     := $(CHROMIUM)
 
-.PHONY: help setup setup-chromium setup-driver setup-go conformance test fuzz bench serve build clean selftest \
+.PHONY: help setup setup-chromium setup-driver setup-go conformance test fuzz bench serve build clean selftest soak \
         interop interop-install interop-install-zitadel interop-install-node
 
 help:
@@ -34,6 +35,7 @@ help:
 	@echo "make selftest     run the suite against the reference server with each quirk; print what caught what"
 	@echo "make serve        run the reference server (ADDR=$(ADDR) DB=$(DB) ISSUER=...)"
 	@echo "make bench        load-test the reference server over loopback"
+	@echo "make soak         kill -9 and restart the server under load; check nothing is lost (DURATION=60s)"
 	@echo "make setup        install Chromium, the Playwright driver and Go modules"
 	@echo "make interop      run the suite against third-party servers (zitadel/oidc example, oauth2-mock-server)"
 	@echo "                  and compare with fixtures/interop/*.expected.yaml"
@@ -135,6 +137,11 @@ interop-install-node:
 	  cp fixtures/interop/node/package.json fixtures/interop/node/package-lock.json "$(INTEROP_NODE)/"; \
 	  (cd "$(INTEROP_NODE)" && npm ci --no-audit --no-fund --silent); \
 	fi
+# The crash soak: `oauthconf serve` as a child on a temporary database, a steady mix of every
+# grant, refresh, introspection and revocation, SIGKILL and restart at random moments, then
+# checks that nothing was lost or redeemed twice and nothing answered 5xx (DURATION=60s).
+soak: setup-go build
+	bin/oauthconf soak --duration $(DURATION) --seed fixtures/refserver/seed.yaml
 
 clean:
 	rm -rf bin $(REPORT_DIR) .cache

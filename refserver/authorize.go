@@ -221,6 +221,9 @@ func (s *Server) checkAuthorize(ctx context.Context, raw url.Values, problem str
 			f.clientID = clientID
 			return nil, f
 		}
+		if store.IsBusy(err) {
+			return nil, pageFailure(http.StatusServiceUnavailable, errTemporarilyUnavailable, "The server is busy; try again in a moment.")
+		}
 		return nil, pageFailure(http.StatusInternalServerError, "server_error", "The client could not be looked up; try again later.")
 	}
 	client, ok := fc.(*store.Client)
@@ -572,6 +575,9 @@ func validPort(p string) bool {
 // writeAuthzFailure shows a page or redirects the error to the client.
 func (s *Server) writeAuthzFailure(w http.ResponseWriter, r *http.Request, f *authzFailure) {
 	if f.target == nil {
+		if f.status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
 		s.renderError(w, f.status, errorPage{Message: f.desc, Code: f.code, ClientID: f.clientID,
 			Detail: "The application that sent you here was not told about this error, because its identity or return address could not be verified. You can close this page."})
 		return
@@ -641,6 +647,13 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, p *pendingAuthz
 		fs = &codeLifetimeSession{Session: sess, latest: time.Now().UTC().Add(ttl)}
 	}
 	resp, err := s.provider.NewAuthorizeResponse(ctx, p.ar, fs)
+	if err != nil && store.IsBusy(err) {
+		// RFC 6749 4.1.2.1 temporarily_unavailable: "The authorization server is currently
+		// unable to handle the request due to a temporary overloading or maintenance of the
+		// server." The database stayed locked by another process.
+		s.redirectError(w, r, p.redirect, p.fragment, p.state, errTemporarilyUnavailable, "the server is busy: try again in a moment")
+		return
+	}
 	if err != nil {
 		rfc := fosite.ErrorToRFC6749Error(err)
 		s.redirectError(w, r, p.redirect, p.fragment, p.state, standardAuthzError(rfc.ErrorField), rfc.GetDescription())

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/oauthconf/oauthconf/refserver/store"
+	"github.com/oauthconf/oauthconf/refserver/throttle"
 )
 
 // Client authentication methods this server supports at the token, introspection and
@@ -28,6 +29,10 @@ const (
 	authMethodPost  = "client_secret_post"
 	authMethodNone  = "none"
 )
+
+// clientAuthFailed is the one description for an unknown client and a wrong secret, so the
+// answer does not tell which client ids exist.
+const clientAuthFailed = "client authentication failed"
 
 // verifiedSecretTTL bounds how long a successful secret check is remembered.
 const verifiedSecretTTL = 5 * time.Minute
@@ -66,6 +71,13 @@ type clientAuthenticator struct {
 	// flight collapses concurrent bcrypt checks of the same (client, secret, hash), so a burst
 	// of requests from one client costs one bcrypt, not one per request.
 	flight singleflight.Group
+
+	// limiter throttles guessing; gate caps concurrent bcrypt work (guessing.go). nil: none.
+	limiter *throttle.Limiter
+	gate    *throttle.Gate
+	// dummyHash is compared against when the client is unknown, so an unknown client costs
+	// what a wrong secret costs (no client enumeration by timing). Same cost as the clients'.
+	dummyHash []byte
 }
 
 type verifiedKey struct {
@@ -80,7 +92,7 @@ type verifiedEntry struct {
 
 func newClientAuthenticator(st *store.Store) (*clientAuthenticator, error) {
 	a := &clientAuthenticator{store: st, entries: map[verifiedKey]verifiedEntry{}, now: time.Now,
-		compare: bcrypt.CompareHashAndPassword}
+		compare: bcrypt.CompareHashAndPassword, dummyHash: []byte(dummyClientSecretHash)}
 	if _, err := rand.Read(a.key[:]); err != nil {
 		return nil, err
 	}
@@ -97,27 +109,43 @@ func (a *clientAuthenticator) mac(clientID, secret string) [sha256.Size]byte {
 	return out
 }
 
-// verifySecret checks secret against client's bcrypt hash, through the cache.
-func (a *clientAuthenticator) verifySecret(client *store.Client, secret string) bool {
+// remembered reports whether secret was verified against client's current hash a moment
+// ago (the cache): no bcrypt, and no throttling, since only a secret that passed bcrypt is
+// remembered.
+func (a *clientAuthenticator) remembered(client *store.Client, secret string) bool {
 	if len(client.SecretHash) == 0 || secret == "" {
 		return false
 	}
 	k := verifiedKey{clientID: client.ID, mac: a.mac(client.ID, secret)}
-	hash := string(client.SecretHash)
-	now := a.now()
 	a.mu.Lock()
 	e, ok := a.entries[k]
 	a.mu.Unlock()
-	if ok && now.Before(e.expires) && subtle.ConstantTimeCompare([]byte(e.hash), client.SecretHash) == 1 {
+	return ok && a.now().Before(e.expires) && subtle.ConstantTimeCompare([]byte(e.hash), client.SecretHash) == 1
+}
+
+// verifySecret checks secret against client's bcrypt hash, through the cache.
+func (a *clientAuthenticator) verifySecret(client *store.Client, secret string) bool {
+	return a.verifySecretCtx(context.Background(), client, secret)
+}
+
+func (a *clientAuthenticator) verifySecretCtx(ctx context.Context, client *store.Client, secret string) bool {
+	if len(client.SecretHash) == 0 || secret == "" {
+		return false
+	}
+	if a.remembered(client, secret) {
 		return true
 	}
+	k := verifiedKey{clientID: client.ID, mac: a.mac(client.ID, secret)}
+	hash := string(client.SecretHash)
 	flightKey := client.ID + "\x00" + base64.RawStdEncoding.EncodeToString(k.mac[:]) + "\x00" + hash
 	v, _, _ := a.flight.Do(flightKey, func() (any, error) {
-		return a.compare(client.SecretHash, []byte(secret)) == nil, nil
+		// Not the request's context: the result is shared with the other waiters.
+		return a.gate.Do(context.WithoutCancel(ctx), func() error { return a.compare(client.SecretHash, []byte(secret)) }) == nil, nil
 	})
 	if !v.(bool) {
 		return false
 	}
+	now := a.now()
 	a.mu.Lock()
 	if len(a.entries) >= maxVerifiedSecrets {
 		for key, e := range a.entries {
@@ -181,21 +209,21 @@ func (a *clientAuthenticator) authenticate(ctx context.Context, r *http.Request,
 	if id == "" {
 		return nil, invalidClient("client authentication is required: send the client id and secret with HTTP Basic")
 	}
-	if !utf8Printable(id) {
-		return nil, invalidClient("unknown client")
-	}
-	c, err := a.store.GetClient(ctx, id)
-	if err != nil {
-		if errors.Is(err, fosite.ErrNotFound) || errors.Is(err, store.ErrNotFound) {
-			return nil, invalidClient("unknown or disabled client")
+	var client *store.Client
+	if utf8Printable(id) {
+		c, err := a.store.GetClient(ctx, id)
+		switch {
+		case errors.Is(err, fosite.ErrNotFound) || errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return nil, serverError(err)
+		default:
+			var ok bool
+			if client, ok = c.(*store.Client); !ok {
+				return nil, serverError(errors.New("store returned an unexpected client type"))
+			}
 		}
-		return nil, serverError(err)
 	}
-	client, ok := c.(*store.Client)
-	if !ok {
-		return nil, serverError(errors.New("store returned an unexpected client type"))
-	}
-	if client.Public {
+	if client != nil && client.Public {
 		if secret != "" {
 			return nil, invalidClient("this is a public client: it has no secret and must not send one")
 		}
@@ -207,9 +235,29 @@ func (a *clientAuthenticator) authenticate(ctx context.Context, r *http.Request,
 		}
 		return nil, invalidClient("client authentication is required: send the client id and secret with HTTP Basic")
 	}
-	if !a.verifySecret(client, secret) {
-		return nil, invalidClient("client authentication failed")
+	// A secret remembered as right passes even while the client is throttled: only its
+	// holder can present it, so an attacker's guessing cannot lock a working client out.
+	if client != nil && a.remembered(client, secret) {
+		a.limiter.Succeed(throttle.Client, client.ID)
+		return client, nil
 	}
+	// RFC 6749 2.3.1: "the authorization server MUST protect any endpoint utilizing it
+	// against brute force attacks". A throttled check is answered at once, unchecked.
+	if ref := a.limiter.Check(ctx, throttle.Client, id, r.RemoteAddr); ref != nil {
+		return nil, throttledClient(ref)
+	}
+	if client == nil {
+		// An unknown client is answered as a wrong secret is, after as long: the same
+		// bcrypt comparison, against a hash no secret matches.
+		_ = a.gate.Do(ctx, func() error { return a.compare(a.dummyHash, []byte(secret)) })
+		a.limiter.Fail(throttle.Client, id, r.RemoteAddr)
+		return nil, invalidClient(clientAuthFailed)
+	}
+	if !a.verifySecretCtx(ctx, client, secret) {
+		a.limiter.Fail(throttle.Client, id, r.RemoteAddr)
+		return nil, invalidClient(clientAuthFailed)
+	}
+	a.limiter.Succeed(throttle.Client, client.ID)
 	return client, nil
 }
 

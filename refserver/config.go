@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/oauthconf/oauthconf/refserver/audit"
+	"github.com/oauthconf/oauthconf/refserver/throttle"
 )
 
 // Config is the server's configuration. Zero values take the documented defaults.
@@ -49,6 +50,14 @@ type Config struct {
 	// authentication, login, approval, token issued, refreshed, revoked or introspected,
 	// resource access decision and admin change. nil discards.
 	Audit *audit.Logger
+	// Throttle sets the limits on guessing client secrets, resource-owner passwords and the
+	// administrator's password (refserver/throttle). The zero value is the default: an
+	// account is throttled after 20 failures in a row, a (non-loopback) source address after
+	// 100, with delays from 1 s doubling to 15 min. Never tripped by a conformance run.
+	Throttle throttle.Config
+	// BcryptConcurrency caps the bcrypt comparisons running at once (throttle.Gate): 0 is the
+	// default, throttle.DefaultGateSize() (the cores less one, at least one); -1 means no cap.
+	BcryptConcurrency int
 	// Logger for operational logs; nil discards. (The security audit log is separate.)
 	// Logger *slog.Logger
 }

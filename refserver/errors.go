@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/ory/fosite"
+
+	"github.com/oauthconf/oauthconf/refserver/store"
 )
 
 // Error codes of RFC 6749 5.2, RFC 7009 2.2.1 and RFC 6750 3.1 that the JSON endpoints use.
@@ -20,6 +22,9 @@ const (
 	errInvalidScope         = "invalid_scope"
 	errUnsupportedTokenType = "unsupported_token_type"
 	errServerError          = "server_error"
+	// errTemporarilyUnavailable is RFC 6749 4.1.2.1's name for a server that cannot handle
+	// the request for the moment; this server uses it, with 503, at every endpoint.
+	errTemporarilyUnavailable = "temporarily_unavailable"
 )
 
 // basicRealm is the realm named in WWW-Authenticate challenges for client authentication.
@@ -36,6 +41,9 @@ type oauthError struct {
 	Challenge string
 	// Allow, when set, is sent as the Allow header of a 405 (RFC 9110 15.5.6).
 	Allow string
+	// RetryAfter, when set, is sent as Retry-After (RFC 9110 10.2.3): a throttled credential
+	// check, or a database that is busy.
+	RetryAfter string
 	// cause is logged for server errors, never sent.
 	cause error
 }
@@ -75,6 +83,18 @@ func methodNotAllowed(method string) *oauthError {
 }
 
 func serverError(cause error) *oauthError {
+	if store.IsBusy(cause) {
+		// The database stayed locked by another process for the whole busy timeout: the
+		// request did nothing and can be repeated, which is what 503 with Retry-After says
+		// (RFC 9110 15.6.4), where 500 would say the server is broken.
+		return &oauthError{
+			Code:        errTemporarilyUnavailable,
+			Description: "the server is busy: retry in a moment",
+			Status:      http.StatusServiceUnavailable,
+			RetryAfter:  "1",
+			cause:       cause,
+		}
+	}
 	return &oauthError{
 		Code:        errServerError,
 		Description: "the server could not complete the request",
@@ -167,6 +187,9 @@ func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oauthError) {
 	}
 	if e.Allow != "" {
 		w.Header().Set("Allow", e.Allow)
+	}
+	if e.RetryAfter != "" {
+		w.Header().Set("Retry-After", e.RetryAfter)
 	}
 	setNoStore(w)
 	body := map[string]string{"error": e.Code}

@@ -7,6 +7,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/oauthconf/oauthconf/refserver/store"
+	"github.com/oauthconf/oauthconf/refserver/throttle"
 )
 
 // fositeStorage is the storage fosite is composed with: the SQL store, with three behaviours
@@ -15,6 +16,8 @@ type fositeStorage struct {
 	*store.Store
 	// quirks switch on deliberate deviations for the suite's self-test (quirks.go).
 	quirks quirkSet
+	// gate caps concurrent bcrypt work (Authenticate, guessing.go).
+	gate *throttle.Gate
 }
 
 // GetAuthorizeCodeSession is the store's, except under quirks that break the code's

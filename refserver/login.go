@@ -5,8 +5,6 @@ import (
 	"net/url"
 	"time"
 	"unicode/utf8"
-
-	"golang.org/x/crypto/bcrypt"
 )
 
 // The resource owner's login page. GET renders it, POST checks the credentials. The form
@@ -108,7 +106,12 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 		sealed, params = "", nil
 	}
 	username, password := form.Get("username"), form.Get("password")
-	if !s.checkPassword(r, username, password) {
+	ok, throttled := s.checkOwnerPassword(r, username, password) // guessing.go
+	if throttled != nil {
+		s.renderThrottledLogin(w, throttled)
+		return
+	}
+	if !ok {
 		s.auditLogin(r, params.Get("client_id"), username, false, "login page: the username or password is not correct")
 		shown := ""
 		if utf8.ValidString(username) && len(username) <= maxCredentialLen {
@@ -137,10 +140,10 @@ func (s *Server) checkPassword(r *http.Request, username, password string) bool 
 	}
 	u, err := s.store.GetUser(r.Context(), username)
 	if err != nil || u == nil || !u.Enabled || len(u.PasswordHash) == 0 {
-		_ = bcrypt.CompareHashAndPassword([]byte(dummyPasswordHash), []byte(password))
+		_ = s.gate.Compare(r.Context(), []byte(dummyPasswordHash), []byte(password))
 		return false
 	}
-	return bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(password)) == nil
+	return s.gate.Compare(r.Context(), u.PasswordHash, []byte(password)) == nil
 }
 
 // backToAuthorize sends the owner back to the authorization endpoint with the pending

@@ -195,6 +195,10 @@ func (e *testEnv) do(rq request) *response {
 	for k, v := range rq.Header {
 		req.Header[k] = v
 	}
+	if v := req.Header.Get(remoteHeader); v != "" { // guessing_test.go
+		req.RemoteAddr = v
+		req.Header.Del(remoteHeader)
+	}
 	rec := httptest.NewRecorder()
 	e.srv.ServeHTTP(rec, req)
 	res := rec.Result()

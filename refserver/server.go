@@ -13,6 +13,7 @@ import (
 	"github.com/ory/fosite/handler/oauth2"
 
 	"github.com/oauthconf/oauthconf/refserver/store"
+	"github.com/oauthconf/oauthconf/refserver/throttle"
 )
 
 // Endpoint paths, relative to the issuer.
@@ -71,6 +72,10 @@ type Server struct {
 	quirkProvider fosite.OAuth2Provider
 	// settings are the run-time settings in force (settings.go, edited in the admin console).
 	settings *runtimeSettings
+	// limiter throttles guessing of secrets and passwords; gate caps concurrent bcrypt work
+	// (refserver/throttle, guessing.go).
+	limiter *throttle.Limiter
+	gate    *throttle.Gate
 }
 
 // New builds the reference server from cfg over st. It never starts a listener.
@@ -119,21 +124,25 @@ func newServer(cfg Config, st *store.Store) (*Server, error) {
 		// -1 switches that check off (fosite compares len(state) < MinParameterEntropy).
 		MinParameterEntropy: -1,
 	}
+	limiter, gate := newGuessingDefences(cfg)
 	clientAuth, err := newClientAuthenticator(st)
 	if err != nil {
 		return nil, fmt.Errorf("refserver: %w", err)
 	}
+	clientAuth.limiter, clientAuth.gate, clientAuth.dummyHash = limiter, gate, dummyHashForCost(cfg.BcryptCost)
 	if quirks.Has(QuirkPKCEPlain) {
 		fcfg.EnablePKCEPlainChallengeMethod = true
 	}
-	s := &Server{cfg: cfg, store: st, fcfg: fcfg, issuer: iss, mux: http.NewServeMux(), clientAuth: clientAuth, quirks: quirks}
+	s := &Server{cfg: cfg, store: st, fcfg: fcfg, issuer: iss, mux: http.NewServeMux(), clientAuth: clientAuth, quirks: quirks,
+		limiter: limiter, gate: gate}
+	limiter.OnRefuse = s.auditThrottled
 	// Client authentication is this server's own (clientauth.go): bcrypt with a cache of
 	// verified secrets, client_secret_basic and client_secret_post.
 	fcfg.ClientAuthenticationStrategy = s.fositeClientAuth
 	s.strategy = compose.NewOAuth2HMACStrategy(fcfg)
 	// fosite gets the store through fositeStorage, which corrects the PKCE record deletion and
 	// the scope of rotated refresh tokens (fositestore.go).
-	s.provider = compose.Compose(fcfg, fositeStorage{Store: st, quirks: quirks}, s.strategy,
+	s.provider = compose.Compose(fcfg, fositeStorage{Store: st, quirks: quirks, gate: gate}, s.strategy,
 		compose.OAuth2AuthorizeExplicitFactory,
 		compose.OAuth2AuthorizeImplicitFactory,
 		compose.OAuth2ClientCredentialsGrantFactory,
@@ -151,7 +160,7 @@ func newServer(cfg Config, st *store.Store) (*Server, error) {
 		qcfg := *fcfg
 		qcfg.AuthorizeEndpointHandlers, qcfg.TokenEndpointHandlers = nil, nil
 		qcfg.TokenIntrospectionHandlers, qcfg.RevocationHandlers, qcfg.PushedAuthorizeEndpointHandlers = nil, nil, nil
-		s.quirkProvider = compose.Compose(&qcfg, fositeStorage{Store: st, quirks: quirks}, s.strategy,
+		s.quirkProvider = compose.Compose(&qcfg, fositeStorage{Store: st, quirks: quirks, gate: gate}, s.strategy,
 			compose.OAuth2AuthorizeExplicitFactory,
 			compose.OAuth2RefreshTokenGrantFactory,
 		)

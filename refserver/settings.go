@@ -137,6 +137,8 @@ func (s *Server) mountAdmin() error {
 		Defaults:          s.settings.defaults,
 		OnSettingsChanged: s.settings.set,
 		OnChange:          s.auditAdminChange, // the audit log's admin_change (audit_hooks.go)
+		Limiter:           s.limiter,
+		Gate:              s.gate,
 	}, s.store)
 	if err != nil {
 		return fmt.Errorf("refserver: %w", err)

@@ -9,6 +9,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/oauthconf/oauthconf/refserver/store"
+	"github.com/oauthconf/oauthconf/refserver/throttle"
 )
 
 // The grant types this token endpoint supports (RFC 6749 4.1.3, 4.3.2, 4.4.2, 6).
@@ -84,8 +85,16 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (map[string]any, 
 		// PKCE checked only when a verifier is sent: the code's challenge is never looked at.
 		provider = s.quirkProvider
 	}
+	if gt == store.GrantPassword {
+		// RFC 6749 4.3.2: "the authorization server MUST protect the endpoint against brute
+		// force attacks (e.g., using rate-limitation or generating alerts)" (guessing.go).
+		if ref := s.limiter.Check(ctx, throttle.User, form.Get("username"), r.RemoteAddr); ref != nil {
+			return nil, throttledPassword(ref)
+		}
+	}
 	ar, err := provider.NewAccessRequest(ctx, r.WithContext(ctx), NewSession(""))
 	if gt == store.GrantPassword {
+		s.passwordGrantOutcome(r, form.Get("username"), err)
 		s.auditPasswordGrant(r, client, form.Get("username"), err)
 	}
 	if err != nil {

@@ -45,6 +45,8 @@ func realMain(args []string) int {
 		return benchCmd(args[1:])
 	case "admin":
 		return adminCmd(args[1:])
+	case "soak":
+		return soakCmd(args[1:]) // soak.go: a crash-and-restart soak of serve
 	case "-h", "-help", "--help", "help":
 		fmt.Print(usage)
 		return exitOK

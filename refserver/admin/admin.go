@@ -24,6 +24,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/oauthconf/oauthconf/refserver/store"
+	"github.com/oauthconf/oauthconf/refserver/throttle"
 )
 
 // Paths the handler serves; the server mounts the handler on both prefixes.
@@ -63,6 +64,10 @@ type Config struct {
 	// through the API or the console, and of every console sign-in (ok or failed): the
 	// security audit log's source.
 	OnChange func(ctx context.Context, c Change)
+	// Limiter throttles guessing of administrators' passwords and Gate caps concurrent bcrypt
+	// work (refserver/throttle, shared with the server's other credential checks); nil: none.
+	Limiter *throttle.Limiter
+	Gate    *throttle.Gate
 }
 
 // handler is the admin API and console.
@@ -162,8 +167,12 @@ func (h *handler) checkAdmin(ctx context.Context, username, password string) (bo
 		hash = stored
 	}
 	if len(hash) == 0 {
+		if ref := h.throttleCheck(ctx, username); ref != nil {
+			return false, ref
+		}
 		// Compare anyway so an unknown name takes as long as a wrong password.
-		_ = h.compare(h.dummyHash, []byte(password))
+		_ = h.gatedCompare(ctx, h.dummyHash, []byte(password))
+		h.throttleFail(ctx, username)
 		return false, nil
 	}
 	mac := hmac.New(sha256.New, h.cfg.SessionKey)
@@ -175,11 +184,17 @@ func (h *handler) checkAdmin(ctx context.Context, username, password string) (bo
 	_, ok := h.verified[key]
 	h.mu.Unlock()
 	if ok {
+		// Verified before: passes even while throttled (throttle.go).
 		return true, nil
 	}
-	if h.compare(hash, []byte(password)) != nil {
+	if ref := h.throttleCheck(ctx, username); ref != nil {
+		return false, ref
+	}
+	if h.gatedCompare(ctx, hash, []byte(password)) != nil {
+		h.throttleFail(ctx, username)
 		return false, nil
 	}
+	h.cfg.Limiter.Succeed(throttle.Admin, username)
 	h.mu.Lock()
 	if len(h.verified) >= maxVerified {
 		clear(h.verified)

@@ -100,7 +100,7 @@ func (h *handler) apiAuth(next http.Handler) http.Handler {
 		if ok {
 			valid, err := h.checkAdmin(r.Context(), user, pass)
 			if err != nil {
-				h.serverError(w, r, err)
+				h.checkFailed(w, r, "api", user, err) // throttle.go
 				return
 			}
 			ok = valid
@@ -159,6 +159,12 @@ func writeError(w http.ResponseWriter, status int, code, desc string, fields map
 
 func (h *handler) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	slog.Default().ErrorContext(r.Context(), "admin: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	if store.IsBusy(err) {
+		// The database stayed locked by another process: nothing was done, try again.
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the server is busy; nothing was saved: retry in a moment", nil)
+		return
+	}
 	writeError(w, http.StatusInternalServerError, "server_error", "the change could not be made; nothing was saved", nil)
 }
 

@@ -364,7 +364,7 @@ func (h *handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	user := r.PostForm.Get("username")
 	ok, err := h.checkAdmin(r.Context(), user, r.PostForm.Get("password"))
 	if err != nil {
-		h.serverError(w, r, err)
+		h.checkFailed(w, r, "console", user, err) // throttle.go
 		return
 	}
 	if !ok {

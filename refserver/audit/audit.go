@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -36,12 +37,16 @@ const (
 	// SessionEnded: a user signed out (every login session of theirs ends server-side). Not
 	// in Events(): the conformance suite, whose log must show every event, never signs out.
 	SessionEnded Event = "session_ended"
+	// Throttled is a credential check refused unchecked because its account or its source
+	// address failed too often (refserver/throttle): outcome denied, with Limit and
+	// RetryAfter, and the account in ClientID, User or Admin.
+	Throttled Event = "throttled"
 )
 
 // Events lists every event kind, for tests that check a log covers them all.
 func Events() []Event {
 	return []Event{ClientAuthentication, Login, Approval, TokenIssued, TokenRefreshed, TokenRevoked,
-		TokenIntrospected, ResourceAccess, AdminChange}
+		TokenIntrospected, ResourceAccess, AdminChange, Throttled}
 }
 
 // Outcome is the result of the decision.
@@ -114,6 +119,9 @@ type Record struct {
 	Via       string
 	Operation string
 	Target    string
+	// Limit ("account" or "address") and RetryAfter of a throttled event.
+	Limit      string
+	RetryAfter time.Duration
 }
 
 // Logger writes audit records as JSON lines. A nil *Logger discards everything, so callers
@@ -176,6 +184,10 @@ func (l *Logger) Log(ctx context.Context, rec Record) {
 	opt("via", rec.Via)
 	opt("operation", rec.Operation)
 	opt("target", rec.Target)
+	opt("limit", rec.Limit)
+	if rec.RetryAfter > 0 {
+		attrs = append(attrs, slog.Int64("retry_after_s", int64((rec.RetryAfter+time.Second-1)/time.Second)))
+	}
 	// The context is not passed on: a cancelled request must still be recorded.
 	l.l.LogAttrs(context.WithoutCancel(ctx), slog.LevelInfo, "audit", attrs...)
 }
@@ -212,6 +224,12 @@ func WithRequest(ctx context.Context, requestID, remoteAddr string) context.Cont
 func RequestID(ctx context.Context) string {
 	req, _ := ctx.Value(requestKey{}).(requestInfo)
 	return req.id
+}
+
+// RemoteAddr is the remote address WithRequest put in ctx, or "".
+func RemoteAddr(ctx context.Context) string {
+	req, _ := ctx.Value(requestKey{}).(requestInfo)
+	return req.remote
 }
 
 // NewRequestID returns a fresh random request id (16 hex digits).

@@ -1,0 +1,128 @@
+package refserver
+
+// Defences against guessing (refserver/throttle): which limiter and bcrypt gate the server
+// uses, how a throttled check is answered at each place, and its audit record.
+//
+// RFC 6749 2.3.1 (client passwords) and 4.3.2 (resource owner passwords): the authorization
+// server "MUST protect the endpoint against brute force attacks (e.g., using rate-limitation
+// or generating alerts)". A throttled check is answered at once with the error the RFC gives
+// for a failed one, plus Retry-After; the server never sleeps on a request.
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/ory/fosite"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/oauthconf/oauthconf/refserver/audit"
+	"github.com/oauthconf/oauthconf/refserver/throttle"
+)
+
+// dummyClientSecretHash is a bcrypt hash (cost 10) of a random string no client has, compared
+// against for unknown client ids.
+const dummyClientSecretHash = "$2a$10$X9HhOvPuWtcu1y3OVYdcde1lTqLs/aYE32kZ8WAp4oTpFhYHBW3ea"
+
+func newGuessingDefences(cfg Config) (*throttle.Limiter, *throttle.Gate) {
+	var gate *throttle.Gate
+	if cfg.BcryptConcurrency >= 0 {
+		gate = throttle.NewGate(cfg.BcryptConcurrency)
+	}
+	return throttle.NewLimiter(cfg.Throttle), gate
+}
+
+// dummyHashForCost is a hash at cost for the unknown-client comparison: the fixed one at 10,
+// else one made now (a configured cost above 10 makes every comparison that much slower, the
+// dummy included).
+func dummyHashForCost(cost int) []byte {
+	if cost <= 10 {
+		return []byte(dummyClientSecretHash)
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte("oauthconf: no client has this secret"), cost)
+	if err != nil {
+		return []byte(dummyClientSecretHash)
+	}
+	return h
+}
+
+// throttledClient is the answer to a throttled client authentication: RFC 6749 5.2
+// invalid_client ("Client authentication failed"), 401 with the Basic challenge, and
+// Retry-After.
+func throttledClient(ref *throttle.Refusal) *oauthError {
+	e := invalidClient("too many failed client authentications: retry after " + ref.RetryAfterHeader() + " seconds")
+	e.RetryAfter = ref.RetryAfterHeader()
+	return e
+}
+
+// throttledPassword is the answer to a throttled password grant: RFC 6749 5.2 invalid_grant
+// (the resource owner credentials are not accepted), 400, and Retry-After.
+func throttledPassword(ref *throttle.Refusal) *oauthError {
+	e := newOAuthError(errInvalidGrant, "too many failed sign-ins for this user: retry after "+ref.RetryAfterHeader()+" seconds")
+	e.RetryAfter = ref.RetryAfterHeader()
+	return e
+}
+
+// renderThrottledLogin answers a throttled login page: an error page (429, Retry-After).
+func (s *Server) renderThrottledLogin(w http.ResponseWriter, ref *throttle.Refusal) {
+	w.Header().Set("Retry-After", ref.RetryAfterHeader())
+	s.renderError(w, http.StatusTooManyRequests, errorPage{
+		Message: "Too many failed sign-ins. Try again in " + strconv.Itoa(ref.RetryAfterSeconds()) + " seconds.",
+	})
+}
+
+// checkOwnerPassword is the login page's credential check, throttled: nil and ok, nil and not
+// ok, or the refusal of a throttled check (answered without checking).
+func (s *Server) checkOwnerPassword(r *http.Request, username, password string) (bool, *throttle.Refusal) {
+	if ref := s.limiter.Check(r.Context(), throttle.User, username, r.RemoteAddr); ref != nil {
+		return false, ref
+	}
+	if !s.checkPassword(r, username, password) {
+		s.limiter.Fail(throttle.User, username, r.RemoteAddr)
+		return false, nil
+	}
+	s.limiter.Succeed(throttle.User, username)
+	return true, nil
+}
+
+// Authenticate is the store's password check (the password grant), with its bcrypt run
+// through the gate.
+func (f fositeStorage) Authenticate(ctx context.Context, name, secret string) (sub string, err error) {
+	gerr := f.gate.Do(ctx, func() error {
+		sub, err = f.Store.Authenticate(ctx, name, secret)
+		return nil
+	})
+	if gerr != nil {
+		return "", gerr
+	}
+	return sub, err
+}
+
+// passwordGrantOutcome tells the limiter how fosite's check of the owner's credentials went
+// (err is NewAccessRequest's): invalid_grant is the only answer a wrong username or password
+// gets from the password grant.
+func (s *Server) passwordGrantOutcome(r *http.Request, username string, err error) {
+	if err == nil {
+		s.limiter.Succeed(throttle.User, username)
+		return
+	}
+	if fosite.ErrorToRFC6749Error(err).ErrorField == fosite.ErrInvalidGrant.ErrorField {
+		s.limiter.Fail(throttle.User, username, r.RemoteAddr)
+	}
+}
+
+// auditThrottled records a refused check (the limiter's OnRefuse). Never the credential.
+func (s *Server) auditThrottled(ctx context.Context, ref *throttle.Refusal) {
+	rec := audit.Record{Event: audit.Throttled, Outcome: audit.Denied, Limit: ref.Limit, RetryAfter: ref.RetryAfter,
+		Reason: string(ref.Kind) + " credential check refused unchecked: " + strconv.Itoa(ref.Failures) +
+			" failed checks for this " + ref.Limit}
+	switch ref.Kind {
+	case throttle.Client:
+		rec.ClientID = ref.Account
+	case throttle.User:
+		rec.User = ref.Account
+	case throttle.Admin:
+		rec.Admin = ref.Account
+	}
+	s.audit(ctx, rec)
+}
