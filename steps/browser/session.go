@@ -157,6 +157,9 @@ func (s *Session) perform(a profile.Action, vars map[string]string, timeout time
 	loc := s.page.Locator(selector)
 	if a.Optional {
 		visible, _ := loc.First().IsVisible()
+		if !visible && !s.mayStillRender() {
+			return nil // a parsed page without scripts will not grow the element: skip at once
+		}
 		if !visible && loc.First().WaitFor(playwright.LocatorWaitForOptions{
 			State: playwright.WaitForSelectorStateVisible, Timeout: ms(min(timeout, optionalGrace)),
 		}) != nil {
