@@ -106,6 +106,14 @@ func (s *Session) Goto(rawURL string, timeout time.Duration) (int, error) {
 	})
 	if err != nil {
 		// net::ERR_*, a timeout, a crashed page: the suite did not see the server's answer.
+		// The network error's name goes first: the reports cut long reasons after the URL.
+		if code := netError.FindString(err.Error()); code != "" {
+			hint := ""
+			if code == "net::ERR_UNSAFE_PORT" {
+				hint = " (Chromium refuses this port unless the browser is launched with it: the runner allows the ports of the profile's issuer, endpoints, origins and redirect URIs)"
+			}
+			return 0, verdict.SuiteTrouble(fmt.Errorf("browser: %s loading %s%s", code, rawURL, hint))
+		}
 		return 0, verdict.SuiteTrouble(fmt.Errorf("browser: loading %s: %s", rawURL, shortError(err, timeout)))
 	}
 	if resp == nil {
@@ -126,6 +134,9 @@ func (s *Session) Screenshot() ([]byte, error) {
 	}
 	return b, nil
 }
+
+// netError is the name of a Chromium network error in a Playwright message.
+var netError = regexp.MustCompile(`net::ERR_[A-Z_]+`)
 
 var placeholder = regexp.MustCompile(`{{\s*([^}]*?)\s*}}`)
 
