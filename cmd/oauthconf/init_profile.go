@@ -104,6 +104,7 @@ func starterProfile(o initOptions, doc map[string]any, from string, login *login
 		id := fmt.Sprintf("%s-%s-id", changeMe, strings.ReplaceAll(role, "_", "-"))
 		if role == profile.RoleConfidential && o.LoginClientID != "" {
 			id = o.LoginClientID
+			note += " (--login-client-id: move it to public: if it has no secret)"
 		}
 		fields := []string{"id: " + yamlString(id)}
 		if secret {
