@@ -12,6 +12,7 @@ import (
 const usage = `usage: oauthconf <command> [flags]
 
 commands:
+  init    write a starter target profile from a server's metadata
   run     run the conformance suite against a target (default: the embedded reference server)
   serve   run the reference OAuth 2.0 server
   bench   load-test the reference server over loopback
@@ -37,6 +38,8 @@ func realMain(args []string) int {
 		return exitUsage
 	}
 	switch args[0] {
+	case "init":
+		return initCmd(args[1:])
 	case "run":
 		return runCmd(args[1:])
 	case "serve":

@@ -13,10 +13,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/playwright-community/playwright-go"
+
+	"github.com/oauthconf/oauthconf/steps/verdict"
 )
 
 // DriverVersion is the Playwright driver playwright-go v0.5200.1 speaks to.
@@ -26,11 +29,26 @@ const DriverVersion = "1.52.0"
 type Options struct {
 	// DriverDir holds node and package/cli.js (PLAYWRIGHT_DRIVER_PATH).
 	DriverDir string
-	// ExecutablePath is the Chromium binary (OAUTHCONF_CHROMIUM, default /usr/bin/chromium).
+	// ExecutablePath is the Chromium binary (OAUTHCONF_CHROMIUM; default
+	// /usr/bin/chromium-headless-shell when installed, else /usr/bin/chromium).
 	ExecutablePath string
+	// AllowedPorts are the target's ports (profile.BrowserPorts). Chromium refuses some ports
+	// outright (6000, 5060, 6665-6669 and others: net::ERR_UNSAFE_PORT); these are passed in
+	// --explicitly-allowed-ports so that a target on one of them can be tested, and only its
+	// own ports are unblocked.
+	AllowedPorts []int
+	// Spares is how many fresh sessions are kept open ahead of time (default 2, the runner's
+	// default concurrency: two scenarios starting together both find one ready).
+	Spares int
+	// Screenshots makes Authorize take a screenshot of every page it acts on
+	// (Outcome.Screenshots). Off by default: taking them is what costs (a PNG encode per page),
+	// and a passing scenario needs none; a failed one gets its last page from the scenario's
+	// after hook (Session.Screenshot).
+	Screenshots bool
 }
 
-// DefaultOptions reads PLAYWRIGHT_DRIVER_PATH and OAUTHCONF_CHROMIUM. Without
+// DefaultOptions reads PLAYWRIGHT_DRIVER_PATH and OAUTHCONF_CHROMIUM (see chromiumCandidates
+// for the default). Without
 // PLAYWRIGHT_DRIVER_PATH it uses the project's .cache/playwright-driver/1.52.0 (where
 // `make setup` puts it) when run from inside the module, so `go test ./...` works without make.
 func DefaultOptions() Options {
@@ -39,9 +57,26 @@ func DefaultOptions() Options {
 		o.DriverDir = projectDriverDir()
 	}
 	if o.ExecutablePath == "" {
-		o.ExecutablePath = "/usr/bin/chromium"
+		o.ExecutablePath = defaultChromium()
 	}
 	return o
+}
+
+// Chromium binaries DefaultOptions looks for, best first. chromium-headless-shell (the Debian
+// package of that name, the same Chromium version) is Chromium's headless build without the
+// browser's own UI, and what Playwright itself runs for headless Chromium. The full browser
+// in headless mode starts an extra renderer for its top-chrome WebUI with every browser
+// context: twelve login-and-approve flows took 25 s of CPU with it against 6 s with the
+// shell, on this project's two-core machine.
+var chromiumCandidates = []string{"/usr/bin/chromium-headless-shell", "/usr/bin/chromium"}
+
+func defaultChromium() string {
+	for _, p := range chromiumCandidates {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return chromiumCandidates[len(chromiumCandidates)-1]
 }
 
 // projectDriverDir finds .cache/playwright-driver/VERSION next to the enclosing go.mod.
@@ -85,18 +120,21 @@ func (o Options) Check() error {
 	return nil
 }
 
-// Browser is one Chromium for the whole run. It keeps one fresh session ready: opening a page
-// starts a renderer process (a few hundred milliseconds on two cores), which then overlaps with
-// the previous scenario's own work instead of adding to it.
+// Browser is one Chromium for the whole run. It keeps fresh sessions ready (Options.Spares):
+// opening a page starts a renderer process (a few hundred milliseconds on two cores), which then
+// overlaps with the scenarios' own work instead of adding to it; and it closes sessions in the
+// background, so that a scenario's end does not wait for its renderer to go.
 type Browser struct {
 	pw      *playwright.Playwright
 	browser playwright.Browser
+	opts    Options
 
 	mu        sync.Mutex
 	closed    bool
-	spare     *Session
-	pending   bool // a spare is being opened
+	spares    []*Session
+	pending   int // spares being opened
 	preparing sync.WaitGroup
+	closing   sync.WaitGroup
 }
 
 // Launch starts the driver and a headless Chromium.
@@ -116,31 +154,47 @@ func Launch(opts Options) (*Browser, error) {
 		ExecutablePath: playwright.String(opts.ExecutablePath),
 		Headless:       playwright.Bool(true),
 		// Playwright adds --no-sandbox, --no-first-run and the background-networking switches.
-		Args: []string{"--disable-gpu", "--disable-quic"},
+		Args: launchArgs(opts),
 	})
 	if err != nil {
 		_ = pw.Stop()
 		return nil, fmt.Errorf("browser: launching %s: %w (run `make setup`)", opts.ExecutablePath, err)
 	}
-	br := &Browser{pw: pw, browser: b}
+	br := &Browser{pw: pw, browser: b, opts: opts}
 	br.prepare()
 	return br, nil
 }
 
-// Close stops the browser and the driver.
+// launchArgs are Chromium's switches for opts.
+func launchArgs(opts Options) []string {
+	args := []string{"--disable-gpu", "--disable-quic"}
+	var ports []string
+	for _, p := range opts.AllowedPorts {
+		if p > 0 && p <= 65535 {
+			ports = append(ports, strconv.Itoa(p))
+		}
+	}
+	if len(ports) > 0 {
+		args = append(args, "--explicitly-allowed-ports="+strings.Join(ports, ","))
+	}
+	return args
+}
+
+// Close stops the browser and the driver, after the sessions being opened or closed.
 func (b *Browser) Close() error {
 	if b == nil {
 		return nil
 	}
 	b.mu.Lock()
 	b.closed = true
-	spare := b.spare
-	b.spare = nil
+	spares := b.spares
+	b.spares = nil
 	b.mu.Unlock()
 	b.preparing.Wait()
+	b.closing.Wait()
 	var errs []error
-	if spare != nil {
-		errs = append(errs, spare.Close())
+	for _, s := range spares {
+		errs = append(errs, s.close())
 	}
 	return errors.Join(append(errs, b.browser.Close(), b.pw.Stop())...)
 }
@@ -155,43 +209,68 @@ func (b *Browser) NewSession() (*Session, error) {
 		b.mu.Unlock()
 		return nil, errors.New("browser: the browser is closed")
 	}
-	s := b.spare
-	b.spare = nil
+	var s *Session
+	if n := len(b.spares); n > 0 {
+		s, b.spares = b.spares[0], b.spares[1:]
+	}
 	b.mu.Unlock()
 	b.prepare()
 	if s != nil {
 		return s, nil
 	}
-	return b.newSession()
+	s, err := b.newSession()
+	return s, verdict.SuiteTrouble(err)
 }
 
-// prepare opens the next spare session in the background unless one is ready or on its way.
+func (b *Browser) wantSpares() int {
+	if b.opts.Spares > 0 {
+		return b.opts.Spares
+	}
+	return 2
+}
+
+// prepare opens spare sessions in the background until enough are ready or on their way.
 func (b *Browser) prepare() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed || b.spare != nil || b.pending {
-		return
-	}
-	b.pending = true
-	b.preparing.Add(1)
-	go func() {
-		defer b.preparing.Done()
-		s, err := b.newSession()
-		b.mu.Lock()
-		b.pending = false
-		if err != nil {
+	for !b.closed && len(b.spares)+b.pending < b.wantSpares() {
+		b.pending++
+		b.preparing.Add(1)
+		go func() {
+			defer b.preparing.Done()
+			s, err := b.newSession()
+			b.mu.Lock()
+			b.pending--
+			if err != nil {
+				b.mu.Unlock()
+				return // NewSession opens one itself and reports the error
+			}
+			keep := !b.closed
+			if keep {
+				b.spares = append(b.spares, s)
+			}
 			b.mu.Unlock()
-			return // NewSession opens one itself and reports the error
-		}
-		keep := !b.closed && b.spare == nil
-		if keep {
-			b.spare = s
-		}
+			if !keep {
+				_ = s.close()
+			}
+		}()
+	}
+}
+
+// release closes a session in the background (synchronously once the browser is closing).
+func (b *Browser) release(s *Session) error {
+	b.mu.Lock()
+	if b.closed {
 		b.mu.Unlock()
-		if !keep {
-			_ = s.Close()
-		}
+		return s.close()
+	}
+	b.closing.Add(1)
+	b.mu.Unlock()
+	go func() {
+		defer b.closing.Done()
+		_ = s.close()
 	}()
+	return nil
 }
 
 func (b *Browser) newSession() (*Session, error) {
@@ -206,7 +285,7 @@ func (b *Browser) newSession() (*Session, error) {
 		_ = bctx.Close()
 		return nil, fmt.Errorf("browser: new page: %w", err)
 	}
-	s := &Session{ctx: bctx, page: page}
+	s := &Session{owner: b, ctx: bctx, page: page, screenshots: b.opts.Screenshots}
 	page.OnRequest(s.onRequest)
 	page.OnResponse(s.onResponse)
 	return s, nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/oauthconf/oauthconf/steps/callback"
 	"github.com/oauthconf/oauthconf/steps/profile"
+	"github.com/oauthconf/oauthconf/steps/verdict"
 )
 
 // fakeAS is a tiny authorization server: /authorize sends an anonymous browser to /login, a
@@ -143,6 +144,7 @@ func TestAuthorizeInABrowser(t *testing.T) {
 
 	t.Run("login and approve", func(t *testing.T) {
 		s := session(t)
+		s.screenshots = true // as with Options.Screenshots
 		withOptional := testProfile()
 		// Not on the page: skipped after a short wait.
 		withOptional.Browser.Login = append([]profile.Action{{Click: "#remember-me", Optional: true}}, withOptional.Browser.Login...)
@@ -174,6 +176,9 @@ func TestAuthorizeInABrowser(t *testing.T) {
 		}
 		if !out.ReachedCallback || out.Query.Get("error") != "access_denied" || out.Query.Get("code") != "" {
 			t.Errorf("outcome = %+v", out)
+		}
+		if len(out.Screenshots) != 0 {
+			t.Errorf("%d screenshots taken without Options.Screenshots", len(out.Screenshots))
 		}
 	})
 
@@ -243,10 +248,15 @@ func TestAuthorizeInABrowser(t *testing.T) {
 		bad := testProfile()
 		bad.Browser.Login = append(bad.Browser.Login[:2:2], profile.Action{Click: "#no-such-button"})
 		out, err := session(t).Authorize(authURL("c1", "code", cb.RedirectURI()), Flow{Profile: bad, User: alice, Decision: "approve", CallbackPrefix: cb.RedirectURI(), Timeout: 2 * time.Second})
-		if err == nil || !strings.Contains(err.Error(), "step 3 (click #no-such-button)") || !strings.Contains(err.Error(), "within 2s") {
+		if err == nil || !strings.Contains(err.Error(), "step 3 (click #no-such-button)") || !strings.Contains(err.Error(), "within 2s") ||
+			!strings.Contains(err.Error(), as.URL+"/login") || !strings.Contains(err.Error(), "profile's selector is wrong") {
 			t.Fatalf("err = %v", err)
 		}
-		if out == nil || !out.LoginShown || len(out.Screenshots) < 2 {
+		// Ambiguous (a wrong profile, or a server's error page): the suite's trouble, never a FAIL.
+		if !verdict.IsSuiteTrouble(err) {
+			t.Errorf("a missing element is not marked as the suite's trouble: %v", err)
+		}
+		if out == nil || !out.LoginShown {
 			t.Errorf("outcome = %+v", out)
 		}
 	})

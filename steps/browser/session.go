@@ -12,6 +12,7 @@ import (
 	"github.com/playwright-community/playwright-go"
 
 	"github.com/oauthconf/oauthconf/steps/profile"
+	"github.com/oauthconf/oauthconf/steps/verdict"
 )
 
 const (
@@ -32,20 +33,33 @@ const (
 // several goroutines (a scenario is sequential); the navigation record is, since Playwright
 // reports events on its own goroutine.
 type Session struct {
-	ctx  playwright.BrowserContext
-	page playwright.Page
+	owner *Browser
+	ctx   playwright.BrowserContext
+	page  playwright.Page
+	// screenshots: Authorize shoots every page (Options.Screenshots).
+	screenshots bool
+	closeOnce   sync.Once
 
 	mu     sync.Mutex
 	navs   []string // main-frame navigation requests since the last reset, in order
 	status int      // status of the last main-frame navigation response
 }
 
-// Close closes the context and its page.
+// Close closes the context and its page, in the background: the Browser's Close waits for it.
 func (s *Session) Close() error {
 	if s == nil {
 		return nil
 	}
-	return s.ctx.Close()
+	if s.owner != nil {
+		return s.owner.release(s)
+	}
+	return s.close()
+}
+
+func (s *Session) close() error {
+	var err error
+	s.closeOnce.Do(func() { err = s.ctx.Close() })
+	return err
 }
 
 // Page is the scenario's page, for steps that need more than this package offers.
@@ -85,11 +99,22 @@ func (s *Session) navigation() ([]string, int) {
 // Goto loads url and returns the status of the final response (after redirects).
 func (s *Session) Goto(rawURL string, timeout time.Duration) (int, error) {
 	resp, err := s.page.Goto(rawURL, playwright.PageGotoOptions{
-		Timeout:   ms(timeout),
-		WaitUntil: playwright.WaitUntilStateLoad,
+		Timeout: ms(timeout),
+		// DOMContentLoaded: a server-rendered page is usable once parsed; "load" would also
+		// wait for images and styles no flow needs.
+		WaitUntil: playwright.WaitUntilStateDomcontentloaded,
 	})
 	if err != nil {
-		return 0, fmt.Errorf("browser: loading %s: %s", rawURL, shortError(err, timeout))
+		// net::ERR_*, a timeout, a crashed page: the suite did not see the server's answer.
+		// The network error's name goes first: the reports cut long reasons after the URL.
+		if code := netError.FindString(err.Error()); code != "" {
+			hint := ""
+			if code == "net::ERR_UNSAFE_PORT" {
+				hint = " (Chromium refuses this port unless the browser is launched with it: the runner allows the ports of the profile's issuer, endpoints, origins and redirect URIs)"
+			}
+			return 0, verdict.SuiteTrouble(fmt.Errorf("browser: %s loading %s%s", code, rawURL, hint))
+		}
+		return 0, verdict.SuiteTrouble(fmt.Errorf("browser: loading %s: %s", rawURL, shortError(err, timeout)))
 	}
 	if resp == nil {
 		return 0, nil // a same-document navigation (only the fragment changed)
@@ -110,14 +135,20 @@ func (s *Session) Screenshot() ([]byte, error) {
 	return b, nil
 }
 
+// netError is the name of a Chromium network error in a Playwright message.
+var netError = regexp.MustCompile(`net::ERR_[A-Z_]+`)
+
 var placeholder = regexp.MustCompile(`{{\s*([^}]*?)\s*}}`)
 
 // Perform runs the profile's actions in order. {{user.username}} and {{user.password}} in With
 // are replaced from vars["user.username"] and vars["user.password"]. timeout bounds each action.
+// Its errors are the suite's trouble (verdict.SuiteTrouble): an element that never appears
+// means a wrong profile as much as a server's error page, so the scenario is inconclusive, and
+// the error names the page (URL and title).
 func (s *Session) Perform(actions []profile.Action, vars map[string]string, timeout time.Duration) error {
 	for i, a := range actions {
 		if err := s.perform(a, vars, timeout); err != nil {
-			return fmt.Errorf("step %d (%s) on %s: %w", i+1, a.Describe(), s.page.URL(), err)
+			return verdict.SuiteTrouble(fmt.Errorf("step %d (%s) on %s: %w", i+1, a.Describe(), s.where(), err))
 		}
 	}
 	return nil
@@ -129,7 +160,7 @@ func (s *Session) perform(a profile.Action, vars map[string]string, timeout time
 			if a.Optional {
 				return nil
 			}
-			return errors.New(shortError(err, timeout))
+			return fmt.Errorf("the page URL did not match %q: %s", a.WaitURL, shortError(err, timeout))
 		}
 		return nil
 	}
@@ -137,6 +168,9 @@ func (s *Session) perform(a profile.Action, vars map[string]string, timeout time
 	loc := s.page.Locator(selector)
 	if a.Optional {
 		visible, _ := loc.First().IsVisible()
+		if !visible && !s.mayStillRender() {
+			return nil // a parsed page without scripts will not grow the element: skip at once
+		}
 		if !visible && loc.First().WaitFor(playwright.LocatorWaitForOptions{
 			State: playwright.WaitForSelectorStateVisible, Timeout: ms(min(timeout, optionalGrace)),
 		}) != nil {
@@ -158,9 +192,21 @@ func (s *Session) perform(a profile.Action, vars map[string]string, timeout time
 		err = errors.New("the action has none of fill, click, wait_for, wait_url")
 	}
 	if err != nil {
+		if errors.Is(err, playwright.ErrTimeout) {
+			return fmt.Errorf("%s never became usable: either the profile's selector is wrong for this page or the server showed another page (%s)", selector, shortError(err, timeout))
+		}
 		return errors.New(shortError(err, timeout))
 	}
 	return nil
+}
+
+// where names the page for an error: its URL and title.
+func (s *Session) where() string {
+	title, err := s.page.Title()
+	if err != nil || title == "" {
+		return s.page.URL()
+	}
+	return fmt.Sprintf("%s (title %q)", s.page.URL(), title)
 }
 
 func expand(with string, vars map[string]string) (string, error) {
@@ -211,7 +257,7 @@ type Outcome struct {
 	// Navigations lists the URLs the page was directed to, redirects included.
 	Navigations []string
 	// Screenshots are PNGs taken after loading the authorization URL and after each set of
-	// actions; the steps attach them to the report.
+	// actions, with Options.Screenshots only; the steps attach them to the report.
 	Screenshots [][]byte
 }
 
@@ -305,7 +351,7 @@ func (s *Session) Authorize(authURL string, flow Flow) (*Outcome, error) {
 		s.shoot(out)
 	}
 	s.finish(out)
-	return out, fmt.Errorf("browser: still not at %s after %d pages; last page %s", flow.CallbackPrefix, maxPages, s.page.URL())
+	return out, verdict.SuiteTrouble(fmt.Errorf("browser: still not at %s after %d pages; last page %s", flow.CallbackPrefix, maxPages, s.where()))
 }
 
 // detector is the selector whose visibility identifies a page: the first required element
@@ -346,13 +392,22 @@ func (s *Session) classify(login, approve, deny string) pageKind {
 			either = either.Or(s.page.Locator(sel))
 		}
 	}
-	if either == nil {
+	if either == nil || !s.mayStillRender() {
 		return pageOther
 	}
 	if either.First().WaitFor(playwright.LocatorWaitForOptions{State: playwright.WaitForSelectorStateVisible, Timeout: ms(settleGrace)}) != nil {
 		return pageOther
 	}
 	return check()
+}
+
+// mayStillRender reports whether the page may yet build the elements the profile looks for: it
+// has scripts, or is still being parsed. A parsed page without scripts is complete, so it is
+// classified at once instead of after settleGrace.
+func (s *Session) mayStillRender() bool {
+	v, err := s.page.Evaluate(`() => document.readyState === "loading" || document.scripts.length > 0`)
+	b, ok := v.(bool)
+	return err != nil || !ok || b
 }
 
 func visibleNow(page playwright.Page, selector string) bool {
@@ -374,8 +429,8 @@ func (s *Session) settle(timeout time.Duration) error {
 		if len(navs) > 3 {
 			navs = navs[len(navs)-3:]
 		}
-		return fmt.Errorf("browser: waiting for %s to load: %s (last navigations: %s; last status %d)",
-			s.page.URL(), shortError(err, timeout), strings.Join(navs, " -> "), status)
+		return verdict.SuiteTrouble(fmt.Errorf("browser: waiting for %s to load: %s (last navigations: %s; last status %d)",
+			s.page.URL(), shortError(err, timeout), strings.Join(navs, " -> "), status))
 	}
 	return nil
 }
@@ -428,6 +483,9 @@ func (s *Session) finish(out *Outcome) {
 }
 
 func (s *Session) shoot(out *Outcome) {
+	if !s.screenshots {
+		return
+	}
 	if png, err := s.Screenshot(); err == nil {
 		out.Screenshots = append(out.Screenshots, png)
 	}

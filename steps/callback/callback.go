@@ -18,6 +18,8 @@ import (
 	"net/url"
 	"sync"
 	"time"
+
+	"github.com/oauthconf/oauthconf/steps/verdict"
 )
 
 // Listener records the requests that reach the redirect URI.
@@ -55,7 +57,8 @@ func Listen(redirectURI string) (*Listener, error) {
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(bindHost, port))
 	if err != nil {
-		return nil, fmt.Errorf("callback: cannot listen for %q: %w", redirectURI, err)
+		// The suite's own trouble (a fixed port in use, ...), not the target's: inconclusive.
+		return nil, verdict.SuiteTrouble(fmt.Errorf("callback: cannot listen for %q: %w", redirectURI, err))
 	}
 	real := *u
 	real.Host = net.JoinHostPort(host, fmt.Sprint(ln.Addr().(*net.TCPAddr).Port))

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/oauthconf/oauthconf/steps/verdict"
 )
 
 func TestListenPicksAFreePortAndRecordsHits(t *testing.T) {
@@ -143,3 +145,19 @@ func TestCloseTwice(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// A port the listener cannot bind is the suite's trouble (inconclusive), not the target's.
+func TestBindFailureIsSuiteTrouble(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	_, err = Listen("http://" + taken.Addr().String() + "/cb")
+	if err == nil || !verdict.IsSuiteTrouble(err) {
+		t.Fatalf("err = %v, want a bind error marked as the suite's trouble", err)
+	}
+	if _, err := Listen("http://example.com/cb"); err == nil || verdict.IsSuiteTrouble(err) {
+		t.Errorf("a non-loopback redirect URI is a profile problem, not suite trouble: %v", err)
+	}
+}

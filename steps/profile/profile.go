@@ -33,6 +33,11 @@
 //	                          admin console and API (the @refserver scenarios)
 //	waivers                   accepted failures: {requirement: RFC6749-4.1.2.1 | scenario: NAME,
 //	                          reason: TEXT}; the reason is required
+//	origins                   other origins of the server (its login, consent and error pages)
+//	authorization_params      all, code, implicit: extra authorization request parameters per
+//	                          flow; clients.<role>.authorization_params per client
+//	clients.<role>.grants     the grants the client is registered for
+//	race_requests             parallel requests of the race scenarios (1..64, default 8)
 //
 // fixtures/targets/README.md documents every field with a complete, commented example.
 package profile
@@ -63,6 +68,17 @@ type Profile struct {
 	// Waivers accept known failures of the target, each with a written reason: a waived
 	// failure is reported as waived, never as passed, and does not fail the run.
 	Waivers []Waiver `yaml:"waivers"`
+	// Origins belong to the server besides the issuer's and its endpoints' (a login app on
+	// another host or port): a redirect there is not a redirect away from the server. See
+	// IsServerOrigin.
+	Origins []string `yaml:"origins"`
+	// AuthorizationParams are extra parameters every authorization request carries (e.g.
+	// prompt=consent, which OpenID providers need to issue a refresh token). See
+	// ExtraAuthorizationParams.
+	AuthorizationParams AuthorizationParams `yaml:"authorization_params"`
+	// RaceRequestCount is how many parallel requests the race scenarios send (1..64; nil: 8).
+	// See RaceRequests.
+	RaceRequestCount *int `yaml:"race_requests"`
 
 	// Metadata is the target's RFC 8414 (or OpenID discovery) document, filled by Resolve;
 	// nil when the target publishes none.
@@ -93,6 +109,12 @@ type Client struct {
 	// token_endpoint_auth_methods_supported values): client_secret_basic, client_secret_post or
 	// none. Defaults to client_secret_basic when a secret is given, none otherwise.
 	AuthMethod string `yaml:"auth_method"`
+	// Grants the client is registered for (capabilities.grants values); nil when the profile
+	// does not say. See RegisteredFor.
+	Grants []string `yaml:"grants"`
+	// AuthorizationParams are extra parameters this client's authorization requests carry,
+	// over those of the profile's authorization_params.
+	AuthorizationParams map[string]string `yaml:"authorization_params"`
 }
 
 // Confidential reports whether the client has a secret.

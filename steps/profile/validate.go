@@ -40,6 +40,7 @@ func (p *Profile) Validate() error {
 	p.validateTimeouts(&ps)
 	p.validateResource(&ps)
 	p.validateWaivers(&ps)
+	p.validateDeployment(&ps)
 	return ps.err()
 }
 

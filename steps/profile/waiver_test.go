@@ -149,4 +149,8 @@ func TestDocumentedExampleProfile(t *testing.T) {
 	if len(p.Waivers) != 2 || len(p.Browser.Login) != 4 || !p.Browser.Login[2].Optional || p.Resource == nil {
 		t.Errorf("the documented example lost fields: %+v", p)
 	}
+	if len(p.Origins) == 0 || p.AuthorizationParams.Code["prompt"] != "consent" || p.RaceRequestCount == nil ||
+		p.Clients[RoleConfidential].Grants == nil || p.Clients[RolePublic].AuthorizationParams == nil {
+		t.Errorf("the documented example lost the deployment fields: %+v", p)
+	}
 }

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oauthconf/oauthconf/fixtures"
+	"github.com/oauthconf/oauthconf/refserver"
+	"github.com/oauthconf/oauthconf/refserver/audit"
+	"github.com/oauthconf/oauthconf/refserver/seed"
+	"github.com/oauthconf/oauthconf/refserver/store"
+	"github.com/oauthconf/oauthconf/steps/profile"
+	"github.com/oauthconf/oauthconf/steps/runner"
+)
+
+// startRefserver serves the reference server with the fixtures' seed on a loopback port, as
+// steps/runner/embedded.go does, and returns its issuer.
+func startRefserver(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + ln.Addr().String()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "oauth.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if _, err := seed.Load(ctx, st, fixtures.SeedYAML(), seed.MinBcryptCost); err != nil {
+		t.Fatal(err)
+	}
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	h, err := refserver.New(refserver.Config{Issuer: issuer, GlobalSecret: secret, Audit: audit.New(io.Discard)}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return issuer
+}
+
+// fillIn replaces init's CHANGE-ME places with the reference server's values from
+// fixtures/targets/refserver.yaml, as a user would with their own server's.
+func fillIn(t *testing.T, text string) string {
+	t.Helper()
+	ref, err := profile.Decode(fixtures.RefserverProfileYAML())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pairs []string
+	for role, c := range ref.Clients {
+		r := strings.ReplaceAll(role, "_", "-")
+		pairs = append(pairs, changeMe+"-"+r+"-id", c.ID, changeMe+"-"+r+"-secret", c.Secret)
+	}
+	u := ref.ValidUser()
+	pairs = append(pairs, changeMe+"-username", u.Username, changeMe+"-password", u.Password,
+		changeMe+"-approve-button", "#approve", changeMe+"-deny-button", "#deny")
+	return strings.NewReplacer(pairs...).Replace(text)
+}
+
+// init against the reference server writes a profile that, with the CHANGE-ME places filled
+// in, validates and lists the scenarios; the login form is guessed from the real login page.
+func TestInitAgainstTheReferenceServer(t *testing.T) {
+	issuer := startRefserver(t)
+	out := filepath.Join(t.TempDir(), "target.yaml")
+	var stdout, stderr bytes.Buffer
+	code := initWith(context.Background(), []string{"--issuer", issuer, "--out", out,
+		"--login-client-id", "conf-code", "--login-redirect-uri", "http://127.0.0.1/callback"}, &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if stderr.Len() > 0 {
+		t.Errorf("stderr: %s", stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "oauthconf run --target "+out+" --list") {
+		t.Errorf("stdout does not say what to do next: %s", stdout.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	t.Logf("generated profile:\n%s", text)
+	for _, want := range []string{
+		`issuer: "` + issuer + `"`,
+		"GUESSED",
+		`- {fill: "#username", with: "{{user.username}}"}`,
+		`- {fill: "#password", with: "{{user.password}}"}`,
+		`- {click: "#login"}`,
+		"grants: [authorization_code, implicit, client_credentials, password, refresh_token]",
+		"code_challenge_methods: [S256]",
+		"iss_parameter: true",
+		"refresh: offline_access",
+		"CHANGE-ME-confidential-", // the login client is conf-code; its secret is still to fill in
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the profile lacks %q", want)
+		}
+	}
+	// As written, it parses (the CHANGE-ME places are syntactically valid).
+	if _, err := profile.Parse(b); err != nil {
+		t.Errorf("the profile as written does not validate: %v", err)
+	}
+
+	filled := fillIn(t, text)
+	if left := regexp.MustCompile(`CHANGE-ME-[\w-]+`).FindAllString(filled, -1); len(left) > 0 {
+		t.Errorf("CHANGE-ME places left after filling in: %v", left)
+	}
+	if err := os.WriteFile(out, []byte(filled), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := profile.Load(out); err != nil {
+		t.Fatalf("the filled-in profile does not validate: %v", err)
+	}
+	var listing bytes.Buffer
+	res, err := runner.Run(context.Background(), runner.Options{TargetPath: out, List: true, Output: &listing})
+	if err != nil || res.ExitCode != runner.ExitPassed {
+		t.Fatalf("run --list: %v (exit %v)\n%s", err, res, listing.String())
+	}
+	m := regexp.MustCompile(`(\d+) scenarios selected: (\d+) would run`).FindStringSubmatch(listing.String())
+	if m == nil || m[2] == "0" {
+		t.Fatalf("run --list shows nothing that would run:\n%s", listing.String())
+	}
+	t.Logf("run --list: %s", m[0])
+}
+
+func TestInitErrors(t *testing.T) {
+	notFound := httptest.NewServer(http.NotFoundHandler())
+	defer notFound.Close()
+	html := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, "<html>hello</html>")
+	}))
+	defer html.Close()
+	badJSON := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"issuer": `)
+	}))
+	defer badJSON.Close()
+	down, _ := net.Listen("tcp", "127.0.0.1:0")
+	downURL := "http://" + down.Addr().String()
+	down.Close()
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "--issuer is required"},
+		{[]string{"--issuer", "as.example.com"}, `--issuer "as.example.com" is not an absolute http(s) URL`},
+		{[]string{"--issuer", "https://as.example.com?x=1"}, "has a query or fragment"},
+		{[]string{"--issuer", "https://as.example.com", "--login-client-id", "c"}, "go together"},
+		{[]string{"--issuer", notFound.URL}, "no metadata document was found"},
+		{[]string{"--issuer", notFound.URL}, "/.well-known/openid-configuration: answered 404"},
+		{[]string{"--issuer", html.URL}, `not application/json`},
+		{[]string{"--issuer", badJSON.URL}, "is not a JSON object"},
+		{[]string{"--issuer", downURL}, "connection refused"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := initWith(context.Background(), c.args, &stdout, &stderr); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", c.args, code, exitUsage)
+		}
+		if !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("%v: stderr = %q, want %q", c.args, stderr.String(), c.want)
+		}
+		if stdout.Len() > 0 {
+			t.Errorf("%v: wrote %q", c.args, stdout.String())
+		}
+	}
+}
+
+// Without a login client the form is left to fill in, and metadata without optional members
+// gets the RFC 8414 defaults.
+func TestStarterProfileFromSparseMetadata(t *testing.T) {
+	doc := map[string]any{"issuer": "https://as.example.com", "authorization_endpoint": "https://as.example.com/a",
+		"token_endpoint": "https://as.example.com/t"}
+	text := starterProfile(initOptions{Issuer: "https://as.example.com"}, doc, "https://as.example.com/.well-known/openid-configuration", nil, nil)
+	for _, want := range []string{
+		"grants: [authorization_code, implicit]", // RFC 8414 2 default
+		"token_endpoint_auth_methods: [client_secret_basic]",
+		"pkce: unsupported",
+		"#   introspection: https://...   # the metadata has no introspection_endpoint",
+		`allowed: ["CHANGE-ME-scope"]`,
+		`{fill: "CHANGE-ME-username-field"`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "public:") || strings.Contains(text, "client_credentials:") {
+		t.Errorf("roles for capabilities the server lacks:\n%s", text)
+	}
+	if _, err := profile.Parse([]byte(text)); err != nil {
+		t.Errorf("does not validate: %v\n%s", err, text)
+	}
+}
