@@ -102,7 +102,7 @@ func (w *World) startAuthorization(role string) error {
 	}
 	// The parameters the target needs for this flow or client (profile authorization_params),
 	// on every request the steps build, in the browser and over HTTP alike.
-	for k, vs := range extraAuthorizationParams(w.p, roleKey(role), a.Get("response_type")) {
+	for k, vs := range w.p.ExtraAuthorizationParams(roleKey(role), a.Get("response_type")) {
 		for _, v := range vs {
 			a.Set(k, v)
 		}
@@ -636,7 +636,7 @@ func (w *World) serverPages() ([]pageResponse, error) {
 	var out []pageResponse
 	for _, r := range responses {
 		u, err := url.Parse(r.url)
-		if err == nil && isServerOrigin(w.p, u) && r.status == 200 {
+		if err == nil && w.p.IsServerOrigin(u) && r.status == 200 {
 			out = append(out, r)
 		}
 	}
@@ -686,7 +686,7 @@ func (w *World) nothingThirdParty() error {
 		if err != nil || u.Scheme == "data" || u.Scheme == "blob" || u.Scheme == "about" {
 			continue
 		}
-		if !isServerOrigin(w.p, u) && !(cb != nil && strings.EqualFold(u.Host, cb.Host)) {
+		if !w.p.IsServerOrigin(u) && !(cb != nil && strings.EqualFold(u.Host, cb.Host)) {
 			return fmt.Errorf("expected only requests to the authorization server and the client, got a request to %s (RFC 9700 4.2: third-party resources leak the Referer; an origin of the server itself belongs in the profile's origins)", redactedURL(r))
 		}
 	}

@@ -70,8 +70,8 @@ func TestIsServerOriginStub(t *testing.T) {
 		"http://as.example.com/login":         false,
 		"https://cdn.example.net/app.js":      false,
 	} {
-		if got := isServerOrigin(p, mustURL(t, u)); got != want {
-			t.Errorf("isServerOrigin(%s) = %v, want %v", u, got, want)
+		if got := p.IsServerOrigin(mustURL(t, u)); got != want {
+			t.Errorf("IsServerOrigin(%s) = %v, want %v", u, got, want)
 		}
 	}
 }

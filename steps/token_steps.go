@@ -336,7 +336,7 @@ func (w *World) usable(way tokenWay) (bool, string) {
 	if way.grant == profile.GrantClientCredentials && !c.Confidential() {
 		return false, fmt.Sprintf("the %s client has no secret", way.role)
 	}
-	if registered, declared := registeredFor(c, way.grant); declared && !registered {
+	if registered, declared := c.RegisteredFor(way.grant); declared && !registered {
 		return false, fmt.Sprintf("the profile says the %s client is not registered for the %s grant (clients.%s.grants)", way.role, way.grant, roleKey(way.role))
 	}
 	if way.grant == profile.GrantAuthorizationCode {
@@ -348,15 +348,6 @@ func (w *World) usable(way tokenWay) (bool, string) {
 		}
 	}
 	return true, ""
-}
-
-// registeredFor asks the profile whether client c is registered for grant (clients.<role>.grants,
-// issue 9). declared is false when the profile does not say, or does not know the field yet.
-func registeredFor(c profile.Client, grant string) (registered, declared bool) {
-	if r, ok := any(c).(interface{ RegisteredFor(string) (bool, bool) }); ok {
-		return r.RegisteredFor(grant)
-	}
-	return false, false
 }
 
 // obtainTokens takes the first usable way: a setup step. It ends the scenario not applicable when
@@ -522,7 +513,7 @@ func (w *World) notRegisteredFor(role, grant string) error {
 	if err != nil {
 		return verdict.NotApplicable("%v", err)
 	}
-	registered, declared := registeredFor(c, grant)
+	registered, declared := c.RegisteredFor(grant)
 	if !declared {
 		return verdict.NotApplicable("the profile does not declare which grants the %s client is registered for (clients.%s.grants)", role, roleKey(role))
 	}

@@ -552,17 +552,6 @@ func (w *World) register(sc stepAdder) {
 	w.registerAdmin(sc) // admin_steps.go: the @refserver scenarios
 }
 
-// raceRequests is how many parallel requests the race scenarios send: the profile's
-// race_requests (issue 9) when the profile knows the field, else 8.
-func (w *World) raceRequests() int {
-	if r, ok := any(w.p).(interface{ RaceRequests() int }); ok {
-		if n := r.RaceRequests(); n > 1 {
-			return n
-		}
-	}
-	return 8
-}
-
 // sendAtOnce sends n copies of a token request as close together as the client allows and
 // keeps every answer.
 func (w *World) sendAtOnce(ctx context.Context, tr oauthclient.TokenRequest, n int) error {
@@ -604,7 +593,7 @@ func (w *World) redeemAtOnce(ctx context.Context, role string) error {
 	if w.codeHasRedirect {
 		tr.RedirectURI = w.codeRedirectURI
 	}
-	return w.sendAtOnce(ctx, tr, w.raceRequests())
+	return w.sendAtOnce(ctx, tr, w.p.RaceRequests())
 }
 
 // refreshAtOnce refreshes with the newest refresh token in parallel requests.
@@ -618,7 +607,7 @@ func (w *World) refreshAtOnce(ctx context.Context) error {
 		return err
 	}
 	return w.sendAtOnce(ctx, oauthclient.TokenRequest{Endpoint: w.p.Endpoints.Token, GrantType: "refresh_token",
-		RefreshToken: token, Client: creds, AuthMethod: auth}, w.raceRequests())
+		RefreshToken: token, Client: creds, AuthMethod: auth}, w.p.RaceRequests())
 }
 
 // atMostOneIssued judges the parallel requests: more than one token response means the code or

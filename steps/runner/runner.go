@@ -244,6 +244,9 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 		if opts.Browser != nil {
 			bopts = *opts.Browser
 		}
+		// Chromium refuses some ports (6000, 6665-6669, ...): lifted for the target's own only.
+		bopts.AllowedPorts = profile.BrowserPorts(p)
+		bopts.Screenshots = env.ScreenshotsAll
 		launched := time.Now()
 		// A browser that cannot start fails the @browser scenarios, not the run: the others
 		// still say something about the target.
