@@ -336,6 +336,9 @@ func (w *World) resourceOwnerDecides(ctx context.Context, decision string) (cont
 	d := "approve"
 	if decision == "denies" {
 		d = "deny"
+		if len(w.p.Browser.Deny) == 0 {
+			return ctx, verdict.NotApplicable("the profile names no deny action (browser.deny): the server shows no approval page to deny on")
+		}
 	}
 	return w.authorizeInBrowser(ctx, d)
 }

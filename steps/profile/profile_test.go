@@ -139,7 +139,6 @@ resource: {url: "ftp://files", method: FETCH, required_scope: admin}
 		`browser.login[2]: has none of fill, click, wait_for, wait_url`,
 		`browser.login[3]: has more than one of`,
 		`browser.approve: has only optional actions`,
-		`browser.deny: needs at least one action`,
 		`capabilities.grants[1]: "device_code" is not one of`,
 		`capabilities.grants[3]: "client_credentials" is listed twice`,
 		`capabilities.pkce: "sometimes" is not one of`,

@@ -251,7 +251,9 @@ func (p *Profile) validateBrowser(ps *problems) {
 	}{{"login", p.Browser.Login}, {"approve", p.Browser.Approve}, {"deny", p.Browser.Deny}}
 	for _, set := range sets {
 		path := "browser." + set.name
-		if len(set.actions) == 0 && p.needsBrowser() {
+		// A server without an approval page (it redirects after the login) has no approve or
+		// deny actions: the scenarios that press Deny are then not applicable.
+		if len(set.actions) == 0 && set.name == "login" && p.needsBrowser() {
 			ps.add(path, "needs at least one action because capabilities.grants has a grant that uses the browser (authorization_code or implicit)")
 		}
 		for i, a := range set.actions {
