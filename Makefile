@@ -1,7 +1,8 @@
 # oauthconf: the OAuth 2.0 conformance suite and its reference server.
 #
 #   make conformance   run the whole suite against the embedded reference server
-#   make test          go vet, then every Go test (the suite included) under -race
+#   make test          go vet, every Go test (the suite, the self-test and a short crash soak
+#                      included) under -race, a brief fuzz run, and the interop test bed
 #
 # Both call `make setup`, which installs what the suite needs (Debian's Chromium, the
 # Playwright driver from npm, Go modules) idempotently and quickly when already done.
@@ -84,6 +85,7 @@ test: setup
 	$(GO) test -race -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -timeout 20m ./steps/selftest/
 	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory interop
 
 # The self-test by seeded deviations: the reference server with each quirk (oauthconf serve
 # --list-quirks), the scenarios aimed at it must fail and all others pass. Prints the table
