@@ -550,6 +550,7 @@ func (w *World) register(sc stepAdder) {
 	w.registerTokenOps(sc)
 	w.registerRaces(sc)
 	w.registerAdmin(sc) // admin_steps.go: the @refserver scenarios
+	w.registerWarnings(sc)
 }
 
 // raceRequests is how many parallel requests the race scenarios send: the profile's
