@@ -42,7 +42,7 @@ Feature: Security rules of the authorization flow (RFC 6749 10, RFC 9700)
     RFC 9700 2.1: "Clients and authorization servers MUST NOT expose URLs that forward the user's browser to arbitrary URIs obtained from a query parameter (open redirectors) as described in Section 4.11."
     Given the confidential client starts an authorization request
     And the authorization request has redirect_uri "http://attacker.example/callback"
-    And the authorization request has scope "{unknown-scope}"
+    And the authorization request has scope "{made-up-scope}"
     When the user agent sends the authorization request
     Then the user agent is not sent to the requested redirect URI
 

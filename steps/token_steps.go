@@ -637,6 +637,9 @@ func (w *World) refusesScopeOrIgnores(scope string) error {
 	if !r.Has("scope") {
 		return oauthclient.Failf(r, "expected invalid_scope, or a token naming the narrower scope granted (RFC 6749 3.3); got a token without scope, which grants the requested %q", w.lastScopeAsked)
 	}
+	if err := unknownScopeKnown(scope, bad, r.String("scope")); err != nil {
+		return err
+	}
 	granted := strings.Fields(r.String("scope"))
 	for _, s := range strings.Fields(bad) {
 		if slices.Contains(granted, s) {
