@@ -451,6 +451,30 @@ func (w *World) anyClientHasTokens(ctx context.Context, which string) (context.C
 	return w.obtainTokens(ctx, w.anyClientWays(withRefresh), withRefresh, scope)
 }
 
+// resourceHasTokens obtains a token for the profile's resource through the grant it serves
+// (resource.token_grant), or through whichever grant the target offers.
+func (w *World) resourceHasTokens(ctx context.Context, which string) (context.Context, error) {
+	scope, err := w.scopeFor(which)
+	if err != nil {
+		return ctx, err
+	}
+	return w.obtainTokens(ctx, w.resourceWays(), false, scope)
+}
+
+func (w *World) resourceWays() []tokenWay {
+	grant := ""
+	if w.p.Resource != nil {
+		grant = w.p.Resource.TokenGrant
+	}
+	switch grant {
+	case profile.GrantClientCredentials:
+		return []tokenWay{{"client credentials", profile.GrantClientCredentials}}
+	case profile.GrantAuthorizationCode:
+		return []tokenWay{{"confidential", profile.GrantAuthorizationCode}, {"public", profile.GrantAuthorizationCode}}
+	}
+	return w.anyClientWays(false)
+}
+
 // scopeFor is the scope a "has an access token" step asks for: the first allowed scope, or one
 // without the resource's required scope.
 func (w *World) scopeFor(which string) (string, error) {
@@ -846,6 +870,7 @@ func (w *World) registerToken(sc stepAdder) {
 	sc.Step(`^the `+roleRe+` client (redeems the authorization code|requests a token with its client credentials|requests a token with the resource owner's password|refreshes the access token)`+modsRe+`$`, w.tokenRequest)
 	sc.Step(`^the `+roleRe+` client has an access token( and a refresh token| without the resource's scope)?$`, w.hasTokens)
 	sc.Step(`^a (?:confidential )?client has an access token( and a refresh token| without the resource's scope)?$`, w.anyClientHasTokens)
+	sc.Step(`^a client has an access token for the resource( without the resource's scope)?$`, w.resourceHasTokens)
 	sc.Step(`^(the token's client|another client) (requests a token with its client credentials|refreshes the access token)`+modsRe+`$`, w.tokenClientRequest)
 	sc.Step(`^the tokens were issued to a confidential client$`, w.tokenClientIsConfidential)
 	sc.Step(`^the `+roleRe+` client authenticates with (client_secret_basic|client_secret_post)$`, w.authenticatesWith)

@@ -422,6 +422,16 @@ func (w *World) resourceAccepts() error {
 	if err != nil {
 		return err
 	}
+	if r.Status == 403 {
+		// 403 is insufficient_scope's status (RFC 6750 3.1), or a resource that serves another
+		// kind of token (OpenID's userinfo serves end-user tokens only): the token the suite
+		// obtained is valid, so the scheme was not what was judged.
+		grant := "whichever grant the target offers"
+		if w.p.Resource != nil && w.p.Resource.TokenGrant != "" {
+			grant = "the " + w.p.Resource.TokenGrant + " grant"
+		}
+		return verdict.Inconclusive("the resource refused the suite's valid token (from %s, %s client) with HTTP 403: it does not accept this kind of token; set resource.token_grant (client_credentials or authorization_code)", grant, w.tokenOwner)
+	}
 	if r.Status < 200 || r.Status > 299 {
 		return oauthclient.Failf(r, "expected the resource to accept the token (HTTP 2xx), got %d", r.Status)
 	}

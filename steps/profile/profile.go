@@ -268,6 +268,10 @@ type Resource struct {
 	Method string `yaml:"method"` // default GET
 	// RequiredScope is the scope a token needs for the resource; empty when any token works.
 	RequiredScope string `yaml:"required_scope"`
+	// TokenGrant is the grant whose tokens the resource serves: client_credentials or
+	// authorization_code (an end-user resource such as OpenID's userinfo). Empty: whichever
+	// grant the target offers, client credentials first.
+	TokenGrant string `yaml:"token_grant"`
 }
 
 // Client roles the suite uses.

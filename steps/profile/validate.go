@@ -316,6 +316,11 @@ func (p *Profile) validateResource(ps *problems) {
 	if p.Resource.RequiredScope != "" && !slices.Contains(p.Scopes.Allowed, p.Resource.RequiredScope) {
 		ps.add("resource.required_scope", "%q is not in scopes.allowed, so the suite cannot obtain a token for the resource", p.Resource.RequiredScope)
 	}
+	switch p.Resource.TokenGrant {
+	case "", GrantClientCredentials, GrantAuthorizationCode:
+	default:
+		ps.add("resource.token_grant", "%q is not one of %s, %s", p.Resource.TokenGrant, GrantClientCredentials, GrantAuthorizationCode)
+	}
 }
 
 // requirementID is the shape of the features' requirement tags: RFC number, '-', section.
