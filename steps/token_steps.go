@@ -461,6 +461,20 @@ func (w *World) resourceHasTokens(ctx context.Context, which string) (context.Co
 	return w.obtainTokens(ctx, w.resourceWays(), false, scope)
 }
 
+// callerHasTokens obtains an access token for the introspection and revocation scenarios:
+// through the grant of the profile's token_endpoints_caller, or whichever the target offers.
+func (w *World) callerHasTokens(ctx context.Context) (context.Context, error) {
+	scope, err := w.scopeFor("")
+	if err != nil {
+		return ctx, err
+	}
+	ways := w.anyClientWays(false)
+	if role := w.p.TokenEndpointsCaller; role != "" {
+		ways = w.waysFor(strings.ReplaceAll(role, "_", " "), false)
+	}
+	return w.obtainTokens(ctx, ways, false, scope)
+}
+
 func (w *World) resourceWays() []tokenWay {
 	grant := ""
 	if w.p.Resource != nil {
@@ -871,6 +885,7 @@ func (w *World) registerToken(sc stepAdder) {
 	sc.Step(`^the `+roleRe+` client has an access token( and a refresh token| without the resource's scope)?$`, w.hasTokens)
 	sc.Step(`^a (?:confidential )?client has an access token( and a refresh token| without the resource's scope)?$`, w.anyClientHasTokens)
 	sc.Step(`^a client has an access token for the resource( without the resource's scope)?$`, w.resourceHasTokens)
+	sc.Step(`^a client that may introspect and revoke has an access token$`, w.callerHasTokens)
 	sc.Step(`^(the token's client|another client) (requests a token with its client credentials|refreshes the access token)`+modsRe+`$`, w.tokenClientRequest)
 	sc.Step(`^the tokens were issued to a confidential client$`, w.tokenClientIsConfidential)
 	sc.Step(`^the `+roleRe+` client authenticates with (client_secret_basic|client_secret_post)$`, w.authenticatesWith)

@@ -85,7 +85,31 @@ func (w *World) tokenOp(ctx context.Context, role, op, which, tail string) error
 		return err
 	}
 	w.last = resp
-	return nil
+	return w.callerRefused(role, op, tail)
+}
+
+// callerRefused ends a scenario that is not about client authentication as inconclusive when
+// the endpoint refuses (401 or invalid_client) the very credentials the token endpoint accepted
+// for the token's own client: RFC 7662 2.1 and RFC 7009 leave to the server which clients may
+// call these endpoints, so the refusal judges the suite's choice of caller, not the server.
+func (w *World) callerRefused(role, op, tail string) error {
+	r := w.last
+	if r == nil || (r.Status != 401 && r.String("error") != "invalid_client") {
+		return nil
+	}
+	for _, about := range []string{"client authentication", "client secret", "client_id", "client credentials"} {
+		if strings.Contains(tail, about) {
+			return nil // the scenario is about client authentication: its Then step judges
+		}
+	}
+	if w.tokenOwner == "" || roleKey(role) != roleKey(w.tokenOwner) {
+		return nil
+	}
+	endpoint := "introspection"
+	if op == "revokes" {
+		endpoint = "revocation"
+	}
+	return verdict.Inconclusive("the server does not let clients.%s call the %s endpoint (HTTP %d %s) with the credentials its token endpoint accepted; a profile may name another caller (token_endpoints_caller)", roleKey(role), endpoint, r.Status, r.String("error"))
 }
 
 // tokenClientOp is tokenOp for "the token's client" or "another client".
@@ -536,6 +560,13 @@ func (w *World) registerTokenOps(sc stepAdder) {
 	sc.Step(`^the `+roleRe+` client (introspects|revokes) (the access token|the refresh token|an unknown token)`+modsRe+`$`, w.tokenOp)
 	sc.Step(`^(the token's client|another client) (introspects|revokes) (the access token|the refresh token|an unknown token)`+modsRe+`$`, w.tokenClientOp)
 	sc.Step(`^the revocation (is accepted|was accepted)$`, w.revocationAccepted)
+	sc.Step(`^the client that may introspect and revoke (introspects|revokes) (an unknown token)$`, func(ctx context.Context, op, which string) error {
+		role := "client credentials"
+		if w.p.TokenEndpointsCaller != "" {
+			role = strings.ReplaceAll(w.p.TokenEndpointsCaller, "_", " ")
+		}
+		return w.tokenOp(ctx, role, op, which, "")
+	})
 	sc.Step(`^the report warns when the resource accepted it$`, w.warnsIfQueryAccepted)
 	sc.Step(`^the token is reported (active|inactive)$`, w.reportedActive)
 	sc.Step(`^the introspection endpoint refuses the caller$`, w.refusesCaller)

@@ -57,6 +57,12 @@ type Profile struct {
 	Capabilities Capabilities      `yaml:"capabilities"`
 	Timeouts     Timeouts          `yaml:"timeouts"`
 	Resource     *Resource         `yaml:"resource"`
+	// TokenEndpointsCaller names the client role (a confidential one) whose tokens the
+	// introspection and revocation scenarios use, obtained through that role's own grant, and
+	// which calls those endpoints: for a server that lets only some clients call them (RFC 7662
+	// 2.1 and RFC 7009 leave who may call to the server). Empty: whichever client and grant
+	// the target offers (client credentials first).
+	TokenEndpointsCaller string `yaml:"token_endpoints_caller"`
 	// Admin is an administrator of the target's admin console and API, when it has them (the
 	// reference server's; used by the @refserver scenarios only).
 	Admin *Admin `yaml:"admin"`
