@@ -669,8 +669,6 @@ func (w *World) everyServerPage(check func(get func(string) string) error) error
 	return nil
 }
 
-func (w *World) everyPageForbidsFraming() error { return w.everyServerPage(forbidsFraming) }
-
 func (w *World) everyPageHasCSPFrameAncestors() error {
 	return w.everyServerPage(func(get func(string) string) error {
 		return cspFrameAncestors(get("Content-Security-Policy"))
