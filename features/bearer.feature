@@ -3,27 +3,29 @@ Feature: Using a bearer token at the protected resource (RFC 6750)
   The target's protected resource accepts a valid bearer token in the Authorization header and
   answers a missing, invalid or insufficient token with a Bearer challenge (a MUST); the status
   code and the error code it adds are SHOULDs. Runs only when the target profile names a
-  resource. The tokens come from whichever grant the target offers (client credentials first).
+  resource. The tokens come from the grant the profile's resource.token_grant names, else from
+  whichever grant the target offers (client credentials first); @user-token marks the scenarios that
+  may take theirs through the browser.
 
-  @RFC6750-2.1 @MUST
+  @RFC6750-2.1 @MUST @user-token
   Scenario: The resource accepts a token in the Authorization header
     RFC 6750 2.1: "Resource servers MUST support this method."
-    Given a confidential client has an access token
+    Given a client has an access token for the resource
     When the client calls the resource with the access token in the Authorization header
     Then the resource accepts the request
 
-  @RFC6750-2.1 @RFC7235-2.1 @MUST
+  @RFC6750-2.1 @RFC7235-2.1 @MUST @user-token
   Scenario: The Bearer scheme name is not case-sensitive
     RFC 6750 2.1: "Resource servers MUST support this method."
     RFC 7235 2.1: "It uses a case-insensitive token as a means to identify the authentication scheme"
-    Given a confidential client has an access token
+    Given a client has an access token for the resource
     When the client calls the resource with the access token in the Authorization header with the scheme "bearer"
     Then the resource accepts the request
 
-  @RFC6750-2.3 @MAY
+  @RFC6750-2.3 @MAY @user-token
   Scenario: A token in the URL query is accepted or refused, with a warning when accepted
     RFC 6750 2.3: "Resource servers MAY support this method."
-    Given a confidential client has an access token
+    Given a client has an access token for the resource
     When the client calls the resource with the access token in the URL query
     Then the report warns when the resource accepted it
 
@@ -54,21 +56,21 @@ Feature: Using a bearer token at the protected resource (RFC 6750)
     Then the response status is 401
     And the Bearer challenge carries the error "invalid_token"
 
-  @RFC6750-3 @MUST @revocation
+  @RFC6750-3 @MUST @revocation @user-token
   Scenario: A revoked token gets a Bearer challenge
     RFC 6750 3: "If the protected resource request does not include authentication credentials or does not contain an access token that enables access to the protected resource, the resource server MUST include the HTTP "WWW-Authenticate" response header field"
     RFC 7009 2.1: "In practice, there could be a propagation delay, for example, in which some servers know about the invalidation while others do not."
-    Given a confidential client has an access token
+    Given a client has an access token for the resource
     And the token's client revokes the access token
     And the revocation was accepted
     When the client calls the resource with the access token in the Authorization header until the revocation has taken effect
     Then the response has a "Bearer" challenge
 
-  @RFC6750-3 @RFC6750-3.1 @SHOULD @revocation
+  @RFC6750-3 @RFC6750-3.1 @SHOULD @revocation @user-token
   Scenario: A revoked token gets 401 invalid_token
     RFC 6750 3: "If the protected resource request included an access token and failed authentication, the resource server SHOULD include the "error" attribute to provide the client with the reason why the access request was declined."
     RFC 6750 3.1: "The resource SHOULD respond with the HTTP 401 (Unauthorized) status code."
-    Given a confidential client has an access token
+    Given a client has an access token for the resource
     And the token's client revokes the access token
     And the revocation was accepted
     When the client calls the resource with the access token in the Authorization header until the revocation has taken effect
@@ -86,24 +88,24 @@ Feature: Using a bearer token at the protected resource (RFC 6750)
     And the response status is 401
     And the Bearer challenge carries the error "invalid_token"
 
-  @RFC6750-3 @MUST
+  @RFC6750-3 @MUST @user-token
   Scenario: A token without the required scope gets a Bearer challenge
     RFC 6750 3: "If the protected resource request does not include authentication credentials or does not contain an access token that enables access to the protected resource, the resource server MUST include the HTTP "WWW-Authenticate" response header field"
-    Given a confidential client has an access token without the resource's scope
+    Given a client has an access token for the resource without the resource's scope
     When the client calls the resource with the access token in the Authorization header
     Then the response has a "Bearer" challenge
 
-  @RFC6750-3.1 @SHOULD
+  @RFC6750-3.1 @SHOULD @user-token
   Scenario: A token without the required scope gets 403 insufficient_scope
     RFC 6750 3.1: "The resource server SHOULD respond with the HTTP 403 (Forbidden) status code and MAY include the "scope" attribute with the scope necessary to access the protected resource."
-    Given a confidential client has an access token without the resource's scope
+    Given a client has an access token for the resource without the resource's scope
     When the client calls the resource with the access token in the Authorization header
     Then the response status is 403
     And the Bearer challenge carries the error "insufficient_scope"
 
-  @RFC6750-2.2 @MAY
+  @RFC6750-2.2 @MAY @user-token
   Scenario: A token in a form-encoded POST body is accepted or refused with a Bearer challenge
     RFC 6750 2.2: "Resource servers MAY support this method."
-    Given a confidential client has an access token
+    Given a client has an access token for the resource
     When the client calls the resource with the access token in the form body
     Then the resource accepts the request or answers with a Bearer challenge

@@ -1,8 +1,9 @@
 @revocation
 Feature: Token revocation (RFC 7009)
   A client revokes its own tokens; revoking a refresh token ends the grant; a token of another
-  client is not revoked; an unknown token is not an error. Access tokens come from the client
-  credentials grant when the target offers it, refresh tokens from the authorization code grant
+  client is not revoked; an unknown token is not an error. Access tokens come from the grant of the
+  profile's token_endpoints_caller, else from the client credentials grant when the target offers
+  it; refresh tokens from the authorization code grant
   (the password grant only when nothing else is offered). A revocation may take a moment to
   propagate (RFC 7009 2.1), so the checks that follow one wait for it within the request timeout.
 
@@ -15,11 +16,11 @@ Feature: Token revocation (RFC 7009)
     Then the response status is 200
     And the refresh token no longer works
 
-  @RFC7009-2 @SHOULD @introspection
+  @RFC7009-2 @SHOULD @introspection @user-token
   Scenario: A client revokes its access token
     RFC 7009 2: "Implementations MUST support the revocation of refresh tokens and SHOULD support the revocation of access tokens (see Implementation Note)."
     RFC 7009 2.1: "The invalidation takes place immediately, and the token cannot be used again after the revocation.  In practice, there could be a propagation delay, for example, in which some servers know about the invalidation while others do not."
-    Given a confidential client has an access token
+    Given a client that may introspect and revoke has an access token
     When the token's client revokes the access token
     Then the revocation is accepted
     And the access token is no longer active
@@ -41,10 +42,10 @@ Feature: Token revocation (RFC 7009)
     Then the revocation endpoint refuses the request
     And the refresh token is still active
 
-  @RFC7009-2.1 @MUST @introspection
+  @RFC7009-2.1 @MUST @introspection @user-token
   Scenario: A client cannot revoke another client's access token
     RFC 7009 2.1: "The authorization server first validates the client credentials (in case of a confidential client) and then verifies whether the token was issued to the client making the revocation request.  If this validation fails, the request is refused and the client is informed of the error by the authorization server as described below."
-    Given a confidential client has an access token
+    Given a client that may introspect and revoke has an access token
     When another client revokes the access token
     Then the revocation endpoint refuses the request
     And the access token is still active
@@ -52,15 +53,15 @@ Feature: Token revocation (RFC 7009)
   @RFC7009-2.2 @MUST
   Scenario: Revoking an unknown token answers 200
     RFC 7009 2.2: "The authorization server responds with HTTP status code 200 if the token has been revoked successfully or if the client submitted an invalid token."
-    When the client credentials client revokes an unknown token
+    When the client that may introspect and revoke revokes an unknown token
     Then the response status is 200
 
-  @RFC7009-2.1 @RFC7009-2.2.1 @MUST
+  @RFC7009-2.1 @RFC7009-2.2.1 @MUST @user-token
   Scenario: Revocation requires client authentication
     RFC 7009 2.1: "The client also includes its authentication credentials as described in Section 2.3. of [RFC6749]."
     RFC 7009 2.1: "The authorization server first validates the client credentials (in case of a confidential client) and then verifies whether the token was issued to the client making the revocation request."
     RFC 7009 2.2.1: "The error presentation conforms to the definition in Section 5.2 of [RFC6749]."
-    Given a confidential client has an access token
+    Given a client that may introspect and revoke has an access token
     When the token's client revokes the access token without client authentication
     Then the revocation endpoint refuses the request with error "invalid_client"
 
@@ -72,10 +73,10 @@ Feature: Token revocation (RFC 7009)
     Then the response status is 200
     And the refresh token no longer works
 
-  @RFC7009-2.2 @RFC7009-2.2.1 @MAY
+  @RFC7009-2.2 @RFC7009-2.2.1 @MAY @user-token
   Scenario: An unknown token_type_hint is searched anyway or refused with unsupported_token_type
     RFC 7009 2.2: "An invalid token type hint value is ignored by the authorization server and does not influence the revocation response."
     RFC 7009 2.2.1: "unsupported_token_type:  The authorization server does not support the revocation of the presented token type.  That is, the client tried to revoke an access token on a server not supporting this feature."
-    Given a confidential client has an access token
+    Given a client that may introspect and revoke has an access token
     When the token's client revokes the access token with token_type_hint "urn:example:no-such-type"
     Then the response is 200 or the error "unsupported_token_type"

@@ -76,18 +76,17 @@ Feature: Token endpoint responses (RFC 6749 5.1, 5.2)
       | client             | grant                         | registered |
       | client credentials | the resource owner's password | password   |
 
-  @RFC6749-3.2 @SHOULD @grant-client-credentials
-  Scenario: The token endpoint refuses a GET request
+  @RFC6749-3.2 @MUST @warning @grant-client-credentials
+  Scenario: A token request by GET is refused, or accepted with a warning
     RFC 6749 3.2: "The client MUST use the HTTP "POST" method when making access token requests."
     When the client credentials client requests a token with its client credentials using the GET method
-    Then the token endpoint does not issue an access token
+    Then the report warns if the token endpoint issued an access token: the token endpoint accepted a token request by GET (RFC 6749 3.2 requires the client to use POST; credentials in a URL end up in logs)
 
-  @RFC6749-3.2 @RFC6749-5.2 @SHOULD @grant-client-credentials
-  Scenario: A repeated token request parameter is refused with invalid_request
+  @RFC6749-3.2 @MUST @warning @grant-client-credentials
+  Scenario: A repeated token request parameter is refused, or accepted with a warning
     RFC 6749 3.2: "Request and response parameters MUST NOT be included more than once."
-    RFC 6749 5.2: "invalid_request [...] The request is missing a required parameter, includes an unsupported parameter value (other than grant type), repeats a parameter, includes multiple credentials, utilizes more than one mechanism for authenticating the client, or is otherwise malformed."
     When the client credentials client requests a token with its client credentials with the grant_type repeated
-    Then the token endpoint refuses the request with error "invalid_request"
+    Then the report warns if the token endpoint issued an access token: the token endpoint accepted a request with grant_type repeated (RFC 6749 3.2 forbids the client to send it; 5.2 names invalid_request for refusing it)
 
   @RFC6749-A.12 @MUST @grant-client-credentials
   Scenario: An access token uses only the characters RFC 6749 allows

@@ -419,6 +419,9 @@ func (w *World) scopeRefusedOrLeftOut(ctx context.Context, raw string) error {
 	if !named {
 		return w.authFail("the server granted the request for %q without naming the granted scope, which RFC 6749 3.3 reads as the requested scope", scope)
 	}
+	if err := unknownScopeKnown(raw, scope, granted); err != nil {
+		return err
+	}
 	if scopeSet(granted)[scope] {
 		return w.authFail("the server granted the scope %q, which the client may not have (granted scope %q)", scope, granted)
 	}

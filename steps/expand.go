@@ -26,9 +26,20 @@ func (w *World) expand(s string) (string, error) {
 		return v
 	})
 	if len(problems) > 0 {
-		return "", errors.Join(problems...)
+		// Missing profile data ends the scenario as not applicable, in whichever step meets it.
+		return "", asNotApplicable(errors.Join(problems...))
 	}
 	return out, nil
+}
+
+// unknownScopeKnown ends a scenario whose {unknown-scope} the server granted and named: RFC
+// 6749 3.3 lets the server define its scopes, so the profile's "unknown" scope is known to this
+// server, and the scenario judged nothing.
+func unknownScopeKnown(raw, scope, granted string) error {
+	if strings.Contains(raw, "{unknown-scope}") && scopeSet(granted)[scope] {
+		return verdict.Inconclusive("the server granted the profile's unknown scope %q and named it (granted scope %q): the scope is known to this server (RFC 6749 3.3 lets the server define its scopes); name another in scopes.unknown", scope, granted)
+	}
+	return nil
 }
 
 // notApplicableValue is a placeholder the scenario cannot fill honestly: the profile lacks the
@@ -75,6 +86,10 @@ func (w *World) placeholder(name string) (string, error) {
 	case "not-allowed-scope":
 		return pick(scopes.NotAllowed, 0, "scopes.not_allowed")
 	case "unknown-scope":
+		return pick(scopes.Unknown, 0, "scopes.unknown")
+	case "made-up-scope":
+		// A scope value only meant to be odd (a second error beside an invalid redirect URI),
+		// not a claim that the server does not know it.
 		if len(scopes.Unknown) > 0 {
 			return scopes.Unknown[0], nil
 		}

@@ -442,6 +442,44 @@ func (w *World) anyClientHasTokens(ctx context.Context, which string) (context.C
 	return w.obtainTokens(ctx, w.anyClientWays(withRefresh), withRefresh, scope)
 }
 
+// resourceHasTokens obtains a token for the profile's resource through the grant it serves
+// (resource.token_grant), or through whichever grant the target offers.
+func (w *World) resourceHasTokens(ctx context.Context, which string) (context.Context, error) {
+	scope, err := w.scopeFor(which)
+	if err != nil {
+		return ctx, err
+	}
+	return w.obtainTokens(ctx, w.resourceWays(), false, scope)
+}
+
+// callerHasTokens obtains an access token for the introspection and revocation scenarios:
+// through the grant of the profile's token_endpoints_caller, or whichever the target offers.
+func (w *World) callerHasTokens(ctx context.Context) (context.Context, error) {
+	scope, err := w.scopeFor("")
+	if err != nil {
+		return ctx, err
+	}
+	ways := w.anyClientWays(false)
+	if role := w.p.TokenEndpointsCaller; role != "" {
+		ways = w.waysFor(strings.ReplaceAll(role, "_", " "), false)
+	}
+	return w.obtainTokens(ctx, ways, false, scope)
+}
+
+func (w *World) resourceWays() []tokenWay {
+	grant := ""
+	if w.p.Resource != nil {
+		grant = w.p.Resource.TokenGrant
+	}
+	switch grant {
+	case profile.GrantClientCredentials:
+		return []tokenWay{{"client credentials", profile.GrantClientCredentials}}
+	case profile.GrantAuthorizationCode:
+		return []tokenWay{{"confidential", profile.GrantAuthorizationCode}, {"public", profile.GrantAuthorizationCode}}
+	}
+	return w.anyClientWays(false)
+}
+
 // scopeFor is the scope a "has an access token" step asks for: the first allowed scope, or one
 // without the resource's required scope.
 func (w *World) scopeFor(which string) (string, error) {
@@ -627,6 +665,9 @@ func (w *World) refusesScopeOrIgnores(scope string) error {
 	}
 	if !r.Has("scope") {
 		return oauthclient.Failf(r, "expected invalid_scope, or a token naming the narrower scope granted (RFC 6749 3.3); got a token without scope, which grants the requested %q", w.lastScopeAsked)
+	}
+	if err := unknownScopeKnown(scope, bad, r.String("scope")); err != nil {
+		return err
 	}
 	granted := strings.Fields(r.String("scope"))
 	for _, s := range strings.Fields(bad) {
@@ -834,6 +875,8 @@ func (w *World) registerToken(sc stepAdder) {
 	sc.Step(`^the `+roleRe+` client (redeems the authorization code|requests a token with its client credentials|requests a token with the resource owner's password|refreshes the access token)`+modsRe+`$`, w.tokenRequest)
 	sc.Step(`^the `+roleRe+` client has an access token( and a refresh token| without the resource's scope)?$`, w.hasTokens)
 	sc.Step(`^a (?:confidential )?client has an access token( and a refresh token| without the resource's scope)?$`, w.anyClientHasTokens)
+	sc.Step(`^a client has an access token for the resource( without the resource's scope)?$`, w.resourceHasTokens)
+	sc.Step(`^a client that may introspect and revoke has an access token$`, w.callerHasTokens)
 	sc.Step(`^(the token's client|another client) (requests a token with its client credentials|refreshes the access token)`+modsRe+`$`, w.tokenClientRequest)
 	sc.Step(`^the tokens were issued to a confidential client$`, w.tokenClientIsConfidential)
 	sc.Step(`^the `+roleRe+` client authenticates with (client_secret_basic|client_secret_post)$`, w.authenticatesWith)

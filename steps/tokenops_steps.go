@@ -85,7 +85,31 @@ func (w *World) tokenOp(ctx context.Context, role, op, which, tail string) error
 		return err
 	}
 	w.last = resp
-	return nil
+	return w.callerRefused(role, op, tail)
+}
+
+// callerRefused ends a scenario that is not about client authentication as inconclusive when
+// the endpoint refuses (401 or invalid_client) the very credentials the token endpoint accepted
+// for the token's own client: RFC 7662 2.1 and RFC 7009 leave to the server which clients may
+// call these endpoints, so the refusal judges the suite's choice of caller, not the server.
+func (w *World) callerRefused(role, op, tail string) error {
+	r := w.last
+	if r == nil || (r.Status != 401 && r.String("error") != "invalid_client") {
+		return nil
+	}
+	for _, about := range []string{"client authentication", "client secret", "client_id", "client credentials"} {
+		if strings.Contains(tail, about) {
+			return nil // the scenario is about client authentication: its Then step judges
+		}
+	}
+	if w.tokenOwner == "" || roleKey(role) != roleKey(w.tokenOwner) {
+		return nil
+	}
+	endpoint := "introspection"
+	if op == "revokes" {
+		endpoint = "revocation"
+	}
+	return verdict.Inconclusive("the server does not let clients.%s call the %s endpoint (HTTP %d %s) with the credentials its token endpoint accepted; a profile may name another caller (token_endpoints_caller)", roleKey(role), endpoint, r.Status, r.String("error"))
 }
 
 // tokenClientOp is tokenOp for "the token's client" or "another client".
@@ -422,6 +446,16 @@ func (w *World) resourceAccepts() error {
 	if err != nil {
 		return err
 	}
+	if r.Status == 403 {
+		// 403 is insufficient_scope's status (RFC 6750 3.1), or a resource that serves another
+		// kind of token (OpenID's userinfo serves end-user tokens only): the token the suite
+		// obtained is valid, so the scheme was not what was judged.
+		grant := "whichever grant the target offers"
+		if w.p.Resource != nil && w.p.Resource.TokenGrant != "" {
+			grant = "the " + w.p.Resource.TokenGrant + " grant"
+		}
+		return verdict.Inconclusive("the resource refused the suite's valid token (from %s, %s client) with HTTP 403: it does not accept this kind of token; set resource.token_grant (client_credentials or authorization_code)", grant, w.tokenOwner)
+	}
 	if r.Status < 200 || r.Status > 299 {
 		return oauthclient.Failf(r, "expected the resource to accept the token (HTTP 2xx), got %d", r.Status)
 	}
@@ -526,6 +560,13 @@ func (w *World) registerTokenOps(sc stepAdder) {
 	sc.Step(`^the `+roleRe+` client (introspects|revokes) (the access token|the refresh token|an unknown token)`+modsRe+`$`, w.tokenOp)
 	sc.Step(`^(the token's client|another client) (introspects|revokes) (the access token|the refresh token|an unknown token)`+modsRe+`$`, w.tokenClientOp)
 	sc.Step(`^the revocation (is accepted|was accepted)$`, w.revocationAccepted)
+	sc.Step(`^the client that may introspect and revoke (introspects|revokes) (an unknown token)$`, func(ctx context.Context, op, which string) error {
+		role := "client credentials"
+		if w.p.TokenEndpointsCaller != "" {
+			role = strings.ReplaceAll(w.p.TokenEndpointsCaller, "_", " ")
+		}
+		return w.tokenOp(ctx, role, op, which, "")
+	})
 	sc.Step(`^the report warns when the resource accepted it$`, w.warnsIfQueryAccepted)
 	sc.Step(`^the token is reported (active|inactive)$`, w.reportedActive)
 	sc.Step(`^the introspection endpoint refuses the caller$`, w.refusesCaller)
@@ -550,6 +591,7 @@ func (w *World) register(sc stepAdder) {
 	w.registerTokenOps(sc)
 	w.registerRaces(sc)
 	w.registerAdmin(sc) // admin_steps.go: the @refserver scenarios
+	w.registerWarnings(sc)
 }
 
 // sendAtOnce sends n copies of a token request as close together as the client allows and

@@ -62,6 +62,12 @@ type Profile struct {
 	Capabilities Capabilities      `yaml:"capabilities"`
 	Timeouts     Timeouts          `yaml:"timeouts"`
 	Resource     *Resource         `yaml:"resource"`
+	// TokenEndpointsCaller names the client role (a confidential one) whose tokens the
+	// introspection and revocation scenarios use, obtained through that role's own grant, and
+	// which calls those endpoints: for a server that lets only some clients call them (RFC 7662
+	// 2.1 and RFC 7009 leave who may call to the server). Empty: whichever client and grant
+	// the target offers (client credentials first).
+	TokenEndpointsCaller string `yaml:"token_endpoints_caller"`
 	// Admin is an administrator of the target's admin console and API, when it has them (the
 	// reference server's; used by the @refserver scenarios only).
 	Admin *Admin `yaml:"admin"`
@@ -290,6 +296,10 @@ type Resource struct {
 	Method string `yaml:"method"` // default GET
 	// RequiredScope is the scope a token needs for the resource; empty when any token works.
 	RequiredScope string `yaml:"required_scope"`
+	// TokenGrant is the grant whose tokens the resource serves: client_credentials or
+	// authorization_code (an end-user resource such as OpenID's userinfo). Empty: whichever
+	// grant the target offers, client credentials first.
+	TokenGrant string `yaml:"token_grant"`
 }
 
 // Client roles the suite uses.

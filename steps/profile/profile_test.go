@@ -325,3 +325,18 @@ scopes: {allowed: [read]}
 	check("pkce", false)
 	check("iss", false)
 }
+
+func TestResourceTokenGrant(t *testing.T) {
+	for _, tc := range []struct {
+		grant string
+		ok    bool
+	}{{"", true}, {GrantClientCredentials, true}, {GrantAuthorizationCode, true}, {"password", false}} {
+		p := &Profile{Resource: &Resource{URL: "https://rs.example/me", Method: "GET", TokenGrant: tc.grant}}
+		var ps problems
+		p.validateResource(&ps)
+		err := ps.err()
+		if tc.ok != (err == nil) || (!tc.ok && !strings.Contains(err.Error(), "resource.token_grant")) {
+			t.Errorf("token_grant %q: got %v", tc.grant, err)
+		}
+	}
+}

@@ -39,6 +39,7 @@ func (p *Profile) Validate() error {
 	p.validateBrowser(&ps)
 	p.validateTimeouts(&ps)
 	p.validateResource(&ps)
+	p.validateTokenEndpointsCaller(&ps)
 	p.validateWaivers(&ps)
 	p.validateDeployment(&ps)
 	return ps.err()
@@ -318,6 +319,25 @@ func (p *Profile) validateResource(ps *problems) {
 	}
 	if p.Resource.RequiredScope != "" && !slices.Contains(p.Scopes.Allowed, p.Resource.RequiredScope) {
 		ps.add("resource.required_scope", "%q is not in scopes.allowed, so the suite cannot obtain a token for the resource", p.Resource.RequiredScope)
+	}
+	switch p.Resource.TokenGrant {
+	case "", GrantClientCredentials, GrantAuthorizationCode:
+	default:
+		ps.add("resource.token_grant", "%q is not one of %s, %s", p.Resource.TokenGrant, GrantClientCredentials, GrantAuthorizationCode)
+	}
+}
+
+func (p *Profile) validateTokenEndpointsCaller(ps *problems) {
+	role := p.TokenEndpointsCaller
+	if role == "" {
+		return
+	}
+	c, ok := p.Clients[role]
+	switch {
+	case !ok:
+		ps.add("token_endpoints_caller", "%q is not a client role of the profile (clients.%s)", role, role)
+	case !c.Confidential():
+		ps.add("token_endpoints_caller", "the %s client has no secret: the introspection and revocation endpoints need an authenticated caller", role)
 	}
 }
 

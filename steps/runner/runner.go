@@ -395,7 +395,8 @@ func embeddedProfile(data []byte, issuer string) (*profile.Profile, error) {
 }
 
 // selectedScenarios counts the scenarios the tag expression selects and whether any of them
-// needs the browser, so that a run without @browser scenarios does not start one.
+// needs the browser (@browser, or @user-token: a token through the code grant), so that a run
+// without such scenarios does not start one.
 func selectedScenarios(suite godog.TestSuite) (n int, needBrowser bool, err error) {
 	feats, err := suite.RetrieveFeatures()
 	if err != nil {
@@ -405,7 +406,9 @@ func selectedScenarios(suite godog.TestSuite) (n int, needBrowser bool, err erro
 		for _, p := range f.Pickles {
 			n++
 			for _, t := range p.Tags {
-				if t.Name == "@browser" {
+				// @user-token scenarios obtain an end-user token through the code grant,
+				// which takes the browser too.
+				if t.Name == "@browser" || t.Name == "@user-token" {
 					needBrowser = true
 				}
 			}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/oauthconf/oauthconf/features"
 	"github.com/oauthconf/oauthconf/refserver"
+	"github.com/oauthconf/oauthconf/steps/report"
 )
 
 // TestTableNamesExistingScenarios: every scenario the table declares exists in the feature
@@ -47,68 +47,34 @@ func TestTableNamesExistingScenarios(t *testing.T) {
 	}
 }
 
-const sampleCucumber = `[
- {"uri": "a.feature", "elements": [
-   {"name": "bg", "type": "background", "steps": [{"result": {"status": "passed"}}]},
-   {"name": "ok", "type": "scenario", "tags": [{"name": "@MUST"}], "steps": [{"result": {"status": "passed"}}, {"result": {"status": "passed"}}]},
-   {"name": "broken", "type": "scenario", "steps": [{"result": {"status": "passed"}}, {"result": {"status": "failed", "error_message": "expected X, got Y\nmore"}}, {"result": {"status": "skipped"}}]},
-   {"name": "n/a", "type": "scenario", "steps": [{"result": {"status": "skipped"}}]},
-   {"name": "empty", "type": "scenario", "steps": []},
-   {"name": "todo", "type": "scenario", "steps": [{"result": {"status": "undefined"}}]}
- ]}
-]`
-
-func TestReadCucumber(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "cucumber.json")
-	if err := os.WriteFile(path, []byte(sampleCucumber), 0o600); err != nil {
-		t.Fatal(err)
+func TestFromReport(t *testing.T) {
+	rep := &report.Report{Scenarios: []report.Scenario{
+		{Name: "ok", Outcome: report.Pass},
+		{Name: "broken", Outcome: report.Fail, Observed: "expected X, got Y\nmore"},
+		{Name: "n/a", Outcome: report.NotApplicable, Reason: "the profile has no scopes.unknown"},
+		{Name: "unsure", Outcome: report.Inconclusive, Reason: "could not see"},
+	}}
+	rs := FromReport(rep)
+	if len(rs) != 4 {
+		t.Fatalf("expected 4 scenarios, got %v", rs)
 	}
-	rs, err := ReadCucumber(path)
-	if err != nil {
-		t.Fatal(err)
+	if rs[1].Outcome != report.Fail || rs[1].Reason != "expected X, got Y" {
+		t.Errorf("the failure's first line: got %+v", rs[1])
 	}
-	got := map[string]string{}
-	for _, r := range rs {
-		got[r.Name] = r.Status
-	}
-	want := map[string]string{"ok": StatusPassed, "broken": StatusFailed, "n/a": StatusSkipped, "empty": StatusUndefined, "todo": StatusUndefined}
-	if len(got) != len(want) {
-		t.Fatalf("expected %d scenarios (no background), got %v", len(want), got)
-	}
-	for n, s := range want {
-		if got[n] != s {
-			t.Errorf("scenario %q: expected %s, got %s", n, s, got[n])
-		}
-	}
-	for _, r := range rs {
-		if r.Name == "broken" && r.Error != "expected X, got Y" {
-			t.Errorf("expected the first error line, got %q", r.Error)
-		}
-		if r.Name == "ok" && (len(r.Tags) != 1 || r.Tags[0] != "@MUST") {
-			t.Errorf("expected the tags of scenario ok, got %v", r.Tags)
-		}
-	}
-
-	if err := os.WriteFile(path, []byte("{not json"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ReadCucumber(path); err == nil || !strings.Contains(err.Error(), "not valid JSON") {
-		t.Fatalf("expected an invalid JSON error, got %v", err)
-	}
-	if _, err := ReadCucumber(filepath.Join(t.TempDir(), "missing.json")); err == nil {
-		t.Fatal("expected an error for a missing report")
+	if rs[3].Outcome != report.Inconclusive || rs[3].Reason != "could not see" {
+		t.Errorf("the inconclusive reason: got %+v", rs[3])
 	}
 }
 
 func TestCompare(t *testing.T) {
 	c := Case{Quirk: refserver.QuirkCodeReusable, Catch: []string{"caught", "declared but passed"}}
 	o := Compare(c, []ScenarioResult{
-		{Name: "caught", Status: StatusFailed},
-		{Name: "declared but passed", Status: StatusPassed},
-		{Name: "collateral", Status: StatusFailed, Error: "boom"},
-		{Name: "fine", Status: StatusPassed},
-		{Name: "n/a", Status: StatusSkipped},
-		{Name: "undefined", Status: StatusUndefined},
+		{Name: "caught", Outcome: report.Fail},
+		{Name: "declared but passed", Outcome: report.Pass},
+		{Name: "collateral", Outcome: report.Fail, Reason: "boom"},
+		{Name: "fine", Outcome: report.Pass},
+		{Name: "n/a", Outcome: report.NotApplicable},
+		{Name: "undefined", Outcome: report.HarnessDefect},
 	})
 	if o.OK() {
 		t.Fatal("an outcome with missed and unexpected scenarios must not be OK")
@@ -116,20 +82,26 @@ func TestCompare(t *testing.T) {
 	if strings.Join(o.Missed, "|") != "declared but passed" {
 		t.Errorf("Missed: got %v", o.Missed)
 	}
-	if len(o.Unexpected) != 2 || !strings.HasPrefix(o.Unexpected[0], "collateral (failed: boom)") || !strings.HasPrefix(o.Unexpected[1], "undefined") {
+	if len(o.Unexpected) != 2 || !strings.HasPrefix(o.Unexpected[0], "collateral (fail: boom)") || !strings.HasPrefix(o.Unexpected[1], "undefined") {
 		t.Errorf("Unexpected: got %v", o.Unexpected)
 	}
-	if o.Passed != 2 || o.Skipped != 1 || len(o.Failed) != 3 {
+	if o.Passed != 2 || o.Skipped != 1 || len(o.Failed) != 2 {
 		t.Errorf("counts: passed %d skipped %d failed %v", o.Passed, o.Skipped, o.Failed)
 	}
 
-	ok := Compare(Case{Catch: []string{"a"}}, []ScenarioResult{{Name: "a", Status: StatusFailed}, {Name: "b", Status: StatusPassed}})
+	ok := Compare(Case{Catch: []string{"a"}}, []ScenarioResult{{Name: "a", Outcome: report.Fail}, {Name: "b", Outcome: report.Pass}, {Name: "c", Outcome: report.NotApplicable}})
 	if !ok.OK() {
 		t.Errorf("expected OK, got missed %v unexpected %v", ok.Missed, ok.Unexpected)
 	}
 	// A quirk that nothing caught is never OK, even with an empty declaration.
-	if none := Compare(Case{}, []ScenarioResult{{Name: "a", Status: StatusPassed}}); none.OK() {
+	if none := Compare(Case{}, []ScenarioResult{{Name: "a", Outcome: report.Pass}}); none.OK() {
 		t.Error("an outcome with no failed scenario must not be OK")
+	}
+	// Only a FAIL catches a quirk: a declared scenario that ended inconclusive or blocked is
+	// missed, and listed as a problem.
+	unsure := Compare(Case{Catch: []string{"a"}}, []ScenarioResult{{Name: "a", Outcome: report.Inconclusive, Reason: "timeout"}, {Name: "b", Outcome: report.Blocked}})
+	if unsure.OK() || len(unsure.Failed) != 0 || len(unsure.Missed) != 1 || len(unsure.Unexpected) != 2 {
+		t.Errorf("inconclusive/blocked: got failed %v missed %v unexpected %v", unsure.Failed, unsure.Missed, unsure.Unexpected)
 	}
 }
 

@@ -8,7 +8,6 @@ package selftest
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -28,6 +27,7 @@ import (
 	"github.com/oauthconf/oauthconf/refserver"
 	"github.com/oauthconf/oauthconf/refserver/seed"
 	"github.com/oauthconf/oauthconf/refserver/store"
+	"github.com/oauthconf/oauthconf/steps/report"
 	"github.com/oauthconf/oauthconf/steps/runner"
 )
 
@@ -48,12 +48,13 @@ type Case struct {
 // Outcome is what one quirked run showed.
 type Outcome struct {
 	Quirk refserver.Quirk
-	// Failed are the scenarios that failed (or were undefined or pending), sorted.
+	// Failed are the scenarios whose outcome is a FAIL, sorted: only a FAIL catches a quirk.
 	Failed []string
-	// Passed and Skipped count the others.
+	// Passed and Skipped (not applicable) count the others that are fine.
 	Passed, Skipped int
-	// Missed are scenarios of Catch that did not fail; Unexpected are failed scenarios not in
-	// Catch (with their first error line). Both empty means the case holds.
+	// Missed are scenarios of Catch that did not fail; Unexpected are the other scenarios that
+	// neither passed nor were not applicable: a FAIL not in Catch, an inconclusive or blocked
+	// outcome, a harness defect (each with its reason). Both empty means the case holds.
 	Missed, Unexpected []string
 	Wall               time.Duration
 	// Log is the runner's console output, for a failure message.
@@ -115,12 +116,12 @@ func (h *Harness) Run(ctx context.Context, c Case) (*Outcome, error) {
 	if err != nil {
 		return nil, fmt.Errorf("quirk %s: the run did not happen: %w\n%s", c.Quirk, err, log.String())
 	}
-	results, err := ReadCucumber(filepath.Join(reportDir, "cucumber.json"))
-	if err != nil {
-		return nil, fmt.Errorf("quirk %s: %w", c.Quirk, err)
+	if res.Report == nil {
+		return nil, fmt.Errorf("quirk %s: the run wrote no report", c.Quirk)
 	}
+	results := FromReport(res.Report)
 	if len(results) != res.Total() {
-		return nil, fmt.Errorf("quirk %s: the cucumber report has %d scenarios, the runner counted %d", c.Quirk, len(results), res.Total())
+		return nil, fmt.Errorf("quirk %s: the report has %d scenarios, the runner counted %d", c.Quirk, len(results), res.Total())
 	}
 	out := Compare(c, results)
 	out.Log = log.String()
@@ -128,8 +129,10 @@ func (h *Harness) Run(ctx context.Context, c Case) (*Outcome, error) {
 	return out, nil
 }
 
-// Compare sets a run's scenario results against the case: which declared scenarios did not
-// fail (Missed) and which failures were not declared (Unexpected).
+// Compare sets a run's scenario outcomes against the case: which declared scenarios did not
+// FAIL (Missed), and which scenarios neither passed, nor were not applicable, nor were a
+// declared FAIL (Unexpected: an undeclared FAIL, an inconclusive or blocked scenario, a
+// harness defect). An inconclusive or blocked scenario never counts as catching the quirk.
 func Compare(c Case, results []ScenarioResult) *Outcome {
 	out := &Outcome{Quirk: c.Quirk}
 	catch := map[string]bool{}
@@ -138,17 +141,19 @@ func Compare(c Case, results []ScenarioResult) *Outcome {
 	}
 	failed := map[string]bool{}
 	for _, r := range results {
-		switch r.Status {
-		case StatusPassed:
+		switch r.Outcome {
+		case report.Pass:
 			out.Passed++
-		case StatusSkipped:
+		case report.NotApplicable:
 			out.Skipped++
-		default:
+		case report.Fail:
 			failed[r.Name] = true
 			out.Failed = append(out.Failed, r.Name)
 			if !catch[r.Name] {
-				out.Unexpected = append(out.Unexpected, fmt.Sprintf("%s (%s: %s)", r.Name, r.Status, r.Error))
+				out.Unexpected = append(out.Unexpected, fmt.Sprintf("%s (%s: %s)", r.Name, r.Outcome, r.Reason))
 			}
+		default:
+			out.Unexpected = append(out.Unexpected, fmt.Sprintf("%s (%s: %s)", r.Name, r.Outcome, r.Reason))
 		}
 	}
 	for _, n := range c.Catch {
@@ -271,82 +276,29 @@ func Subset(fsys fs.FS, names []string) (fs.FS, error) {
 	return m, nil
 }
 
-// Scenario statuses in a cucumber report, reduced to one per scenario.
-const (
-	StatusPassed    = "passed"
-	StatusFailed    = "failed"
-	StatusSkipped   = "skipped"
-	StatusUndefined = "undefined"
-	StatusPending   = "pending"
-)
-
-// ScenarioResult is one scenario of a cucumber report.
+// ScenarioResult is one scenario's outcome as the run's report computed it (steps/report:
+// the one place outcomes are computed).
 type ScenarioResult struct {
 	Feature, Name string
 	Tags          []string
-	Status        string
-	Error         string // the first error line of a failed step
+	Outcome       report.Status
+	// Reason is the first line of the failure, or why the scenario is not applicable,
+	// inconclusive or blocked.
+	Reason string
 }
 
-// ReadCucumber reads godog's cucumber JSON report into one result per scenario, with the same
-// precedence as the runner's summary: failed or ambiguous, then undefined, pending, skipped.
-func ReadCucumber(path string) ([]ScenarioResult, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading the cucumber report: %w", err)
-	}
-	var feats []struct {
-		URI      string `json:"uri"`
-		Elements []struct {
-			Name string `json:"name"`
-			Type string `json:"type"`
-			Tags []struct {
-				Name string `json:"name"`
-			} `json:"tags"`
-			Steps []struct {
-				Result struct {
-					Status string `json:"status"`
-					Error  string `json:"error_message"`
-				} `json:"result"`
-			} `json:"steps"`
-		} `json:"elements"`
-	}
-	if err := json.Unmarshal(data, &feats); err != nil {
-		return nil, fmt.Errorf("the cucumber report %s is not valid JSON: %w", path, err)
-	}
+// FromReport takes each scenario's outcome from the run's report.
+func FromReport(rep *report.Report) []ScenarioResult {
 	var out []ScenarioResult
-	for _, f := range feats {
-		for _, e := range f.Elements {
-			if e.Type != "scenario" {
-				continue
-			}
-			r := ScenarioResult{Feature: f.URI, Name: e.Name}
-			for _, t := range e.Tags {
-				r.Tags = append(r.Tags, t.Name)
-			}
-			seen := map[string]bool{}
-			for _, s := range e.Steps {
-				seen[s.Result.Status] = true
-				if r.Error == "" && s.Result.Error != "" {
-					r.Error, _, _ = strings.Cut(s.Result.Error, "\n")
-				}
-			}
-			switch {
-			case seen["failed"] || seen["ambiguous"]:
-				r.Status = StatusFailed
-			case seen["undefined"] || len(e.Steps) == 0:
-				r.Status = StatusUndefined
-			case seen["pending"]:
-				r.Status = StatusPending
-			case seen["skipped"]:
-				r.Status = StatusSkipped
-			default:
-				r.Status = StatusPassed
-			}
-			out = append(out, r)
+	for _, sc := range rep.Scenarios {
+		r := ScenarioResult{Feature: sc.Feature, Name: sc.Name, Tags: sc.Tags, Outcome: sc.Outcome, Reason: sc.Reason}
+		if sc.Outcome == report.Fail || sc.Outcome == report.Waived {
+			r.Reason = sc.Observed
 		}
+		r.Reason, _, _ = strings.Cut(r.Reason, "\n")
+		out = append(out, r)
 	}
-	return out, nil
+	return out
 }
 
 // WriteTable prints quirk -> the scenarios that caught it, then the detection rate: the share

@@ -26,10 +26,11 @@ var cases = []Case{
 			"An unknown grant type is refused with unsupported_grant_type",
 		}},
 	{Quirk: refserver.QuirkCodeReusable,
-		Features: []string{"security.feature"},
+		Features: []string{"security.feature", "races.feature"},
 		Catch: []string{
 			"A reused authorization code is refused",
 			"A reused authorization code is refused and its tokens are revoked",
+			"Parallel redemptions of one authorization code yield at most one token",
 		}},
 	{Quirk: refserver.QuirkCodeReuseKeepsTokens,
 		Features: []string{"security.feature"},

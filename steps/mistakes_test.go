@@ -1,0 +1,70 @@
+package steps
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/oauthconf/oauthconf/steps/profile"
+	"github.com/oauthconf/oauthconf/steps/verdict"
+)
+
+// A request the client should not have sent passes either way: plainly when refused, with a
+// warning when the server issued a token. Warnings show only through the attachment, so the
+// test checks that no error comes back.
+func TestWarnsIfTokenIssuedNeverFails(t *testing.T) {
+	w := &World{}
+	for _, r := range []struct {
+		name string
+		st   int
+		body string
+	}{{"issued", 200, `{"access_token":"a","token_type":"Bearer"}`}, {"405", 405, ``}, {"400", 400, `{"error":"invalid_request"}`}, {"500", 500, `{"error":"server_error"}`}} {
+		w.last = resp(r.st, r.body, false)
+		if _, err := w.warnsIfTokenIssued(context.Background(), "x"); err != nil {
+			t.Errorf("%s: got %v", r.name, err)
+		}
+	}
+}
+
+// RFC 6749 3.3: an "unknown" scope the server grants and names is known to it: inconclusive.
+func TestUnknownScopeGrantedIsInconclusive(t *testing.T) {
+	if got := outcome(unknownScopeKnown("{unknown-scope}", "no-such", "openid no-such")); got != verdict.OutcomeInconclusive {
+		t.Errorf("granted and named: got %s", got)
+	}
+	if err := unknownScopeKnown("{not-allowed-scope}", "admin", "admin"); err != nil {
+		t.Errorf("a not-allowed scope is not the profile's unknown one: got %v", err)
+	}
+	if err := unknownScopeKnown("{unknown-scope}", "no-such", "openid"); err != nil {
+		t.Errorf("left out: got %v", err)
+	}
+}
+
+// Without scopes.unknown or scopes.not_allowed, a scenario needing one is not applicable.
+func TestMissingScopesAreNotApplicable(t *testing.T) {
+	w := &World{p: &profile.Profile{Scopes: profile.Scopes{Allowed: []string{"read"}}}}
+	for _, ph := range []string{"{unknown-scope}", "{not-allowed-scope}", "{allowed-scope} {not-allowed-scope}"} {
+		_, err := w.expand(ph)
+		if got := outcome(err); got != verdict.OutcomeNotApplicable {
+			t.Errorf("%s: got %s (%v)", ph, got, err)
+		}
+	}
+	if v, err := w.expand("{made-up-scope}"); err != nil || !strings.Contains(v, "no-such-scope") {
+		t.Errorf("{made-up-scope}: got %q, %v", v, err)
+	}
+}
+
+// A 401 to the token's own client at the introspection endpoint, outside a client
+// authentication scenario, is inconclusive; with a wrong secret it is left to the Then step.
+func TestCallerRefusedIsInconclusive(t *testing.T) {
+	w := &World{tokenOwner: "client credentials"}
+	w.last = resp(401, `{"error":"invalid_client"}`, true)
+	if got := outcome(w.callerRefused("client credentials", "introspects", "")); got != verdict.OutcomeInconclusive {
+		t.Errorf("own client refused: got %s", got)
+	}
+	if err := w.callerRefused("client credentials", "introspects", " with a wrong client secret"); err != nil {
+		t.Errorf("wrong secret: got %v", err)
+	}
+	if err := w.callerRefused("second confidential", "revokes", ""); err != nil {
+		t.Errorf("another client: got %v", err)
+	}
+}
