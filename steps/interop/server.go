@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -179,10 +180,14 @@ func (p *Process) Stop() error {
 	return nil
 }
 
-// FreePorts finds n free loopback ports (the kernel's ephemeral range, which holds none of the
-// ports Chromium refuses). Another process may take one before the server binds it; the
-// server then fails to start and says so.
+// FreePorts finds n free loopback ports below the kernel's ephemeral range (32768-60999 on
+// Linux). A port from that range would be safe for one bind, but the callback port is bound
+// again by every scenario, and meanwhile any outgoing connection may take it as its local port
+// ("bind: address already in use"). 20000-32767 holds none of the ports Chromium refuses.
+// Another process may take one before the server binds it; the server then fails to start and
+// says so.
 func FreePorts(n int) ([]int, error) {
+	const lo, hi = 20000, 32768
 	var ports []int
 	var lns []net.Listener
 	defer func() {
@@ -190,13 +195,18 @@ func FreePorts(n int) ([]int, error) {
 			_ = l.Close()
 		}
 	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	start := lo + rand.IntN(hi-lo)
+	for i := 0; i < hi-lo && len(ports) < n; i++ {
+		port := lo + (start-lo+i)%(hi-lo)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
-			return nil, err
+			continue
 		}
 		lns = append(lns, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		ports = append(ports, port)
+	}
+	if len(ports) < n {
+		return nil, fmt.Errorf("found only %d free loopback ports between %d and %d, need %d", len(ports), lo, hi-1, n)
 	}
 	return ports, nil
 }
