@@ -18,7 +18,7 @@ Feature: Token endpoint responses (RFC 6749 5.1, 5.2)
     And the response's "expires_in" is a positive number
 
   @RFC6749-5.1 @MUST
-  Scenario Outline: Every token response forbids caching: <header> <directive> after the <grant> grant
+  Scenario Outline: Every token response forbids caching: <header> <directive> after a request with <grant>
     RFC 6749 5.1: "The authorization server MUST include the HTTP "Cache-Control" response header field [RFC2616] with a value of "no-store" in any response containing tokens, credentials, or other sensitive information, as well as the "Pragma" response header field [RFC2616] with a value of "no-cache"."
     When the <client> client requests a token with <grant>
     Then the token endpoint issues an access token

@@ -67,4 +67,9 @@ func TestCallerRefusedIsInconclusive(t *testing.T) {
 	if err := w.callerRefused("second confidential", "revokes", ""); err != nil {
 		t.Errorf("another client: got %v", err)
 	}
+	// About an unknown token there is no owner: a refused caller cannot be judged either.
+	w.tokenOwner = ""
+	if got := outcome(w.callerRefused("client credentials", "revokes", "")); got != verdict.OutcomeInconclusive {
+		t.Errorf("unknown token, caller refused: got %s", got)
+	}
 }

@@ -348,7 +348,22 @@ func (w *World) doesNotSupportMethod(method string) error {
 	if slices.Contains(methods, method) {
 		return fmt.Errorf("%w: the target supports the %s method", godog.ErrSkip, method)
 	}
+	w.unsupportedMethod = method
+	w.methodsFromMetadata = w.p.Capabilities.CodeChallengeMethods == nil
 	return nil
+}
+
+// refusesUnsupportedMethod is the Then step of the "method not supported" scenarios. RFC 7636
+// 4.4.1 binds a server that does not support the method. When only the metadata said so and the
+// server went on, it may support the method without listing it (RFC 8414 2 does not require
+// code_challenge_methods_supported to be complete): the suite cannot tell which, so the scenario
+// is inconclusive. A profile that declares capabilities.code_challenge_methods makes it judge.
+func (w *World) refusesUnsupportedMethod(code string) error {
+	err := w.carriesError(code, "")
+	if err == nil || !w.methodsFromMetadata || w.authResp == nil || w.authResp.params.Get("error") != "" {
+		return err
+	}
+	return verdict.Inconclusive("the server accepted the %s method, which its metadata does not list (code_challenge_methods_supported): it may support %s without listing it; declare capabilities.code_challenge_methods to judge", w.unsupportedMethod, w.unsupportedMethod)
 }
 
 // warns attaches a warning about the target to the report. The scenario passes: RFC 9700 2.4
@@ -389,5 +404,6 @@ func (w *World) registerResponse(sc stepAdder) {
 	sc.Step(`^the issuer has no query or fragment$`, w.issuerClean)
 	sc.Step(`^the target requires PKCE for public clients$`, w.requiresPKCEForPublic)
 	sc.Step(`^the target does not support the "([^"]+)" code challenge method$`, w.doesNotSupportMethod)
+	sc.Step(`^the authorization response carries error "([a-z_]+)" unless the target supports the method without listing it$`, w.refusesUnsupportedMethod)
 	sc.Step(`^the report warns that (.+)$`, w.warns)
 }

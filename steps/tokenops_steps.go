@@ -89,9 +89,9 @@ func (w *World) tokenOp(ctx context.Context, role, op, which, tail string) error
 }
 
 // callerRefused ends a scenario that is not about client authentication as inconclusive when
-// the endpoint refuses (401 or invalid_client) the very credentials the token endpoint accepted
-// for the token's own client: RFC 7662 2.1 and RFC 7009 leave to the server which clients may
-// call these endpoints, so the refusal judges the suite's choice of caller, not the server.
+// the endpoint refuses (401 or invalid_client) the suite's caller: RFC 7662 2.1 and RFC 7009
+// leave to the server which clients may call these endpoints, so the refusal judges the suite's
+// choice of caller, not the server. (A client-authentication scenario names it in its step.)
 func (w *World) callerRefused(role, op, tail string) error {
 	r := w.last
 	if r == nil || (r.Status != 401 && r.String("error") != "invalid_client") {
@@ -102,8 +102,8 @@ func (w *World) callerRefused(role, op, tail string) error {
 			return nil // the scenario is about client authentication: its Then step judges
 		}
 	}
-	if w.tokenOwner == "" || roleKey(role) != roleKey(w.tokenOwner) {
-		return nil
+	if w.tokenOwner != "" && roleKey(role) != roleKey(w.tokenOwner) {
+		return nil // another client's request about the token: a refusal is what its Then step expects
 	}
 	endpoint := "introspection"
 	if op == "revokes" {
@@ -204,6 +204,12 @@ func (w *World) introspect(ctx context.Context, token, hint string) (*oauthclien
 	}
 	resp, err := oauthclient.TokenOpRequest{Endpoint: w.p.Endpoints.Introspection, Token: token, TokenTypeHint: hint,
 		Client: creds, AuthMethod: auth}.Introspect(ctx, w.http)
+	if err == nil && (resp.Status == 401 || resp.String("error") == "invalid_client") {
+		// Asking about a token's state is never a client-authentication check: RFC 7662 2.1
+		// leaves to the server which callers it authorizes, so a refusal means the suite cannot
+		// observe the state, not that the server is wrong.
+		return resp, role, verdict.Inconclusive("the introspection endpoint refused clients.%s (HTTP %d %s), so the suite cannot see the token's state; a profile may name another caller (token_endpoints_caller)", roleKey(role), resp.Status, resp.String("error"))
+	}
 	return resp, role, err
 }
 
@@ -283,6 +289,13 @@ func (w *World) tokenActivity(ctx context.Context, which, state string) error {
 			return err
 		}
 		w.last = resp
+		if active, ok := resp.Bool("active"); ok && !active {
+			// RFC 7662 2.2 lets a server answer active:false to a caller that may not
+			// introspect this token: only a caller that saw it active before can tell.
+			if err := w.provenActive(token); err != nil {
+				return err
+			}
+		}
 		return w.reportedActive("active")
 	}
 	if err := w.provenActive(token); err != nil {

@@ -92,6 +92,11 @@ type World struct {
 	stepMark int
 	// level is the scenario's strongest level tag (MUST, SHOULD, MAY or ""), for verdict.Classify.
 	level string
+	// unsupportedMethod is the PKCE method the scenario takes as unsupported; methodsFromMetadata
+	// says that only the metadata said so (response_steps.go).
+	unsupportedMethod   string
+	methodsFromMetadata bool
+
 	// ended is set when a step ended the scenario without judging the target (a verdict.Error).
 	ended *verdict.Error
 }

@@ -212,7 +212,9 @@ func starterProfile(o initOptions, doc map[string]any, from string, login *login
 		w("  pkce: unsupported   # the metadata has no code_challenge_methods_supported (RFC 8414 2)")
 	default:
 		w("  pkce: optional   # or required / required_for_public: the metadata cannot say")
-		w("  code_challenge_methods: [%s]", strings.Join(challenges, ", "))
+		// Left to the metadata, not declared: a declared list is the profile author's claim,
+		// which lets the suite fail a server that accepts a method outside it.
+		w("  # code_challenge_methods: [%s]   # the metadata's list, read at run time; declare it only if you know it is complete", strings.Join(challenges, ", "))
 	}
 	w("  token_endpoint_auth_methods: [%s]", strings.Join(methods, ", "))
 	w("  introspection: %t", metaString(doc, "introspection_endpoint") != "")

@@ -104,7 +104,7 @@ func TestInitAgainstTheReferenceServer(t *testing.T) {
 		`- {fill: "#password", with: "{{user.password}}"}`,
 		`- {click: "#login"}`,
 		"grants: [authorization_code, implicit, client_credentials, password, refresh_token]",
-		"code_challenge_methods: [S256]",
+		"# code_challenge_methods: [S256]",
 		"iss_parameter: true",
 		"refresh: offline_access",
 		"CHANGE-ME-confidential-", // the login client is conf-code; its secret is still to fill in

@@ -122,8 +122,8 @@ var cases = []Case{
 	{Quirk: refserver.QuirkNoCacheControl,
 		Features: []string{"token_response.feature", "client_credentials.feature"},
 		Catch: []string{
-			"Every token response forbids caching: Cache-Control no-store after the its client credentials grant",
-			"Every token response forbids caching: Cache-Control no-store after the the resource owner's password grant",
+			"Every token response forbids caching: Cache-Control no-store after a request with its client credentials",
+			"Every token response forbids caching: Cache-Control no-store after a request with the resource owner's password",
 		}},
 	{Quirk: refserver.QuirkFrameableApproval,
 		Features: []string{"approval.feature", "security.feature"}, Tags: "@RFC6749-10.13,@RFC9700-4.16,@RFC9700-4.2,@RFC6749-10.12",
