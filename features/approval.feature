@@ -44,9 +44,22 @@ Feature: The resource owner's login and approval (RFC 6749 3.1, 4.1.2.1, 10.12; 
       | approval | from another site                                |
       | approval | with its anti-forgery value removed              |
       | approval | with its anti-forgery value from another session |
-      | login    | from another site                                |
-      | login    | with its anti-forgery value removed              |
-      | login    | with its anti-forgery value from another session |
+
+  # A forged login carries the credentials of whoever forged it: the code it yields is for the
+  # forger's own account (login CSRF), with that account owner's awareness, which the sentence
+  # does not forbid. Where no approval page follows, it is still worth knowing: a warning.
+  @RFC6749-10.12 @MUST @warning
+  Scenario Outline: A forged login submission (<how>) yields no authorization code, or a warning
+    RFC 6749 10.12: "The authorization server MUST implement CSRF protection for its authorization endpoint and ensure that a malicious client cannot obtain authorization without the awareness and explicit consent of the resource owner."
+    Given the confidential client starts an authorization request
+    When the resource owner's login form is submitted <how>
+    Then no authorization code reaches the client, or the report warns: the login form accepts a cross-site submission (login CSRF)
+
+    Examples:
+      | how                                              |
+      | from another site                                |
+      | with its anti-forgery value removed              |
+      | with its anti-forgery value from another session |
 
   @RFC9700-4.16 @MUST
   Scenario: The login and approval pages forbid framing by other sites

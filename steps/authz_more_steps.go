@@ -6,6 +6,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"net"
@@ -25,6 +26,7 @@ import (
 func (w *World) registerMoreAuthorize(sc stepAdder) {
 	sc.Step(`^the resource owner's (login|approval) form is submitted (from another site|with its anti-forgery value removed|with its anti-forgery value from another session)$`, w.forgedSubmission)
 	sc.Step(`^no authorization code reaches the client$`, w.noCodeReachedClient)
+	sc.Step(`^no authorization code reaches the client, or the report warns: (.+)$`, w.noCodeOrWarn)
 	sc.Step(`^the authorization request is refused with "invalid_scope" or the scope "([^"]*)" is left out of the granted scope$`, w.scopeRefusedOrLeftOut)
 	sc.Step(`^the refresh token, if one was issued, no longer works$`, w.refreshIfIssuedNoLongerWorks)
 	sc.Step(`^the token endpoint refuses the request with error "([a-z_]+)" or "([a-z_]+)"$`, w.refusesWithEither)
@@ -374,6 +376,19 @@ func (w *World) noCodeReachedClient() error {
 		}
 	}
 	return w.noCodeAtRedirect()
+}
+
+// noCodeOrWarn is noCodeReachedClient where no sentence makes a code a failure: a forged login
+// carries the credentials of whoever forged it, so the code it yields is for the forger's own
+// account (login CSRF), which RFC 6749 10.12's "without the awareness and explicit consent of
+// the resource owner" does not cover. The code is reported as a warning.
+func (w *World) noCodeOrWarn(ctx context.Context, text string) (context.Context, error) {
+	err := w.noCodeReachedClient()
+	var ae *oauthclient.AssertionError
+	if err != nil && errors.As(err, &ae) {
+		return warnAttach(ctx, text+" ("+verdict.FirstLine(ae.Msg)+")"), nil
+	}
+	return ctx, err
 }
 
 // scopeRefusedOrLeftOut: RFC 6749 3.3 lets the server "fully or partially ignore the scope
