@@ -6,7 +6,6 @@ package steps
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"html/template"
 	"net"
@@ -383,12 +382,13 @@ func (w *World) noCodeReachedClient() error {
 // account (login CSRF), which RFC 6749 10.12's "without the awareness and explicit consent of
 // the resource owner" does not cover. The code is reported as a warning.
 func (w *World) noCodeOrWarn(ctx context.Context, text string) (context.Context, error) {
-	err := w.noCodeReachedClient()
-	var ae *oauthclient.AssertionError
-	if err != nil && errors.As(err, &ae) {
-		return warnAttach(ctx, text+" ("+verdict.FirstLine(ae.Msg)+")"), nil
+	if err := w.requireAuthResp(); err != nil {
+		return ctx, err
 	}
-	return ctx, err
+	if err := w.noCodeReachedClient(); err != nil {
+		return warnAttach(ctx, text+" ("+verdict.FirstLine(err.Error())+")"), nil
+	}
+	return ctx, nil
 }
 
 // scopeRefusedOrLeftOut: RFC 6749 3.3 lets the server "fully or partially ignore the scope

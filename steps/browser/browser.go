@@ -81,6 +81,9 @@ func defaultChromium() string {
 
 // projectDriverDir finds .cache/playwright-driver/VERSION next to the enclosing go.mod.
 func projectDriverDir() string {
+	if d := driverBesideExecutable(); d != "" {
+		return d
+	}
 	dir, err := os.Getwd()
 	if err != nil {
 		return ""
@@ -95,6 +98,23 @@ func projectDriverDir() string {
 		}
 		dir = parent
 	}
+}
+
+// driverBesideExecutable is the checkout's driver for a binary built into it (bin/oauthconf by
+// `make build`), so that the binary works from any directory without the Makefile's exports.
+func driverBesideExecutable() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	if resolved, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = resolved
+	}
+	d := filepath.Join(filepath.Dir(filepath.Dir(exe)), ".cache", "playwright-driver", DriverVersion)
+	if _, err := os.Stat(filepath.Join(d, "package", "cli.js")); err != nil {
+		return ""
+	}
+	return d
 }
 
 // Check reports, in one sentence naming `make setup`, why the driver or Chromium cannot be used.
