@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/oauthconf/oauthconf/steps/verdict"
@@ -55,7 +56,7 @@ func Listen(redirectURI string) (*Listener, error) {
 	if host == "localhost" {
 		bindHost = "127.0.0.1" // RFC 8252 8.3 prefers the IP literal; localhost resolves to it here
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(bindHost, port))
+	ln, err := listenFixed(net.JoinHostPort(bindHost, port), port != "0")
 	if err != nil {
 		// The suite's own trouble (a fixed port in use, ...), not the target's: inconclusive.
 		return nil, verdict.SuiteTrouble(fmt.Errorf("callback: cannot listen for %q: %w", redirectURI, err))
@@ -148,4 +149,32 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// portFreeWait bounds the wait for a fixed callback port that is still held, by the previous
+// scenario's listener or a connection of its browser context that is still closing.
+const portFreeWait = 3 * time.Second
+
+// listenFixed listens on addr; a fixed port (a redirect URI that names its port, so every
+// scenario binds the same one) that is still in use is tried again until it is free or
+// portFreeWait has passed.
+func listenFixed(addr string, fixed bool) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil || !fixed || !errors.Is(err, syscall.EADDRINUSE) {
+		return ln, err
+	}
+	deadline := time.NewTimer(portFreeWait)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-deadline.C:
+			return nil, err
+		case <-tick.C:
+			if ln, err = net.Listen("tcp", addr); err == nil || !errors.Is(err, syscall.EADDRINUSE) {
+				return ln, err
+			}
+		}
+	}
 }

@@ -95,6 +95,9 @@ func runServer(t *testing.T, root, cache string, s Server) {
 		t.Fatalf("%s: %v", s.Name, err)
 	}
 	t.Logf("%s (%s) ready at %s in %s", s.Name, s.Version, p.Issuer, time.Since(started).Round(time.Millisecond))
+	if s.Name == "zitadel-oidc-example" {
+		t.Run("init", func(t *testing.T) { checkInit(t, root, p) })
+	}
 
 	// The run's console output (progress, every failure in full) goes to run.log: the test's
 	// own output is the comparison with the expected file.
