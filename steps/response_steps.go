@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -150,6 +151,23 @@ func (w *World) timeMember(name, when string) error {
 var metadataDefaults = map[string][]string{
 	"grant_types_supported":                 {"authorization_code", "implicit"},
 	"token_endpoint_auth_methods_supported": {"client_secret_basic"},
+}
+
+// memberListsOrWarn is memberLists for the OPTIONAL metadata lists (RFC 8414 2): no keyword
+// requires them to be complete, so a capability the target has but does not list is reported as
+// a warning, never a failure. A response that is not a JSON object still fails.
+func (w *World) memberListsOrWarn(ctx context.Context, name, want string) (context.Context, error) {
+	if err := oauthclient.ExpectJSON(w.last); err != nil {
+		return ctx, err
+	}
+	if err := w.memberLists(name, want); err != nil {
+		var ae *oauthclient.AssertionError
+		if errors.As(err, &ae) {
+			return warnAttach(ctx, fmt.Sprintf("the metadata does not list what the target supports: %s", ae.Msg)), nil
+		}
+		return ctx, err
+	}
+	return ctx, nil
 }
 
 func (w *World) memberLists(name, want string) error {
@@ -391,6 +409,7 @@ func (w *World) registerResponse(sc stepAdder) {
 	sc.Step(`^the response's "([A-Za-z0-9_]+)" is a positive number$`, w.positiveNumber)
 	sc.Step(`^the response's "([A-Za-z0-9_]+)" is a time (in the future|not in the future)$`, w.timeMember)
 	sc.Step(`^the response's "([A-Za-z0-9_]+)" lists "([^"]*)"$`, w.memberLists)
+	sc.Step(`^the response's "([A-Za-z0-9_]+)" lists "([^"]*)", or the report warns$`, w.memberListsOrWarn)
 	sc.Step(`^the response has header "([^"]+)" with "([^"]+)"$`, w.headerWith)
 	sc.Step(`^the response has a "([A-Za-z]+)" challenge$`, w.hasChallenge)
 	sc.Step(`^the client fetches the authorization server metadata$`, w.fetchMetadata)
