@@ -29,10 +29,6 @@ type adminState struct {
 	clientID, clientSecret string
 	// users made by the administrator, by the label the scenario gives them.
 	users map[string]profile.User
-
-	// side is the token-side steps' own state (tokenops_steps.go). It lives here because the
-	// World's fields are declared in world.go, which the token-side steps do not own.
-	side tokenSide
 }
 
 func (w *World) registerAdmin(sc stepAdder) {

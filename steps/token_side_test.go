@@ -124,7 +124,7 @@ func TestAtMostOneOfTheParallelRequests(t *testing.T) {
 		"none": {[]*oauthclient.Response{no, no}, verdict.OutcomeInconclusive},
 	} {
 		w := &World{}
-		w.admin.side.race = c.race
+		w.side.race = c.race
 		if got := outcome(w.atMostOneIssued()); got != c.want {
 			t.Errorf("%s: %s, want %s", name, got, c.want)
 		}

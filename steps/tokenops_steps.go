@@ -227,17 +227,17 @@ func (w *World) noteActive(ctx context.Context, token, hint string) {
 		return
 	}
 	if active, _ := resp.Bool("active"); active {
-		if w.admin.side.activeSeen == nil {
-			w.admin.side.activeSeen = map[string]string{}
+		if w.side.activeSeen == nil {
+			w.side.activeSeen = map[string]string{}
 		}
-		w.admin.side.activeSeen[token] = role
+		w.side.activeSeen[token] = role
 	}
 }
 
 // provenActive ends the scenario inconclusive unless the token was seen active by the client
 // that now introspects it.
 func (w *World) provenActive(token string) error {
-	seenBy, ok := w.admin.side.activeSeen[token]
+	seenBy, ok := w.side.activeSeen[token]
 	if !ok || seenBy != w.introspectorRole() {
 		return verdict.Inconclusive("the introspection endpoint never reported the token active to the %s client, so an answer active:false proves nothing (RFC 7662 2.2 also answers active:false to a caller that may not introspect a token)", w.introspectorRole())
 	}
@@ -386,12 +386,7 @@ func (w *World) codeOutlived(ctx context.Context) error {
 	if w.code == "" {
 		return fmt.Errorf("no authorization code to let expire")
 	}
-	creds, auth, err := w.creds(w.codeRole)
-	if err != nil {
-		return err
-	}
-	resp, err := oauthclient.TokenRequest{Endpoint: w.p.Endpoints.Token, GrantType: "client_credentials",
-		Client: creds, AuthMethod: auth}.Send(ctx, w.http)
+	resp, _, _, err := w.clientCredentialsToken(ctx, w.codeRole)
 	if err != nil {
 		return err
 	}
@@ -624,12 +619,12 @@ func (w *World) sendAtOnce(ctx context.Context, tr oauthclient.TokenRequest, n i
 	}
 	close(start)
 	wg.Wait()
-	w.admin.side.race = nil
+	w.side.race = nil
 	for i := range n {
 		if errs[i] != nil {
 			return errs[i]
 		}
-		w.admin.side.race = append(w.admin.side.race, out[i])
+		w.side.race = append(w.side.race, out[i])
 	}
 	return nil
 }
@@ -668,7 +663,7 @@ func (w *World) refreshAtOnce(ctx context.Context) error {
 // atMostOneIssued judges the parallel requests: more than one token response means the code or
 // refresh token was used more than once. None at all says nothing about reuse: inconclusive.
 func (w *World) atMostOneIssued() error {
-	race := w.admin.side.race
+	race := w.side.race
 	if len(race) == 0 {
 		return fmt.Errorf("no parallel requests were sent")
 	}
@@ -719,33 +714,43 @@ func (w *World) registerRaces(sc stepAdder) {
 }
 
 // revokesAccessTokens is the precondition of RFC 7009 2.1's "if [...] the authorization server
-// supports the revocation of access tokens": it revokes a separate client credentials token
-// when the target offers that grant. unsupported_token_type makes the scenario not applicable;
-// when no such token can be had, the support is assumed (RFC 7009 2: SHOULD).
+// supports the revocation of access tokens": it revokes a separate client credentials token.
+// A 200 shows the support; unsupported_token_type (RFC 7009 2.2.1) shows its absence, and the
+// scenario is not applicable; anything else leaves the suite unable to tell, and a SHOULD that
+// binds only a server with the support is not judged on a guess: inconclusive.
 func (w *World) revokesAccessTokens(ctx context.Context) error {
 	way := tokenWay{"client credentials", "client_credentials"}
-	if ok, _ := w.usable(way); !ok {
-		return nil
+	if ok, why := w.usable(way); !ok {
+		return verdict.Inconclusive("cannot tell whether the target revokes access tokens: no client credentials token to try (%s)", why)
 	}
-	creds, auth, err := w.creds(way.role)
-	if err != nil {
-		return err
-	}
-	resp, err := oauthclient.TokenRequest{Endpoint: w.p.Endpoints.Token, GrantType: "client_credentials",
-		Client: creds, AuthMethod: auth}.Send(ctx, w.http)
+	resp, creds, auth, err := w.clientCredentialsToken(ctx, way.role)
 	if err != nil {
 		return err
 	}
 	if resp.Status != 200 || resp.AccessToken() == "" {
-		return nil
+		return verdict.Inconclusive("cannot tell whether the target revokes access tokens: the client credentials client got no token (HTTP %d)", resp.Status)
 	}
 	rev, err := oauthclient.TokenOpRequest{Endpoint: w.p.Endpoints.Revocation, Token: resp.AccessToken(),
 		TokenTypeHint: "access_token", Client: creds, AuthMethod: auth}.Revoke(ctx, w.http)
 	if err != nil {
 		return err
 	}
-	if rev.Status == 400 && rev.Error() == "unsupported_token_type" {
+	switch {
+	case rev.Status == 200:
+		return nil
+	case rev.Status == 400 && rev.Error() == "unsupported_token_type":
 		return verdict.NotApplicable("the target does not revoke access tokens (unsupported_token_type, RFC 7009 2.2.1), so RFC 7009 2.1's SHOULD does not apply")
 	}
-	return nil
+	return verdict.Inconclusive("cannot tell whether the target revokes access tokens: revoking one answered HTTP %d %s", rev.Status, rev.Error())
+}
+
+// clientCredentialsToken asks for a client credentials token as the client of role.
+func (w *World) clientCredentialsToken(ctx context.Context, role string) (*oauthclient.Response, oauthclient.Credentials, oauthclient.AuthMethod, error) {
+	creds, auth, err := w.creds(role)
+	if err != nil {
+		return nil, creds, auth, err
+	}
+	resp, err := oauthclient.TokenRequest{Endpoint: w.p.Endpoints.Token, GrantType: "client_credentials",
+		Client: creds, AuthMethod: auth}.Send(ctx, w.http)
+	return resp, creds, auth, err
 }

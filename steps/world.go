@@ -83,6 +83,9 @@ type World struct {
 
 	// admin is what the administrator made in this scenario (admin_steps.go).
 	admin adminState
+	// side is the token-side steps' own state (tokenops_steps.go): who saw which token active,
+	// the answers of the last parallel requests.
+	side tokenSide
 
 	last           *oauthclient.Response
 	lastScopeAsked string
