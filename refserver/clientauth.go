@@ -2,21 +2,14 @@ package refserver
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/ory/fosite"
 	"golang.org/x/crypto/bcrypt"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/oauthconf/oauthconf/refserver/store"
 	"github.com/oauthconf/oauthconf/refserver/throttle"
@@ -34,43 +27,14 @@ const (
 // answer does not tell which client ids exist.
 const clientAuthFailed = "client authentication failed"
 
-// verifiedSecretTTL bounds how long a successful secret check is remembered.
-const verifiedSecretTTL = 5 * time.Minute
-
-// maxVerifiedSecrets bounds the memory of the cache; when full, it is emptied.
-const maxVerifiedSecrets = 10000
-
 // clientAuthenticator authenticates clients with client_secret_basic (RFC 6749 2.3.1, which an
-// AS "MUST support") and client_secret_post, against bcrypt hashes of the secrets.
-//
-// One bcrypt check at cost 10 takes ~56 ms on the 2-core machine class, which alone would cap
-// the token endpoint near 35 requests/s. So successful checks are remembered for a few
-// minutes, keyed by client id and HMAC-SHA256(per-process random key, presented secret), with
-// the secret hash the secret was verified against. This is safe because:
-//   - no plain secret is kept: only a keyed hash, whose key is random per process and never
-//     stored, so the cache holds nothing that can be replayed or brute-forced offline without
-//     also reading the key from the process's memory;
-//   - only successes are cached: a wrong secret has a different HMAC, misses, and always pays
-//     the full bcrypt cost, so guessing is exactly as slow as without the cache;
-//   - an entry is used only while the client's stored hash is byte-for-byte the one it was
-//     verified against: a rotated secret (new hash) misses and is checked by bcrypt again, and
-//     the old secret stops working at once; a deleted or disabled client is not found by the
-//     store before the cache is consulted;
-//   - entries expire after verifiedSecretTTL, so the window in which a key compromise could
-//     matter is bounded.
+// AS "MUST support") and client_secret_post, against bcrypt hashes of the secrets, through a
+// verifiedCache (verified.go): a secret that passed bcrypt is not checked again for a while.
 type clientAuthenticator struct {
 	store *store.Store
-	key   [32]byte
-
-	mu      sync.Mutex
-	entries map[verifiedKey]verifiedEntry
-	now     func() time.Time
+	cache *verifiedCache
 	// compare is bcrypt.CompareHashAndPassword; tests count its calls.
 	compare func(hash, secret []byte) error
-
-	// flight collapses concurrent bcrypt checks of the same (client, secret, hash), so a burst
-	// of requests from one client costs one bcrypt, not one per request.
-	flight singleflight.Group
 
 	// limiter throttles guessing; gate caps concurrent bcrypt work (guessing.go). nil: none.
 	limiter *throttle.Limiter
@@ -80,47 +44,16 @@ type clientAuthenticator struct {
 	dummyHash []byte
 }
 
-type verifiedKey struct {
-	clientID string
-	mac      [sha256.Size]byte
-}
-
-type verifiedEntry struct {
-	hash    string // the client's SecretHash the secret was verified against
-	expires time.Time
-}
-
-func newClientAuthenticator(st *store.Store) (*clientAuthenticator, error) {
-	a := &clientAuthenticator{store: st, entries: map[verifiedKey]verifiedEntry{}, now: time.Now,
-		compare: bcrypt.CompareHashAndPassword, dummyHash: []byte(dummyClientSecretHash)}
-	if _, err := rand.Read(a.key[:]); err != nil {
-		return nil, err
-	}
-	return a, nil
-}
-
-func (a *clientAuthenticator) mac(clientID, secret string) [sha256.Size]byte {
-	m := hmac.New(sha256.New, a.key[:])
-	m.Write([]byte(clientID))
-	m.Write([]byte{0})
-	m.Write([]byte(secret))
-	var out [sha256.Size]byte
-	copy(out[:], m.Sum(nil))
-	return out
+func newClientAuthenticator(st *store.Store, cache *verifiedCache) *clientAuthenticator {
+	return &clientAuthenticator{store: st, cache: cache, compare: bcrypt.CompareHashAndPassword,
+		dummyHash: []byte(dummyClientSecretHash)}
 }
 
 // remembered reports whether secret was verified against client's current hash a moment
 // ago (the cache): no bcrypt, and no throttling, since only a secret that passed bcrypt is
 // remembered.
 func (a *clientAuthenticator) remembered(client *store.Client, secret string) bool {
-	if len(client.SecretHash) == 0 || secret == "" {
-		return false
-	}
-	k := verifiedKey{clientID: client.ID, mac: a.mac(client.ID, secret)}
-	a.mu.Lock()
-	e, ok := a.entries[k]
-	a.mu.Unlock()
-	return ok && a.now().Before(e.expires) && subtle.ConstantTimeCompare([]byte(e.hash), client.SecretHash) == 1
+	return a.cache.remembered(clientAccount(client.ID), secret, client.SecretHash)
 }
 
 // verifySecret checks secret against client's bcrypt hash, through the cache.
@@ -129,37 +62,9 @@ func (a *clientAuthenticator) verifySecret(client *store.Client, secret string) 
 }
 
 func (a *clientAuthenticator) verifySecretCtx(ctx context.Context, client *store.Client, secret string) bool {
-	if len(client.SecretHash) == 0 || secret == "" {
-		return false
-	}
-	if a.remembered(client, secret) {
-		return true
-	}
-	k := verifiedKey{clientID: client.ID, mac: a.mac(client.ID, secret)}
-	hash := string(client.SecretHash)
-	flightKey := client.ID + "\x00" + base64.RawStdEncoding.EncodeToString(k.mac[:]) + "\x00" + hash
-	v, _, _ := a.flight.Do(flightKey, func() (any, error) {
-		// Not the request's context: the result is shared with the other waiters.
-		return a.gate.Do(context.WithoutCancel(ctx), func() error { return a.compare(client.SecretHash, []byte(secret)) }) == nil, nil
+	return a.cache.check(ctx, clientAccount(client.ID), secret, client.SecretHash, func(ctx context.Context) bool {
+		return a.gate.Do(ctx, func() error { return a.compare(client.SecretHash, []byte(secret)) }) == nil
 	})
-	if !v.(bool) {
-		return false
-	}
-	now := a.now()
-	a.mu.Lock()
-	if len(a.entries) >= maxVerifiedSecrets {
-		for key, e := range a.entries {
-			if !now.Before(e.expires) {
-				delete(a.entries, key)
-			}
-		}
-		if len(a.entries) >= maxVerifiedSecrets {
-			clear(a.entries)
-		}
-	}
-	a.entries[k] = verifiedEntry{hash: hash, expires: now.Add(verifiedSecretTTL)}
-	a.mu.Unlock()
-	return true
 }
 
 // authenticate identifies and authenticates the client of a request at the token,

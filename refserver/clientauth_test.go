@@ -1,6 +1,7 @@
 package refserver
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,17 +16,14 @@ import (
 // clock the test moves.
 func countingAuthenticator(t *testing.T) (*clientAuthenticator, *atomic.Int64, *time.Time) {
 	t.Helper()
-	a, err := newClientAuthenticator(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := newClientAuthenticator(nil, newVerifiedCache())
 	var calls atomic.Int64
 	a.compare = func(hash, secret []byte) error {
 		calls.Add(1)
 		return bcrypt.CompareHashAndPassword(hash, secret)
 	}
 	now := time.Now()
-	a.now = func() time.Time { return now }
+	a.cache.now = func() time.Time { return now }
 	return a, &calls, &now
 }
 
@@ -78,13 +76,13 @@ func TestVerifiedSecretCache(t *testing.T) {
 	if calls.Load() != before {
 		t.Fatal("a cached secret was checked again within the TTL")
 	}
-	*now = now.Add(verifiedSecretTTL + time.Second)
+	*now = now.Add(verifiedTTL + time.Second)
 	if !a.verifySecret(c, "rotated") || calls.Load() != before+1 {
 		t.Fatalf("after the TTL: expected one more bcrypt check, got %d", calls.Load()-before)
 	}
 	// Nothing stored holds the plain secret.
-	for k, v := range a.entries {
-		if k.clientID == "" || v.hash == "" {
+	for k, v := range a.cache.entries {
+		if k.account == "" || v.hash == "" {
 			t.Fatalf("unexpected entry %+v", k)
 		}
 	}
@@ -111,5 +109,65 @@ func TestVerifiedSecretCacheCollapsesConcurrentChecks(t *testing.T) {
 	}
 	if n := calls.Load(); n > 4 {
 		t.Fatalf("16 concurrent checks of one secret ran bcrypt %d times", n)
+	}
+}
+
+// The login page and the password grant share one check of the owner's password, remembered
+// like a client secret: a right password costs one bcrypt, a wrong one always costs one, a
+// changed password or a disabled user is refused at once.
+func TestOwnerPasswordCache(t *testing.T) {
+	st, _ := openSeededCopy(t)
+	ctx := context.Background()
+	if err := st.UpdateUser(ctx, &store.User{Username: "alice", PasswordHash: hashed(t, "right"), Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int64
+	o := &ownerPasswords{store: st, cache: newVerifiedCache(), dummyHash: hashed(t, "no one's"),
+		compare: func(hash, pw []byte) error { calls.Add(1); return bcrypt.CompareHashAndPassword(hash, pw) }}
+	ok := func(name, pw string) bool {
+		t.Helper()
+		u, err := o.check(ctx, name, pw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u != nil && u.Username == name
+	}
+	if !ok("alice", "right") || !ok("alice", "right") || calls.Load() != 1 {
+		t.Fatalf("the right password twice: expected 1 bcrypt check, got %d", calls.Load())
+	}
+	for range 3 {
+		if ok("alice", "wrong") {
+			t.Fatal("a wrong password was accepted")
+		}
+	}
+	if calls.Load() != 4 {
+		t.Fatalf("three wrong passwords: expected 3 more bcrypt checks (4), got %d", calls.Load())
+	}
+	// An unknown user costs a comparison too (no enumeration by timing), and is refused.
+	if ok("nobody", "right") || calls.Load() != 5 {
+		t.Fatalf("unknown user: accepted or not compared (%d checks)", calls.Load())
+	}
+	// A client with the same id and secret does not share the owner's entry.
+	a := newClientAuthenticator(nil, o.cache)
+	a.compare = o.compare
+	if a.remembered(&store.Client{ID: "alice", SecretHash: hashed(t, "right")}, "right") {
+		t.Fatal("an owner's remembered password counted for a client of the same name")
+	}
+	// A changed password: the remembered one no longer counts.
+	if err := st.UpdateUser(ctx, &store.User{Username: "alice", PasswordHash: hashed(t, "changed"), Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	if ok("alice", "right") {
+		t.Fatal("the old password was accepted after it changed")
+	}
+	if !ok("alice", "changed") {
+		t.Fatal("the new password was refused")
+	}
+	// A disabled user is refused though the password is remembered.
+	if err := st.UpdateUser(ctx, &store.User{Username: "alice", PasswordHash: hashed(t, "changed"), Enabled: false}); err != nil {
+		t.Fatal(err)
+	}
+	if ok("alice", "changed") {
+		t.Fatal("a disabled user's remembered password was accepted")
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/oauthconf/oauthconf/refserver/store"
-	"github.com/oauthconf/oauthconf/refserver/throttle"
 )
 
 // fositeStorage is the storage fosite is composed with: the SQL store, with three behaviours
@@ -16,8 +15,8 @@ type fositeStorage struct {
 	*store.Store
 	// quirks switch on deliberate deviations for the suite's self-test (quirks.go).
 	quirks quirkSet
-	// gate caps concurrent bcrypt work (Authenticate, guessing.go).
-	gate *throttle.Gate
+	// owners checks the password grant's credentials (Authenticate, guessing.go).
+	owners *ownerPasswords
 }
 
 // GetAuthorizeCodeSession is the store's, except under quirks that break the code's

@@ -85,17 +85,18 @@ func (s *Server) checkOwnerPassword(r *http.Request, username, password string) 
 	return true, nil
 }
 
-// Authenticate is the store's password check (the password grant), with its bcrypt run
-// through the gate.
-func (f fositeStorage) Authenticate(ctx context.Context, name, secret string) (sub string, err error) {
-	gerr := f.gate.Do(ctx, func() error {
-		sub, err = f.Store.Authenticate(ctx, name, secret)
-		return nil
-	})
-	if gerr != nil {
-		return "", gerr
+// Authenticate is the password grant's check of the resource owner's credentials: the login
+// page's (ownerPasswords), so that both share the gate and the remembered successes. A wrong
+// credential is fosite.ErrNotFound, which fosite answers with invalid_grant (RFC 6749 5.2).
+func (f fositeStorage) Authenticate(ctx context.Context, name, secret string) (string, error) {
+	u, err := f.owners.check(ctx, name, secret)
+	if err != nil {
+		return "", err
 	}
-	return sub, err
+	if u == nil {
+		return "", fosite.ErrNotFound
+	}
+	return u.Username, nil
 }
 
 // passwordGrantOutcome tells the limiter how fosite's check of the owner's credentials went

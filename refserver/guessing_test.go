@@ -21,9 +21,9 @@ import (
 var ccForm = url.Values{"grant_type": {"client_credentials"}}
 
 // cheapPasswords gives alice, bob and the administrator their seeded passwords hashed at
-// bcrypt's minimum cost: these tests make dozens of real comparisons (the password grant, the
-// login page and the admin check do not go through memoBcrypt), which at cost 10 take seconds
-// on a loaded machine. Unknown users are compared at the cost of the last user read.
+// bcrypt's minimum cost: these tests make dozens of real comparisons (the admin check does not
+// go through memoBcrypt, nor does a server a test builds itself), which at cost 10 take seconds
+// on a loaded machine.
 func cheapPasswords(t *testing.T, st *store.Store) {
 	t.Helper()
 	ctx := context.Background()

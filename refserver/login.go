@@ -1,10 +1,15 @@
 package refserver
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"time"
 	"unicode/utf8"
+
+	"github.com/oauthconf/oauthconf/refserver/store"
+	"github.com/oauthconf/oauthconf/refserver/throttle"
 )
 
 // The resource owner's login page. GET renders it, POST checks the credentials. The form
@@ -18,11 +23,6 @@ const (
 	// which usernames exist.
 	loginFailed = "The username or password is not correct."
 )
-
-// dummyPasswordHash is compared against when the username is unknown, so an unknown user
-// takes as long as a wrong password (no user enumeration by timing). A bcrypt hash at cost
-// 10 of a string no one uses as a password.
-const dummyPasswordHash = "$2a$10$SnxxyyUi/M3nULl2.yE9luF8.uoULwrltNa7HUjk1O9o0wd90EgO2"
 
 type loginView struct {
 	Action     string
@@ -134,16 +134,44 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 
 // checkPassword verifies the owner's credentials against the store.
 func (s *Server) checkPassword(r *http.Request, username, password string) bool {
+	u, err := s.owners.check(r.Context(), username, password)
+	return err == nil && u != nil
+}
+
+// ownerPasswords checks resource owners' passwords, for the login page and the password grant:
+// bcrypt through the gate, with the successes remembered (verifiedCache).
+type ownerPasswords struct {
+	store *store.Store
+	gate  *throttle.Gate
+	cache *verifiedCache
+	// compare is bcrypt.CompareHashAndPassword; tests count its calls.
+	compare func(hash, password []byte) error
+	// dummyHash is compared against when the user is unknown or disabled, so such a user
+	// takes as long as a wrong password (no user enumeration by timing).
+	dummyHash []byte
+}
+
+// check returns the enabled user whose password this is, nil for any wrong credential, and
+// an error only when the store could not be read.
+func (o *ownerPasswords) check(ctx context.Context, username, password string) (*store.User, error) {
 	if username == "" || password == "" || len(username) > maxCredentialLen || len(password) > maxCredentialLen ||
 		!utf8.ValidString(username) {
-		return false
+		return nil, nil
 	}
-	u, err := s.store.GetUser(r.Context(), username)
-	if err != nil || u == nil || !u.Enabled || len(u.PasswordHash) == 0 {
-		_ = s.gate.Compare(r.Context(), []byte(dummyPasswordHash), []byte(password))
-		return false
+	u, err := o.store.GetUser(ctx, username)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
 	}
-	return s.gate.Compare(r.Context(), u.PasswordHash, []byte(password)) == nil
+	if u == nil || !u.Enabled || len(u.PasswordHash) == 0 {
+		_ = o.gate.Do(ctx, func() error { return o.compare(o.dummyHash, []byte(password)) })
+		return nil, nil
+	}
+	if !o.cache.check(ctx, ownerAccount(u.Username), password, u.PasswordHash, func(ctx context.Context) bool {
+		return o.gate.Do(ctx, func() error { return o.compare(u.PasswordHash, []byte(password)) }) == nil
+	}) {
+		return nil, nil
+	}
+	return u, nil
 }
 
 // backToAuthorize sends the owner back to the authorization endpoint with the pending

@@ -105,7 +105,7 @@ func newTestEnv(t testing.TB, configure ...func(*Config)) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.clientAuth.compare = memoBcrypt
+	srv.clientAuth.compare, srv.owners.compare = memoBcrypt, memoBcrypt
 	return &testEnv{t: t, srv: srv, st: st, path: path, cfg: cfg}
 }
 
@@ -125,7 +125,7 @@ func (e *testEnv) restart() *testEnv {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	srv.clientAuth.compare = memoBcrypt
+	srv.clientAuth.compare, srv.owners.compare = memoBcrypt, memoBcrypt
 	return &testEnv{t: e.t, srv: srv, st: st, path: e.path, cfg: e.cfg}
 }
 

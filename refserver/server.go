@@ -11,6 +11,7 @@ import (
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/compose"
 	"github.com/ory/fosite/handler/oauth2"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/oauthconf/oauthconf/refserver/store"
 	"github.com/oauthconf/oauthconf/refserver/throttle"
@@ -76,6 +77,8 @@ type Server struct {
 	// (refserver/throttle, guessing.go).
 	limiter *throttle.Limiter
 	gate    *throttle.Gate
+	// owners checks resource owners' passwords (login.go).
+	owners *ownerPasswords
 }
 
 // New builds the reference server from cfg over st. It never starts a listener.
@@ -125,16 +128,16 @@ func newServer(cfg Config, st *store.Store) (*Server, error) {
 		MinParameterEntropy: -1,
 	}
 	limiter, gate := newGuessingDefences(cfg)
-	clientAuth, err := newClientAuthenticator(st)
-	if err != nil {
-		return nil, fmt.Errorf("refserver: %w", err)
-	}
+	verified := newVerifiedCache()
+	clientAuth := newClientAuthenticator(st, verified)
 	clientAuth.limiter, clientAuth.gate, clientAuth.dummyHash = limiter, gate, dummyHashForCost(cfg.BcryptCost)
+	owners := &ownerPasswords{store: st, gate: gate, cache: verified,
+		compare: bcrypt.CompareHashAndPassword, dummyHash: dummyHashForCost(cfg.BcryptCost)}
 	if quirks.Has(QuirkPKCEPlain) {
 		fcfg.EnablePKCEPlainChallengeMethod = true
 	}
 	s := &Server{cfg: cfg, store: st, fcfg: fcfg, issuer: iss, mux: http.NewServeMux(), clientAuth: clientAuth, quirks: quirks,
-		limiter: limiter, gate: gate}
+		limiter: limiter, gate: gate, owners: owners}
 	limiter.OnRefuse = s.auditThrottled
 	// Client authentication is this server's own (clientauth.go): bcrypt with a cache of
 	// verified secrets, client_secret_basic and client_secret_post.
@@ -142,7 +145,7 @@ func newServer(cfg Config, st *store.Store) (*Server, error) {
 	s.strategy = compose.NewOAuth2HMACStrategy(fcfg)
 	// fosite gets the store through fositeStorage, which corrects the PKCE record deletion and
 	// the scope of rotated refresh tokens (fositestore.go).
-	s.provider = compose.Compose(fcfg, fositeStorage{Store: st, quirks: quirks, gate: gate}, s.strategy,
+	s.provider = compose.Compose(fcfg, fositeStorage{Store: st, quirks: quirks, owners: owners}, s.strategy,
 		compose.OAuth2AuthorizeExplicitFactory,
 		compose.OAuth2AuthorizeImplicitFactory,
 		compose.OAuth2ClientCredentialsGrantFactory,
@@ -160,7 +163,7 @@ func newServer(cfg Config, st *store.Store) (*Server, error) {
 		qcfg := *fcfg
 		qcfg.AuthorizeEndpointHandlers, qcfg.TokenEndpointHandlers = nil, nil
 		qcfg.TokenIntrospectionHandlers, qcfg.RevocationHandlers, qcfg.PushedAuthorizeEndpointHandlers = nil, nil, nil
-		s.quirkProvider = compose.Compose(&qcfg, fositeStorage{Store: st, quirks: quirks, gate: gate}, s.strategy,
+		s.quirkProvider = compose.Compose(&qcfg, fositeStorage{Store: st, quirks: quirks, owners: owners}, s.strategy,
 			compose.OAuth2AuthorizeExplicitFactory,
 			compose.OAuth2RefreshTokenGrantFactory,
 		)

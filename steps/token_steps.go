@@ -296,7 +296,9 @@ func (w *World) waysFor(role string, needRefresh bool) []tokenWay {
 	case "password":
 		grants = []string{profile.GrantPassword}
 	case "short_lived":
-		grants = []string{profile.GrantClientCredentials, profile.GrantAuthorizationCode, profile.GrantPassword}
+		// The expiry scenarios judge the token, not the grant it came from: the grants
+		// without a browser first, as they are the quickest.
+		grants = []string{profile.GrantClientCredentials, profile.GrantPassword, profile.GrantAuthorizationCode}
 	default:
 		grants = []string{profile.GrantAuthorizationCode}
 	}

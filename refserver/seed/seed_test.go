@@ -74,7 +74,7 @@ func TestLoadRealSeedFile(t *testing.T) {
 		}
 	}
 	short, err := st.LookupClient(ctx, "short-lived")
-	if err != nil || short.AccessTokenTTL != 2*time.Second || short.RefreshTokenTTL != 3*time.Second || short.AuthCodeTTL != 2*time.Second {
+	if err != nil || short.AccessTokenTTL != time.Second || short.RefreshTokenTTL != time.Second || short.AuthCodeTTL != time.Second {
 		t.Errorf("short-lived lifetimes = %+v, %v", short, err)
 	}
 	if tc, _ := st.LookupClient(ctx, "trusted-client"); tc == nil || !tc.Trusted {

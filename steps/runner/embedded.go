@@ -86,6 +86,9 @@ func startEmbedded(ctx context.Context, ln net.Listener, issuer string, auditLog
 	if _, err = seed.Load(ctx, e.st, seedYAML, 10); err != nil {
 		return nil, fmt.Errorf("embedded reference server: seeding its database: %w", err)
 	}
+	if err = stretchLifetimes(ctx, e.st, raceTimeoutFactor); err != nil {
+		return nil, fmt.Errorf("embedded reference server: %w", err)
+	}
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret) // crypto/rand.Read never fails (Go 1.24+)
 	var auditW io.Writer = e.audit
@@ -99,6 +102,32 @@ func startEmbedded(ctx context.Context, ln net.Listener, issuer string, auditLog
 	e.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() { e.served <- e.srv.Serve(ln) }()
 	return e, nil
+}
+
+// stretchLifetimes multiplies every lifetime a client was seeded with by factor. The seed's
+// short-lived client lives about a second so that the expiry scenarios end quickly; under the
+// race detector (factor > 1) one bcrypt check alone can take that long, and a code or token
+// would expire before the scenario had used it once.
+func stretchLifetimes(ctx context.Context, st *store.Store, factor int) error {
+	if factor <= 1 {
+		return nil
+	}
+	clients, err := st.ListClients(ctx)
+	if err != nil {
+		return fmt.Errorf("stretching lifetimes: %w", err)
+	}
+	for _, c := range clients {
+		if c.AccessTokenTTL == 0 && c.RefreshTokenTTL == 0 && c.AuthCodeTTL == 0 {
+			continue
+		}
+		c.AccessTokenTTL *= time.Duration(factor)
+		c.RefreshTokenTTL *= time.Duration(factor)
+		c.AuthCodeTTL *= time.Duration(factor)
+		if err := st.UpdateClient(ctx, c); err != nil {
+			return fmt.Errorf("stretching lifetimes: %w", err)
+		}
+	}
+	return nil
 }
 
 // Close stops the server and removes its database.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -165,6 +166,8 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 	// The profile first: a bad one stops the run before anything slow starts.
 	var p *profile.Profile
 	var server *embeddedServer
+	var embeddedLn net.Listener
+	var embeddedIssuer string
 	if opts.TargetPath == "" {
 		ln, issuer, err := listenEmbedded()
 		if err != nil {
@@ -174,15 +177,12 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 			_ = ln.Close()
 			return res, err
 		}
-		if server, err = startEmbedded(ctx, ln, issuer, opts.AuditLog, opts.EmbeddedSeed); err != nil {
-			return res, err
-		}
+		embeddedLn, embeddedIssuer = ln, issuer
 		defer func() {
-			if cerr := server.Close(); cerr != nil {
-				fmt.Fprintf(out, "warning: stopping the embedded reference server: %v\n", cerr)
+			if embeddedLn != nil { // never served
+				_ = embeddedLn.Close()
 			}
 		}()
-		fmt.Fprintf(out, "target: the embedded reference server at %s (ready in %s)\n", issuer, since(start))
 	} else {
 		if p, err = profile.Load(opts.TargetPath); err != nil {
 			return res, err
@@ -223,6 +223,34 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 		return res, fmt.Errorf("no scenario matches --tags %q%s", opts.Tags, tagSyntaxHint(opts.Tags))
 	}
 
+	// The browser starts in the background while the embedded server starts and the target's
+	// metadata is read: each takes a good part of a second.
+	var launch *launching
+	if needBrowser && !opts.List {
+		bopts := browser.DefaultOptions()
+		if opts.Browser != nil {
+			bopts = *opts.Browser
+		}
+		// Chromium refuses some ports (6000, 6665-6669, ...): lifted for the target's own only.
+		bopts.AllowedPorts = profile.BrowserPorts(p)
+		bopts.Screenshots = opts.Screenshots == ScreenshotsAll
+		launch = launchBrowser(bopts)
+		defer func() { launch.discard() }() // a run that ends before taking it
+	}
+	if embeddedLn != nil {
+		ln := embeddedLn
+		embeddedLn = nil // startEmbedded closes it on failure
+		if server, err = startEmbedded(ctx, ln, embeddedIssuer, opts.AuditLog, opts.EmbeddedSeed); err != nil {
+			return res, err
+		}
+		defer func() {
+			if cerr := server.Close(); cerr != nil {
+				fmt.Fprintf(out, "warning: stopping the embedded reference server: %v\n", cerr)
+			}
+		}()
+		fmt.Fprintf(out, "target: the embedded reference server at %s (ready in %s)\n", embeddedIssuer, since(start))
+	}
+
 	if err := p.Resolve(ctx, &http.Client{}); err != nil {
 		return res, fmt.Errorf("target %s: %w", p.Issuer, err)
 	}
@@ -239,22 +267,16 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 	if server != nil {
 		env.AuditLog = server.audit.Bytes
 	}
-	if needBrowser {
-		bopts := browser.DefaultOptions()
-		if opts.Browser != nil {
-			bopts = *opts.Browser
-		}
-		// Chromium refuses some ports (6000, 6665-6669, ...): lifted for the target's own only.
-		bopts.AllowedPorts = profile.BrowserPorts(p)
-		bopts.Screenshots = env.ScreenshotsAll
-		launched := time.Now()
+	if launch != nil {
+		// The metadata may have named endpoints on ports the browser was not launched for.
+		var took time.Duration
+		env.Browser, env.BrowserErr, took = launch.take(profile.BrowserPorts(p))
 		// A browser that cannot start fails the @browser scenarios, not the run: the others
 		// still say something about the target.
-		env.Browser, env.BrowserErr = browser.Launch(bopts)
 		if env.BrowserErr != nil {
 			fmt.Fprintf(out, "warning: the @browser scenarios will fail: %v\n", env.BrowserErr)
 		} else {
-			fmt.Fprintf(out, "browser: Chromium ready in %s\n", since(launched))
+			fmt.Fprintf(out, "browser: Chromium ready in %s\n", took.Round(10*time.Millisecond))
 			defer func() {
 				if cerr := env.Browser.Close(); cerr != nil {
 					fmt.Fprintf(out, "warning: closing the browser: %v\n", cerr)

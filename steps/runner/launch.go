@@ -1,0 +1,67 @@
+package runner
+
+import (
+	"slices"
+	"time"
+
+	"github.com/oauthconf/oauthconf/steps/browser"
+)
+
+// launching is a browser starting in the background, so that it gets ready while the embedded
+// server starts and the target's metadata is read.
+type launching struct {
+	opts  browser.Options
+	done  chan struct{}
+	b     *browser.Browser
+	err   error
+	took  time.Duration
+	taken bool
+}
+
+func launchBrowser(opts browser.Options) *launching {
+	l := &launching{opts: opts, done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		start := time.Now()
+		l.b, l.err = browser.Launch(opts)
+		l.took = time.Since(start)
+	}()
+	return l
+}
+
+// take waits for the browser. When ports (the profile's, now that its metadata is read) holds
+// one the browser was launched without, it is launched again with them all: Chromium decides
+// which ports it refuses at launch.
+func (l *launching) take(ports []int) (*browser.Browser, error, time.Duration) {
+	<-l.done
+	l.taken = true
+	if l.err != nil || !missingPort(l.opts.AllowedPorts, ports) {
+		return l.b, l.err, l.took
+	}
+	_ = l.b.Close()
+	opts := l.opts
+	opts.AllowedPorts = ports
+	start := time.Now()
+	b, err := browser.Launch(opts)
+	return b, err, l.took + time.Since(start)
+}
+
+// discard closes the browser of a run that ended before taking it.
+func (l *launching) discard() {
+	if l == nil || l.taken {
+		return
+	}
+	<-l.done
+	if l.b != nil {
+		_ = l.b.Close()
+	}
+}
+
+func missingPort(have, want []int) bool {
+	for _, p := range want {
+		if !slices.Contains(have, p) {
+			return true
+		}
+	}
+	return false
+}
