@@ -88,8 +88,7 @@ func (w *World) adminSignIn() error {
 		return err
 	}
 	// Signed in: the console leaves the sign-in page.
-	if err := page.WaitForURL(func(u string) bool { return !strings.Contains(u, "/admin/login") },
-		playwright.PageWaitForURLOptions{Timeout: msOf(t)}); err != nil {
+	if err := s.WaitURL(func(u string) bool { return !strings.Contains(u, "/admin/login") }, t); err != nil {
 		msg, _ := page.Locator("#login-error").TextContent()
 		return fmt.Errorf("the administrator could not sign in to the console: %s", strings.TrimSpace(msg))
 	}

@@ -292,7 +292,7 @@ func (w *World) forgedSubmission(ctx context.Context, form, how string) (context
 			return ctx, err
 		}
 	}
-	_ = s.Page().WaitForLoadState(playwright.PageWaitForLoadStateOptions{State: playwright.LoadStateLoad, Timeout: playwright.Float(float64(timeout.Milliseconds()))})
+	_ = s.Settle(timeout)
 	w.recordForgedOutcome(s)
 	return ctx, nil
 }
@@ -338,9 +338,7 @@ func (w *World) submitFromAnotherSite(s *browser.Session, f *formCapture, timeou
 		}
 		return verdict.SuiteTrouble(err)
 	}
-	err = s.Page().WaitForURL(func(u string) bool { return !strings.HasPrefix(u, origin) },
-		playwright.PageWaitForURLOptions{Timeout: playwright.Float(float64(timeout.Milliseconds()))})
-	if err != nil {
+	if err := s.WaitURL(func(u string) bool { return !strings.HasPrefix(u, origin) }, timeout); err != nil {
 		return verdict.Inconclusive("the cross-site copy of the form did not submit: %v", verdict.FirstLine(err.Error()))
 	}
 	return nil

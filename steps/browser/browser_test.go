@@ -312,3 +312,39 @@ func TestSameEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// WaitURL follows a navigation that starts later (a script's), waits for the new document, and
+// gives up with the URL it is stuck on when the page never gets there.
+func TestWaitURLAndSettle(t *testing.T) {
+	b := launch(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/start", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<html><body><script>setTimeout(() => { location.href = "/done" }, 300)</script></body></html>`)
+	})
+	mux.HandleFunc("/done", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<html><body><p id="done">done</p></body></html>`)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	s, err := b.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Goto(srv.URL+"/start", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WaitURL(func(u string) bool { return strings.HasSuffix(u, "/done") }, 5*time.Second); err != nil {
+		t.Fatalf("WaitURL: %v", err)
+	}
+	if v, _ := s.Page().Locator("#done").IsVisible(); !v {
+		t.Fatalf("WaitURL returned before the new page was there (at %s)", s.Page().URL())
+	}
+	if err := s.Settle(time.Second); err != nil {
+		t.Fatalf("Settle on a loaded page: %v", err)
+	}
+	err = s.WaitURL(func(u string) bool { return strings.HasSuffix(u, "/never") }, 200*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "/done") {
+		t.Fatalf("WaitURL for a URL never reached: want an error naming the page, got %v", err)
+	}
+}

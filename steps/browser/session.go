@@ -419,11 +419,20 @@ func visibleNow(page playwright.Page, selector string) bool {
 }
 
 // settle waits for the page an action led to. Playwright's click already waits for the
-// navigation it starts to commit; this waits for that document to be parsed.
+// navigation it starts to commit; this waits for that document to be parsed (DOMContentLoaded:
+// the server-rendered forms are usable then; "load" would also wait for images and styles the
+// flow never needs).
+//
+// The condition is evaluated in the page, not taken from page.WaitForLoadState: playwright-go
+// (v0.5200.1) checks the load states it has seen and then starts listening for the next one,
+// so a state reported in between is missed and the wait runs to its timeout. It did, in about
+// one run of the suite in three: a 10 s stall on a page that had long been loaded.
 func (s *Session) settle(timeout time.Duration) error {
-	// DOMContentLoaded: the server-rendered forms are usable then; "load" would also wait
-	// for images and styles the flow never needs.
-	err := s.page.WaitForLoadState(playwright.PageWaitForLoadStateOptions{State: playwright.LoadStateDomcontentloaded, Timeout: ms(timeout)})
+	h, err := s.page.WaitForFunction(`() => document.readyState !== "loading"`, nil,
+		playwright.PageWaitForFunctionOptions{Timeout: ms(timeout)})
+	if h != nil {
+		_ = h.Dispose()
+	}
 	if err != nil {
 		navs, status := s.navigation()
 		if len(navs) > 3 {
@@ -433,6 +442,26 @@ func (s *Session) settle(timeout time.Duration) error {
 			s.page.URL(), shortError(err, timeout), strings.Join(navs, " -> "), status))
 	}
 	return nil
+}
+
+// Settle waits until the page's document is parsed (see settle), for steps that drive the
+// page themselves.
+func (s *Session) Settle(timeout time.Duration) error { return s.settle(timeout) }
+
+// WaitURL waits until the page's URL satisfies match, then for its document to be parsed. It
+// watches the URL the driver reports rather than using page.WaitForURL, which checks the URL
+// and then starts listening for navigations, and so misses one that lands in between.
+func (s *Session) WaitURL(match func(string) bool, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !match(s.page.URL()) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the page stayed at %s for %s", s.page.URL(), timeout)
+		}
+		<-tick.C
+	}
+	return s.settle(max(time.Until(deadline), time.Second))
 }
 
 // landed reports whether the browser reached the callback, filling out when it did. The page
