@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -71,5 +72,26 @@ func TestCallerRefusedIsInconclusive(t *testing.T) {
 	w.tokenOwner = ""
 	if got := outcome(w.callerRefused("client credentials", "revokes", "")); got != verdict.OutcomeInconclusive {
 		t.Errorf("unknown token, caller refused: got %s", got)
+	}
+}
+
+// The short-lived client's tokens come from the grants without a browser first; a refresh
+// token never from client credentials (RFC 6749 4.4.3).
+func TestShortLivedWays(t *testing.T) {
+	w := &World{}
+	for _, tc := range []struct {
+		refresh bool
+		want    []string
+	}{
+		{false, []string{profile.GrantClientCredentials, profile.GrantPassword, profile.GrantAuthorizationCode}},
+		{true, []string{profile.GrantPassword, profile.GrantAuthorizationCode}},
+	} {
+		var got []string
+		for _, way := range w.waysFor("short-lived", tc.refresh) {
+			got = append(got, way.grant)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("refresh %v: ways %v, want %v", tc.refresh, got, tc.want)
+		}
 	}
 }

@@ -257,9 +257,12 @@ func (p *Profile) validateDeployment(ps *problems) {
 		}
 		checkList(ps, path+".grants", c.Grants, knownGrants)
 		if role == RoleShortLived {
-			// Its scenarios take a code, or an access token from client credentials.
-			if !slices.Contains(c.Grants, GrantAuthorizationCode) && !slices.Contains(c.Grants, GrantClientCredentials) {
-				ps.add(path+".grants", "lists neither authorization_code nor client_credentials, the grants the short_lived client is used for")
+			// Its scenarios take a code, or tokens from client credentials, the password grant
+			// or a code.
+			if !slices.ContainsFunc(c.Grants, func(g string) bool {
+				return g == GrantAuthorizationCode || g == GrantClientCredentials || g == GrantPassword
+			}) {
+				ps.add(path+".grants", "lists none of authorization_code, client_credentials and password, the grants the short_lived client is used for")
 			}
 		} else if g := roleGrant[role]; g != "" && !slices.Contains(c.Grants, g) {
 			ps.add(path+".grants", "does not list %s, the grant the %s client is used for: list it, or leave the role out", g, role)

@@ -161,6 +161,7 @@ race_requests: 0
 clients:
   client_credentials: {id: cc, secret: s, grants: [password, magic], authorization_params: {client_id: x}}
   password: {id: p, secret: s, grants: [password]}
+  short_lived: {id: sl, secret: s, grants: [refresh_token]}
 users: {valid: {username: u, password: p}}
 scopes: {allowed: [read]}
 capabilities: {grants: [client_credentials]}
@@ -182,6 +183,7 @@ capabilities: {grants: [client_credentials]}
 		`clients.client_credentials.grants[0]: "password" is not in capabilities.grants`,
 		`clients.password.grants[0]: "password" is not in capabilities.grants`,
 		`race_requests: must be between 1 and 64, got 0`,
+		`clients.short_lived.grants: lists none of authorization_code, client_credentials and password`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing problem %q in:\n%v", want, err)
