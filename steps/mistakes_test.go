@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oauthconf/oauthconf/steps/oauthclient"
 	"github.com/oauthconf/oauthconf/steps/profile"
 	"github.com/oauthconf/oauthconf/steps/verdict"
 )
@@ -93,5 +94,28 @@ func TestShortLivedWays(t *testing.T) {
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("refresh %v: ways %v, want %v", tc.refresh, got, tc.want)
 		}
+	}
+}
+
+// A scenario about one authentication method uses it with a client the server accepts it from
+// (clients.<role>.auth_methods), and is not applicable with a client that has only another.
+func TestAuthenticatesWithAcceptedMethod(t *testing.T) {
+	p := &profile.Profile{Clients: map[string]profile.Client{
+		"client_credentials": {ID: "cc", Secret: "s", AuthMethod: "client_secret_basic", AuthMethods: []string{"client_secret_basic", "client_secret_post"}},
+		"password":           {ID: "ro", Secret: "s", AuthMethod: "client_secret_basic"},
+	}}
+	w := &World{p: p}
+	if _, am, _ := w.creds("client credentials"); am != oauthclient.AuthBasic {
+		t.Fatalf("before the scenario chooses: %q, want the declared auth_method (basic)", am)
+	}
+	if err := w.authenticatesWith("client credentials", "client_secret_post"); err != nil {
+		t.Fatalf("a method in auth_methods: %v", err)
+	}
+	if _, am, _ := w.creds("client credentials"); am != oauthclient.AuthPost {
+		t.Fatalf("after choosing client_secret_post: the requests use %q", am)
+	}
+	err := w.authenticatesWith("password", "client_secret_post")
+	if o := outcome(err); o != verdict.OutcomeNotApplicable {
+		t.Fatalf("a client without the method: want not applicable, got %v", err)
 	}
 }

@@ -563,20 +563,25 @@ func (w *World) notRegisteredFor(role, grant string) error {
 	return nil
 }
 
-// authenticatesWith is a precondition (issue 9: client roles are honoured): the client of role
-// is registered to authenticate with method, or the scenario is not applicable.
+// authenticatesWith is a precondition (issue 9: client roles are honoured): the server accepts
+// method from the client of role (clients.<role>.auth_method or auth_methods), or the scenario
+// is not applicable. The client's requests in this scenario then use method.
 func (w *World) authenticatesWith(role, method string) error {
 	c, err := w.client(role)
 	if err != nil {
 		return verdict.NotApplicable("%v", err)
 	}
-	got := c.AuthMethod
-	if got == "" && c.Secret != "" {
-		got = "client_secret_basic"
+	if !c.Accepts(method) {
+		got := c.AuthMethod
+		if got == "" && c.Secret != "" {
+			got = "client_secret_basic"
+		}
+		return verdict.NotApplicable("the %s client authenticates with %s (clients.%s.auth_method, auth_methods); the scenario needs a client registered for %s", role, got, roleKey(role), method)
 	}
-	if got != method {
-		return verdict.NotApplicable("the %s client authenticates with %s (clients.%s.auth_method); the scenario needs a client registered for %s", role, got, roleKey(role), method)
+	if w.authAs == nil {
+		w.authAs = map[string]string{}
 	}
+	w.authAs[roleKey(role)] = method
 	return nil
 }
 

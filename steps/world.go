@@ -61,6 +61,10 @@ type World struct {
 	session  *browser.Session
 	pages    *pageLog
 
+	// authAs is the authentication method a scenario chose for a role's client among those
+	// the server accepts from it (clients.<role>.auth_methods), by role key.
+	authAs map[string]string
+
 	// The authorization request being built and what came back.
 	authRole string
 	authReq  *oauthclient.AuthorizeURL
@@ -233,6 +237,9 @@ func (w *World) creds(role string) (oauthclient.Credentials, oauthclient.AuthMet
 		return oauthclient.Credentials{}, "", err
 	}
 	method := c.AuthMethod
+	if m, ok := w.authAs[roleKey(role)]; ok {
+		method = m // the scenario's choice among the methods the client may use
+	}
 	if method == "" && c.Secret != "" {
 		method = "client_secret_basic"
 	}

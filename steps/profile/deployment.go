@@ -74,13 +74,13 @@ func (p *Profile) ClientsWhere(match func(role string, c Client) bool) []string 
 	return roles
 }
 
-// ClientWithAuthMethod returns the first client (in Roles() order) that authenticates at the
-// token endpoint with method (client_secret_basic, client_secret_post, none) and is registered
+// ClientWithAuthMethod returns the first client (in Roles() order) that may authenticate at the
+// token endpoint with method (Accepts) (client_secret_basic, client_secret_post, none) and is registered
 // for grant, or whose grants are not declared when they are not. ok is false when the profile
 // has none: the scenario is then not applicable, with a reason naming clients.<role>.auth_method.
 func (p *Profile) ClientWithAuthMethod(method, grant string) (role string, c Client, ok bool) {
 	roles := p.ClientsWhere(func(r string, c Client) bool {
-		if c.AuthMethod != method {
+		if !c.Accepts(method) {
 			return false
 		}
 		if grant == "" {

@@ -203,3 +203,36 @@ capabilities: {grants: [client_credentials]}
 		t.Errorf("race_requests: 64 refused: %v", err)
 	}
 }
+
+// auth_methods lists what the server accepts from a client with a secret, auth_method among
+// them; Accepts and ClientWithAuthMethod honour it.
+func TestAuthMethods(t *testing.T) {
+	p, err := Parse([]byte(`
+issuer: https://as.example.com
+clients:
+  client_credentials: {id: cc, secret: s, auth_methods: [client_secret_basic, client_secret_post]}
+scopes: {allowed: [read]}
+capabilities: {grants: [client_credentials]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := p.Clients["client_credentials"]
+	if !c.Accepts("client_secret_post") || !c.Accepts("client_secret_basic") || c.Accepts("none") {
+		t.Errorf("Accepts: %+v", c)
+	}
+	if role, _, ok := p.ClientWithAuthMethod("client_secret_post", "client_credentials"); !ok || role != "client_credentials" {
+		t.Errorf("ClientWithAuthMethod(post): %q %v", role, ok)
+	}
+	for y, want := range map[string]string{
+		`{id: cc, secret: s, auth_methods: [client_secret_post]}`:                    "does not list auth_method client_secret_basic",
+		`{id: cc, secret: s, auth_methods: [client_secret_basic, private_key_jwt]}`:  `auth_methods[1]: "private_key_jwt" is not one of`,
+		`{id: cc, secret: s, auth_methods: [client_secret_basic, none]}`:             "auth_methods[1]: none is not a method of a client with a secret",
+		`{id: cc, auth_methods: [client_secret_basic], redirect_uri: "http://x/cb"}`: "auth_methods: is for a client with a secret",
+	} {
+		doc := strings.Replace(minimal, "{id: cc, secret: s}", y, 1)
+		if _, err := Parse([]byte(doc)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: want a problem %q, got %v", y, want, err)
+		}
+	}
+}

@@ -46,6 +46,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -115,6 +116,10 @@ type Client struct {
 	// token_endpoint_auth_methods_supported values): client_secret_basic, client_secret_post or
 	// none. Defaults to client_secret_basic when a secret is given, none otherwise.
 	AuthMethod string `yaml:"auth_method"`
+	// AuthMethods are all the methods the server accepts from this client, auth_method among
+	// them (servers such as Spring Authorization Server register a set per client); nil means
+	// just auth_method. See Accepts.
+	AuthMethods []string `yaml:"auth_methods"`
 	// Grants the client is registered for (capabilities.grants values); nil when the profile
 	// does not say. See RegisteredFor.
 	Grants []string `yaml:"grants"`
@@ -125,6 +130,12 @@ type Client struct {
 
 // Confidential reports whether the client has a secret.
 func (c Client) Confidential() bool { return c.Secret != "" }
+
+// Accepts reports whether the server accepts method from this client: its auth_method, or one
+// of its auth_methods.
+func (c Client) Accepts(method string) bool {
+	return c.AuthMethod == method || slices.Contains(c.AuthMethods, method)
+}
 
 // User is a resource owner account at the target.
 type User struct {

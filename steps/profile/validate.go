@@ -130,6 +130,21 @@ func (p *Profile) validateClients(ps *problems) {
 		} else if c.AuthMethod == "none" && c.Secret != "" {
 			ps.add(path+".auth_method", "is none but a secret is given: set auth_method to client_secret_basic or client_secret_post, or remove the secret")
 		}
+		if c.AuthMethods != nil {
+			for i, m := range c.AuthMethods {
+				switch {
+				case m == "none":
+					ps.add(fmt.Sprintf("%s.auth_methods[%d]", path, i), "none is not a method of a client with a secret: a public client has auth_method none and no auth_methods")
+				case !slices.Contains(knownAuthMethods, m):
+					ps.add(fmt.Sprintf("%s.auth_methods[%d]", path, i), "%q is not one of client_secret_basic, client_secret_post", m)
+				}
+			}
+			if c.Secret == "" {
+				ps.add(path+".auth_methods", "is for a client with a secret")
+			} else if !slices.Contains(c.AuthMethods, c.AuthMethod) {
+				ps.add(path+".auth_methods", "does not list auth_method %s: list every method the server accepts from this client", c.AuthMethod)
+			}
+		}
 	}
 	// Which roles the declared capabilities need, and whether each needs a redirect URI.
 	need := func(role string, redirect bool, why string) {
