@@ -331,6 +331,19 @@ func TestWaitURLAndSettle(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	// A profile's wait_url (a Playwright glob) follows the script's navigation too.
+	if _, err := s.Goto(srv.URL+"/start", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Perform([]profile.Action{{WaitURL: "**/done"}}, nil, 5*time.Second); err != nil {
+		t.Fatalf("wait_url: %v", err)
+	}
+	if !strings.HasSuffix(s.Page().URL(), "/done") {
+		t.Fatalf("wait_url returned at %s", s.Page().URL())
+	}
+	if err := s.Perform([]profile.Action{{WaitURL: "**/never"}}, nil, 600*time.Millisecond); err == nil || !strings.Contains(err.Error(), "did not match") {
+		t.Fatalf("wait_url for a URL never reached: want an error, got %v", err)
+	}
 	if _, err := s.Goto(srv.URL+"/start", 5*time.Second); err != nil {
 		t.Fatal(err)
 	}

@@ -156,7 +156,7 @@ func (s *Session) Perform(actions []profile.Action, vars map[string]string, time
 
 func (s *Session) perform(a profile.Action, vars map[string]string, timeout time.Duration) error {
 	if a.WaitURL != "" {
-		if err := s.page.WaitForURL(a.WaitURL, playwright.PageWaitForURLOptions{Timeout: ms(timeout)}); err != nil {
+		if err := s.waitURLGlob(a.WaitURL, timeout); err != nil {
 			if a.Optional {
 				return nil
 			}
@@ -462,6 +462,21 @@ func (s *Session) WaitURL(match func(string) bool, timeout time.Duration) error 
 		<-tick.C
 	}
 	return s.settle(max(time.Until(deadline), time.Second))
+}
+
+// waitURLGlob waits until the page URL matches a Playwright glob (a profile's wait_url).
+// page.WaitForURL checks the URL and then starts listening, so it can miss a navigation that
+// lands in between (see WaitURL); short attempts, each starting with a fresh check, bound what a
+// miss costs to one attempt.
+func (s *Session) waitURLGlob(glob string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		attempt := min(time.Until(deadline), 250*time.Millisecond)
+		err := s.page.WaitForURL(glob, playwright.PageWaitForURLOptions{Timeout: ms(max(attempt, time.Millisecond))})
+		if err == nil || !errors.Is(err, playwright.ErrTimeout) || time.Until(deadline) <= 0 {
+			return err
+		}
+	}
 }
 
 // landed reports whether the browser reached the callback, filling out when it did. The page
