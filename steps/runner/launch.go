@@ -32,18 +32,18 @@ func launchBrowser(opts browser.Options) *launching {
 // take waits for the browser. When ports (the profile's, now that its metadata is read) holds
 // one the browser was launched without, it is launched again with them all: Chromium decides
 // which ports it refuses at launch.
-func (l *launching) take(ports []int) (*browser.Browser, error, time.Duration) {
+func (l *launching) take(ports []int) (*browser.Browser, time.Duration, error) {
 	<-l.done
 	l.taken = true
 	if l.err != nil || !missingPort(l.opts.AllowedPorts, ports) {
-		return l.b, l.err, l.took
+		return l.b, l.took, l.err
 	}
 	_ = l.b.Close()
 	opts := l.opts
 	opts.AllowedPorts = ports
 	start := time.Now()
 	b, err := browser.Launch(opts)
-	return b, err, l.took + time.Since(start)
+	return b, l.took + time.Since(start), err
 }
 
 // discard closes the browser of a run that ended before taking it.

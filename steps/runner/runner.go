@@ -235,7 +235,7 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 		bopts.AllowedPorts = profile.BrowserPorts(p)
 		bopts.Screenshots = opts.Screenshots == ScreenshotsAll
 		launch = launchBrowser(bopts)
-		defer func() { launch.discard() }() // a run that ends before taking it
+		defer launch.discard() // a run that ends before taking it
 	}
 	if embeddedLn != nil {
 		ln := embeddedLn
@@ -270,7 +270,7 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 	if launch != nil {
 		// The metadata may have named endpoints on ports the browser was not launched for.
 		var took time.Duration
-		env.Browser, env.BrowserErr, took = launch.take(profile.BrowserPorts(p))
+		env.Browser, took, env.BrowserErr = launch.take(profile.BrowserPorts(p))
 		// A browser that cannot start fails the @browser scenarios, not the run: the others
 		// still say something about the target.
 		if env.BrowserErr != nil {
