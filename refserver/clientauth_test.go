@@ -143,6 +143,9 @@ func TestOwnerPasswordCache(t *testing.T) {
 	if calls.Load() != 4 {
 		t.Fatalf("three wrong passwords: expected 3 more bcrypt checks (4), got %d", calls.Load())
 	}
+	if ok("alice", "") || ok("", "right") {
+		t.Fatal("an empty username or password was accepted")
+	}
 	// An unknown user costs a comparison too (no enumeration by timing), and is refused.
 	if ok("nobody", "right") || calls.Load() != 5 {
 		t.Fatalf("unknown user: accepted or not compared (%d checks)", calls.Load())

@@ -11,12 +11,9 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ory/fosite"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // tokenKinds lists the token tables in a fixed order.
@@ -451,65 +448,6 @@ func (s *Store) RevokeRefreshToken(ctx context.Context, requestID string) error 
 // also invalidate the access tokens issued from the same grant; fosite calls both.
 func (s *Store) RevokeAccessToken(ctx context.Context, requestID string) error {
 	return s.deactivateFamily(ctx, KindAccessToken, requestID)
-}
-
-// dummyPasswordHash is compared against when the username is unknown, so that a password
-// grant takes as long for an unknown user as for a wrong password and does not reveal which
-// usernames exist. Cost 10, like the seeded users; see dummyHash for other costs.
-const dummyPasswordHash = "$2a$10$CxdxXp4LKoeBpe3IMRWTbe7fSXau6IGHnNTNXtcEweNfTUmZFJ6Ua"
-
-// dummyHashes holds a dummy hash per bcrypt cost: the comparison for an unknown user must
-// cost what the comparison for a real one costs, so it uses the cost of the hashes stored.
-type dummyHashes struct {
-	mu       sync.Mutex
-	byCost   map[int][]byte
-	lastCost atomic.Int64 // cost of the last user hash read; 0 before any
-}
-
-func (d *dummyHashes) forCost(cost int) []byte {
-	if cost == 10 {
-		return []byte(dummyPasswordHash)
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if h, ok := d.byCost[cost]; ok {
-		return h
-	}
-	h, err := bcrypt.GenerateFromPassword([]byte("oauthconf-dummy-password-for-unknown-users"), cost)
-	if err != nil {
-		return []byte(dummyPasswordHash)
-	}
-	if d.byCost == nil {
-		d.byCost = map[int][]byte{}
-	}
-	d.byCost[cost] = h
-	return h
-}
-
-// Authenticate implements oauth2.ResourceOwnerPasswordCredentialsGrantStorage. It returns the
-// username as the subject. An unknown or disabled user and a wrong password are all
-// fosite.ErrNotFound (fosite answers invalid_grant, RFC 6749 5.2), and all take one bcrypt
-// comparison.
-func (s *Store) Authenticate(ctx context.Context, name, secret string) (string, error) {
-	u, err := s.GetUser(ctx, name)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return "", err
-	}
-	if u == nil {
-		cost := int(s.dummies.lastCost.Load())
-		if cost == 0 {
-			cost = 10
-		}
-		_ = bcrypt.CompareHashAndPassword(s.dummies.forCost(cost), []byte(secret))
-		return "", fosite.ErrNotFound
-	}
-	if cost, err := bcrypt.Cost(u.PasswordHash); err == nil {
-		s.dummies.lastCost.Store(int64(cost))
-	}
-	if bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(secret)) != nil || !u.Enabled {
-		return "", fosite.ErrNotFound
-	}
-	return u.Username, nil
 }
 
 // CreatePKCERequestSession implements pkce.PKCERequestStorage.

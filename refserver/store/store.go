@@ -35,7 +35,6 @@ type Store struct {
 	tokens   map[TokenKind]*tokenTable
 	clients  *clientCache
 	gw       *groupWriter
-	dummies  dummyHashes
 	atCache  *accessTokenCache
 
 	// writerTx is the root transaction holding the writer connection, nil when none does;
@@ -54,12 +53,11 @@ type Store struct {
 }
 
 var (
-	_ fosite.ClientManager                                = (*Store)(nil)
-	_ oauth2.CoreStorage                                  = (*Store)(nil)
-	_ oauth2.TokenRevocationStorage                       = (*Store)(nil)
-	_ oauth2.ResourceOwnerPasswordCredentialsGrantStorage = (*Store)(nil)
-	_ pkce.PKCERequestStorage                             = (*Store)(nil)
-	_ fstorage.Transactional                              = (*Store)(nil)
+	_ fosite.ClientManager          = (*Store)(nil)
+	_ oauth2.CoreStorage            = (*Store)(nil)
+	_ oauth2.TokenRevocationStorage = (*Store)(nil)
+	_ pkce.PKCERequestStorage       = (*Store)(nil)
+	_ fstorage.Transactional        = (*Store)(nil)
 )
 
 type queries struct {
