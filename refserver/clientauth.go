@@ -57,11 +57,7 @@ func (a *clientAuthenticator) remembered(client *store.Client, secret string) bo
 }
 
 // verifySecret checks secret against client's bcrypt hash, through the cache.
-func (a *clientAuthenticator) verifySecret(client *store.Client, secret string) bool {
-	return a.verifySecretCtx(context.Background(), client, secret)
-}
-
-func (a *clientAuthenticator) verifySecretCtx(ctx context.Context, client *store.Client, secret string) bool {
+func (a *clientAuthenticator) verifySecret(ctx context.Context, client *store.Client, secret string) bool {
 	return a.cache.check(ctx, clientAccount(client.ID), secret, client.SecretHash, func(ctx context.Context) bool {
 		return a.gate.Do(ctx, func() error { return a.compare(client.SecretHash, []byte(secret)) }) == nil
 	})
@@ -158,7 +154,7 @@ func (a *clientAuthenticator) authenticate(ctx context.Context, r *http.Request,
 		a.limiter.Fail(throttle.Client, id, r.RemoteAddr)
 		return nil, invalidClient(clientAuthFailed)
 	}
-	if !a.verifySecretCtx(ctx, client, secret) {
+	if !a.verifySecret(ctx, client, secret) {
 		a.limiter.Fail(throttle.Client, id, r.RemoteAddr)
 		return nil, invalidClient(clientAuthFailed)
 	}

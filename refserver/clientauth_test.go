@@ -39,10 +39,11 @@ func hashed(t *testing.T, secret string) []byte {
 }
 
 func TestVerifiedSecretCache(t *testing.T) {
+	ctx := context.Background()
 	a, calls, now := countingAuthenticator(t)
 	c := &store.Client{ID: "c1", SecretHash: hashed(t, "right")}
 
-	if !a.verifySecret(c, "right") || !a.verifySecret(c, "right") {
+	if !a.verifySecret(ctx, c, "right") || !a.verifySecret(ctx, c, "right") {
 		t.Fatal("the right secret was refused")
 	}
 	if n := calls.Load(); n != 1 {
@@ -50,7 +51,7 @@ func TestVerifiedSecretCache(t *testing.T) {
 	}
 	// Wrong secrets are never cached: each one costs a bcrypt check.
 	for i := 0; i < 3; i++ {
-		if a.verifySecret(c, "wrong") {
+		if a.verifySecret(ctx, c, "wrong") {
 			t.Fatal("a wrong secret was accepted")
 		}
 	}
@@ -59,25 +60,25 @@ func TestVerifiedSecretCache(t *testing.T) {
 	}
 	// The same secret for another client id is a different entry.
 	other := &store.Client{ID: "c2", SecretHash: hashed(t, "other")}
-	if a.verifySecret(other, "right") {
+	if a.verifySecret(ctx, other, "right") {
 		t.Fatal("c1's secret accepted for c2")
 	}
 	// A rotated secret (new hash): the cached success no longer counts, the old secret fails.
 	c.SecretHash = hashed(t, "rotated")
-	if a.verifySecret(c, "right") {
+	if a.verifySecret(ctx, c, "right") {
 		t.Fatal("the old secret was accepted after the secret changed")
 	}
-	if !a.verifySecret(c, "rotated") {
+	if !a.verifySecret(ctx, c, "rotated") {
 		t.Fatal("the new secret was refused")
 	}
 	// After the TTL the secret is checked by bcrypt again.
 	before := calls.Load()
-	a.verifySecret(c, "rotated")
+	a.verifySecret(ctx, c, "rotated")
 	if calls.Load() != before {
 		t.Fatal("a cached secret was checked again within the TTL")
 	}
 	*now = now.Add(verifiedTTL + time.Second)
-	if !a.verifySecret(c, "rotated") || calls.Load() != before+1 {
+	if !a.verifySecret(ctx, c, "rotated") || calls.Load() != before+1 {
 		t.Fatalf("after the TTL: expected one more bcrypt check, got %d", calls.Load()-before)
 	}
 	// Nothing stored holds the plain secret.
@@ -90,6 +91,7 @@ func TestVerifiedSecretCache(t *testing.T) {
 
 // Concurrent checks of one secret share one bcrypt run.
 func TestVerifiedSecretCacheCollapsesConcurrentChecks(t *testing.T) {
+	ctx := context.Background()
 	a, calls, _ := countingAuthenticator(t)
 	c := &store.Client{ID: "c1", SecretHash: hashed(t, "right")}
 	var wg sync.WaitGroup
@@ -98,7 +100,7 @@ func TestVerifiedSecretCacheCollapsesConcurrentChecks(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if a.verifySecret(c, "right") {
+			if a.verifySecret(ctx, c, "right") {
 				ok.Add(1)
 			}
 		}()

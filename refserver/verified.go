@@ -82,10 +82,10 @@ func (c *verifiedCache) keyFor(account, secret string) verifiedKey {
 
 // remembered reports whether secret was verified against hash for account a moment ago.
 func (c *verifiedCache) remembered(account, secret string, hash []byte) bool {
-	if len(hash) == 0 || secret == "" {
-		return false
-	}
-	k := c.keyFor(account, secret)
+	return len(hash) > 0 && secret != "" && c.holds(c.keyFor(account, secret), hash)
+}
+
+func (c *verifiedCache) holds(k verifiedKey, hash []byte) bool {
 	c.mu.Lock()
 	e, ok := c.entries[k]
 	c.mu.Unlock()
@@ -99,10 +99,10 @@ func (c *verifiedCache) check(ctx context.Context, account, secret string, hash 
 	if len(hash) == 0 || secret == "" {
 		return false
 	}
-	if c.remembered(account, secret, hash) {
+	k := c.keyFor(account, secret)
+	if c.holds(k, hash) {
 		return true
 	}
-	k := c.keyFor(account, secret)
 	flightKey := account + "\x00" + base64.RawStdEncoding.EncodeToString(k.mac[:]) + "\x00" + string(hash)
 	v, _, _ := c.flight.Do(flightKey, func() (any, error) {
 		return compare(context.WithoutCancel(ctx)), nil

@@ -47,7 +47,7 @@ var framingPage = template.Must(template.New("framing").Parse(`<!doctype html>
 // browser context (no session: the login page) and the scenario's own context, where the
 // resource owner is logged in (the approval page).
 func (w *World) framedBehaviour(headerErr error) error {
-	selectors := map[string]string{"login": firstRequiredSelector(w.p.Browser.Login), "approval": firstRequiredSelector(w.p.Browser.Approve)}
+	selectors := map[string]string{"login": profile.PageSelector(w.p.Browser.Login), "approval": profile.PageSelector(w.p.Browser.Approve)}
 	if selectors["login"] == "" && selectors["approval"] == "" {
 		return verdict.Inconclusive("no page header forbids framing (%v), and the profile names no login or approval element to look for inside a frame", headerErr)
 	}
@@ -124,18 +124,4 @@ func (w *World) framedIn(page playwright.Page, top string, selectors map[string]
 		}
 	}
 	return "", nil
-}
-
-// firstRequiredSelector is the element that identifies a page: the first required element
-// action of the profile's list for it (as steps/browser identifies the pages).
-func firstRequiredSelector(actions []profile.Action) string {
-	for _, a := range actions {
-		if a.Optional {
-			continue
-		}
-		if sel := a.Fill + a.Click + a.WaitFor; sel != "" {
-			return sel
-		}
-	}
-	return ""
 }

@@ -279,34 +279,29 @@ func (w *World) requiredEndpointMember(name string) error {
 // metadata does not publish is not judged here (introspection and revocation endpoints are
 // OPTIONAL members).
 func (w *World) endpointMatches(name, want string) error {
-	if err := oauthclient.ExpectJSON(w.last); err != nil {
-		return err
-	}
-	if !w.last.Has(name) {
-		return verdict.NotApplicable("the metadata does not publish %s", name)
-	}
-	return w.memberIs(name, want)
+	return w.ifPresent(name, verdict.NotApplicable("the metadata does not publish %s", name),
+		func() error { return w.memberIs(name, want) })
 }
 
 // memberIfPresent checks an OPTIONAL member only when the response has it.
 func (w *World) memberIfPresent(name, want string) error {
-	if err := oauthclient.ExpectJSON(w.last); err != nil {
-		return err
-	}
-	if !w.last.Has(name) {
-		return nil
-	}
-	return w.memberIs(name, want)
+	return w.ifPresent(name, nil, func() error { return w.memberIs(name, want) })
 }
 
 func (w *World) timeIfPresent(name, when string) error {
+	return w.ifPresent(name, nil, func() error { return w.timeMember(name, when) })
+}
+
+// ifPresent runs check when the JSON response has the member name, and answers absent (nil
+// for an OPTIONAL member) when it has not.
+func (w *World) ifPresent(name string, absent error, check func() error) error {
 	if err := oauthclient.ExpectJSON(w.last); err != nil {
 		return err
 	}
 	if !w.last.Has(name) {
-		return nil
+		return absent
 	}
-	return w.timeMember(name, when)
+	return check()
 }
 
 // clientIDIfPresent checks an introspection response's client_id, when present, names the client

@@ -308,16 +308,10 @@ func (w *World) tokenActivity(ctx context.Context, which, state string) error {
 // invalid_grant, within the propagation wait (RFC 7009 2.1). A refresh that succeeds meanwhile
 // does not replace the token under test.
 func (w *World) refreshNoLongerWorks(ctx context.Context) error {
-	token, _, err := w.pickToken("the refresh token")
+	tr, err := w.ownerRefresh()
 	if err != nil {
 		return err
 	}
-	creds, auth, err := w.creds(w.tokenOwner)
-	if err != nil {
-		return err
-	}
-	tr := oauthclient.TokenRequest{Endpoint: w.p.Endpoints.Token, GrantType: "refresh_token", RefreshToken: token,
-		Client: creds, AuthMethod: auth}
 	var last *oauthclient.Response
 	if _, err := poll(ctx, w.propagationWait(), func() (bool, error) {
 		resp, err := tr.Send(ctx, w.http)
@@ -648,16 +642,25 @@ func (w *World) redeemAtOnce(ctx context.Context, role string) error {
 
 // refreshAtOnce refreshes with the newest refresh token in parallel requests.
 func (w *World) refreshAtOnce(ctx context.Context) error {
-	token, _, err := w.pickToken("the refresh token")
+	tr, err := w.ownerRefresh()
 	if err != nil {
 		return err
+	}
+	return w.sendAtOnce(ctx, tr, w.p.RaceRequests())
+}
+
+// ownerRefresh is the refresh of the newest refresh token by the client it was issued to.
+func (w *World) ownerRefresh() (oauthclient.TokenRequest, error) {
+	token, _, err := w.pickToken("the refresh token")
+	if err != nil {
+		return oauthclient.TokenRequest{}, err
 	}
 	creds, auth, err := w.creds(w.tokenOwner)
 	if err != nil {
-		return err
+		return oauthclient.TokenRequest{}, err
 	}
-	return w.sendAtOnce(ctx, oauthclient.TokenRequest{Endpoint: w.p.Endpoints.Token, GrantType: "refresh_token",
-		RefreshToken: token, Client: creds, AuthMethod: auth}, w.p.RaceRequests())
+	return oauthclient.TokenRequest{Endpoint: w.p.Endpoints.Token, GrantType: "refresh_token", RefreshToken: token,
+		Client: creds, AuthMethod: auth}, nil
 }
 
 // atMostOneIssued judges the parallel requests: more than one token response means the code or

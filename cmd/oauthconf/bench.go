@@ -102,11 +102,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchOptions, error) {
 func benchCmd(args []string) int {
 	o, err := parseBenchFlags(args, os.Stderr)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		fmt.Fprintf(os.Stderr, "oauthconf bench: %v\nRun \"oauthconf bench -h\" for the flags.\n", err)
-		return exitUsage
+		return flagError(os.Stderr, "bench", err)
 	}
 	if err := bench(context.Background(), o, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintf(os.Stderr, "oauthconf bench: %v\n", err)

@@ -53,12 +53,8 @@ func initCmd(args []string) int {
 
 func initWith(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o, err := parseInitFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
 	if err != nil {
-		fmt.Fprintf(stderr, "oauthconf init: %v\nRun \"oauthconf init -h\" for the flags.\n", err)
-		return exitUsage
+		return flagError(stderr, "init", err)
 	}
 	doc, from, err := discover(ctx, o.Issuer, o.Timeout)
 	if err != nil {

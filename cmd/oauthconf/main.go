@@ -28,6 +28,16 @@ const (
 	exitUsage = 2
 )
 
+// flagError is a command's exit status for an error parsing its flags: 0 after -h (the flag
+// package printed the help), else 2 with the error and where to read about the flags.
+func flagError(stderr io.Writer, cmd string, err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "oauthconf %s: %v\nRun \"oauthconf %s -h\" for the flags.\n", cmd, err, cmd)
+	return exitUsage
+}
+
 func main() {
 	os.Exit(realMain(os.Args[1:]))
 }

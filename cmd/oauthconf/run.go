@@ -32,12 +32,8 @@ type runFunc func(context.Context, runner.Options) (*runner.Result, error)
 
 func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, run runFunc) int {
 	opts, err := parseRunFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
 	if err != nil {
-		fmt.Fprintf(stderr, "oauthconf run: %v\nRun \"oauthconf run -h\" for the flags.\n", err)
-		return exitUsage
+		return flagError(stderr, "run", err)
 	}
 	opts.Output = stdout
 	start := time.Now()

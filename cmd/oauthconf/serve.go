@@ -235,11 +235,7 @@ func loadOrCreateSecret(path string) ([]byte, error) {
 func serveCmd(args []string) int {
 	o, err := parseServeFlags(args, os.Stderr)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		fmt.Fprintf(os.Stderr, "oauthconf serve: %v\nRun \"oauthconf serve -h\" for the flags.\n", err)
-		return exitUsage
+		return flagError(os.Stderr, "serve", err)
 	}
 	if o.ListQuirks {
 		listQuirks(os.Stdout)

@@ -102,11 +102,7 @@ func parseSoakFlags(args []string, stderr io.Writer) (*soakOptions, error) {
 func soakCmd(args []string) int {
 	o, err := parseSoakFlags(args, os.Stderr)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		fmt.Fprintf(os.Stderr, "oauthconf soak: %v\nRun \"oauthconf soak -h\" for the flags.\n", err)
-		return exitUsage
+		return flagError(os.Stderr, "soak", err)
 	}
 	res, err := soak(context.Background(), o, os.Stdout)
 	if err != nil {

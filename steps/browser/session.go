@@ -294,7 +294,7 @@ func (s *Session) Authorize(authURL string, flow Flow) (*Outcome, error) {
 		return nil, fmt.Errorf("browser: callback %q is not an absolute URL", flow.CallbackPrefix)
 	}
 	b := flow.Profile.Browser
-	login, approve, deny := detector(b.Login), detector(b.Approve), detector(b.Deny)
+	login, approve, deny := profile.PageSelector(b.Login), profile.PageSelector(b.Approve), profile.PageSelector(b.Deny)
 	vars := map[string]string{"user.username": flow.User.Username, "user.password": flow.User.Password}
 
 	out := &Outcome{}
@@ -352,20 +352,6 @@ func (s *Session) Authorize(authURL string, flow Flow) (*Outcome, error) {
 	}
 	s.finish(out)
 	return out, verdict.SuiteTrouble(fmt.Errorf("browser: still not at %s after %d pages; last page %s", flow.CallbackPrefix, maxPages, s.where()))
-}
-
-// detector is the selector whose visibility identifies a page: the first required element
-// action of the page's actions (a wait_url says nothing about the page's content).
-func detector(actions []profile.Action) string {
-	for _, a := range actions {
-		if a.Optional {
-			continue
-		}
-		if sel := a.Fill + a.Click + a.WaitFor; sel != "" {
-			return sel
-		}
-	}
-	return ""
 }
 
 func (s *Session) classify(login, approve, deny string) pageKind {

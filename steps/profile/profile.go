@@ -187,6 +187,21 @@ type Action struct {
 	Optional bool `yaml:"optional"`
 }
 
+// PageSelector is the selector whose visibility identifies the page a list of actions is for
+// (browser.login, approve, deny): its first required element action. A wait_url says nothing
+// about the page's content, and an optional element may be missing.
+func PageSelector(actions []Action) string {
+	for _, a := range actions {
+		if a.Optional {
+			continue
+		}
+		if sel := a.Fill + a.Click + a.WaitFor; sel != "" {
+			return sel
+		}
+	}
+	return ""
+}
+
 // Describe is a short human form of the action for logs and errors.
 func (a Action) Describe() string {
 	switch {

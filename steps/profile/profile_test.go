@@ -340,3 +340,14 @@ func TestResourceTokenGrant(t *testing.T) {
 		}
 	}
 }
+
+// A page is known by its first required element: not by a URL wait, not by an optional element.
+func TestPageSelector(t *testing.T) {
+	acts := []Action{{WaitURL: "**/login*"}, {Click: "#remember", Optional: true}, {Fill: "#user"}, {Click: "#go"}}
+	if got := PageSelector(acts); got != "#user" {
+		t.Errorf("PageSelector = %q, want #user", got)
+	}
+	if got := PageSelector([]Action{{WaitURL: "**/x"}}); got != "" {
+		t.Errorf("PageSelector of a URL wait alone = %q, want none", got)
+	}
+}
