@@ -23,6 +23,9 @@ const (
 	// elements may take to render them (a script-built page) before it counts as an error page.
 	// Server-rendered pages are classified at once, without this wait.
 	settleGrace = 300 * time.Millisecond
+	// settleQuick is how long settle trusts playwright-go's own record of the load state before
+	// asking the page (see settle).
+	settleQuick = 150 * time.Millisecond
 	// maxPages bounds the pages one authorization may go through (login, approval, a repeat).
 	maxPages = 6
 	// maxPageText bounds the page text kept in an Outcome.
@@ -409,11 +412,18 @@ func visibleNow(page playwright.Page, selector string) bool {
 // the server-rendered forms are usable then; "load" would also wait for images and styles the
 // flow never needs).
 //
-// The condition is evaluated in the page, not taken from page.WaitForLoadState: playwright-go
-// (v0.5200.1) checks the load states it has seen and then starts listening for the next one,
-// so a state reported in between is missed and the wait runs to its timeout. It did, in about
-// one run of the suite in three: a 10 s stall on a page that had long been loaded.
+// page.WaitForLoadState alone cannot be trusted: playwright-go (v0.5200.1) checks the load
+// states it has seen and then starts listening for the next one, so a state reported in between
+// is missed and the wait runs to its timeout. It did, in about one run of the suite in three: a
+// 10 s stall on a page that had long been loaded. So it is asked only briefly (it answers at
+// once, without a round trip to the driver, when it has seen the state), and then the
+// condition is evaluated in the page.
 func (s *Session) settle(timeout time.Duration) error {
+	if s.page.WaitForLoadState(playwright.PageWaitForLoadStateOptions{
+		State: playwright.LoadStateDomcontentloaded, Timeout: ms(min(timeout, settleQuick)),
+	}) == nil {
+		return nil
+	}
 	h, err := s.page.WaitForFunction(`() => document.readyState !== "loading"`, nil,
 		playwright.PageWaitForFunctionOptions{Timeout: ms(timeout)})
 	if h != nil {
