@@ -34,12 +34,9 @@ func (w *World) registerMoreAuthorize(sc stepAdder) {
 
 // refusesWithEither accepts either of two error codes the RFCs allow for the same request (RFC
 // 7636 4.6 names invalid_grant for a wrong verifier; a missing one, REQUIRED by 4.5, is also a
-// missing parameter, invalid_request under RFC 6749 5.2).
-func (w *World) refusesWithEither(a, b string) error {
-	if w.last != nil && w.last.Error() == b {
-		return oauthclient.ExpectOAuthError(w.last, b)
-	}
-	return oauthclient.ExpectOAuthError(w.last, a)
+// missing parameter, invalid_request under RFC 6749 5.2), judged as refusesWith judges one.
+func (w *World) refusesWithEither(ctx context.Context, a, b string) (context.Context, error) {
+	return w.judgeRefusal(ctx, w.last, w.expectRefusal(oauthclient.TokenEndpoint, a, b))
 }
 
 // hasCodeWithoutChallenge obtains a code from a request without PKCE. A server that requires PKCE
@@ -392,53 +389,54 @@ func (w *World) noCodeOrWarn(ctx context.Context, text string) (context.Context,
 // scopeRefusedOrLeftOut: RFC 6749 3.3 lets the server "fully or partially ignore the scope
 // requested by the client" when it names the scope it granted; otherwise it refuses the request
 // with invalid_scope (4.1.2.1). A code is redeemed to read the granted scope.
-func (w *World) scopeRefusedOrLeftOut(ctx context.Context, raw string) error {
+func (w *World) scopeRefusedOrLeftOut(ctx context.Context, raw string) (context.Context, error) {
 	if err := w.requireAuthResp(); err != nil {
-		return err
+		return ctx, err
 	}
 	scope, err := w.expand(raw)
 	if err != nil {
-		return asNotApplicable(err)
+		return ctx, asNotApplicable(err)
 	}
 	a := w.authResp
 	if !a.reached {
-		return w.authFail("expected either error \"invalid_scope\" at the client's redirect URI or a grant without %q, but the user agent did not reach the redirect URI", scope)
+		return ctx, w.authFail("expected either error \"invalid_scope\" at the client's redirect URI or a grant without %q, but the user agent did not reach the redirect URI", scope)
 	}
-	if e := a.params.Get("error"); e != "" {
-		if e != "invalid_scope" {
-			return w.authFail("expected error \"invalid_scope\" (RFC 6749 4.1.2.1: \"The requested scope is invalid, unknown, or malformed\") or a grant without %q, got %q", scope, e)
-		}
-		return nil
+	if a.params.Get("error") != "" || (a.params.Get("access_token") == "" && a.params.Get("code") == "" && (a.query.Get("error") != "" || a.fragment.Get("error") != "")) {
+		// A refusal: judged as every refusal is (carriesError): access_denied for a scope
+		// the client may not have is a warning, not a FAIL ("The resource owner or
+		// authorization server denied the request"), and an error in the wrong component is
+		// reported as that.
+		return w.carriesError(ctx, "invalid_scope", "")
 	}
 	granted, named := "", false
 	if w.responseInFragment() {
 		if a.params.Get("access_token") == "" {
-			return w.authFail("expected error \"invalid_scope\" or an access token, got neither")
+			return ctx, w.authFail("expected error \"invalid_scope\" in the fragment or an access token, got neither")
 		}
 		granted, named = a.params.Get("scope"), a.params.Has("scope")
 	} else {
 		if err := w.receivesCode(); err != nil {
-			return err
+			return ctx, err
 		}
 		if err := w.tokenRequest(ctx, w.authRole, "redeems the authorization code", ""); err != nil {
-			return verdict.Inconclusive("could not redeem the code to see the granted scope: %v", err)
+			return ctx, verdict.Inconclusive("could not redeem the code to see the granted scope: %v", err)
 		}
 		r := w.last
 		if r == nil || r.Status != 200 || r.AccessToken() == "" {
-			return verdict.Inconclusive("the code issued for the request was not redeemed (HTTP %d), so the granted scope is unknown", statusOf(r))
+			return ctx, verdict.Inconclusive("the code issued for the request was not redeemed (HTTP %d), so the granted scope is unknown", statusOf(r))
 		}
 		granted, named = r.String("scope"), r.Has("scope")
 	}
 	if !named {
-		return w.authFail("the server granted the request for %q without naming the granted scope, which RFC 6749 3.3 reads as the requested scope", scope)
+		return ctx, w.authFail("the server granted the request for %q without naming the granted scope, which RFC 6749 3.3 reads as the requested scope", scope)
 	}
 	if err := unknownScopeKnown(raw, scope, granted); err != nil {
-		return err
+		return ctx, err
 	}
 	if scopeSet(granted)[scope] {
-		return w.authFail("the server granted the scope %q, which the client may not have (granted scope %q)", scope, granted)
+		return ctx, w.authFail("the server granted the scope %q, which the client may not have (granted scope %q)", scope, granted)
 	}
-	return nil
+	return ctx, nil
 }
 
 func statusOf(r *oauthclient.Response) int {

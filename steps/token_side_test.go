@@ -26,6 +26,9 @@ func resp(status int, body string, basic bool, header ...string) *oauthclient.Re
 		Status: status, ResponseHeader: h, ResponseBody: []byte(body)})
 }
 
+// second is a step's error, for steps that return (context.Context, error).
+func second(_ context.Context, err error) error { return err }
+
 func outcome(err error) verdict.Outcome {
 	var v *verdict.Error
 	if errors.As(err, &v) {
@@ -37,9 +40,10 @@ func outcome(err error) verdict.Outcome {
 	return verdict.OutcomePass
 }
 
-// TestRefusesDemandsTheStatusOf52 holds refuses() to RFC 6749 5.2: 400, or 401 for
-// invalid_client (with a challenge when the client used the Authorization header).
-func TestRefusesDemandsTheStatusOf52(t *testing.T) {
+// TestRefusesJudgesTheProtectionNotTheStatus: refuses() judges the protection and the code;
+// RFC 6749 5.2's 400 has no keyword and is the status scenario's to report (Status400), so a
+// refusal in another status passes here (issue 14 item 2).
+func TestRefusesJudgesTheProtectionNotTheStatus(t *testing.T) {
 	w := &World{}
 	cases := []struct {
 		name string
@@ -47,17 +51,20 @@ func TestRefusesDemandsTheStatusOf52(t *testing.T) {
 		want verdict.Outcome
 	}{
 		{"400 invalid_request", resp(400, `{"error":"invalid_request"}`, false), verdict.OutcomePass},
-		{"401 invalid_request", resp(401, `{"error":"invalid_request"}`, false), verdict.OutcomeFail},
-		{"403 invalid_grant", resp(403, `{"error":"invalid_grant"}`, false), verdict.OutcomeFail},
+		{"401 invalid_request", resp(401, `{"error":"invalid_request"}`, false), verdict.OutcomePass},
+		{"403 invalid_grant", resp(403, `{"error":"invalid_grant"}`, false), verdict.OutcomePass},
 		{"401 invalid_client with Basic and a challenge", resp(401, `{"error":"invalid_client"}`, true, "WWW-Authenticate", `Basic realm="x"`), verdict.OutcomePass},
-		{"401 invalid_client with Basic, no challenge", resp(401, `{"error":"invalid_client"}`, true), verdict.OutcomeFail},
 		{"400 invalid_client in the body", resp(400, `{"error":"invalid_client"}`, false), verdict.OutcomePass},
-		{"200", resp(200, `{"access_token":"a","token_type":"Bearer"}`, false), verdict.OutcomeFail},
+		{"200 with an error", resp(200, `{"error":"invalid_grant"}`, false), verdict.OutcomePass},
+		{"200 with a token", resp(200, `{"access_token":"a","token_type":"Bearer"}`, false), verdict.OutcomeFail},
+		{"400 without an error", resp(400, `{}`, false), verdict.OutcomeFail},
 		{"500", resp(500, `{"error":"server_error"}`, false), verdict.OutcomeFail},
+		{"503 temporarily_unavailable", resp(503, `{"error":"temporarily_unavailable"}`, false), verdict.OutcomeInconclusive},
 	}
 	for _, c := range cases {
 		w.last = c.r
-		if got := outcome(w.refuses()); got != c.want {
+		_, err := w.refuses(context.Background())
+		if got := outcome(err); got != c.want {
 			t.Errorf("%s: %s, want %s", c.name, got, c.want)
 		}
 	}
@@ -88,12 +95,12 @@ func TestScopeJudgementsFollow33(t *testing.T) {
 		`{"access_token":"a","token_type":"Bearer","scope":"read admin"}`: verdict.OutcomeFail,
 	} {
 		w.last = resp(200, body, false)
-		if got := outcome(w.refusesScopeOrIgnores("admin")); got != want {
+		if got := outcome(second(w.refusesScopeOrIgnores(context.Background(), "admin"))); got != want {
 			t.Errorf("%s: %s, want %s", body, got, want)
 		}
 	}
 	w.last = resp(400, `{"error":"invalid_scope"}`, false)
-	if got := outcome(w.refusesScopeOrIgnores("admin")); got != verdict.OutcomePass {
+	if got := outcome(second(w.refusesScopeOrIgnores(context.Background(), "admin"))); got != verdict.OutcomePass {
 		t.Errorf("invalid_scope: %s", got)
 	}
 
@@ -106,7 +113,7 @@ func TestScopeJudgementsFollow33(t *testing.T) {
 		`{"access_token":"a","token_type":"Bearer"}`:                      verdict.OutcomeFail,
 	} {
 		w.last = resp(200, body, false)
-		if got := outcome(w.refreshScopeWithinOriginal()); got != want {
+		if got := outcome(second(w.refreshScopeWithinOriginal(context.Background()))); got != want {
 			t.Errorf("refresh %s: %s, want %s", body, got, want)
 		}
 	}
@@ -188,7 +195,7 @@ func TestMetadataFromOpenIDDiscoveryOnly(t *testing.T) {
 	if err := w.fetchMetadata(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.statusIs("", 200); err != nil {
+	if _, err := w.statusIs(ctx, "", 200); err != nil {
 		t.Fatalf("the discovery document was not the one judged: %v", err)
 	}
 	if err := w.memberIs("issuer", "{issuer}"); err != nil {
@@ -208,7 +215,7 @@ func TestMetadataFromOpenIDDiscoveryOnly(t *testing.T) {
 	if err := w.fetchRFC8414Metadata(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.statusIs("", 200); err == nil {
+	if _, err := w.statusIs(ctx, "", 200); err == nil {
 		t.Fatal("the missing RFC 8414 document passed")
 	}
 }

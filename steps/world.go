@@ -99,6 +99,9 @@ type World struct {
 	stepMark int
 	// level is the scenario's strongest level tag (MUST, SHOULD, MAY or ""), for verdict.Classify.
 	level string
+	// requirements are the scenario's requirement tags without "@" ("RFC7636-4.6"): a refusal
+	// step reads which sentence, if any, requires the error code it names (refusal_steps.go).
+	requirements []string
 	// unsupportedMethod is the PKCE method the scenario takes as unsupported; methodsFromMetadata
 	// says that only the metadata said so (response_steps.go).
 	unsupportedMethod   string
@@ -128,6 +131,10 @@ func (w *World) before(ctx context.Context, sc *godog.Scenario) (context.Context
 		case "MUST", "SHOULD", "MAY":
 			if levelRank[tag] > levelRank[w.level] {
 				w.level = tag
+			}
+		default:
+			if strings.HasPrefix(tag, "RFC") {
+				w.requirements = append(w.requirements, tag)
 			}
 		}
 	}

@@ -112,13 +112,18 @@ func ExpectTokenResponse(r *Response) error {
 // ExpectOAuthError checks an error response of the token, introspection or revocation
 // endpoint (RFC 6749 5.2): JSON with error = code and HTTP 400, except invalid_client, which
 // may be 401 and MUST be 401 with a WWW-Authenticate header when the client used the
-// Authorization header.
+// Authorization header. It is the strict form, for callers that cannot attach a warning; a step
+// that judges a refusal uses JudgeRefusal (refusal.go), which judges the protection and the
+// wording apart.
 func ExpectOAuthError(r *Response, code string) error {
 	if r == nil {
 		return noResponse()
 	}
 	if r.Status >= 200 && r.Status < 300 {
-		return Failf(r, "expected error %q, got HTTP %d (success)", code, r.Status)
+		if got := r.Error(); got != "" && r.AccessToken() == "" {
+			return Failf(r, "expected error %q with HTTP 400, got an error answered with HTTP %d (error %q)", code, r.Status, got)
+		}
+		return Failf(r, "expected error %q, got HTTP %d without an error: the request was not refused", code, r.Status)
 	}
 	if err := ExpectJSON(r); err != nil {
 		return Failf(r, "expected a JSON error %q: %v", code, r.JSONErr)
