@@ -50,14 +50,15 @@ Feature: Authorization code grant (RFC 6749 4.1)
 
   @RFC6749-4.1.3 @MUST @browser
   Scenario: A code redeemed without the redirect_uri of the authorization request is refused
-    RFC 6749 4.1.3: "ensure that the "redirect_uri" parameter is present if the "redirect_uri" parameter was included in the initial authorization request as described in Section 4.1.1"
+    RFC 6749 4.1.3: "The authorization server MUST: [...] ensure that the "redirect_uri" parameter is present if the "redirect_uri" parameter was included in the initial authorization request as described in Section 4.1.1"
     Given the confidential client has an authorization code
     When the confidential client redeems the authorization code without the redirect_uri
     Then the token endpoint refuses the request
 
   @RFC6749-4.1.3 @MUST @browser @pkce
   Scenario: A public client must identify itself with client_id when redeeming a code
-    RFC 6749 4.1.3: "if the client is public, ensure that the code was issued to "client_id" in the request"
+    RFC 6749 4.1.3: "client_id [...] REQUIRED, if the client is not authenticating with the authorization server as described in Section 3.2.1."
+    RFC 6749 4.1.3: "The authorization server MUST: [...] if the client is public, ensure that the code was issued to "client_id" in the request"
     Given the public client has an authorization code
     When the public client redeems the authorization code without a client_id
     Then the token endpoint refuses the request
@@ -101,7 +102,7 @@ Feature: Authorization code grant (RFC 6749 4.1)
       | {not-allowed-scope} |
       | {unknown-scope}     |
 
-  @RFC6749-4.1.2.1 @MUST @grant-implicit
+  @RFC6749-4.1.2.1 @SHOULD @grant-implicit
   Scenario: A client not registered for the code flow is refused with unauthorized_client
     RFC 6749 4.1.2.1: "unauthorized_client The client is not authorized to request an authorization code using this method."
     Given the implicit client is declared not registered for the authorization_code grant

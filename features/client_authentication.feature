@@ -36,8 +36,9 @@ Feature: Client authentication at the token endpoint (RFC 6749 2.3.1, 5.2)
     And the response status is 401
     And the response has a "Basic" challenge
 
-  @RFC6749-5.2 @MUST @client-secret-post
+  @RFC6749-5.2 @RFC6749-4.4.2 @MUST @client-secret-post
   Scenario: A wrong secret in the request body is refused with invalid_client
+    RFC 6749 4.4.2: "The authorization server MUST authenticate the client."
     RFC 6749 5.2: "invalid_client [...] Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method)."
     Given the client credentials client authenticates with client_secret_post
     When the client credentials client requests a token with its client credentials with a wrong client secret

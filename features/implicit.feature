@@ -48,7 +48,7 @@ Feature: Implicit grant (RFC 6749 4.2)
     When the user agent sends the authorization request
     Then the authorization request is refused with "invalid_scope" or the scope "{unknown-scope}" is left out of the granted scope
 
-  @RFC6749-4.2.2.1 @MUST
+  @RFC6749-4.2.2.1 @SHOULD
   Scenario: A client not registered for the implicit grant is refused with unauthorized_client in the fragment
     RFC 6749 4.2.2.1: "unauthorized_client The client is not authorized to request an access token using this method."
     Given the confidential client is declared not registered for the implicit grant

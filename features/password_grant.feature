@@ -14,14 +14,14 @@ Feature: Resource owner password credentials grant (RFC 6749 4.3)
 
   @RFC6749-4.3.2 @RFC6749-5.2 @MUST
   Scenario: A wrong resource owner password is refused with invalid_grant
-    RFC 6749 4.3.2: "validate the resource owner password credentials using its existing password validation algorithm."
+    RFC 6749 4.3.2: "The authorization server MUST: [...] validate the resource owner password credentials using its existing password validation algorithm."
     RFC 6749 5.2: "invalid_grant [...] The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client."
     When the password client requests a token with the resource owner's password with a wrong password
     Then the token endpoint refuses the request with error "invalid_grant"
 
   @RFC6749-4.3.2 @RFC6749-5.2 @MUST
   Scenario: An unknown resource owner is refused with invalid_grant
-    RFC 6749 4.3.2: "validate the resource owner password credentials using its existing password validation algorithm."
+    RFC 6749 4.3.2: "The authorization server MUST: [...] validate the resource owner password credentials using its existing password validation algorithm."
     RFC 6749 5.2: "invalid_grant [...] The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client."
     When the password client requests a token with the resource owner's password with an unknown username
     Then the token endpoint refuses the request with error "invalid_grant"
@@ -41,7 +41,7 @@ Feature: Resource owner password credentials grant (RFC 6749 4.3)
 
   @RFC6749-4.3.2 @RFC6749-3.2.1 @MUST
   Scenario: A confidential client that does not authenticate cannot use the password grant
-    RFC 6749 4.3.2: "require client authentication for confidential clients or for any client that was issued client credentials (or with other authentication requirements),"
+    RFC 6749 4.3.2: "The authorization server MUST: [...] require client authentication for confidential clients or for any client that was issued client credentials (or with other authentication requirements),"
     When the password client requests a token with the resource owner's password without client authentication
     Then the token endpoint refuses the request with error "invalid_client"
 

@@ -71,7 +71,7 @@ Feature: Proof Key for Code Exchange (RFC 7636, RFC 9700 2.1.1)
     When the user agent sends the authorization request
     Then the authorization response carries error "invalid_request" unless the target supports the method without listing it
 
-  @RFC7636-4.2 @MUST @warning
+  @RFC7636-4.2 @SHOULD @warning
   Scenario Outline: A code_challenge that is not 43 to 128 unreserved characters is refused, or accepted with a warning (<case>)
     RFC 7636 4.2: "code-challenge = 43*128unreserved"
     Given the public client starts an authorization request

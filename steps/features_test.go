@@ -283,3 +283,130 @@ func TestQuoteProblems(t *testing.T) {
 		}
 	}
 }
+
+// The level audit (issue 14 item 2): a scenario's level tag claims the force of the sentence it
+// quotes. A @MUST scenario quotes a sentence with MUST, SHALL or REQUIRED (their negative forms
+// contain them): a sentence without a keyword is never a MUST failure. A @SHOULD scenario must
+// not quote only weaker keywords (MAY, OPTIONAL); it may quote a sentence without any keyword,
+// since SHOULD is the strongest level that does not fail a run, which is where the house puts
+// an expectation the RFC states without a keyword. @MAY is not audited: a failure at MAY is
+// never reported as a failure.
+var (
+	mustKeywords = []string{"MUST", "SHALL", "REQUIRED"}
+	weakKeywords = []string{"MAY", "OPTIONAL"}
+	keywordRe    = regexp.MustCompile(`\b(MUST|SHALL|REQUIRED|SHOULD|RECOMMENDED|MAY|OPTIONAL)\b`)
+)
+
+// levelAuditPending are scenarios the audit flags in files another helper owns this round
+// (issue 14: the "tokenside" helper owns bearer, revocation, refresh_token): each is reported to
+// the lead and leaves this list when its file is fixed.
+var levelAuditPending = map[string]bool{
+	"A refresh token issued to one client is refused for another client":   true,
+	"Reusing a rotated refresh token is refused and revokes its successor": true,
+	"A revoked refresh token is refused with invalid_grant":                true,
+	"An expired refresh token is refused with invalid_grant":               true,
+	"A refresh token uses only the characters RFC 6749 allows":             true,
+	"A client cannot revoke a token issued to another client":              true,
+	"A client cannot revoke another client's access token":                 true,
+	"Revoking an unknown token answers 200":                                true,
+	"Revocation requires client authentication":                            true,
+}
+
+// levelProblem says why a scenario's level is not backed by the keywords of the sentences it
+// quotes ("" when it is).
+func levelProblem(tags []string, description string) string {
+	if slices.Contains(tags, "@product") {
+		return ""
+	}
+	var found []string
+	for _, q := range report.ParseQuotes(description) {
+		found = append(found, keywordRe.FindAllString(q.Text, -1)...)
+	}
+	has := func(set []string) bool {
+		for _, k := range found {
+			if slices.Contains(set, k) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case slices.Contains(tags, "@MUST") && !has(mustKeywords):
+		if len(found) == 0 {
+			return "tagged @MUST, but no quoted sentence has an RFC 2119 keyword: quote the MUST, SHALL or REQUIRED that holds the requirement, or re-level it"
+		}
+		return fmt.Sprintf("tagged @MUST, but the quoted sentences' keywords are only %v: quote the MUST, SHALL or REQUIRED that holds the requirement, or re-level it", found)
+	case slices.Contains(tags, "@SHOULD") && len(found) > 0 && !slices.ContainsFunc(found, func(k string) bool { return !slices.Contains(weakKeywords, k) }):
+		return fmt.Sprintf("tagged @SHOULD, but the quoted sentences' keywords are only %v: an optional behaviour is @MAY", found)
+	}
+	return ""
+}
+
+func TestLevelProblem(t *testing.T) {
+	for _, c := range []struct {
+		tags []string
+		desc string
+		want string
+	}{
+		{[]string{"@MUST"}, `RFC 6749 4.4.2: "The authorization server MUST authenticate the client."`, ""},
+		{[]string{"@MUST"}, `RFC 6749 4.1.3: "client_id [...] REQUIRED, if the client is not authenticating"`, ""},
+		{[]string{"@MUST"}, `RFC 6749 5.2: "unsupported_grant_type [...] The authorization grant type is not supported by the authorization server."`, "no quoted sentence has an RFC 2119 keyword"},
+		{[]string{"@MUST"}, `RFC 7662 2.2: "exp [...] OPTIONAL.  Integer timestamp"`, "keywords are only [OPTIONAL]"},
+		{[]string{"@MUST"}, "The server must refuse it.", "no quoted sentence"},
+		{[]string{"@SHOULD"}, `RFC 6749 5.2: "unauthorized_client [...] The authenticated client is not authorized to use this authorization grant type."`, ""},
+		{[]string{"@SHOULD"}, `RFC 9700 2.1.1: "It is RECOMMENDED for authorization servers to publish"`, ""},
+		{[]string{"@SHOULD"}, `RFC 8414 2: "revocation_endpoint [...] OPTIONAL.  URL"`, "an optional behaviour is @MAY"},
+		{[]string{"@MAY"}, `RFC 8414 2: "revocation_endpoint [...] OPTIONAL.  URL"`, ""},
+		{[]string{"@product", "@MUST"}, "", ""},
+	} {
+		if got := levelProblem(c.tags, c.desc); c.want == "" && got != "" || !strings.Contains(got, c.want) {
+			t.Errorf("levelProblem(%v, %q) = %q, want %q", c.tags, c.desc, got, c.want)
+		}
+	}
+}
+
+// TestLevelMatchesQuotedKeyword is the level audit of every scenario (levelProblem).
+func TestLevelMatchesQuotedKeyword(t *testing.T) {
+	n := 0
+	newID := func() string { n++; return strconv.Itoa(n) }
+	err := fs.WalkDir(features.FS, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".feature") {
+			return err
+		}
+		f, err := features.FS.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		doc, err := gherkin.ParseGherkinDocument(f, newID)
+		if err != nil || doc.Feature == nil {
+			t.Errorf("%s: %v", path, err)
+			return nil
+		}
+		for _, sc := range scenariosOf(doc.Feature) {
+			var tags []string
+			for _, tg := range doc.Feature.Tags {
+				tags = append(tags, tg.Name)
+			}
+			for _, tg := range sc.scenario.Tags {
+				tags = append(tags, tg.Name)
+			}
+			for _, tg := range sc.rule {
+				tags = append(tags, tg.Name)
+			}
+			p := levelProblem(tags, sc.scenario.Description)
+			switch {
+			case p != "" && levelAuditPending[sc.scenario.Name]:
+				t.Logf("%s:%d %q: %s (pending: its file is another helper's this round)", path, sc.scenario.Location.Line, sc.scenario.Name, p)
+			case p != "":
+				t.Errorf("%s:%d %q: %s", path, sc.scenario.Location.Line, sc.scenario.Name, p)
+			case levelAuditPending[sc.scenario.Name]:
+				t.Errorf("%s:%d %q passes the level audit now: remove it from levelAuditPending", path, sc.scenario.Location.Line, sc.scenario.Name)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
