@@ -38,7 +38,7 @@ func (w *World) statusIs(ctx context.Context, not string, code int) (context.Con
 		}
 		return ctx, nil
 	}
-	if code == 400 && r.Status != 400 {
+	if code == 400 {
 		warning, fail := oauthclient.Status400(r)
 		if fail != nil {
 			return ctx, fail

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/xml"
+	"slices"
 	"strings"
 	"testing"
 
@@ -282,5 +283,36 @@ func TestCausesGroupOneDeviation(t *testing.T) {
 	}
 	if c := causes[2]; c.Level != "SHOULD" || c.Scenarios[0].Name != "d" {
 		t.Errorf("the SHOULD cause comes last: %+v", c)
+	}
+}
+
+// A cause met by a MUST and a SHOULD scenario names both levels, and each scenario shows its
+// own: a SHOULD is never listed as a MUST (issue 14 item 9).
+func TestCauseShowsEachScenariosLevel(t *testing.T) {
+	data := cuke(t,
+		cukeScenario{name: "must one", line: 3, tags: []string{"@RFC6749-5.2", "@MUST"}, status: []string{"failed"}, err: "expected error, got 500"},
+		cukeScenario{name: "should one", line: 6, tags: []string{"@RFC6749-5.2", "@SHOULD"}, status: []string{"failed"}, err: "expected error, got 500"},
+	)
+	r, err := Build(Input{Cucumber: data, Profile: testProfile(t, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	causes := r.Causes()
+	if len(causes) != 1 || !slices.Equal(causes[0].Levels(), []string{"MUST", "SHOULD"}) {
+		t.Fatalf("causes = %+v", causes)
+	}
+	var buf bytes.Buffer
+	if err := r.WriteHTML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	for _, want := range []string{
+		`<span class="badge fail">MUST</span> <span class="badge fail">SHOULD</span> RFC6749-5.2`,
+		`<span class="badge fail scenario-level">SHOULD</span> <a href=`,
+		`<span class="badge fail scenario-level">MUST</span> <a href=`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report.html lacks %q", want)
+		}
 	}
 }

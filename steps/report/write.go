@@ -109,6 +109,24 @@ type Cause struct {
 	Scenarios []*Scenario
 }
 
+// Levels are the distinct levels of the cause's scenarios, strongest first ("product" for a
+// scenario without one): the heading names every level it covers, and each scenario carries its
+// own, so a SHOULD never reads as a MUST because it shares a cause with one (issue 14 item 9).
+func (c Cause) Levels() []string {
+	var out []string
+	for _, s := range c.Scenarios {
+		l := s.Level
+		if l == "" {
+			l = "product"
+		}
+		if !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b string) int { return levelRank[b] - levelRank[a] })
+	return out
+}
+
 // Causes groups the failed scenarios (not the waived) by cause: MUST causes first, then the
 // causes affecting more scenarios, then by requirement.
 func (r *Report) Causes() []Cause {
