@@ -65,8 +65,8 @@ Feature: Token introspection (RFC 7662)
     When the token's client introspects the access token without client authentication
     Then the introspection endpoint refuses the caller
 
-  @RFC7662-2.3 @RFC7662-2.1 @MUST @user-token
-  Scenario: The introspection endpoint refuses a caller with a wrong secret, with 401
+  @RFC7662-2.3 @MUST @user-token
+  Scenario: The introspection endpoint refuses a caller with a wrong secret with 401
     The refusal is the MUST of 2.1; the 401 of 2.3 has no keyword, so another status is a warning.
     RFC 7662 2.1: "To prevent token scanning attacks, the endpoint MUST also require some form of authorization to access this endpoint, such as client authentication as described in OAuth 2.0 [RFC6749] or a separate OAuth 2.0 access token such as the bearer token described in OAuth 2.0 Bearer Token Usage [RFC6750]."
     RFC 7662 2.3: "If the protected resource uses OAuth 2.0 client credentials to authenticate to the introspection endpoint and its credentials are invalid, the authorization server responds with an HTTP 401 (Unauthorized) as described in Section 5.2 of OAuth 2.0 [RFC6749]."
