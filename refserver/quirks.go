@@ -62,6 +62,10 @@ const (
 	QuirkFrameableApproval Quirk = "frameable-approval"
 	// RFC 6749 4.2.2: implicit tokens travel in the fragment, never in the query.
 	QuirkImplicitTokenInQuery Quirk = "implicit-token-in-query"
+	// RFC 7636 4.6: a wrong code_verifier "MUST" be answered invalid_grant. The request is still
+	// refused: the quirk proves the suite fails the code where a sentence requires it, and only
+	// there (a wording deviation elsewhere is a warning).
+	QuirkPKCEMismatchInvalidRequest Quirk = "pkce-mismatch-invalid-request"
 )
 
 // QuirkInfo describes a quirk for `oauthconf serve --list-quirks` and the self-test report.
@@ -93,6 +97,7 @@ var knownQuirks = []QuirkInfo{
 	{QuirkNoCacheControl, "successful token responses lack Cache-Control: no-store (RFC 6749 5.1)"},
 	{QuirkFrameableApproval, "the approval page sends neither X-Frame-Options nor CSP frame-ancestors (RFC 6749 10.13)"},
 	{QuirkImplicitTokenInQuery, "implicit grant tokens are returned in the query instead of the fragment (RFC 6749 4.2.2)"},
+	{QuirkPKCEMismatchInvalidRequest, "a code redeemed with a wrong code_verifier is refused with invalid_request instead of invalid_grant (RFC 7636 4.6)"},
 }
 
 // KnownQuirks returns every quirk the server knows, in a stable order.

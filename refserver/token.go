@@ -98,7 +98,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (map[string]any, 
 		s.auditPasswordGrant(r, client, form.Get("username"), err)
 	}
 	if err != nil {
-		return nil, fromFosite(err)
+		oe := fromFosite(err)
+		if s.quirks.Has(QuirkPKCEMismatchInvalidRequest) && gt == store.GrantAuthorizationCode && form.Get("code_verifier") != "" && oe.Code == errInvalidGrant {
+			oe = newOAuthError(errInvalidRequest, "the code_verifier does not match")
+		}
+		return nil, oe
 	}
 	switch gt {
 	case store.GrantClientCredentials, store.GrantPassword:

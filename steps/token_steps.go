@@ -619,7 +619,10 @@ func (w *World) revocationRefuses() error {
 		return fmt.Errorf("no request was sent")
 	}
 	if r.Status < 400 || r.Status > 499 {
-		return oauthclient.Failf(r, "expected the revocation to be refused with an error (HTTP 4xx), got HTTP %d", r.Status)
+		if e := r.Error(); e != "" {
+			return oauthclient.Failf(r, "expected the revocation to be refused with an error in HTTP 4xx, got error %q answered with HTTP %d", e, r.Status)
+		}
+		return oauthclient.Failf(r, "expected the revocation to be refused with an error (HTTP 4xx), got HTTP %d without an error", r.Status)
 	}
 	return oauthclient.ExpectMember(r, "error")
 }

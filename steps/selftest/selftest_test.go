@@ -131,6 +131,13 @@ var cases = []Case{
 			"The login and approval pages forbid framing by other sites",
 			"The login and approval pages restrict framing with Content Security Policy",
 		}},
+	// The request is refused either way: only the scenario whose sentence requires the code
+	// with MUST (RFC 7636 4.6) fails; the others meet a refusal and pass.
+	{Quirk: refserver.QuirkPKCEMismatchInvalidRequest,
+		Features: []string{"pkce.feature"},
+		Catch: []string{
+			"A code issued with a challenge is refused with a wrong code_verifier",
+		}},
 	{Quirk: refserver.QuirkImplicitTokenInQuery,
 		Features: []string{"implicit.feature", "iss.feature"},
 		Catch: []string{
