@@ -217,6 +217,86 @@ func (w *World) sameAnswerWithoutHint(ctx context.Context) error {
 	return oauthclient.Failf(hinted, "expected an unknown token_type_hint to leave the revocation's answer as it is without one (RFC 7009 2.2: it \"is ignored by the authorization server and does not influence the revocation response\"): with the hint HTTP %d %s, without it HTTP %d %s", hinted.Status, hinted.Error(), plain.Status, plain.Error())
 }
 
+// madeUpGrant sends a code or refresh token the server never issued, as the client of role. A
+// code goes with the client's redirect URI and a well-formed code_verifier, so that neither
+// missing parameter can be the reason for a refusal.
+func (w *World) madeUpGrant(ctx context.Context, role, what string) error {
+	c, err := w.client(role)
+	if err != nil {
+		return verdict.NotApplicable("%v", err)
+	}
+	creds, auth, err := w.creds(role)
+	if err != nil {
+		return err
+	}
+	tr := oauthclient.TokenRequest{Endpoint: w.p.Endpoints.Token, Client: creds, AuthMethod: auth}
+	madeUp := "made-up-" + oauthclient.RandomString(40)
+	if what == "redeems a made-up authorization code" {
+		v, err := oauthclient.NewVerifier(64)
+		if err != nil {
+			return err
+		}
+		tr.GrantType, tr.Code, tr.RedirectURI, tr.CodeVerifier = "authorization_code", madeUp, c.RedirectURI, v
+	} else {
+		if registered, declared := c.RegisteredFor(profile.GrantRefreshToken); declared && !registered {
+			return verdict.NotApplicable("the %s client is not registered for the refresh_token grant (clients.%s.grants)", role, roleKey(role))
+		}
+		tr.GrantType, tr.RefreshToken = "refresh_token", madeUp
+	}
+	resp, err := tr.Send(ctx, w.http)
+	if err != nil {
+		return err
+	}
+	w.last = resp
+	return nil
+}
+
+// refreshScopeIsOriginal judges RFC 6749 6: "If a new refresh token is issued, the refresh token
+// scope MUST be identical to that of the refresh token included by the client in the request."
+// The newest refresh token's scope is read from the introspection endpoint. Where that cannot
+// be seen, a refresh that asked for no scope is judged by the access token's scope instead
+// (RFC 6749 3.3 lets the server narrow the access token and name it, so only a scope broader
+// than the original fails); after a refresh that asked for a scope, nothing else shows the
+// refresh token's scope, and the scenario is inconclusive.
+func (w *World) refreshScopeIsOriginal(ctx context.Context) error {
+	if w.originalScope == "" {
+		return fmt.Errorf("the original grant's scope is unknown")
+	}
+	rt, _, err := w.pickToken("the refresh token")
+	if err != nil {
+		return err
+	}
+	saved := w.last
+	why := "the target has no introspection endpoint"
+	if ok, _ := w.p.Supports("introspection"); ok {
+		resp, _, err := w.introspect(ctx, rt, "refresh_token")
+		active := false
+		if err == nil {
+			active, _ = resp.Bool("active")
+		}
+		switch {
+		case err != nil:
+			why = err.Error()
+		case resp.Status != 200 || !active:
+			why = fmt.Sprintf("the introspection endpoint answered HTTP %d, active %v, for the refresh token", resp.Status, active)
+		case !resp.Has("scope"):
+			why = "the introspection endpoint names no scope for the refresh token"
+		case !sameScopes(resp.String("scope"), w.originalScope):
+			return oauthclient.Failf(resp, "expected the refresh token's scope to be identical to the original %q (RFC 6749 6: \"the refresh token scope MUST be identical\"), the introspection endpoint reports %q", w.originalScope, resp.String("scope"))
+		default:
+			return nil
+		}
+	}
+	w.last = saved
+	if w.lastScopeAsked != "" || saved == nil || saved.Status != 200 {
+		return verdict.Inconclusive("the refresh token's scope cannot be seen: %s", why)
+	}
+	if saved.Has("scope") {
+		return w.withinOriginal(saved.String("scope"))
+	}
+	return nil // a refresh without scope, answered without scope: the original (RFC 6749 5.1, 6)
+}
+
 // introspectorRole is the client that asks the introspection endpoint about the scenario's
 // tokens: the one they were issued to, or the confidential client when that one is public.
 func (w *World) introspectorRole() string {
@@ -653,6 +733,8 @@ func (w *World) registerTokenOps(sc stepAdder) {
 	sc.Step(`^the token is reported (active|inactive)$`, w.reportedActive)
 	sc.Step(`^the introspection endpoint refuses the caller$`, w.refusesCaller)
 	sc.Step(`^the report warns unless the revocation endpoint refused the request$`, w.warnUnlessRefused)
+	sc.Step(`^the `+roleRe+` client (redeems a made-up authorization code|refreshes a made-up refresh token)$`, w.madeUpGrant)
+	sc.Step(`^the (?:new|newest) refresh token's scope is the original scope$`, w.refreshScopeIsOriginal)
 	sc.Step(`^the answer is the one the revocation gets without a token_type_hint$`, w.sameAnswerWithoutHint)
 	sc.Step(`^the (first access token|access token|refresh token) is (still active|no longer active)$`, w.tokenActivity)
 	sc.Step(`^the refresh token no longer works$`, w.refreshNoLongerWorks)
