@@ -55,6 +55,9 @@ func (f fositeStorage) InvalidateAuthorizeCodeSession(ctx context.Context, code 
 	if f.quirks.Has(QuirkCodeReusable) {
 		return nil
 	}
+	if f.quirks.Has(QuirkCodeRaceSometimes) && losesRace(code) {
+		return nil
+	}
 	return f.Store.InvalidateAuthorizeCodeSession(ctx, code)
 }
 

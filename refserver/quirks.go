@@ -2,6 +2,7 @@ package refserver
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/url"
@@ -79,6 +80,9 @@ const (
 	QuirkMadeUpGrantServerError Quirk = "made-up-grant-server-error"
 	// RFC 9700 2.1.1: a code_verifier is accepted only if the code was issued for a challenge.
 	QuirkPKCEDowngrade Quirk = "pkce-downgrade"
+	// RFC 6749 4.1.2: a code is used once, even by requests that arrive together; this one
+	// loses the race for about one code in eight, so only repeated rounds show it.
+	QuirkCodeRaceSometimes Quirk = "code-race-sometimes"
 )
 
 // QuirkInfo describes a quirk for `oauthconf serve --list-quirks` and the self-test report.
@@ -115,6 +119,7 @@ var knownQuirks = []QuirkInfo{
 	{QuirkRefreshTokenScopeNarrowed, "a refresh that narrows the scope gives the new refresh token the narrower scope, not the original (RFC 6749 6)"},
 	{QuirkMadeUpGrantServerError, "a made-up authorization code or refresh token is answered 500 server_error instead of invalid_grant (RFC 6749 5.2)"},
 	{QuirkPKCEDowngrade, "a code issued without a code_challenge is redeemed with a code_verifier (PKCE downgrade, RFC 9700 2.1.1)"},
+	{QuirkCodeRaceSometimes, "about one authorization code in eight stays redeemable after its redemption, as a lost race lets through (RFC 6749 4.1.2)"},
 }
 
 // KnownQuirks returns every quirk the server knows, in a stable order.
@@ -201,4 +206,11 @@ func (s *Server) grantUnknown(ctx context.Context, gt string, form url.Values) b
 		return false
 	}
 	return errors.Is(err, fosite.ErrNotFound) || errors.Is(err, store.ErrNotFound)
+}
+
+// losesRace reports whether a code is one of those QuirkCodeRaceSometimes lets through: about one
+// in eight, chosen by the code's signature so that every redemption of one code agrees.
+func losesRace(signature string) bool {
+	sum := sha256.Sum256([]byte(signature))
+	return sum[0]%8 == 0
 }

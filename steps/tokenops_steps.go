@@ -48,6 +48,8 @@ type tokenSide struct {
 	activeSeen map[string]string
 	// race holds the answers of the last parallel requests.
 	race []*oauthclient.Response
+	// rounds tallies the race scenarios' rounds (race_rounds).
+	rounds raceTally
 	// withoutResourceScope: the scenario's token was asked for without the profile's
 	// resource.required_scope.
 	withoutResourceScope bool
@@ -826,29 +828,139 @@ func (w *World) ownerRefresh() (oauthclient.TokenRequest, error) {
 		Client: creds, AuthMethod: auth}, nil
 }
 
-// atMostOneIssued judges the parallel requests: more than one token response means the code or
-// refresh token was used more than once. None at all says nothing about reuse: inconclusive.
-func (w *World) atMostOneIssued() error {
-	race := w.side.race
-	if len(race) == 0 {
-		return fmt.Errorf("no parallel requests were sent")
-	}
+// raceTally counts the rounds of a race scenario: each round sends race_requests copies of one
+// request at once; a round in which more than one got a token used the grant twice.
+type raceTally struct {
+	rounds, doubled, empty int
+	// double is a second token response of the first doubled round, for the report.
+	double *oauthclient.Response
+	// statuses counts the HTTP statuses of every request of every round.
+	statuses map[int]int
+	// stopped says why the rounds ended before race_rounds, when they did.
+	stopped string
+}
+
+// winners are the answers of one round that carry a token.
+func winners(race []*oauthclient.Response) []*oauthclient.Response {
 	var ok []*oauthclient.Response
-	statuses := map[int]int{}
 	for _, r := range race {
-		statuses[r.Status]++
 		if r.Status == 200 && r.AccessToken() != "" {
 			ok = append(ok, r)
 		}
 	}
-	w.last = race[len(race)-1]
+	return ok
+}
+
+// tally records the answers of the last parallel requests as one round.
+func (w *World) tally() []*oauthclient.Response {
+	t := &w.side.rounds
+	if t.statuses == nil {
+		t.statuses = map[int]int{}
+	}
+	t.rounds++
+	for _, r := range w.side.race {
+		t.statuses[r.Status]++
+	}
+	ok := winners(w.side.race)
 	switch {
 	case len(ok) > 1:
-		return oauthclient.Failf(ok[1], "expected at most one of %d parallel requests to get a token, got %d (HTTP statuses %v)", len(race), len(ok), statuses)
+		t.doubled++
+		if t.double == nil {
+			t.double = ok[1]
+		}
 	case len(ok) == 0:
-		return verdict.Inconclusive("none of %d parallel requests got a token (HTTP statuses %v), so no use of the grant was seen to compare a reuse with", len(race), statuses)
+		t.empty++
 	}
-	w.last = ok[0]
+	return ok
+}
+
+// atMostOneIssued judges the parallel requests of every round: more than one token response in
+// a round means the code or refresh token was used more than once (RFC 6749 4.1.2: "If an
+// authorization code is used more than once, the authorization server MUST deny the request").
+// A race a server loses now and then shows only over rounds, so the rate seen is reported
+// either way. No token in any round says nothing about reuse: inconclusive.
+func (w *World) atMostOneIssued(ctx context.Context) (context.Context, error) {
+	if w.side.rounds.rounds == 0 && len(w.side.race) > 0 {
+		w.tally() // a single round sent by a step that does not tally
+	}
+	t := w.side.rounds
+	if t.rounds == 0 {
+		return ctx, fmt.Errorf("no parallel requests were sent")
+	}
+	n := w.p.RaceRequests()
+	rate := fmt.Sprintf("%d of %d rounds of %d parallel requests issued more than one token (%.1f%%); HTTP statuses of all requests %v", t.doubled, t.rounds, n, 100*float64(t.doubled)/float64(t.rounds), t.statuses)
+	if t.stopped != "" {
+		rate += "; the rounds stopped early: " + t.stopped
+	}
+	ctx = godog.Attach(ctx, godog.Attachment{Body: []byte(rate), FileName: "race-rounds.txt", MediaType: "text/plain"})
+	switch {
+	case t.doubled > 0:
+		w.last = t.double
+		return ctx, oauthclient.Failf(t.double, "expected at most one of the parallel requests of each round to get a token: %s", rate)
+	case t.empty == t.rounds:
+		return ctx, verdict.Inconclusive("none of the parallel requests got a token in %d rounds (HTTP statuses %v), so no use of the grant was seen to compare a reuse with", t.rounds, t.statuses)
+	}
+	return ctx, nil
+}
+
+// redeemRounds is the code race, race_rounds times: the first round redeems the scenario's
+// code, each later one a fresh code from the browser. A round that cannot get its code ends
+// the rounds; the judgement then says how many were run. Codes are single-use whoever holds
+// them (RFC 6749 4.1.2), so the later rounds take their codes from the trusted client when the
+// profile has one: it skips the approval page, which halves the browser's work per round (the
+// browser is what a round costs; the parallel redemption takes milliseconds).
+func (w *World) redeemRounds(ctx context.Context, role string) (context.Context, error) {
+	later := role
+	if ok, _ := w.p.Supports("trusted-client"); ok {
+		if c, found := w.p.Client(profile.RoleTrusted); found && c.Confidential() {
+			later = "trusted"
+		}
+	}
+	for round := 1; round <= w.p.RaceRounds(); round++ {
+		if round > 1 {
+			role = later
+			var err error
+			if ctx, err = w.hasAuthorizationCode(ctx, role); err != nil {
+				w.side.rounds.stopped = fmt.Sprintf("round %d could not get a code from the %s client: %s", round, role, verdict.FirstLine(err.Error()))
+				break
+			}
+		}
+		if err := w.redeemAtOnce(ctx, role); err != nil {
+			return ctx, err
+		}
+		w.tally()
+	}
+	return ctx, nil
+}
+
+// refreshRounds is the refresh race, race_rounds times: each round's winner carries the refresh
+// token of the next, so no round needs the browser. A round without a single winner ends them.
+func (w *World) refreshRounds(ctx context.Context) error {
+	tr, err := w.ownerRefresh()
+	if err != nil {
+		return err
+	}
+	for round := 1; round <= w.p.RaceRounds(); round++ {
+		if err := w.sendAtOnce(ctx, tr, w.p.RaceRequests()); err != nil {
+			return err
+		}
+		ok := w.tally()
+		if len(ok) == 0 && round > 1 {
+			// The previous winner's token died with the losers' reuse of its predecessor (RFC
+			// 9700 4.14.2: the server "will revoke the active refresh token"): no race was run.
+			w.side.rounds.rounds--
+			w.side.rounds.empty--
+			w.side.rounds.stopped = fmt.Sprintf("in round %d no request got a token: the server ended the grant after the previous round's losers reused its refresh token (RFC 9700 4.14.2), so there was no refresh token to carry on with", round)
+			break
+		}
+		if len(ok) == 0 || ok[0].RefreshToken() == "" {
+			if round < w.p.RaceRounds() {
+				w.side.rounds.stopped = fmt.Sprintf("round %d gave no new refresh token to carry on with", round)
+			}
+			break
+		}
+		tr.RefreshToken = ok[0].RefreshToken()
+	}
 	return nil
 }
 
@@ -875,6 +987,9 @@ func (w *World) registerRaces(sc stepAdder) {
 	sc.Step(`^the `+roleRe+` client redeems the authorization code in parallel requests$`, w.redeemAtOnce)
 	sc.Step(`^the token's client refreshes the access token in parallel requests$`, w.refreshAtOnce)
 	sc.Step(`^at most one of the parallel requests got a token$`, w.atMostOneIssued)
+	sc.Step(`^at most one of the parallel requests of each round got a token$`, w.atMostOneIssued)
+	sc.Step(`^the `+roleRe+` client redeems fresh authorization codes in parallel requests, round after round$`, w.redeemRounds)
+	sc.Step(`^the token's client refreshes the access token in parallel requests, round after round$`, w.refreshRounds)
 	sc.Step(`^the refresh token is rotated on use$`, w.refreshTokenRotates)
 	sc.Step(`^the target supports the revocation of access tokens$`, w.revokesAccessTokens)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oauthconf/oauthconf/steps/oauthclient"
 	"github.com/oauthconf/oauthconf/steps/profile"
 	"github.com/oauthconf/oauthconf/steps/verdict"
 )
@@ -107,5 +108,32 @@ func TestResourceTwoXXIsNoMissingChallenge(t *testing.T) {
 				t.Fatalf("the answer was not kept for the Then steps: %v", w.last)
 			}
 		})
+	}
+}
+
+// TestRaceRoundsReportTheRate: one doubled round in many fails and names the rate; rounds with
+// no winner at all are inconclusive.
+func TestRaceRoundsReportTheRate(t *testing.T) {
+	ok := resp(200, `{"access_token":"a","token_type":"Bearer"}`, false)
+	no := resp(400, `{"error":"invalid_grant"}`, false)
+	w := &World{p: &profile.Profile{}}
+	for i := 0; i < 40; i++ {
+		w.side.race = []*oauthclient.Response{ok, no, no}
+		if i == 17 {
+			w.side.race = []*oauthclient.Response{no, ok, ok}
+		}
+		w.tally()
+	}
+	_, err := w.atMostOneIssued(context.Background())
+	if outcome(err) != verdict.OutcomeFail || !strings.Contains(err.Error(), "1 of 40 rounds") || !strings.Contains(err.Error(), "2.5%") {
+		t.Fatalf("one doubled round in 40: %v", err)
+	}
+	w = &World{p: &profile.Profile{}}
+	for i := 0; i < 3; i++ {
+		w.side.race = []*oauthclient.Response{no, no}
+		w.tally()
+	}
+	if _, err := w.atMostOneIssued(context.Background()); outcome(err) != verdict.OutcomeInconclusive {
+		t.Fatalf("no winner in any round: %v", err)
 	}
 }

@@ -34,7 +34,7 @@ const maxRaceRequests = 64
 // codes under 8 parallel requests, and a single round passed it. Rounds of the refresh race
 // are cheap (each round's winner carries the next); each round of the code race needs a code
 // from the browser, which is what bounds this default (see races.feature).
-const DefaultRaceRounds = 25
+const DefaultRaceRounds = 50
 
 // maxRaceRounds bounds race_rounds.
 const maxRaceRounds = 1000

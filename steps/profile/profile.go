@@ -39,7 +39,7 @@
 //	clients.<role>.grants     the grants the client is registered for
 //	race_requests             parallel requests of the race scenarios (1..64, default 8)
 //	race_rounds               rounds of the race scenarios, each a fresh code or refresh token
-//	                          (1..1000, default 25)
+//	                          (1..1000, default 50)
 //
 // fixtures/targets/README.md documents every field with a complete, commented example.
 package profile

@@ -172,6 +172,13 @@ var cases = []Case{
 		Catch: []string{
 			"A code issued without a challenge is refused when redeemed with a code_verifier (PKCE downgrade)",
 		}},
+	// One code in eight: a single round would catch it one run in eight; race_rounds (50 by
+	// default) misses it once in about 800 runs.
+	{Quirk: refserver.QuirkCodeRaceSometimes,
+		Features: []string{"races.feature", "authorization_code.feature"}, Tags: "@RFC6749-10.5,@RFC6749-4.1.3 && ~@browser",
+		Catch: []string{
+			"Parallel redemptions of one authorization code yield at most one token",
+		}},
 }
 
 // TestTableCoversEveryQuirk: a new quirk must be declared here, with the scenarios that
