@@ -137,3 +137,19 @@ Feature: Authorization code grant (RFC 6749 4.1)
     When the authorization code has outlived its lifetime
     And the short-lived client redeems the authorization code
     Then the token endpoint refuses the request with error "invalid_grant"
+
+  @RFC6749-4.1.3 @RFC6749-5.2 @MUST
+  Scenario: A made-up authorization code is refused with invalid_grant
+    RFC 6749 4.1.3: "The authorization server MUST: [...] verify that the authorization code is valid"
+    RFC 6749 5.2: "invalid_grant [...] The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client."
+    When the confidential client redeems a made-up authorization code
+    Then the token endpoint refuses the request with error "invalid_grant"
+
+  @RFC9700-2.1.1 @MUST @browser
+  Scenario: A code issued without a challenge is refused when redeemed with a code_verifier (PKCE downgrade)
+    RFC 9700 2.1.1: "Authorization servers MUST mitigate PKCE downgrade attacks by ensuring that a token request containing a `code_verifier` parameter is accepted only if a `code_challenge` parameter was present in the authorization request; see Section 4.8.2 for details."
+    RFC 9700 2.1.1: "Authorization servers MUST support PKCE [RFC7636]."
+    Tried on every server that offers the code grant, whatever its profile says of PKCE: a server that ignores PKCE accepts the downgrade too.
+    Given the confidential client has an authorization code issued without a code_challenge
+    When the confidential client redeems the authorization code with a code_verifier
+    Then the token endpoint refuses the request

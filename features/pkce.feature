@@ -27,15 +27,9 @@ Feature: Proof Key for Code Exchange (RFC 7636, RFC 9700 2.1.1)
     When the confidential client redeems the authorization code without the code_verifier
     Then the token endpoint refuses the request
 
-  @RFC9700-2.1.1 @MUST @browser
-  Scenario: A code issued without a challenge is refused when redeemed with a code_verifier (PKCE downgrade)
-    RFC 9700 2.1.1: "Authorization servers MUST mitigate PKCE downgrade attacks by ensuring that a token request containing a `code_verifier` parameter is accepted only if a `code_challenge` parameter was present in the authorization request; see Section 4.8.2 for details."
-    Given the confidential client has an authorization code issued without a code_challenge
-    When the confidential client redeems the authorization code with a code_verifier
-    Then the token endpoint refuses the request
-
-  @RFC8252-8.1 @SHOULD
+  @RFC7636-4.4.1 @RFC8252-8.1 @MUST
   Scenario: A public client's authorization request without a code_challenge is refused
+    RFC 7636 4.4.1: "If the server requires Proof Key for Code Exchange (PKCE) by OAuth public clients and the client does not send the "code_challenge" in the request, the authorization endpoint MUST return the authorization error response with the "error" value set to "invalid_request"."
     RFC 8252 8.1: "Authorization servers SHOULD reject authorization requests from native apps that don't use PKCE by returning an error message, as defined in Section 4.4.1 of PKCE [RFC7636]."
     Given the target requires PKCE for public clients
     And the public client starts an authorization request

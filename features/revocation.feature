@@ -37,18 +37,22 @@ Feature: Token revocation (RFC 7009)
   @RFC7009-2.1 @MUST @introspection @user-token
   Scenario: A client cannot revoke a token issued to another client
     RFC 7009 2.1: "The authorization server first validates the client credentials (in case of a confidential client) and then verifies whether the token was issued to the client making the revocation request.  If this validation fails, the request is refused and the client is informed of the error by the authorization server as described below."
+    RFC 7009 2: "Implementations MUST support the revocation of refresh tokens and SHOULD support the revocation of access tokens (see Implementation Note)."
+    The protection is judged: a token another client could revoke would let any client revoke anyone's tokens, so a revoked token fails at MUST. The refusal itself has no keyword in 2.1, and 2.2 answers 200 "if the client submitted an invalid token", which another client's token is to it: a 200 that leaves the token active passes with a warning.
     Given a client has an access token and a refresh token
     When another client revokes the refresh token
-    Then the revocation endpoint refuses the request
-    And the refresh token is still active
+    Then the refresh token is still active
+    And the report warns unless the revocation endpoint refused the request
 
   @RFC7009-2.1 @MUST @introspection @user-token
   Scenario: A client cannot revoke another client's access token
     RFC 7009 2.1: "The authorization server first validates the client credentials (in case of a confidential client) and then verifies whether the token was issued to the client making the revocation request.  If this validation fails, the request is refused and the client is informed of the error by the authorization server as described below."
+    RFC 7009 2: "Implementations MUST support the revocation of refresh tokens and SHOULD support the revocation of access tokens (see Implementation Note)."
+    The protection is judged: a token another client could revoke would let any client revoke anyone's tokens, so a revoked token fails at MUST. The refusal itself has no keyword in 2.1, and 2.2 answers 200 "if the client submitted an invalid token", which another client's token is to it: a 200 that leaves the token active passes with a warning.
     Given a client that may introspect and revoke has an access token
     When another client revokes the access token
-    Then the revocation endpoint refuses the request
-    And the access token is still active
+    Then the access token is still active
+    And the report warns unless the revocation endpoint refused the request
 
   @RFC7009-2.2 @MUST
   Scenario: Revoking an unknown token answers 200
@@ -73,10 +77,10 @@ Feature: Token revocation (RFC 7009)
     Then the response status is 200
     And the refresh token no longer works
 
-  @RFC7009-2.2 @RFC7009-2.2.1 @MAY @user-token
-  Scenario: An unknown token_type_hint is searched anyway or refused with unsupported_token_type
+  @RFC7009-2.2 @SHOULD @user-token
+  Scenario: An unknown token_type_hint does not change the revocation's answer
     RFC 7009 2.2: "An invalid token type hint value is ignored by the authorization server and does not influence the revocation response."
-    RFC 7009 2.2.1: "unsupported_token_type:  The authorization server does not support the revocation of the presented token type.  That is, the client tried to revoke an access token on a server not supporting this feature."
+    The sentence has no BCP 14 keyword, so a hint that changes the answer fails at SHOULD, never at MUST. The same revocation is sent again without the hint: a 200 to both (the token revoked, then an invalid token) or the same error to both passes.
     Given a client that may introspect and revoke has an access token
     When the token's client revokes the access token with token_type_hint "urn:example:no-such-type"
-    Then the response is 200 or the error "unsupported_token_type"
+    Then the answer is the one the revocation gets without a token_type_hint

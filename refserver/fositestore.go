@@ -55,6 +55,9 @@ func (f fositeStorage) InvalidateAuthorizeCodeSession(ctx context.Context, code 
 	if f.quirks.Has(QuirkCodeReusable) {
 		return nil
 	}
+	if f.quirks.Has(QuirkCodeRaceSometimes) && losesRace(code) {
+		return nil
+	}
 	return f.Store.InvalidateAuthorizeCodeSession(ctx, code)
 }
 
@@ -124,7 +127,7 @@ func (f fositeStorage) CreateRefreshTokenSession(ctx context.Context, signature,
 	if c, ok := r.GetClient().(*store.Client); ok && !c.HasGrant(store.GrantRefreshToken) {
 		return nil
 	}
-	if orig, ok := ctx.Value(refreshScopeKey{}).(fosite.Arguments); ok {
+	if orig, ok := ctx.Value(refreshScopeKey{}).(fosite.Arguments); ok && !f.quirks.Has(QuirkRefreshTokenScopeNarrowed) {
 		if req, ok := r.(*fosite.Request); ok {
 			cp := *req
 			cp.GrantedScope = append(fosite.Arguments(nil), orig...)

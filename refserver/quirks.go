@@ -1,9 +1,17 @@
 package refserver
 
 import (
+	"context"
+	"crypto/sha256"
+	"errors"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/ory/fosite"
+
+	"github.com/oauthconf/oauthconf/refserver/store"
 )
 
 // Quirks: deliberate deviations from the RFCs, each reproducing a bug seen in real
@@ -66,6 +74,19 @@ const (
 	// refused: the quirk proves the suite fails the code where a sentence requires it, and only
 	// there (a wording deviation elsewhere is a warning).
 	QuirkPKCEMismatchInvalidRequest Quirk = "pkce-mismatch-invalid-request"
+	// RFC 7009 2.2: an unknown token_type_hint is ignored and does not change the answer.
+	QuirkRevocationHintRefused Quirk = "revocation-hint-refused"
+	// RFC 6749 6: "authenticate the client if client authentication is included".
+	QuirkRefreshClientUnchecked Quirk = "refresh-client-unchecked"
+	// RFC 6749 6: a new refresh token's scope is identical to the one it replaces.
+	QuirkRefreshTokenScopeNarrowed Quirk = "refresh-token-scope-narrowed"
+	// RFC 6749 5.2: an unknown code or refresh token is invalid_grant, not a server error.
+	QuirkMadeUpGrantServerError Quirk = "made-up-grant-server-error"
+	// RFC 9700 2.1.1: a code_verifier is accepted only if the code was issued for a challenge.
+	QuirkPKCEDowngrade Quirk = "pkce-downgrade"
+	// RFC 6749 4.1.2: a code is used once, even by requests that arrive together; this one
+	// loses the race for about one code in eight, so only repeated rounds show it.
+	QuirkCodeRaceSometimes Quirk = "code-race-sometimes"
 )
 
 // QuirkInfo describes a quirk for `oauthconf serve --list-quirks` and the self-test report.
@@ -98,6 +119,12 @@ var knownQuirks = []QuirkInfo{
 	{QuirkFrameableApproval, "the approval page sends neither X-Frame-Options nor CSP frame-ancestors (RFC 6749 10.13)"},
 	{QuirkImplicitTokenInQuery, "implicit grant tokens are returned in the query instead of the fragment (RFC 6749 4.2.2)"},
 	{QuirkPKCEMismatchInvalidRequest, "a code redeemed with a wrong code_verifier is refused with invalid_request instead of invalid_grant (RFC 7636 4.6)"},
+	{QuirkRevocationHintRefused, "a revocation with an unknown token_type_hint is refused with unsupported_token_type instead of ignoring the hint (RFC 7009 2.2)"},
+	{QuirkRefreshClientUnchecked, "a refresh is served to a wrong client secret or an unknown client_id, as the refresh token's client (RFC 6749 6)"},
+	{QuirkRefreshTokenScopeNarrowed, "a refresh that narrows the scope gives the new refresh token the narrower scope, not the original (RFC 6749 6)"},
+	{QuirkMadeUpGrantServerError, "a made-up authorization code or refresh token is answered 500 server_error instead of invalid_grant (RFC 6749 5.2)"},
+	{QuirkPKCEDowngrade, "a code issued without a code_challenge is redeemed with a code_verifier (PKCE downgrade, RFC 9700 2.1.1)"},
+	{QuirkCodeRaceSometimes, "about one authorization code in eight stays redeemable after its redemption, as a lost race lets through (RFC 6749 4.1.2)"},
 }
 
 // KnownQuirks returns every quirk the server knows, in a stable order.
@@ -149,4 +176,46 @@ func parseQuirks(names []string) (quirkSet, error) {
 		return nil, fmt.Errorf("unknown quirk %s: the known quirks are %s", strings.Join(unknown, ", "), strings.Join(all, ", "))
 	}
 	return set, nil
+}
+
+// refreshTokenClient is the client a refresh token was issued to, or nil (QuirkRefreshClientUnchecked).
+func (s *Server) refreshTokenClient(ctx context.Context, token string) *store.Client {
+	req, err := s.store.GetRefreshTokenSession(ctx, s.strategy.RefreshTokenSignature(ctx, token), NewSession(""))
+	if err != nil || req == nil || req.GetClient() == nil {
+		return nil
+	}
+	c, err := s.store.GetClient(ctx, req.GetClient().GetID())
+	if err != nil {
+		return nil
+	}
+	client, _ := c.(*store.Client)
+	return client
+}
+
+// codeHasChallenge reports whether a code was issued for a PKCE challenge (QuirkPKCEDowngrade).
+func (s *Server) codeHasChallenge(ctx context.Context, code string) bool {
+	_, err := s.store.GetPKCERequestSession(ctx, s.strategy.AuthorizeCodeSignature(ctx, code), NewSession(""))
+	return err == nil
+}
+
+// grantUnknown reports a code or refresh token the store has never seen (QuirkMadeUpGrantServerError);
+// a used or revoked one is not unknown.
+func (s *Server) grantUnknown(ctx context.Context, gt string, form url.Values) bool {
+	var err error
+	switch gt {
+	case store.GrantAuthorizationCode:
+		_, err = s.store.GetAuthorizeCodeSession(ctx, s.strategy.AuthorizeCodeSignature(ctx, form.Get("code")), NewSession(""))
+	case store.GrantRefreshToken:
+		_, err = s.store.GetRefreshTokenSession(ctx, s.strategy.RefreshTokenSignature(ctx, form.Get("refresh_token")), NewSession(""))
+	default:
+		return false
+	}
+	return errors.Is(err, fosite.ErrNotFound) || errors.Is(err, store.ErrNotFound)
+}
+
+// losesRace reports whether a code is one of those QuirkCodeRaceSometimes lets through: about one
+// in eight, chosen by the code's signature so that every redemption of one code agrees.
+func losesRace(signature string) bool {
+	sum := sha256.Sum256([]byte(signature))
+	return sum[0]%8 == 0
 }

@@ -58,7 +58,11 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) *oauthError {
 	case "refresh_token":
 		order[0], order[1] = order[1], order[0]
 	default:
-		return newOAuthError(errUnsupportedTokenType, "token_type_hint "+safeName(hint)+" is not supported: use access_token or refresh_token")
+		// RFC 7009 2.2: "An invalid token type hint value is ignored by the authorization
+		// server and does not influence the revocation response."
+		if s.quirks.Has(QuirkRevocationHintRefused) {
+			return newOAuthError(errUnsupportedTokenType, "token_type_hint "+safeName(hint)+" is not supported: use access_token or refresh_token")
+		}
 	}
 
 	for _, kind := range order {

@@ -63,6 +63,12 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (map[string]any, 
 	ctx := r.Context()
 	client, oe := s.clientAuth.authenticate(ctx, r, form)
 	s.auditClientAuth(r, form, client, oe)
+	if oe != nil && gt == store.GrantRefreshToken && s.quirks.Has(QuirkRefreshClientUnchecked) {
+		// The refresh token alone names its client; the credentials sent are not looked at.
+		if c := s.refreshTokenClient(ctx, form.Get("refresh_token")); c != nil {
+			client, oe = c, nil
+		}
+	}
 	if oe != nil {
 		return nil, oe
 	}
@@ -84,6 +90,13 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (map[string]any, 
 	if s.quirks.Has(QuirkPKCEVerifierOptional) && gt == store.GrantAuthorizationCode && form.Get("code_verifier") == "" {
 		// PKCE checked only when a verifier is sent: the code's challenge is never looked at.
 		provider = s.quirkProvider
+	}
+	if s.quirks.Has(QuirkPKCEDowngrade) && gt == store.GrantAuthorizationCode && form.Get("code_verifier") != "" && !s.codeHasChallenge(ctx, form.Get("code")) {
+		// A verifier for a code issued without a challenge is ignored instead of refused.
+		provider = s.quirkProvider
+	}
+	if s.quirks.Has(QuirkMadeUpGrantServerError) && s.grantUnknown(ctx, gt, form) {
+		return nil, serverError(errors.New("quirk: an unknown grant crashes the lookup"))
 	}
 	if gt == store.GrantPassword {
 		// RFC 6749 4.3.2: "the authorization server MUST protect the endpoint against brute

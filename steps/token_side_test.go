@@ -130,9 +130,10 @@ func TestAtMostOneOfTheParallelRequests(t *testing.T) {
 		"two":  {[]*oauthclient.Response{ok, no, ok}, verdict.OutcomeFail},
 		"none": {[]*oauthclient.Response{no, no}, verdict.OutcomeInconclusive},
 	} {
-		w := &World{}
+		w := &World{p: &profile.Profile{}}
 		w.side.race = c.race
-		if got := outcome(w.atMostOneIssued()); got != c.want {
+		if _, err := w.atMostOneIssued(context.Background()); outcome(err) != c.want {
+			got := outcome(err)
 			t.Errorf("%s: %s, want %s", name, got, c.want)
 		}
 	}

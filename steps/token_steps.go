@@ -451,6 +451,7 @@ func (w *World) resourceHasTokens(ctx context.Context, which string) (context.Co
 	if err != nil {
 		return ctx, err
 	}
+	w.side.withoutResourceScope = which != ""
 	return w.obtainTokens(ctx, w.resourceWays(), false, scope)
 }
 

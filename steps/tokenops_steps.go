@@ -48,6 +48,11 @@ type tokenSide struct {
 	activeSeen map[string]string
 	// race holds the answers of the last parallel requests.
 	race []*oauthclient.Response
+	// rounds tallies the race scenarios' rounds (race_rounds).
+	rounds raceTally
+	// withoutResourceScope: the scenario's token was asked for without the profile's
+	// resource.required_scope.
+	withoutResourceScope bool
 }
 
 // tokenOp sends an introspection or revocation request for the client of role.
@@ -154,15 +159,11 @@ func (w *World) refusesCaller() error {
 	return nil
 }
 
-func (w *World) okOrError(code string) error {
-	if w.last != nil && w.last.Status == 200 {
-		return nil
-	}
-	return oauthclient.ExpectOAuthError(w.last, code)
-}
-
 // revocationAccepted judges a revocation of a token the client may revoke (RFC 7009 2.2):
-// HTTP 200. An access token may be refused with unsupported_token_type (RFC 7009 2.2.1: access
+// HTTP 200. The 200 says only that the server answered as 2.2 asks: it "responds with HTTP
+// status code 200 if the token has been revoked successfully or if the client submitted an
+// invalid token", so it never proves an access token was revoked. The steps after it judge what
+// became of the token (introspection, the resource), each at its own sentence's level. An access token may be refused with unsupported_token_type (RFC 7009 2.2.1: access
 // token revocation is a SHOULD), which makes the scenario not applicable. As a prerequisite
 // ("was accepted") any other answer blocks the scenario instead of failing it.
 func (w *World) revocationAccepted(kind string) error {
@@ -180,6 +181,122 @@ func (w *World) revocationAccepted(kind string) error {
 		return verdict.Blocked("RFC7009-2.2", "the revocation was answered HTTP %d %s, not 200", r.Status, r.Error())
 	}
 	return oauthclient.Failf(r, "expected HTTP 200 for the revocation of a token of the client (RFC 7009 2.2), got %d", r.Status)
+}
+
+// warnUnlessRefused follows another client's revocation once the token was seen still active:
+// the protection held. RFC 7009 2.1's "the request is refused and the client is informed of the
+// error" has no BCP 14 keyword, and 2.2 answers 200 "if the client submitted an invalid token",
+// which another client's token is to the caller: a 200 (or any answer that is not a refusal
+// with an error) is a warning naming both readings, never a failure.
+func (w *World) warnUnlessRefused(ctx context.Context) (context.Context, error) {
+	r, err := w.lastResp()
+	if err != nil {
+		return ctx, err
+	}
+	if w.revocationRefuses() == nil {
+		return ctx, nil
+	}
+	return warnAttach(ctx, fmt.Sprintf("the revocation endpoint answered another client's revocation with HTTP %d %s and left the token active: RFC 7009 2.1 says \"the request is refused and the client is informed of the error\" (no BCP 14 keyword), while 2.2 answers 200 \"if the client submitted an invalid token\"; the token is protected, the answer does not tell the client", r.Status, r.Error())), nil
+}
+
+// sameAnswerWithoutHint judges RFC 7009 2.2: "An invalid token type hint value is ignored by the
+// authorization server and does not influence the revocation response." It sends the same
+// revocation again without the hint: both 200 (the token revoked, then an invalid token), or
+// the same error for both, passes; a hint that turned a 200 into an error, or the other way
+// round, fails.
+func (w *World) sameAnswerWithoutHint(ctx context.Context) error {
+	hinted, err := w.lastResp()
+	if err != nil {
+		return err
+	}
+	if err := w.tokenOp(ctx, w.tokenOwner, "revokes", "the access token", ""); err != nil {
+		return err
+	}
+	plain := w.last
+	if hinted.Status == plain.Status && hinted.Error() == plain.Error() {
+		return nil
+	}
+	return oauthclient.Failf(hinted, "expected an unknown token_type_hint to leave the revocation's answer as it is without one (RFC 7009 2.2: it \"is ignored by the authorization server and does not influence the revocation response\"): with the hint HTTP %d %s, without it HTTP %d %s", hinted.Status, hinted.Error(), plain.Status, plain.Error())
+}
+
+// madeUpGrant sends a code or refresh token the server never issued, as the client of role. A
+// code goes with the client's redirect URI and a well-formed code_verifier, so that neither
+// missing parameter can be the reason for a refusal.
+func (w *World) madeUpGrant(ctx context.Context, role, what string) error {
+	c, err := w.client(role)
+	if err != nil {
+		return verdict.NotApplicable("%v", err)
+	}
+	creds, auth, err := w.creds(role)
+	if err != nil {
+		return err
+	}
+	tr := oauthclient.TokenRequest{Endpoint: w.p.Endpoints.Token, Client: creds, AuthMethod: auth}
+	madeUp := "made-up-" + oauthclient.RandomString(40)
+	if what == "redeems a made-up authorization code" {
+		v, err := oauthclient.NewVerifier(64)
+		if err != nil {
+			return err
+		}
+		tr.GrantType, tr.Code, tr.RedirectURI, tr.CodeVerifier = "authorization_code", madeUp, c.RedirectURI, v
+	} else {
+		if registered, declared := c.RegisteredFor(profile.GrantRefreshToken); declared && !registered {
+			return verdict.NotApplicable("the %s client is not registered for the refresh_token grant (clients.%s.grants)", role, roleKey(role))
+		}
+		tr.GrantType, tr.RefreshToken = "refresh_token", madeUp
+	}
+	resp, err := tr.Send(ctx, w.http)
+	if err != nil {
+		return err
+	}
+	w.last = resp
+	return nil
+}
+
+// refreshScopeIsOriginal judges RFC 6749 6: "If a new refresh token is issued, the refresh token
+// scope MUST be identical to that of the refresh token included by the client in the request."
+// The newest refresh token's scope is read from the introspection endpoint. Where that cannot
+// be seen, a refresh that asked for no scope is judged by the access token's scope instead
+// (RFC 6749 3.3 lets the server narrow the access token and name it, so only a scope broader
+// than the original fails); after a refresh that asked for a scope, nothing else shows the
+// refresh token's scope, and the scenario is inconclusive.
+func (w *World) refreshScopeIsOriginal(ctx context.Context) error {
+	if w.originalScope == "" {
+		return fmt.Errorf("the original grant's scope is unknown")
+	}
+	rt, _, err := w.pickToken("the refresh token")
+	if err != nil {
+		return err
+	}
+	saved := w.last
+	why := "the target has no introspection endpoint"
+	if ok, _ := w.p.Supports("introspection"); ok {
+		resp, _, err := w.introspect(ctx, rt, "refresh_token")
+		active := false
+		if err == nil {
+			active, _ = resp.Bool("active")
+		}
+		switch {
+		case err != nil:
+			why = err.Error()
+		case resp.Status != 200 || !active:
+			why = fmt.Sprintf("the introspection endpoint answered HTTP %d, active %v, for the refresh token", resp.Status, active)
+		case !resp.Has("scope"):
+			why = "the introspection endpoint names no scope for the refresh token"
+		case !sameScopes(resp.String("scope"), w.originalScope):
+			return oauthclient.Failf(resp, "expected the refresh token's scope to be identical to the original %q (RFC 6749 6: \"the refresh token scope MUST be identical\"), the introspection endpoint reports %q", w.originalScope, resp.String("scope"))
+		default:
+			return nil
+		}
+	}
+	w.last = saved
+	if w.lastScopeAsked != "" || saved == nil || saved.Status != 200 {
+		return verdict.Inconclusive("the refresh token's scope cannot be seen: %s", why)
+	}
+	if saved.Has("scope") {
+		return w.withinOriginal(saved.String("scope"))
+	}
+	return nil // a refresh without scope, answered without scope: the original (RFC 6749 5.1, 6)
 }
 
 // introspectorRole is the client that asks the introspection endpoint about the scenario's
@@ -304,27 +421,53 @@ func (w *World) tokenActivity(ctx context.Context, which, state string) error {
 	return w.waitInactive(ctx, token, hint, w.propagationWait(), "after the revocation (RFC 7009 2.1 allows a propagation delay)")
 }
 
-// refreshNoLongerWorks tries the refresh token as its owner until it is refused with
-// invalid_grant, within the propagation wait (RFC 7009 2.1). A refresh that succeeds meanwhile
-// does not replace the token under test.
+// refreshNoLongerWorks tries the revoked refresh token as its owner until it is refused, within
+// the propagation wait (RFC 7009 2.1: "The invalidation takes place immediately, and the token
+// cannot be used again after the revocation.  In practice, there could be a propagation delay").
+// A refresh that still succeeds meanwhile was a use of the revoked grant: when it rotated the
+// token, the successor is tried next, and it must stop working too. Without this, a rotating
+// server that ignores the revocation would pass on rotation alone: its first success retires
+// the revoked token, and a retry of that same token is refused for the rotation's sake.
+// A revoked token (or its successor) that still works when the wait is over fails.
 func (w *World) refreshNoLongerWorks(ctx context.Context) error {
 	tr, err := w.ownerRefresh()
 	if err != nil {
 		return err
 	}
 	var last *oauthclient.Response
-	if _, err := poll(ctx, w.propagationWait(), func() (bool, error) {
+	worked, rotated := 0, 0
+	refused, err := poll(ctx, w.propagationWait(), func() (bool, error) {
 		resp, err := tr.Send(ctx, w.http)
 		if err != nil {
 			return false, err
 		}
 		last = resp
-		return resp.Status != 200, nil
-	}); err != nil {
+		if resp.Status != 200 || resp.AccessToken() == "" {
+			return true, nil
+		}
+		worked++
+		if next := resp.RefreshToken(); next != "" && next != tr.RefreshToken {
+			tr.RefreshToken = next // issued from the revoked grant: it must die too
+			rotated++
+		}
+		return false, nil
+	})
+	if err != nil {
 		return err
 	}
 	w.last = last
+	if !refused {
+		return oauthclient.Failf(last, "expected the revoked refresh token to stop working within %s (RFC 7009 2.1), but %d refreshes after the revocation succeeded%s, the last one still", w.propagationWait(), worked, followedNote(rotated))
+	}
 	return oauthclient.ExpectOAuthError(last, "invalid_grant")
+}
+
+// followedNote says how many rotated successors of a revoked refresh token were followed.
+func followedNote(rotated int) string {
+	if rotated == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (each rotated successor followed, %d in all: a token issued from the revoked grant must stop working too)", rotated)
 }
 
 // waitInactive polls the introspection endpoint until the token is inactive, up to wait. The
@@ -428,20 +571,39 @@ func (w *World) callResource(ctx context.Context, what, where, scheme, until str
 			return err
 		}
 		w.last = resp
+		if what == "with the access token" && w.side.withoutResourceScope && success(resp) {
+			// RFC 6750 3 owes a challenge only to a request "that does not contain an access
+			// token that enables access"; RFC 6749 7 leaves to the resource which scope covers
+			// it. A 2xx shows this token enables access: the profile's required scope is not
+			// required here, and there is no refusal whose challenge could be judged.
+			return verdict.Inconclusive("the resource accepted (HTTP %d) a token without resource.required_scope %q, so that scope is evidently not required for %s; no refusal to judge (fix resource.required_scope in the profile)", resp.Status, w.p.Resource.RequiredScope, w.p.Resource.URL)
+		}
 		return nil
 	}
 	// After a revocation: call again until the resource refuses the token, within the
 	// propagation wait (RFC 7009 2.1); the last answer is judged.
-	_, err := poll(ctx, w.propagationWait(), func() (bool, error) {
+	done, err := poll(ctx, w.propagationWait(), func() (bool, error) {
 		resp, err := req.Send(ctx, w.http)
 		if err != nil {
 			return false, err
 		}
 		w.last = resp
-		return resp.Status < 200 || resp.Status > 299, nil
+		return !success(resp), nil
 	})
+	if err == nil && !done {
+		// Still accepted: the scenario's sentence (RFC 6750 3) binds a resource that refuses,
+		// and nothing was refused. Whether the access token should be dead is another rule:
+		// RFC 7009 2 makes access token revocation a SHOULD, its 2.2 answers 200 also for a
+		// token it treats as invalid (so the 200 proves no revocation), and its 3 lets a
+		// self-contained token stay usable at the resource until it expires. The revocation
+		// SHOULD is judged once, by "A client revokes its access token" (revocation.feature).
+		return verdict.Inconclusive("the resource still accepted the access token (HTTP %d) %s after the revocation was answered 200: no refusal whose challenge could be judged; RFC 7009 2 makes access token revocation a SHOULD (judged by revocation.feature's \"A client revokes its access token\"), 2.2 answers 200 also for a token the server treats as invalid, and 3 allows self-contained tokens to stay valid at the resource", w.last.Status, w.propagationWait())
+	}
 	return err
 }
+
+// success reports a 2xx answer.
+func success(r *oauthclient.Response) bool { return r != nil && r.Status >= 200 && r.Status <= 299 }
 
 func (w *World) resourceAccepts() error {
 	r, err := w.lastResp()
@@ -572,7 +734,10 @@ func (w *World) registerTokenOps(sc stepAdder) {
 	sc.Step(`^the report warns when the resource accepted it$`, w.warnsIfQueryAccepted)
 	sc.Step(`^the token is reported (active|inactive)$`, w.reportedActive)
 	sc.Step(`^the introspection endpoint refuses the caller$`, w.refusesCaller)
-	sc.Step(`^the response is 200 or the error "([a-z_]+)"$`, w.okOrError)
+	sc.Step(`^the report warns unless the revocation endpoint refused the request$`, w.warnUnlessRefused)
+	sc.Step(`^the `+roleRe+` client (redeems a made-up authorization code|refreshes a made-up refresh token)$`, w.madeUpGrant)
+	sc.Step(`^the (?:new|newest) refresh token's scope is the original scope$`, w.refreshScopeIsOriginal)
+	sc.Step(`^the answer is the one the revocation gets without a token_type_hint$`, w.sameAnswerWithoutHint)
 	sc.Step(`^the (first access token|access token|refresh token) is (still active|no longer active)$`, w.tokenActivity)
 	sc.Step(`^the refresh token no longer works$`, w.refreshNoLongerWorks)
 	sc.Step(`^the (access token|refresh token) (?:expires within the expiry wait|has expired)$`, w.expiresWithinWait)
@@ -663,29 +828,139 @@ func (w *World) ownerRefresh() (oauthclient.TokenRequest, error) {
 		Client: creds, AuthMethod: auth}, nil
 }
 
-// atMostOneIssued judges the parallel requests: more than one token response means the code or
-// refresh token was used more than once. None at all says nothing about reuse: inconclusive.
-func (w *World) atMostOneIssued() error {
-	race := w.side.race
-	if len(race) == 0 {
-		return fmt.Errorf("no parallel requests were sent")
-	}
+// raceTally counts the rounds of a race scenario: each round sends race_requests copies of one
+// request at once; a round in which more than one got a token used the grant twice.
+type raceTally struct {
+	rounds, doubled, empty int
+	// double is a second token response of the first doubled round, for the report.
+	double *oauthclient.Response
+	// statuses counts the HTTP statuses of every request of every round.
+	statuses map[int]int
+	// stopped says why the rounds ended before race_rounds, when they did.
+	stopped string
+}
+
+// winners are the answers of one round that carry a token.
+func winners(race []*oauthclient.Response) []*oauthclient.Response {
 	var ok []*oauthclient.Response
-	statuses := map[int]int{}
 	for _, r := range race {
-		statuses[r.Status]++
 		if r.Status == 200 && r.AccessToken() != "" {
 			ok = append(ok, r)
 		}
 	}
-	w.last = race[len(race)-1]
+	return ok
+}
+
+// tally records the answers of the last parallel requests as one round.
+func (w *World) tally() []*oauthclient.Response {
+	t := &w.side.rounds
+	if t.statuses == nil {
+		t.statuses = map[int]int{}
+	}
+	t.rounds++
+	for _, r := range w.side.race {
+		t.statuses[r.Status]++
+	}
+	ok := winners(w.side.race)
 	switch {
 	case len(ok) > 1:
-		return oauthclient.Failf(ok[1], "expected at most one of %d parallel requests to get a token, got %d (HTTP statuses %v)", len(race), len(ok), statuses)
+		t.doubled++
+		if t.double == nil {
+			t.double = ok[1]
+		}
 	case len(ok) == 0:
-		return verdict.Inconclusive("none of %d parallel requests got a token (HTTP statuses %v), so no use of the grant was seen to compare a reuse with", len(race), statuses)
+		t.empty++
 	}
-	w.last = ok[0]
+	return ok
+}
+
+// atMostOneIssued judges the parallel requests of every round: more than one token response in
+// a round means the code or refresh token was used more than once (RFC 6749 4.1.2: "If an
+// authorization code is used more than once, the authorization server MUST deny the request").
+// A race a server loses now and then shows only over rounds, so the rate seen is reported
+// either way. No token in any round says nothing about reuse: inconclusive.
+func (w *World) atMostOneIssued(ctx context.Context) (context.Context, error) {
+	if w.side.rounds.rounds == 0 && len(w.side.race) > 0 {
+		w.tally() // a single round sent by a step that does not tally
+	}
+	t := w.side.rounds
+	if t.rounds == 0 {
+		return ctx, fmt.Errorf("no parallel requests were sent")
+	}
+	n := w.p.RaceRequests()
+	rate := fmt.Sprintf("%d of %d rounds of %d parallel requests issued more than one token (%.1f%%); HTTP statuses of all requests %v", t.doubled, t.rounds, n, 100*float64(t.doubled)/float64(t.rounds), t.statuses)
+	if t.stopped != "" {
+		rate += "; the rounds stopped early: " + t.stopped
+	}
+	ctx = godog.Attach(ctx, godog.Attachment{Body: []byte(rate), FileName: "race-rounds.txt", MediaType: "text/plain"})
+	switch {
+	case t.doubled > 0:
+		w.last = t.double
+		return ctx, oauthclient.Failf(t.double, "expected at most one of the parallel requests of each round to get a token: %s", rate)
+	case t.empty == t.rounds:
+		return ctx, verdict.Inconclusive("none of the parallel requests got a token in %d rounds (HTTP statuses %v), so no use of the grant was seen to compare a reuse with", t.rounds, t.statuses)
+	}
+	return ctx, nil
+}
+
+// redeemRounds is the code race, race_rounds times: the first round redeems the scenario's
+// code, each later one a fresh code from the browser. A round that cannot get its code ends
+// the rounds; the judgement then says how many were run. Codes are single-use whoever holds
+// them (RFC 6749 4.1.2), so the later rounds take their codes from the trusted client when the
+// profile has one: it skips the approval page, which halves the browser's work per round (the
+// browser is what a round costs; the parallel redemption takes milliseconds).
+func (w *World) redeemRounds(ctx context.Context, role string) (context.Context, error) {
+	later := role
+	if ok, _ := w.p.Supports("trusted-client"); ok {
+		if c, found := w.p.Client(profile.RoleTrusted); found && c.Confidential() {
+			later = "trusted"
+		}
+	}
+	for round := 1; round <= w.p.RaceRounds(); round++ {
+		if round > 1 {
+			role = later
+			var err error
+			if ctx, err = w.hasAuthorizationCode(ctx, role); err != nil {
+				w.side.rounds.stopped = fmt.Sprintf("round %d could not get a code from the %s client: %s", round, role, verdict.FirstLine(err.Error()))
+				break
+			}
+		}
+		if err := w.redeemAtOnce(ctx, role); err != nil {
+			return ctx, err
+		}
+		w.tally()
+	}
+	return ctx, nil
+}
+
+// refreshRounds is the refresh race, race_rounds times: each round's winner carries the refresh
+// token of the next, so no round needs the browser. A round without a single winner ends them.
+func (w *World) refreshRounds(ctx context.Context) error {
+	tr, err := w.ownerRefresh()
+	if err != nil {
+		return err
+	}
+	for round := 1; round <= w.p.RaceRounds(); round++ {
+		if err := w.sendAtOnce(ctx, tr, w.p.RaceRequests()); err != nil {
+			return err
+		}
+		ok := w.tally()
+		if len(ok) == 0 && round > 1 {
+			// The previous winner's token died with the losers' reuse of its predecessor (RFC
+			// 9700 4.14.2: the server "will revoke the active refresh token"): no race was run.
+			w.side.rounds.rounds--
+			w.side.rounds.empty--
+			w.side.rounds.stopped = fmt.Sprintf("in round %d no request got a token: the server ended the grant after the previous round's losers reused its refresh token (RFC 9700 4.14.2), so there was no refresh token to carry on with", round)
+			break
+		}
+		if len(ok) == 0 || ok[0].RefreshToken() == "" {
+			if round < w.p.RaceRounds() {
+				w.side.rounds.stopped = fmt.Sprintf("round %d gave no new refresh token to carry on with", round)
+			}
+			break
+		}
+		tr.RefreshToken = ok[0].RefreshToken()
+	}
 	return nil
 }
 
@@ -712,6 +987,9 @@ func (w *World) registerRaces(sc stepAdder) {
 	sc.Step(`^the `+roleRe+` client redeems the authorization code in parallel requests$`, w.redeemAtOnce)
 	sc.Step(`^the token's client refreshes the access token in parallel requests$`, w.refreshAtOnce)
 	sc.Step(`^at most one of the parallel requests got a token$`, w.atMostOneIssued)
+	sc.Step(`^at most one of the parallel requests of each round got a token$`, w.atMostOneIssued)
+	sc.Step(`^the `+roleRe+` client redeems fresh authorization codes in parallel requests, round after round$`, w.redeemRounds)
+	sc.Step(`^the token's client refreshes the access token in parallel requests, round after round$`, w.refreshRounds)
 	sc.Step(`^the refresh token is rotated on use$`, w.refreshTokenRotates)
 	sc.Step(`^the target supports the revocation of access tokens$`, w.revokesAccessTokens)
 }

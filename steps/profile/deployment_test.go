@@ -115,6 +115,21 @@ func TestRaceRequests(t *testing.T) {
 	}
 }
 
+func TestRaceRounds(t *testing.T) {
+	if n := parseDeployed(t, minimal).RaceRounds(); n != DefaultRaceRounds {
+		t.Errorf("default = %d, want %d", n, DefaultRaceRounds)
+	}
+	p, err := Parse([]byte(minimal + "race_rounds: 100\n"))
+	if err != nil || p.RaceRounds() != 100 {
+		t.Fatalf("race_rounds: 100 gave %v (%v)", p, err)
+	}
+	for _, y := range []string{"race_rounds: 0", "race_rounds: 1001", "race_rounds: often"} {
+		if _, err := Parse([]byte(minimal + y + "\n")); err == nil || !strings.Contains(err.Error(), "race_rounds") {
+			t.Errorf("%s: expected an error naming race_rounds, got %v", y, err)
+		}
+	}
+}
+
 func TestIsServerOrigin(t *testing.T) {
 	p := parseDeployed(t, deployed)
 	for raw, want := range map[string]bool{

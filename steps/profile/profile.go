@@ -38,6 +38,8 @@
 //	                          flow; clients.<role>.authorization_params per client
 //	clients.<role>.grants     the grants the client is registered for
 //	race_requests             parallel requests of the race scenarios (1..64, default 8)
+//	race_rounds               rounds of the race scenarios, each a fresh code or refresh token
+//	                          (1..1000, default 50)
 //
 // fixtures/targets/README.md documents every field with a complete, commented example.
 package profile
@@ -86,6 +88,9 @@ type Profile struct {
 	// RaceRequestCount is how many parallel requests the race scenarios send (1..64; nil: 8).
 	// See RaceRequests.
 	RaceRequestCount *int `yaml:"race_requests"`
+	// RaceRoundCount is how many rounds the race scenarios repeat (1..1000; nil: the default).
+	// See RaceRounds.
+	RaceRoundCount *int `yaml:"race_rounds"`
 
 	// Metadata is the target's RFC 8414 (or OpenID discovery) document, filled by Resolve;
 	// nil when the target publishes none.

@@ -100,6 +100,9 @@ var cases = []Case{
 		Catch: []string{
 			"A refresh asking for more than the original scope is refused with invalid_scope (a scope of the client not granted)",
 			"A refresh asking for more than the original scope is refused with invalid_scope (a scope the client may not have)",
+			// The asked scope goes to the new refresh token as well, narrower or wider.
+			"A refresh asking for a wider scope leaves the refresh token's scope as it was",
+			"A refresh that narrows the scope leaves the new refresh token's scope as it was",
 		}},
 	{Quirk: refserver.QuirkForeignTokenRevocable,
 		Features: []string{"revocation.feature"},
@@ -146,6 +149,42 @@ var cases = []Case{
 			"The implicit grant never issues a refresh token",
 			"The implicit response states how long the token lives",
 			"The target offers the implicit grant, which RFC 9700 says should not be used",
+		}},
+	{Quirk: refserver.QuirkRevocationHintRefused,
+		Features: []string{"revocation.feature"},
+		Catch: []string{
+			"An unknown token_type_hint does not change the revocation's answer",
+		}},
+	{Quirk: refserver.QuirkRefreshClientUnchecked,
+		Features: []string{"refresh_token.feature"},
+		Catch: []string{
+			// The refresh token alone names its client, so no credentials at all pass too.
+			"A confidential client that does not authenticate cannot refresh",
+			"A refresh with a wrong client secret is refused",
+			"A refresh with an unknown client_id is refused",
+		}},
+	{Quirk: refserver.QuirkRefreshTokenScopeNarrowed,
+		Features: []string{"refresh_token.feature"},
+		Catch: []string{
+			"A refresh that narrows the scope leaves the new refresh token's scope as it was",
+		}},
+	{Quirk: refserver.QuirkMadeUpGrantServerError,
+		Features: []string{"authorization_code.feature", "refresh_token.feature"}, Tags: "@RFC6749-5.2",
+		Catch: []string{
+			"A made-up authorization code is refused with invalid_grant",
+			"A made-up refresh token is refused with invalid_grant",
+		}},
+	{Quirk: refserver.QuirkPKCEDowngrade,
+		Features: []string{"authorization_code.feature", "pkce.feature"}, Tags: "@RFC9700-2.1.1,@RFC7636-4.6",
+		Catch: []string{
+			"A code issued without a challenge is refused when redeemed with a code_verifier (PKCE downgrade)",
+		}},
+	// One code in eight: a single round would catch it one run in eight; race_rounds (50 by
+	// default) misses it once in about 800 runs.
+	{Quirk: refserver.QuirkCodeRaceSometimes,
+		Features: []string{"races.feature", "authorization_code.feature"}, Tags: "@RFC6749-10.5,@RFC6749-4.1.3 && ~@browser",
+		Catch: []string{
+			"Parallel redemptions of one authorization code yield at most one token",
 		}},
 }
 
