@@ -10,6 +10,7 @@ import (
 	"github.com/playwright-community/playwright-go"
 
 	"github.com/oauthconf/oauthconf/steps/browser"
+	"github.com/oauthconf/oauthconf/steps/callback"
 	"github.com/oauthconf/oauthconf/steps/oauthclient"
 	"github.com/oauthconf/oauthconf/steps/profile"
 	"github.com/oauthconf/oauthconf/steps/verdict"
@@ -194,47 +195,14 @@ func (w *World) requestedRedirect() string {
 	return r
 }
 
-func sameEndpoint(u, target *url.URL) bool {
-	p := func(s string) string {
-		if s == "" {
-			return "/"
-		}
-		return s
-	}
-	return strings.EqualFold(u.Scheme, target.Scheme) && strings.EqualFold(u.Host, target.Host) && p(u.Path) == p(target.Path)
-}
-
-// reachesURI reports whether a request to u is a request to the redirect URI requested: the
-// same scheme, host and path once dot segments are resolved (a browser resolves
-// "/cb/../evil" to "/evil"), and every query parameter of the requested URI, which RFC 6749
-// 3.1.2 says is retained. The response parameters the server adds are ignored.
-func reachesURI(u, requested *url.URL) bool {
-	if u == nil || requested == nil {
-		return false
-	}
-	nu, nr := resolveDots(u), resolveDots(requested)
-	if !sameEndpoint(nu, nr) {
-		return false
-	}
-	got := u.Query()
-	for k, vs := range requested.Query() {
-		for _, v := range vs {
-			if !slices.Contains(got[k], v) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func resolveDots(u *url.URL) *url.URL {
-	c := *u
-	c.Fragment, c.RawFragment = "", ""
-	return (&url.URL{}).ResolveReference(&c)
-}
+// reachesURI reports whether a request to u is a request to the redirect URI requested:
+// the raw path and query, compared as callback.Reaches says (a redirect to the registered URI
+// is not one to a variant of it).
+func reachesURI(u, requested *url.URL) bool { return callback.Reaches(u, requested) }
 
 // reachedRequested is the first request that reached the requested redirect URI: a hit on the
-// suite's callback listener, or a navigation of the browser (to a host the suite does not serve).
+// suite's callback listener, or a navigation of the browser, or a redirect (its Location, as the
+// server wrote it: the browser decodes "%63" to "c" before it requests the URL).
 func (w *World) reachedRequested(navs []string, hits []*url.URL) *url.URL {
 	requested, err := url.Parse(w.requestedRedirect())
 	if err != nil {
@@ -320,7 +288,7 @@ func (w *World) authorizeInBrowser(ctx context.Context, decision string) (contex
 	a.params, a.query, a.fragment = url.Values{}, url.Values{}, url.Values{}
 	if out.ReachedCallback && out.FinalURL != nil {
 		w.fill(a, out.FinalURL)
-	} else if u := w.reachedRequested(out.Navigations, a.hits); u != nil {
+	} else if u := w.reachedRequested(append(out.Navigations, out.Redirects...), a.hits); u != nil {
 		// The browser resolved the URI before requesting it ("/cb/../evil" is "/evil").
 		a.reached = true
 		w.fill(a, u)

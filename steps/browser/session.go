@@ -11,6 +11,7 @@ import (
 
 	"github.com/playwright-community/playwright-go"
 
+	callbackpkg "github.com/oauthconf/oauthconf/steps/callback"
 	"github.com/oauthconf/oauthconf/steps/profile"
 	"github.com/oauthconf/oauthconf/steps/verdict"
 )
@@ -46,6 +47,10 @@ type Session struct {
 	mu     sync.Mutex
 	navs   []string // main-frame navigation requests since the last reset, in order
 	status int      // status of the last main-frame navigation response
+	// redirects are the targets of the main-frame redirects since the last reset, as the server
+	// wrote them in Location (resolved against the response's URL): a navigation request shows
+	// the URL after Chromium's canonicalisation ("/%63allback" becomes "/callback").
+	redirects []string
 }
 
 // Close closes the context and its page, in the background: the Browser's Close waits for it.
@@ -82,14 +87,28 @@ func (s *Session) onResponse(r playwright.Response) {
 	if !req.IsNavigationRequest() || req.Frame() != s.page.MainFrame() {
 		return
 	}
+	var target string
+	if st := r.Status(); st >= 300 && st <= 399 {
+		// Headers() is what the driver reported with the event: no round trip from its goroutine.
+		if loc := r.Headers()["location"]; loc != "" {
+			if base, err := url.Parse(r.URL()); err == nil {
+				if u, err := base.Parse(loc); err == nil {
+					target = u.String()
+				}
+			}
+		}
+	}
 	s.mu.Lock()
 	s.status = r.Status()
+	if target != "" {
+		s.redirects = append(s.redirects, target)
+	}
 	s.mu.Unlock()
 }
 
 func (s *Session) resetNavigation() {
 	s.mu.Lock()
-	s.navs, s.status = nil, 0
+	s.navs, s.status, s.redirects = nil, 0, nil
 	s.mu.Unlock()
 }
 
@@ -97,6 +116,12 @@ func (s *Session) navigation() ([]string, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.navs...), s.status
+}
+
+func (s *Session) redirectTargets() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.redirects...)
 }
 
 // Goto loads url and returns the status of the final response (after redirects).
@@ -236,8 +261,9 @@ type Flow struct {
 	User profile.User
 	// Decision on the approval page: "approve", "deny", or "" to stop there (ApprovalShown).
 	Decision string
-	// CallbackPrefix is the redirect URI the browser should land on; scheme, host and path
-	// must match, the query and fragment are the response.
+	// CallbackPrefix is the redirect URI the browser should land on, the one the request
+	// names: callback.Reaches decides what reaches it (the raw path and the requested query
+	// must match; the parameters added to it are the response).
 	CallbackPrefix string
 	// Timeout bounds each navigation and action (default: the profile's timeouts.browser_step).
 	Timeout time.Duration
@@ -259,6 +285,8 @@ type Outcome struct {
 	PageText string
 	// Navigations lists the URLs the page was directed to, redirects included.
 	Navigations []string
+	// Redirects lists the Location targets of the redirects, as the server wrote them.
+	Redirects []string
 	// Screenshots are PNGs taken after loading the authorization URL and after each set of
 	// actions, with Options.Screenshots only; the steps attach them to the report.
 	Screenshots [][]byte
@@ -477,18 +505,21 @@ func (s *Session) waitURLGlob(glob string, timeout time.Duration) error {
 
 // landed reports whether the browser reached the callback, filling out when it did. The page
 // URL carries the fragment; when the callback did not load (nothing listening), the navigation
-// request shows where the server sent the browser.
+// request shows where the server sent the browser; a redirect's Location shows the URL as the
+// server wrote it, before Chromium canonicalised it.
 func (s *Session) landed(callback *url.URL, out *Outcome) bool {
 	navs, status := s.navigation()
-	out.Navigations = navs
+	redirects := s.redirectTargets()
+	out.Navigations, out.Redirects = navs, redirects
 	var final *url.URL
-	if u, err := url.Parse(s.page.URL()); err == nil && sameEndpoint(u, callback) {
+	if u, err := url.Parse(s.page.URL()); err == nil && reaches(u, callback) {
 		final = u
 	} else {
-		for i := len(navs) - 1; i >= 0; i-- {
-			if u, err := url.Parse(navs[i]); err == nil && sameEndpoint(u, callback) {
-				final = u
-				break
+		for _, list := range [][]string{navs, redirects} {
+			for i := len(list) - 1; i >= 0 && final == nil; i-- {
+				if u, err := url.Parse(list[i]); err == nil && reaches(u, callback) {
+					final = u
+				}
 			}
 		}
 	}
@@ -506,7 +537,7 @@ func (s *Session) landed(callback *url.URL, out *Outcome) bool {
 // finish records the last page when the flow did not reach the callback.
 func (s *Session) finish(out *Outcome) {
 	navs, status := s.navigation()
-	out.Navigations = navs
+	out.Navigations, out.Redirects = navs, s.redirectTargets()
 	out.Status = status
 	if u, err := url.Parse(s.page.URL()); err == nil {
 		out.FinalURL = u
@@ -531,19 +562,9 @@ func (s *Session) shoot(out *Outcome) {
 	}
 }
 
-// sameEndpoint compares scheme, host (with port) and path; the query and fragment are the
-// authorization response. RFC 6749 3.1.2: the redirection endpoint URI "MAY include an
-// "application/x-www-form-urlencoded" formatted ... query component, which MUST be retained".
-func sameEndpoint(u, callback *url.URL) bool {
-	path := func(p string) string {
-		if p == "" {
-			return "/"
-		}
-		return p
-	}
-	return strings.EqualFold(u.Scheme, callback.Scheme) && strings.EqualFold(u.Host, callback.Host) &&
-		path(u.Path) == path(callback.Path)
-}
+// reaches is callback.Reaches: the redirect URI the request named, compared by its raw path
+// and query (RFC 9700 2.1: "exact string matching").
+func reaches(u, callback *url.URL) bool { return callbackpkg.Reaches(u, callback) }
 
 // shortError keeps the first line of a Playwright error (the rest is its call log) and says
 // which timeout ran out.
