@@ -349,6 +349,11 @@ func Roles() []string {
 // UserValid is the user role of a resource owner who can log in.
 const UserValid = "valid"
 
+// UserSecond is the user role of another resource owner who can log in, optional: the
+// cross-site forgery checks (RFC 6749 10.12) take the attacker's form values from a session of
+// this account, values an attacker could have, never the victim's.
+const UserSecond = "second"
+
 // Parse decodes and validates a profile. The error lists every problem found, one per line,
 // each starting with the field path.
 func Parse(data []byte) (*Profile, error) {
@@ -383,6 +388,12 @@ func (p *Profile) Client(role string) (Client, bool) {
 
 // ValidUser returns the user who can log in.
 func (p *Profile) ValidUser() User { return p.Users[UserValid] }
+
+// SecondUser returns another user who can log in, and whether the profile names one.
+func (p *Profile) SecondUser() (User, bool) {
+	u, ok := p.Users[UserSecond]
+	return u, ok
+}
 
 // HasGrant reports whether the profile declares grant, or, when it declares no grants, whether
 // the metadata lists it.

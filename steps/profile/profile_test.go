@@ -93,6 +93,7 @@ clients:
   robot: {id: r}
 users:
   valid: {username: alice}
+  second: {username: alice, password: y}
   admin: {username: root, password: x}
 scopes: {allowed: ["read write"], not_allowed: [read write], unknown: []}
 browser:
@@ -132,6 +133,7 @@ resource: {url: "ftp://files", method: FETCH, required_scope: admin}
 		`clients.trusted: is required because capabilities.trusted_client is true`,
 		`users.valid.password: is required`,
 		`users.admin: unknown user role`,
+		`users.second.username: must name another account than users.valid`,
 		`scopes.allowed[0]: "read write" is not a valid scope token`,
 		`scopes.not_allowed[0]: "read write" is also in scopes.allowed`,
 		`browser.login[0].with: is required with fill`,
