@@ -62,6 +62,8 @@ const (
 	QuirkFrameableApproval Quirk = "frameable-approval"
 	// RFC 6749 4.2.2: implicit tokens travel in the fragment, never in the query.
 	QuirkImplicitTokenInQuery Quirk = "implicit-token-in-query"
+	// RFC 6750 3: the Bearer scheme "MUST be followed by one or more auth-param values".
+	QuirkBareBearerChallenge Quirk = "bare-bearer-challenge"
 )
 
 // QuirkInfo describes a quirk for `oauthconf serve --list-quirks` and the self-test report.
@@ -93,6 +95,7 @@ var knownQuirks = []QuirkInfo{
 	{QuirkNoCacheControl, "successful token responses lack Cache-Control: no-store (RFC 6749 5.1)"},
 	{QuirkFrameableApproval, "the approval page sends neither X-Frame-Options nor CSP frame-ancestors (RFC 6749 10.13)"},
 	{QuirkImplicitTokenInQuery, "implicit grant tokens are returned in the query instead of the fragment (RFC 6749 4.2.2)"},
+	{QuirkBareBearerChallenge, "a request without a token gets a bare WWW-Authenticate: Bearer, without auth-params (RFC 6750 3)"},
 }
 
 // KnownQuirks returns every quirk the server knows, in a stable order.

@@ -140,6 +140,11 @@ var cases = []Case{
 			"The implicit response states how long the token lives",
 			"The target offers the implicit grant, which RFC 9700 says should not be used",
 		}},
+	{Quirk: refserver.QuirkBareBearerChallenge,
+		Features: []string{"bearer.feature"},
+		Catch: []string{
+			"A request without a token gets a Bearer challenge",
+		}},
 }
 
 // TestTableCoversEveryQuirk: a new quirk must be declared here, with the scenarios that
