@@ -15,17 +15,18 @@ Feature: Redirect URI handling (RFC 6749 3.1.2, RFC 9700 2.1, RFC 8252 7.3)
     Then the user agent is not sent to the requested redirect URI
 
     Examples:
-      | variant                  | redirect_uri                      |
-      | longer path              | {callback}/extra                  |
-      | extra query parameter    | {callback}?extra=1                |
-      | trailing slash           | {callback}/                       |
-      | different path           | {callback-origin}/evil            |
-      | path in other case       | {callback-origin}/CALLBACK        |
-      | https instead of http    | {callback-https}                  |
-      | localhost name           | {callback-localhost}              |
-      | another host             | http://attacker.example/callback  |
-      | path traversal           | {callback}/../evil                |
-      | encoded path             | {callback-origin}/%63allback      |
+      | variant                              | redirect_uri                     |
+      | longer path                          | {callback}/extra                 |
+      | extra query parameter                | {callback}?extra=1               |
+      | trailing slash                       | {callback}/                      |
+      | different path                       | {callback-origin}/evil           |
+      | path in other case                   | {callback-origin}/CALLBACK       |
+      | https instead of http                | {callback-https}                 |
+      | localhost name                       | {callback-localhost}             |
+      | another host                         | http://attacker.example/callback |
+      | host ending with the registered host | {callback-host-suffix}           |
+      | path traversal                       | {callback}/../evil               |
+      | encoded path                         | {callback-origin}/%63allback     |
 
   @RFC6749-3.1.2 @RFC6749-3.1.2.4 @MUST
   Scenario: A redirect URI with a fragment is not followed

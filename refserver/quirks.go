@@ -64,6 +64,9 @@ const (
 	QuirkImplicitTokenInQuery Quirk = "implicit-token-in-query"
 	// RFC 6750 3: the Bearer scheme "MUST be followed by one or more auth-param values".
 	QuirkBareBearerChallenge Quirk = "bare-bearer-challenge"
+	// RFC 9700 2.1: exact string matching; a host that merely ends with the registered one
+	// ("evil.127.0.0.1" for "127.0.0.1", "attacker-example.com" for "example.com") is another host.
+	QuirkRedirectURIHostSuffix Quirk = "redirect-uri-host-suffix"
 )
 
 // QuirkInfo describes a quirk for `oauthconf serve --list-quirks` and the self-test report.
@@ -96,6 +99,7 @@ var knownQuirks = []QuirkInfo{
 	{QuirkFrameableApproval, "the approval page sends neither X-Frame-Options nor CSP frame-ancestors (RFC 6749 10.13)"},
 	{QuirkImplicitTokenInQuery, "implicit grant tokens are returned in the query instead of the fragment (RFC 6749 4.2.2)"},
 	{QuirkBareBearerChallenge, "a request without a token gets a bare WWW-Authenticate: Bearer, without auth-params (RFC 6750 3)"},
+	{QuirkRedirectURIHostSuffix, "a redirect URI whose host ends with the registered host is accepted (RFC 9700 2.1)"},
 }
 
 // KnownQuirks returns every quirk the server knows, in a stable order.

@@ -324,6 +324,8 @@ func TestLandedComparesTheRawPathAndQuery(t *testing.T) {
 		{registered + "?extra=1", registered + "?extra=1&code=c1", true},
 		{origin + "/%63allback", registered + "?error=invalid_request", false},
 		{origin + "/%63allback", origin + "/%63allback?code=c1", true},
+		// A host Chromium will not load (a name ending in a number): the Location shows it.
+		{"http://evil.127.0.0.1:5555/callback", "http://evil.127.0.0.1:5555/callback?code=c1", true},
 	} {
 		s, err := b.NewSession()
 		if err != nil {
@@ -390,5 +392,16 @@ func TestWaitURLAndSettle(t *testing.T) {
 	err = s.WaitURL(func(u string) bool { return strings.HasSuffix(u, "/never") }, 200*time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), "/done") {
 		t.Fatalf("WaitURL for a URL never reached: want an error naming the page, got %v", err)
+	}
+}
+
+func TestLoadable(t *testing.T) {
+	for host, want := range map[string]bool{
+		"127.0.0.1": true, "::1": true, "localhost": true, "as.example.com": true, "evil.localhost": true,
+		"evil.127.0.0.1": false, "evil127.0.0.1": false, "a.0x7f": false, "example.com.": true,
+	} {
+		if got := loadable(host); got != want {
+			t.Errorf("loadable(%q) = %v, want %v", host, got, want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package browser
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
@@ -330,6 +331,16 @@ func (s *Session) Authorize(authURL string, flow Flow) (*Outcome, error) {
 
 	out := &Outcome{}
 	s.resetNavigation()
+	if !loadable(callback.Hostname()) {
+		// Chromium refuses to follow a redirect to this host (net::ERR_INVALID_REDIRECT, with
+		// no response event), so the suite would never see where the server sent it: the
+		// navigations are fetched through a route instead, which shows each redirect.
+		stop, err := s.watchRedirects(timeout)
+		if err != nil {
+			return nil, verdict.SuiteTrouble(err)
+		}
+		defer stop()
+	}
 	_, navErr := s.Goto(authURL, timeout)
 	s.shoot(out)
 	decided := false
@@ -560,6 +571,51 @@ func (s *Session) shoot(out *Outcome) {
 	if png, err := s.Screenshot(); err == nil {
 		out.Screenshots = append(out.Screenshots, png)
 	}
+}
+
+// loadable reports whether Chromium loads a URL with this host. The URL Standard parses a host
+// whose last label is a number as an IPv4 address, so "evil.127.0.0.1" (a host that merely
+// ends with the registered "127.0.0.1") is no valid URL for a browser.
+func loadable(host string) bool {
+	if net.ParseIP(host) != nil {
+		return true
+	}
+	labels := strings.Split(strings.TrimSuffix(host, "."), ".")
+	last := labels[len(labels)-1]
+	return last == "" || strings.Trim(last, "0123456789") != "" && !strings.HasPrefix(strings.ToLower(last), "0x")
+}
+
+// watchRedirects fetches the page's navigations itself (route.Fetch, no redirects followed) and
+// records the Location of each redirect before handing the response to the page, until stop.
+func (s *Session) watchRedirects(timeout time.Duration) (stop func(), err error) {
+	handler := func(r playwright.Route) {
+		req := r.Request()
+		if !req.IsNavigationRequest() || req.Frame() != s.page.MainFrame() {
+			_ = r.Continue()
+			return
+		}
+		resp, err := r.Fetch(playwright.RouteFetchOptions{MaxRedirects: playwright.Int(0), Timeout: ms(timeout)})
+		if err != nil {
+			_ = r.Abort()
+			return
+		}
+		if st := resp.Status(); st >= 300 && st <= 399 {
+			if loc := resp.Headers()["location"]; loc != "" {
+				if base, err := url.Parse(req.URL()); err == nil {
+					if u, err := base.Parse(loc); err == nil {
+						s.mu.Lock()
+						s.redirects = append(s.redirects, u.String())
+						s.mu.Unlock()
+					}
+				}
+			}
+		}
+		_ = r.Fulfill(playwright.RouteFulfillOptions{Response: resp})
+	}
+	if err := s.page.Route("**/*", handler); err != nil {
+		return nil, fmt.Errorf("browser: watching redirects: %w", err)
+	}
+	return func() { _ = s.page.Unroute("**/*", handler) }, nil
 }
 
 // reaches is callback.Reaches: the redirect URI the request named, compared by its raw path

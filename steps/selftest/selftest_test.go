@@ -145,6 +145,11 @@ var cases = []Case{
 		Catch: []string{
 			"A request without a token gets a Bearer challenge",
 		}},
+	{Quirk: refserver.QuirkRedirectURIHostSuffix,
+		Features: []string{"redirect_uri.feature"},
+		Catch: []string{
+			"A redirect URI that differs from the registered one is not followed (host ending with the registered host)",
+		}},
 }
 
 // TestTableCoversEveryQuirk: a new quirk must be declared here, with the scenarios that
