@@ -32,6 +32,7 @@ func (w *World) registerMoreAuthorize(sc stepAdder) {
 	sc.Step(`^the refresh token, if one was issued, no longer works$`, w.refreshIfIssuedNoLongerWorks)
 	sc.Step(`^the token endpoint refuses the request with error "([a-z_]+)" or "([a-z_]+)"$`, w.refusesWithEither)
 	sc.Step(`^the `+roleRe+` client has an authorization code issued without a code_challenge$`, w.hasCodeWithoutChallenge)
+	sc.Step(`^the implicit response carries no refresh token, whatever its name$`, w.noRefreshTokenInImplicitResponse)
 }
 
 // refusesWithEither accepts either of two error codes the RFCs allow for the same request (RFC
