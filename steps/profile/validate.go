@@ -251,6 +251,9 @@ func (p *Profile) validateCapabilities(ps *problems) {
 	checkList(ps, "capabilities.grants", c.Grants, knownGrants)
 	checkList(ps, "capabilities.code_challenge_methods", c.CodeChallengeMethods, knownChallenges)
 	checkList(ps, "capabilities.token_endpoint_auth_methods", c.TokenEndpointAuthMethods, knownAuthMethods)
+	if r := c.RedirectURIRegistration; r != "" && r != RegistrationURI && r != RegistrationOrigin {
+		ps.add("capabilities.redirect_uri_registration", "%q is not one of %s, %s", r, RegistrationURI, RegistrationOrigin)
+	}
 	if c.PKCE != "" && !slices.Contains(knownPKCE, c.PKCE) {
 		ps.add("capabilities.pkce", "%q is not one of %s", c.PKCE, strings.Join(knownPKCE, ", "))
 	}
