@@ -516,6 +516,16 @@ func (w *World) doesNotRedirect() error {
 		return err
 	}
 	if w.authResp.reached {
+		requested, _ := url.Parse(w.requestedRedirect())
+		registered, _ := w.redirectURIFor(w.authRole)
+		reg, _ := url.Parse(registered)
+		if w.p.Capabilities.RegistersOrigins() && requested != nil && reg != nil && callback.SameOrigin(requested, reg) {
+			// The server does what its profile says: it registers origins. RFC 6749 3.1.2.2
+			// allows that ("SHOULD require ... the complete redirection URI"), so the URI is not
+			// invalid under RFC 6749; RFC 9700 2.1 forbids it.
+			return w.authFail("expected the user agent not to be sent to %s, a variant of the registered redirect URI on the same origin, but it was sent there. The profile says this server registers origins (capabilities.redirect_uri_registration: origin), which RFC 6749 3.1.2.2 permits; RFC 9700 2.1 does not: \"When comparing client redirection URIs against pre-registered URIs, authorization servers MUST utilize exact string matching\"",
+				redactedURL(w.requestedRedirect()))
+		}
 		return w.authFail("expected the user agent not to be sent to the invalid redirect URI, but it was sent to %s", redactedURL(w.requestedRedirect()))
 	}
 	return nil

@@ -72,3 +72,9 @@ func path(u *url.URL) string {
 	}
 	return p
 }
+
+// SameOrigin reports whether a and b have the same scheme, host and port (RFC 6454 4), the
+// scheme's default port filled in.
+func SameOrigin(a, b *url.URL) bool {
+	return a != nil && b != nil && strings.EqualFold(a.Scheme, b.Scheme) && hostPort(a) == hostPort(b)
+}

@@ -56,3 +56,22 @@ func TestReaches(t *testing.T) {
 		t.Error("a nil URL reached something")
 	}
 }
+
+func TestSameOrigin(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"http://127.0.0.1:5/cb", "http://127.0.0.1:5/evil?x=1", true},
+		{"https://as.example.com/cb", "https://AS.example.com:443/other", true},
+		{"http://127.0.0.1:5/cb", "http://127.0.0.1:6/cb", false},
+		{"http://127.0.0.1:5/cb", "https://127.0.0.1:5/cb", false},
+		{"http://127.0.0.1:5/cb", "http://evil.127.0.0.1:5/cb", false},
+	} {
+		a, _ := url.Parse(c.a)
+		b, _ := url.Parse(c.b)
+		if got := SameOrigin(a, b); got != c.want {
+			t.Errorf("SameOrigin(%s, %s) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+}

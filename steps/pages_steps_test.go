@@ -3,6 +3,7 @@ package steps
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/oauthconf/oauthconf/steps/oauthclient"
@@ -41,5 +42,40 @@ func TestChallengeErrorWithoutAChallengeIsBlocked(t *testing.T) {
 	}
 	if err := w.challengeError("invalid_token"); err == nil || errors.As(err, new(*verdict.Error)) {
 		t.Errorf("a challenge without the error code passed or did not fail: %v", err)
+	}
+}
+
+// A server whose profile says it registers origins is judged under RFC 9700 2.1 alone when it
+// follows a same-origin variant; another origin stays an invalid redirect URI under RFC 6749.
+func TestOriginRegistrationCitesRFC9700(t *testing.T) {
+	for _, c := range []struct {
+		registration, variant, want, not string
+	}{
+		{profile.RegistrationOrigin, "/extra", "RFC 9700 2.1", "the invalid redirect URI"},
+		{profile.RegistrationURI, "/extra", "the invalid redirect URI", "RFC 9700 2.1"},
+		{profile.RegistrationOrigin, "https", "the invalid redirect URI", "RFC 9700 2.1"},
+	} {
+		p := &profile.Profile{
+			Endpoints:    profile.Endpoints{Authorization: "http://as.example/authorize"},
+			Clients:      map[string]profile.Client{"confidential": {ID: "c", Secret: "s", RedirectURI: "http://127.0.0.1/callback"}},
+			Scopes:       profile.Scopes{Allowed: []string{"read"}},
+			Capabilities: profile.Capabilities{RedirectURIRegistration: c.registration},
+		}
+		w := newWorld(&Env{Profile: p})
+		if err := w.startAuthorization("confidential"); err != nil {
+			t.Fatal(err)
+		}
+		reg, _ := w.redirectURIFor("confidential")
+		requested := reg + c.variant
+		if c.variant == "https" {
+			requested = "https" + strings.TrimPrefix(reg, "http")
+		}
+		w.authReq.Set("redirect_uri", requested)
+		w.authResp = &authResponse{via: "http", reached: true}
+		err := w.doesNotRedirect()
+		_ = w.listener.Close()
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), c.not) {
+			t.Errorf("%s registration, %s: %v", c.registration, requested, err)
+		}
 	}
 }
