@@ -334,6 +334,27 @@ func (w *World) requireAuthResp() error {
 	return nil
 }
 
+// unrecognisedPage ends the scenario inconclusive when the browser stopped on a page answered
+// with a success status that is neither the login nor the approval page the profile describes
+// (verdict: "a page it could not recognise"): it may be the server's error page, or a page the
+// profile's selectors miss (a second consent step, a changed element id), and a FAIL would then
+// be the profile's doing. A page answered with an error status is the server's refusal.
+func (w *World) unrecognisedPage(expected string) error {
+	o := w.authResp.outcome
+	if w.authResp.via != "browser" || o == nil || !o.OtherPage || o.Status < 200 || o.Status > 299 {
+		return nil
+	}
+	text := o.PageText
+	if len(text) > 200 {
+		text = text[:200] + "..."
+	}
+	final := ""
+	if o.FinalURL != nil {
+		final = redactedURL(o.FinalURL.String())
+	}
+	return verdict.Inconclusive("expected %s, but the browser stopped on a page (HTTP %d, %s) that matches none of the profile's browser.login, browser.approve and browser.deny selectors: the server's error page, or a page the profile does not describe (page text %q)", expected, o.Status, final, text)
+}
+
 // receivesCode checks the redirect carries a code and no error (RFC 6749 4.1.2), and keeps
 // what redeeming it needs.
 func (w *World) receivesCode() error {
@@ -342,6 +363,9 @@ func (w *World) receivesCode() error {
 	}
 	a := w.authResp
 	if !a.reached {
+		if err := w.unrecognisedPage("a redirect to the client with a code"); err != nil {
+			return err
+		}
 		return w.authFail("expected a redirect to the client with a code, but the user agent did not reach %s", redactedURL(w.requestedRedirect()))
 	}
 	if e := a.params.Get("error"); e != "" {
@@ -368,6 +392,9 @@ func (w *World) receivesTokenInFragment() error {
 	}
 	a := w.authResp
 	if !a.reached {
+		if err := w.unrecognisedPage("a redirect to the client with an access token"); err != nil {
+			return err
+		}
 		return w.authFail("expected a redirect to the client with an access token, but the user agent did not reach %s", redactedURL(w.requestedRedirect()))
 	}
 	if e := a.fragment.Get("error"); e != "" {
@@ -562,6 +589,9 @@ func (w *World) pageShown(page, not string) error {
 		shown = o.ApprovalShown
 	}
 	if not == "" && !shown {
+		if err := w.unrecognisedPage("the " + page + " page"); err != nil {
+			return err
+		}
 		return w.authFail("expected the %s page to be shown, it was not", page)
 	}
 	if not != "" && shown {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oauthconf/oauthconf/steps/browser"
 	"github.com/oauthconf/oauthconf/steps/oauthclient"
 	"github.com/oauthconf/oauthconf/steps/profile"
 	"github.com/oauthconf/oauthconf/steps/verdict"
@@ -76,6 +77,38 @@ func TestOriginRegistrationCitesRFC9700(t *testing.T) {
 		_ = w.listener.Close()
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), c.not) {
 			t.Errorf("%s registration, %s: %v", c.registration, requested, err)
+		}
+	}
+}
+
+// A browser flow that stopped on a page the profile does not describe, answered 200, is
+// inconclusive (it may be the profile's selectors); answered with an error status, it is the
+// server's refusal and fails.
+func TestUnrecognisedPageIsInconclusive(t *testing.T) {
+	p := &profile.Profile{
+		Endpoints: profile.Endpoints{Authorization: "http://as.example/authorize"},
+		Clients:   map[string]profile.Client{"confidential": {ID: "c", Secret: "s", RedirectURI: "http://127.0.0.1/callback"}},
+		Scopes:    profile.Scopes{Allowed: []string{"read"}},
+	}
+	w := newWorld(&Env{Profile: p})
+	if err := w.startAuthorization("confidential"); err != nil {
+		t.Fatal(err)
+	}
+	defer w.listener.Close()
+	for _, c := range []struct {
+		status       int
+		other        bool
+		inconclusive bool
+	}{
+		{200, true, true},
+		{400, true, false},
+		{200, false, false}, // the login page came back: the flow knows that page
+	} {
+		w.authResp = &authResponse{via: "browser", outcome: &browser.Outcome{Status: c.status, OtherPage: c.other, LoginShown: !c.other}}
+		err := w.receivesCode()
+		var v *verdict.Error
+		if err == nil || errors.As(err, &v) != c.inconclusive {
+			t.Errorf("status %d, other page %v: %v (want inconclusive: %v)", c.status, c.other, err, c.inconclusive)
 		}
 	}
 }

@@ -280,6 +280,10 @@ type Outcome struct {
 	// LoginAttempts counts the times the login actions were performed; 2 means the login
 	// page came back after logging in (wrong credentials).
 	LoginAttempts int
+	// OtherPage: the flow ended on a page that is neither the callback nor the login or
+	// approval page the profile describes: the server's error page, or a page the profile's
+	// selectors do not match (Status tells them apart only when it is an error status).
+	OtherPage bool
 	// Status of the last page's HTTP response (0 when it did not load).
 	Status int
 	// PageText is the visible text of the last page when it was not the callback.
@@ -387,7 +391,8 @@ func (s *Session) Authorize(authURL string, flow Flow) (*Outcome, error) {
 			}
 		default:
 			s.finish(out)
-			return out, nil // an error page: the scenario judges it
+			out.OtherPage = true
+			return out, nil // an error page, or one the profile does not describe: the scenario judges it
 		}
 		navErr = s.settle(timeout)
 		s.shoot(out)
