@@ -67,6 +67,9 @@ const (
 	// RFC 9700 2.1: exact string matching; a host that merely ends with the registered one
 	// ("evil.127.0.0.1" for "127.0.0.1", "attacker-example.com" for "example.com") is another host.
 	QuirkRedirectURIHostSuffix Quirk = "redirect-uri-host-suffix"
+	// RFC 6749 10.12: "The authorization server MUST implement CSRF protection for its
+	// authorization endpoint".
+	QuirkConsentCSRFUnchecked Quirk = "consent-csrf-unchecked"
 )
 
 // QuirkInfo describes a quirk for `oauthconf serve --list-quirks` and the self-test report.
@@ -100,6 +103,7 @@ var knownQuirks = []QuirkInfo{
 	{QuirkImplicitTokenInQuery, "implicit grant tokens are returned in the query instead of the fragment (RFC 6749 4.2.2)"},
 	{QuirkBareBearerChallenge, "a request without a token gets a bare WWW-Authenticate: Bearer, without auth-params (RFC 6750 3)"},
 	{QuirkRedirectURIHostSuffix, "a redirect URI whose host ends with the registered host is accepted (RFC 9700 2.1)"},
+	{QuirkConsentCSRFUnchecked, "the approval form's anti-forgery token is not checked and the session cookie is SameSite=None, so another site can submit an approval (RFC 6749 10.12)"},
 }
 
 // KnownQuirks returns every quirk the server knows, in a stable order.

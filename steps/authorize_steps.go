@@ -42,7 +42,8 @@ func (a *authResponse) describe() string {
 		if o.FinalURL != nil {
 			final = redactedURL(o.FinalURL.String())
 		}
-		text := o.PageText
+		// The page may echo the response (the suite's callback page shows its query).
+		text := oauthclient.RedactText(o.PageText)
 		if len(text) > 300 {
 			text = text[:300] + "..."
 		}
@@ -344,7 +345,7 @@ func (w *World) unrecognisedPage(expected string) error {
 	if w.authResp.via != "browser" || o == nil || !o.OtherPage || o.Status < 200 || o.Status > 299 {
 		return nil
 	}
-	text := o.PageText
+	text := oauthclient.RedactText(o.PageText)
 	if len(text) > 200 {
 		text = text[:200] + "..."
 	}

@@ -267,8 +267,8 @@ type forgery struct {
 //   - "from another site": a page on another site auto-submits the attacker's copy of the form
 //     in the resource owner's browser.
 //   - "with its anti-forgery value removed" / "from another session": the resource owner's own
-//     page is submitted with the hidden values that differ between sessions removed, or
-//     replaced by the attacker's. A server defended by SameSite cookies or an Origin check may
+//     page is submitted with a hidden value that differs between sessions removed (each such
+//     field in turn), or with all of them replaced by the attacker's. A server defended by SameSite cookies or an Origin check may
 //     accept this same-origin request although no other site could send it, so a code here is
 //     checked again from another site with the attacker's values: only a code there fails; a
 //     code only here is a warning. Without a value that differs between sessions, the cross-site
@@ -318,33 +318,50 @@ func (w *World) forgedSubmission(ctx context.Context, form, how string) (context
 	if strings.HasSuffix(how, "from another session") {
 		mode = "altered"
 	}
-	values := map[string]any{}
-	for k, v := range other {
-		values[k] = v
+	// Altered: every differing value replaced by the attacker's, a consistent set. Removed: one
+	// differing field at a time, each in a fresh session of the resource owner, since some
+	// (a sealed pending request) are needed for any answer and would hide the one that guards.
+	attempts := []map[string]string{other}
+	if mode == "removed" {
+		attempts = nil
+		for _, name := range slices.Sorted(maps.Keys(other)) {
+			attempts = append(attempts, map[string]string{name: other[name]})
+		}
 	}
-	arg := map[string]any{"mode": mode, "values": values}
-	var n any
-	if sel != "" {
-		n, err = s.Page().Locator(sel).First().Evaluate(tamperFormJS, arg)
-	} else {
-		n, err = s.Page().Evaluate("(arg) => ("+tamperFormJS+")(null, arg)", arg)
+	var guarded []string
+	for i, fields := range attempts {
+		page, pageSel := s, sel
+		if i > 0 {
+			fresh, err := w.env.Browser.NewSession()
+			if err != nil {
+				return ctx, verdict.SuiteTrouble(err)
+			}
+			defer func() { _ = fresh.Close() }()
+			if pageSel, _, err = w.reachForm(fresh, form, w.p.ValidUser()); err != nil {
+				return ctx, err
+			}
+			if form == "login" {
+				forger, _ := w.forger()
+				if err := w.fillLogin(fresh, forger); err != nil {
+					return ctx, err
+				}
+			}
+			page = fresh
+		}
+		if err := w.tamperAndSubmit(page, form, pageSel, mode, fields, len(w.listener.Hits())); err != nil {
+			return ctx, err
+		}
+		if w.codeAtClient() {
+			guarded = slices.Sorted(maps.Keys(fields))
+			break
+		}
 	}
-	if err != nil || toNumber(n) == 0 {
-		return ctx, verdict.Inconclusive("could not change the form's anti-forgery field(s) %v: %v", slices.Sorted(maps.Keys(other)), err)
-	}
-	actions := w.p.Browser.Approve
-	if form == "login" {
-		actions = w.p.Browser.Login
-	}
-	forger, _ := w.forger()
-	vars := map[string]string{"user.username": forger.Username, "user.password": forger.Password}
-	if err := s.Perform(actions, vars, w.browserTimeout()); err != nil {
-		return ctx, verdict.Inconclusive("submitting the changed form: %v", err)
-	}
-	_ = s.Settle(w.browserTimeout())
-	w.recordForgedOutcome(s, 0)
-	if !w.codeAtClient() {
+	if guarded == nil {
 		return ctx, nil
+	}
+	other = map[string]string{}
+	for _, name := range guarded {
+		other[name] = ""
 	}
 	// A code for a same-origin request no other site could send: try what another site can,
 	// in a fresh session of the resource owner (this one may now be logged in as the forger).
@@ -369,6 +386,39 @@ func (w *World) forgedSubmission(ctx context.Context, form, how string) (context
 			form, map[string]string{"removed": "removed", "altered": "taken from another session"}[mode], slices.Sorted(maps.Keys(other)))
 	}
 	return ctx, nil
+}
+
+// tamperAndSubmit removes or replaces the fields of the form on s's page and submits it with
+// the profile's actions (the login filled with the forger's credentials), then records where the
+// browser ended (the callback hits from mark on).
+func (w *World) tamperAndSubmit(s *browser.Session, form, sel, mode string, fields map[string]string, mark int) error {
+	values := map[string]any{}
+	for k, v := range fields {
+		values[k] = v
+	}
+	arg := map[string]any{"mode": mode, "values": values}
+	var n any
+	var err error
+	if sel != "" {
+		n, err = s.Page().Locator(sel).First().Evaluate(tamperFormJS, arg)
+	} else {
+		n, err = s.Page().Evaluate("(arg) => ("+tamperFormJS+")(null, arg)", arg)
+	}
+	if err != nil || toNumber(n) == 0 {
+		return verdict.Inconclusive("could not change the form's field(s) %v: %v", slices.Sorted(maps.Keys(fields)), err)
+	}
+	actions := w.p.Browser.Approve
+	if form == "login" {
+		actions = w.p.Browser.Login
+	}
+	forger, _ := w.forger()
+	vars := map[string]string{"user.username": forger.Username, "user.password": forger.Password}
+	if err := s.Perform(actions, vars, w.browserTimeout()); err != nil {
+		return verdict.Inconclusive("submitting the changed form: %v", err)
+	}
+	_ = s.Settle(w.browserTimeout())
+	w.recordForgedOutcome(s, mark)
+	return nil
 }
 
 // crossSiteForgery submits the attacker's copy of the form from another site in the resource

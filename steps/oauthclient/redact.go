@@ -226,6 +226,12 @@ func redactBody(contentType string, body []byte) string {
 	return htmlSecret.ReplaceAllString(s, "${1}="+redacted)
 }
 
+// RedactText redacts what looks like a secret parameter in free text (a page's text, which may
+// echo a query such as the suite's own callback page does).
+func RedactText(s string) string {
+	return htmlSecret.ReplaceAllString(jsonSecret.ReplaceAllString(s, `"$1":"`+redacted+`"`), "${1}="+redacted)
+}
+
 var htmlSecret = regexp.MustCompile(`\b(client_secret|password|code|code_verifier|access_token|refresh_token)=[^&"'\s<>]+`)
 
 // redactTokenResponse renders a token response with every value redacted but the public ones

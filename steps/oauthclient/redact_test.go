@@ -64,3 +64,10 @@ func TestFragmentRedactedWhateverItsName(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactText(t *testing.T) {
+	got := RedactText("Redirect received\ncode=ory_ac_abc.def&iss=http%3A%2F%2Fx&state=s1 access_token=at-1")
+	if strings.Contains(got, "ory_ac_abc") || strings.Contains(got, "at-1") || !strings.Contains(got, "state=s1") {
+		t.Errorf("RedactText: %s", got)
+	}
+}
