@@ -32,6 +32,11 @@ Feature: The resource owner's login and approval (RFC 6749 3.1, 4.1.2.1, 10.12; 
     Then the login page was not shown
     And the client receives an authorization code
 
+  # The forged form carries values an attacker could have: those of its own session (the
+  # profile's users.second), never the resource owner's hidden values. A code for a same-origin
+  # submission of the resource owner's page with its anti-forgery value removed or replaced is
+  # checked again from another site: only a code there fails; a code only on the page itself is
+  # a warning (SameSite cookies or an Origin check stop every request another site can send).
   @RFC6749-10.12 @MUST
   Scenario Outline: A forged <form> submission (<how>) yields no authorization code
     RFC 6749 10.12: "The authorization server MUST implement CSRF protection for its authorization endpoint and ensure that a malicious client cannot obtain authorization without the awareness and explicit consent of the resource owner."

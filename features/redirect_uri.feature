@@ -3,7 +3,11 @@ Feature: Redirect URI handling (RFC 6749 3.1.2, RFC 9700 2.1, RFC 8252 7.3)
   The server sends the user agent only to a redirect URI registered for the client, compared by
   exact string; anything else is shown to the resource owner as an error, never followed. A
   redirect to the server's own login or error page, on whatever origin, is not a redirect to the
-  invalid URI: only a request that reaches the URI the request named counts.
+  invalid URI: only a request that reaches the URI the request named counts, compared by its raw
+  path and query (a redirect to the registered URI is not one to a variant of it). A server whose
+  profile says it registers origins (capabilities.redirect_uri_registration: origin) follows RFC
+  6749 3.1.2.2, which allows that; a same-origin variant it follows is reported under RFC 9700
+  2.1 alone.
 
   @RFC6749-3.1.2.4 @RFC9700-2.1 @MUST
   Scenario Outline: A redirect URI that differs from the registered one is not followed (<variant>)
@@ -15,17 +19,18 @@ Feature: Redirect URI handling (RFC 6749 3.1.2, RFC 9700 2.1, RFC 8252 7.3)
     Then the user agent is not sent to the requested redirect URI
 
     Examples:
-      | variant                  | redirect_uri                      |
-      | longer path              | {callback}/extra                  |
-      | extra query parameter    | {callback}?extra=1                |
-      | trailing slash           | {callback}/                       |
-      | different path           | {callback-origin}/evil            |
-      | path in other case       | {callback-origin}/CALLBACK        |
-      | https instead of http    | {callback-https}                  |
-      | localhost name           | {callback-localhost}              |
-      | another host             | http://attacker.example/callback  |
-      | path traversal           | {callback}/../evil                |
-      | encoded path             | {callback-origin}/%63allback      |
+      | variant                              | redirect_uri                     |
+      | longer path                          | {callback}/extra                 |
+      | extra query parameter                | {callback}?extra=1               |
+      | trailing slash                       | {callback}/                      |
+      | different path                       | {callback-origin}/evil           |
+      | path in other case                   | {callback-origin}/CALLBACK       |
+      | https instead of http                | {callback-https}                 |
+      | localhost name                       | {callback-localhost}             |
+      | another host                         | http://attacker.example/callback |
+      | host ending with the registered host | {callback-host-suffix}           |
+      | path traversal                       | {callback}/../evil               |
+      | encoded path                         | {callback-origin}/%63allback     |
 
   @RFC6749-3.1.2 @RFC6749-3.1.2.4 @MUST
   Scenario: A redirect URI with a fragment is not followed
@@ -49,8 +54,9 @@ Feature: Redirect URI handling (RFC 6749 3.1.2, RFC 9700 2.1, RFC 8252 7.3)
       | missing client_id | has no client_id                        |
       | unknown client_id | has client_id "no-such-client-{state}"  |
 
-  @RFC6749-3.1.2.4 @MUST @browser
+  @RFC6749-3.1.2.4 @RFC9700-2.1 @MUST @browser
   Scenario Outline: An unregistered redirect URI is shown as an error page rather than followed (<variant>)
+    RFC 9700 2.1: "When comparing client redirection URIs against pre-registered URIs, authorization servers MUST utilize exact string matching except for port numbers in `localhost` redirection URIs of native apps (see Section 4.1.3)."
     RFC 6749 3.1.2.4: "If an authorization request fails validation due to a missing, invalid, or mismatching redirection URI, the authorization server SHOULD inform the resource owner of the error and MUST NOT automatically redirect the user-agent to the invalid redirection URI."
     Given the confidential client starts an authorization request
     And the authorization request has redirect_uri "<redirect_uri>"
@@ -79,8 +85,9 @@ Feature: Redirect URI handling (RFC 6749 3.1.2, RFC 9700 2.1, RFC 8252 7.3)
     When the resource owner approves the authorization request
     Then the client receives an authorization code
 
-  @RFC6749-4.2.1 @RFC6749-4.2.2.1 @MUST @grant-implicit
+  @RFC6749-4.2.1 @RFC6749-4.2.2.1 @RFC9700-2.1 @MUST @grant-implicit
   Scenario: An implicit client is not redirected to an unregistered redirect URI
+    RFC 9700 2.1: "When comparing client redirection URIs against pre-registered URIs, authorization servers MUST utilize exact string matching except for port numbers in `localhost` redirection URIs of native apps (see Section 4.1.3)."
     RFC 6749 4.2.1: "The authorization server MUST verify that the redirection URI to which it will redirect the access token matches a redirection URI registered by the client as described in Section 3.1.2."
     RFC 6749 4.2.2.1: "If the request fails due to a missing, invalid, or mismatching redirection URI, or if the client identifier is missing or invalid, the authorization server SHOULD inform the resource owner of the error and MUST NOT automatically redirect the user-agent to the invalid redirection URI."
     Given the implicit client starts an authorization request

@@ -240,6 +240,12 @@ func (s *Server) checkAuthorize(ctx context.Context, raw url.Values, problem str
 	if redirect == nil && s.quirks.Has(QuirkRedirectURIPrefix) {
 		redirect, prefixMatched = prefixMatchRedirectURI(clean.Get("redirect_uri"), client.RedirectURIs)
 	}
+	suffixMatched := false
+	if redirect == nil && s.quirks.Has(QuirkRedirectURIHostSuffix) {
+		// fosite is then shown the registered URI, as for the prefix quirk.
+		redirect, prefixMatched = hostSuffixMatchRedirectURI(clean.Get("redirect_uri"), client.RedirectURIs)
+		suffixMatched = redirect != nil
+	}
 	var unregistered *authzFailure
 	if redirect == nil && s.quirks.Has(QuirkErrorRedirectUnregistered) {
 		// The request's redirect URI is used for errors before it is known to be registered;
@@ -309,7 +315,7 @@ func (s *Server) checkAuthorize(ctx context.Context, raw url.Values, problem str
 	}
 	// fosite redirects to an http URI only on loopback or localhost: check it now, before the
 	// owner is asked, rather than after approval.
-	if !fosite.IsRedirectURISecure(ctx, redirect) {
+	if !fosite.IsRedirectURISecure(ctx, redirect) && !suffixMatched {
 		f := pageFailure(http.StatusBadRequest, "invalid_request", "The registered redirect URI uses plain http on a host that is not the loopback interface.")
 		f.clientID = clientID
 		return nil, f
@@ -523,6 +529,28 @@ func prefixMatchRedirectURI(requested string, registered []string) (*url.URL, st
 	}
 	for _, reg := range registered {
 		if strings.HasPrefix(requested, reg) || strings.HasPrefix(portless, reg) {
+			return q, reg
+		}
+	}
+	return nil, ""
+}
+
+// hostSuffixMatchRedirectURI is QuirkRedirectURIHostSuffix: the requested URI is accepted when
+// its host ends with a registered URI's host ("evil.127.0.0.1" for "127.0.0.1"), the scheme,
+// path and query being the registered ones (any port, as for loopback); that registered URI is
+// returned with it.
+func hostSuffixMatchRedirectURI(requested string, registered []string) (*url.URL, string) {
+	q, err := url.Parse(requested)
+	if requested == "" || err != nil || !validRedirectURI(q) {
+		return nil, ""
+	}
+	for _, reg := range registered {
+		g, err := url.Parse(reg)
+		if err != nil || g.Hostname() == "" {
+			continue
+		}
+		if q.Scheme == g.Scheme && strings.HasSuffix(q.Hostname(), g.Hostname()) &&
+			q.EscapedPath() == g.EscapedPath() && q.RawQuery == g.RawQuery {
 			return q, reg
 		}
 	}

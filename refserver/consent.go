@@ -68,7 +68,7 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 	sealed := form.Get("authz")
 	ls, ok := s.currentSession(r, now)
 	// Without a valid token nothing is redirected and nothing is issued (RFC 6749 10.12).
-	if !ok || !s.checkConsentCSRF(ls, sealed, form.Get("csrf_token")) {
+	if !ok || (!s.checkConsentCSRF(ls, sealed, form.Get("csrf_token")) && !s.quirks.Has(QuirkConsentCSRFUnchecked)) {
 		s.renderError(w, http.StatusForbidden, errorPage{
 			Message: "The approval form is missing its security token, or your sign-in has ended.",
 			Detail:  "Go back to the application and start again.",

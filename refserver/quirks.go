@@ -87,6 +87,14 @@ const (
 	// RFC 6749 4.1.2: a code is used once, even by requests that arrive together; this one
 	// loses the race for about one code in eight, so only repeated rounds show it.
 	QuirkCodeRaceSometimes Quirk = "code-race-sometimes"
+	// RFC 6750 3: the Bearer scheme "MUST be followed by one or more auth-param values".
+	QuirkBareBearerChallenge Quirk = "bare-bearer-challenge"
+	// RFC 9700 2.1: exact string matching; a host that merely ends with the registered one
+	// ("evil.127.0.0.1" for "127.0.0.1", "attacker-example.com" for "example.com") is another host.
+	QuirkRedirectURIHostSuffix Quirk = "redirect-uri-host-suffix"
+	// RFC 6749 10.12: "The authorization server MUST implement CSRF protection for its
+	// authorization endpoint".
+	QuirkConsentCSRFUnchecked Quirk = "consent-csrf-unchecked"
 )
 
 // QuirkInfo describes a quirk for `oauthconf serve --list-quirks` and the self-test report.
@@ -125,6 +133,9 @@ var knownQuirks = []QuirkInfo{
 	{QuirkMadeUpGrantServerError, "a made-up authorization code or refresh token is answered 500 server_error instead of invalid_grant (RFC 6749 5.2)"},
 	{QuirkPKCEDowngrade, "a code issued without a code_challenge is redeemed with a code_verifier (PKCE downgrade, RFC 9700 2.1.1)"},
 	{QuirkCodeRaceSometimes, "about one authorization code in eight stays redeemable after its redemption, as a lost race lets through (RFC 6749 4.1.2)"},
+	{QuirkBareBearerChallenge, "a request without a token gets a bare WWW-Authenticate: Bearer, without auth-params (RFC 6750 3)"},
+	{QuirkRedirectURIHostSuffix, "a redirect URI whose host ends with the registered host is accepted (RFC 9700 2.1)"},
+	{QuirkConsentCSRFUnchecked, "the approval form's anti-forgery token is not checked and the session cookie is SameSite=None, so another site can submit an approval (RFC 6749 10.12)"},
 }
 
 // KnownQuirks returns every quirk the server knows, in a stable order.

@@ -60,6 +60,8 @@ type bearerError struct {
 	Scope string
 	// Allow, for a 405, lists the methods the resource serves.
 	Allow string
+	// bare is QuirkBareBearerChallenge: the challenge is the scheme alone.
+	bare  bool
 	cause error
 }
 
@@ -114,6 +116,9 @@ func writeBearerError(w http.ResponseWriter, r *http.Request, e *bearerError) {
 		challenge += `, scope="` + sc + `"`
 		body["scope"] = sc
 	}
+	if e.bare {
+		challenge = "Bearer"
+	}
 	w.Header().Set("WWW-Authenticate", challenge)
 	setNoStore(w)
 	writeJSON(w, e.Status, body)
@@ -130,6 +135,7 @@ func (s *Server) bearerCaller(r *http.Request, methods ...string) (*caller, url.
 	}
 	token, form, be := extractBearer(r)
 	if be != nil {
+		be.bare = be.Code == "" && s.quirks.Has(QuirkBareBearerChallenge)
 		s.auditBearerRefused(r, be)
 		return nil, form, be
 	}

@@ -126,7 +126,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, username s
 		Version:  v,
 	}
 	payload, _ := json.Marshal(ls) // a struct of strings and ints always marshals
-	http.SetCookie(w, &http.Cookie{
+	c := &http.Cookie{
 		Name:     s.cookieName(sessionCookieBase),
 		Value:    s.seal(keySession, payload),
 		Path:     "/",
@@ -136,7 +136,13 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, username s
 		// Lax: the cookie comes along on the top-level navigation from the client to the
 		// authorization endpoint, but not on cross-site POSTs.
 		SameSite: http.SameSiteLaxMode,
-	})
+	}
+	if s.quirks.Has(QuirkConsentCSRFUnchecked) {
+		// The cookie of an identity provider embedded across sites (Chromium takes Secure
+		// cookies from loopback over http).
+		c.SameSite, c.Secure = http.SameSiteNoneMode, true
+	}
+	http.SetCookie(w, c)
 	return ls, nil
 }
 

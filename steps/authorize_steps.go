@@ -10,6 +10,7 @@ import (
 	"github.com/playwright-community/playwright-go"
 
 	"github.com/oauthconf/oauthconf/steps/browser"
+	"github.com/oauthconf/oauthconf/steps/callback"
 	"github.com/oauthconf/oauthconf/steps/oauthclient"
 	"github.com/oauthconf/oauthconf/steps/profile"
 	"github.com/oauthconf/oauthconf/steps/verdict"
@@ -41,7 +42,8 @@ func (a *authResponse) describe() string {
 		if o.FinalURL != nil {
 			final = redactedURL(o.FinalURL.String())
 		}
-		text := o.PageText
+		// The page may echo the response (the suite's callback page shows its query).
+		text := oauthclient.RedactText(o.PageText)
 		if len(text) > 300 {
 			text = text[:300] + "..."
 		}
@@ -194,47 +196,14 @@ func (w *World) requestedRedirect() string {
 	return r
 }
 
-func sameEndpoint(u, target *url.URL) bool {
-	p := func(s string) string {
-		if s == "" {
-			return "/"
-		}
-		return s
-	}
-	return strings.EqualFold(u.Scheme, target.Scheme) && strings.EqualFold(u.Host, target.Host) && p(u.Path) == p(target.Path)
-}
-
-// reachesURI reports whether a request to u is a request to the redirect URI requested: the
-// same scheme, host and path once dot segments are resolved (a browser resolves
-// "/cb/../evil" to "/evil"), and every query parameter of the requested URI, which RFC 6749
-// 3.1.2 says is retained. The response parameters the server adds are ignored.
-func reachesURI(u, requested *url.URL) bool {
-	if u == nil || requested == nil {
-		return false
-	}
-	nu, nr := resolveDots(u), resolveDots(requested)
-	if !sameEndpoint(nu, nr) {
-		return false
-	}
-	got := u.Query()
-	for k, vs := range requested.Query() {
-		for _, v := range vs {
-			if !slices.Contains(got[k], v) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func resolveDots(u *url.URL) *url.URL {
-	c := *u
-	c.Fragment, c.RawFragment = "", ""
-	return (&url.URL{}).ResolveReference(&c)
-}
+// reachesURI reports whether a request to u is a request to the redirect URI requested:
+// the raw path and query, compared as callback.Reaches says (a redirect to the registered URI
+// is not one to a variant of it).
+func reachesURI(u, requested *url.URL) bool { return callback.Reaches(u, requested) }
 
 // reachedRequested is the first request that reached the requested redirect URI: a hit on the
-// suite's callback listener, or a navigation of the browser (to a host the suite does not serve).
+// suite's callback listener, or a navigation of the browser, or a redirect (its Location, as the
+// server wrote it: the browser decodes "%63" to "c" before it requests the URL).
 func (w *World) reachedRequested(navs []string, hits []*url.URL) *url.URL {
 	requested, err := url.Parse(w.requestedRedirect())
 	if err != nil {
@@ -320,7 +289,7 @@ func (w *World) authorizeInBrowser(ctx context.Context, decision string) (contex
 	a.params, a.query, a.fragment = url.Values{}, url.Values{}, url.Values{}
 	if out.ReachedCallback && out.FinalURL != nil {
 		w.fill(a, out.FinalURL)
-	} else if u := w.reachedRequested(out.Navigations, a.hits); u != nil {
+	} else if u := w.reachedRequested(append(out.Navigations, out.Redirects...), a.hits); u != nil {
 		// The browser resolved the URI before requesting it ("/cb/../evil" is "/evil").
 		a.reached = true
 		w.fill(a, u)
@@ -366,6 +335,27 @@ func (w *World) requireAuthResp() error {
 	return nil
 }
 
+// unrecognisedPage ends the scenario inconclusive when the browser stopped on a page answered
+// with a success status that is neither the login nor the approval page the profile describes
+// (verdict: "a page it could not recognise"): it may be the server's error page, or a page the
+// profile's selectors miss (a second consent step, a changed element id), and a FAIL would then
+// be the profile's doing. A page answered with an error status is the server's refusal.
+func (w *World) unrecognisedPage(expected string) error {
+	o := w.authResp.outcome
+	if w.authResp.via != "browser" || o == nil || !o.OtherPage || o.Status < 200 || o.Status > 299 {
+		return nil
+	}
+	text := oauthclient.RedactText(o.PageText)
+	if len(text) > 200 {
+		text = text[:200] + "..."
+	}
+	final := ""
+	if o.FinalURL != nil {
+		final = redactedURL(o.FinalURL.String())
+	}
+	return verdict.Inconclusive("expected %s, but the browser stopped on a page (HTTP %d, %s) that matches none of the profile's browser.login, browser.approve and browser.deny selectors: the server's error page, or a page the profile does not describe (page text %q)", expected, o.Status, final, text)
+}
+
 // receivesCode checks the redirect carries a code and no error (RFC 6749 4.1.2), and keeps
 // what redeeming it needs.
 func (w *World) receivesCode() error {
@@ -374,6 +364,9 @@ func (w *World) receivesCode() error {
 	}
 	a := w.authResp
 	if !a.reached {
+		if err := w.unrecognisedPage("a redirect to the client with a code"); err != nil {
+			return err
+		}
 		return w.authFail("expected a redirect to the client with a code, but the user agent did not reach %s", redactedURL(w.requestedRedirect()))
 	}
 	if e := a.params.Get("error"); e != "" {
@@ -400,6 +393,9 @@ func (w *World) receivesTokenInFragment() error {
 	}
 	a := w.authResp
 	if !a.reached {
+		if err := w.unrecognisedPage("a redirect to the client with an access token"); err != nil {
+			return err
+		}
 		return w.authFail("expected a redirect to the client with an access token, but the user agent did not reach %s", redactedURL(w.requestedRedirect()))
 	}
 	if e := a.fragment.Get("error"); e != "" {
@@ -555,6 +551,16 @@ func (w *World) doesNotRedirect() error {
 		return err
 	}
 	if w.authResp.reached {
+		requested, _ := url.Parse(w.requestedRedirect())
+		registered, _ := w.redirectURIFor(w.authRole)
+		reg, _ := url.Parse(registered)
+		if w.p.Capabilities.RegistersOrigins() && requested != nil && reg != nil && callback.SameOrigin(requested, reg) {
+			// The server does what its profile says: it registers origins. RFC 6749 3.1.2.2
+			// allows that ("SHOULD require ... the complete redirection URI"), so the URI is not
+			// invalid under RFC 6749; RFC 9700 2.1 forbids it.
+			return w.authFail("expected the user agent not to be sent to %s, a variant of the registered redirect URI on the same origin, but it was sent there. The profile says this server registers origins (capabilities.redirect_uri_registration: origin), which RFC 6749 3.1.2.2 permits; RFC 9700 2.1 does not: \"When comparing client redirection URIs against pre-registered URIs, authorization servers MUST utilize exact string matching\"",
+				redactedURL(w.requestedRedirect()))
+		}
 		return w.authFail("expected the user agent not to be sent to the invalid redirect URI, but it was sent to %s", redactedURL(w.requestedRedirect()))
 	}
 	return nil
@@ -591,6 +597,9 @@ func (w *World) pageShown(page, not string) error {
 		shown = o.ApprovalShown
 	}
 	if not == "" && !shown {
+		if err := w.unrecognisedPage("the " + page + " page"); err != nil {
+			return err
+		}
 		return w.authFail("expected the %s page to be shown, it was not", page)
 	}
 	if not != "" && shown {

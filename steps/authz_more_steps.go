@@ -8,9 +8,11 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +32,7 @@ func (w *World) registerMoreAuthorize(sc stepAdder) {
 	sc.Step(`^the refresh token, if one was issued, no longer works$`, w.refreshIfIssuedNoLongerWorks)
 	sc.Step(`^the token endpoint refuses the request with error "([a-z_]+)" or "([a-z_]+)"$`, w.refusesWithEither)
 	sc.Step(`^the `+roleRe+` client has an authorization code issued without a code_challenge$`, w.hasCodeWithoutChallenge)
+	sc.Step(`^the implicit response carries no refresh token, whatever its name$`, w.noRefreshTokenInImplicitResponse)
 }
 
 // refusesWithEither accepts either of two error codes the RFCs allow for the same request (RFC
@@ -74,31 +77,51 @@ type formCapture struct {
 	Hidden map[string]string
 }
 
-// captureFormJS reads the form around el (a control of it), or the page's first form: its
-// absolute action, method, and the name/value pairs a submission would send (the clicked submit
-// button's own name/value included, as a browser sends it).
+// formOfJS finds the form around el (a control of it), or the page's first form. Every
+// property of the form is read through HTMLFormElement.prototype: a control named "action",
+// "elements" or "submit" (<button name="action" value="approve"> is common) shadows the
+// form's own property of that name, so form.action would be that element.
+const formOfJS = `const formOf = (el) => (el && (el.form || (el.closest && el.closest('form')))) || document.querySelector('form');
+  const formElements = (form) => Array.from(Object.getOwnPropertyDescriptor(HTMLFormElement.prototype, 'elements').get.call(form));`
+
+// captureFormJS reads the form around el, or the page's first form: its action, method, and the
+// name/value pairs a submission would send (the clicked submit button's own name/value
+// included, as a browser sends it). The action is what a browser submits to (HTML, "form
+// submission algorithm"): the submitter's formaction, else the form's action attribute, resolved
+// against the document's base URI; absent or empty, the document's own URL.
 const captureFormJS = `(el) => {
-  const form = (el && (el.form || (el.closest && el.closest('form')))) || document.querySelector('form');
+  ` + formOfJS + `
+  const form = formOf(el);
   if (!form) return null;
+  const submitter = el && ['submit', 'image'].includes((el.type || '').toLowerCase()) ? el : null;
+  let raw = submitter && submitter.hasAttribute('formaction') ? submitter.getAttribute('formaction') : form.getAttribute('action');
+  let action = '';
+  try {
+    action = (raw === null || raw === '') ? document.URL : new URL(raw, document.baseURI).href;
+  } catch (e) {
+    action = String(raw);
+  }
+  const rawMethod = submitter && submitter.hasAttribute('formmethod') ? submitter.getAttribute('formmethod') : form.getAttribute('method');
   const fields = [];
-  for (const e of Array.from(form.elements)) {
+  for (const e of formElements(form)) {
     if (!e.name || e.disabled) continue;
     const t = (e.type || '').toLowerCase();
     if (['submit', 'button', 'image', 'reset', 'file'].includes(t)) continue;
     if ((t === 'checkbox' || t === 'radio') && !e.checked) continue;
     fields.push([e.name, String(e.value), t === 'hidden']);
   }
-  if (el && ['submit', 'image'].includes((el.type || '').toLowerCase()) && el.name) fields.push([el.name, String(el.value), false]);
-  return {action: form.action, method: (form.getAttribute('method') || 'get').toLowerCase(), fields};
+  if (submitter && submitter.name) fields.push([submitter.name, String(submitter.value), false]);
+  return {action, method: (rawMethod || 'get').toLowerCase(), fields};
 }`
 
 // tamperFormJS removes the named fields of the form around el, or gives them the values another
 // session got (what an attacker can obtain from a session of their own).
 const tamperFormJS = `(el, arg) => {
-  const form = (el && (el.form || (el.closest && el.closest('form')))) || document.querySelector('form');
+  ` + formOfJS + `
+  const form = formOf(el);
   if (!form) return 0;
   let n = 0;
-  for (const e of Array.from(form.elements)) {
+  for (const e of formElements(form)) {
     if (!e.name || !(e.name in arg.values)) continue;
     n++;
     if (arg.mode === 'removed') e.remove();
@@ -121,27 +144,30 @@ func firstSelector(actions []profile.Action, kind string) string {
 }
 
 // reachForm brings a session to the resource owner's form (login or approval) through the
-// authorization request, as the resource owner would reach it. It returns the selector of a
-// control of that form ("" for the page's first form).
-func (w *World) reachForm(s *browser.Session, form string) (string, *browser.Outcome, error) {
+// authorization request, as the resource owner would reach it, logged in as user for the
+// approval form. It returns the selector of the form's submitting control (the profile's first
+// click), else of its first field ("" for the page's first form).
+func (w *World) reachForm(s *browser.Session, form string, user profile.User) (string, *browser.Outcome, error) {
 	flow := browser.Flow{Profile: w.p, Decision: "", CallbackPrefix: w.requestedRedirect(), Timeout: w.browserTimeout()}
+	actions := w.p.Browser.Login
 	if form == "approval" {
-		flow.User = w.p.ValidUser()
+		flow.User = user
+		actions = w.p.Browser.Approve
 	}
 	out, err := s.Authorize(w.authReq.String(), flow)
 	if err != nil {
 		return "", out, err
 	}
-	if form == "approval" {
-		if !out.ApprovalShown {
-			return "", out, verdict.Inconclusive("the server showed no approval page for this request, so there was no approval form to submit")
-		}
-		return firstSelector(w.p.Browser.Approve, "click"), out, nil
+	if form == "approval" && !out.ApprovalShown {
+		return "", out, verdict.Inconclusive("the server showed no approval page for this request, so there was no approval form to submit")
 	}
-	if !out.LoginShown {
+	if form == "login" && !out.LoginShown {
 		return "", out, verdict.Inconclusive("the server showed no login page for this request, so there was no login form to submit")
 	}
-	return firstSelector(w.p.Browser.Login, "fill"), out, nil
+	if sel := firstSelector(actions, "click"); sel != "" {
+		return sel, out, nil
+	}
+	return firstSelector(actions, "fill"), out, nil
 }
 
 func (w *World) captureForm(s *browser.Session, sel string) (*formCapture, error) {
@@ -160,7 +186,9 @@ func (w *World) captureForm(s *browser.Session, sel string) (*formCapture, error
 	if !ok {
 		return nil, verdict.Inconclusive("found no form on %s", redactedURL(s.Page().URL()))
 	}
-	f := &formCapture{Action: fmt.Sprint(m["action"]), Method: fmt.Sprint(m["method"]), Hidden: map[string]string{}}
+	action, _ := m["action"].(string)
+	method, _ := m["method"].(string)
+	f := &formCapture{Action: action, Method: method, Hidden: map[string]string{}}
 	list, _ := m["fields"].([]any)
 	for _, item := range list {
 		t, _ := item.([]any)
@@ -176,37 +204,72 @@ func (w *World) captureForm(s *browser.Session, sel string) (*formCapture, error
 	return f, nil
 }
 
-// antiForgeryFields finds the form's anti-forgery values without guessing names: the hidden
-// fields whose values differ between two fresh sessions making the same authorization request.
-// It returns them with the other session's values.
-func (w *World) antiForgeryFields(form string, first *formCapture) (map[string]string, error) {
+// forger is the account whose session plays the attacker: the profile's second user, or else
+// the valid user in a session of its own (sameUser).
+func (w *World) forger() (u profile.User, sameUser bool) {
+	if u, ok := w.p.SecondUser(); ok {
+		return u, false
+	}
+	return w.p.ValidUser(), true
+}
+
+// fillLogin fills the login form's fields (not its submit) with user's credentials.
+func (w *World) fillLogin(s *browser.Session, user profile.User) error {
+	vars := map[string]string{"user.username": user.Username, "user.password": user.Password}
+	for _, a := range w.p.Browser.Login {
+		if a.Fill != "" {
+			if err := s.Perform([]profile.Action{a}, vars, w.browserTimeout()); err != nil {
+				return verdict.Inconclusive("filling the login form: %v", err)
+			}
+		}
+	}
+	return nil
+}
+
+// attackerForm is the form as an attacker obtains it: from a browser session of its own (the
+// profile's second user, else another session of the valid user) that makes the same
+// authorization request. A forged login carries the forger's own credentials.
+func (w *World) attackerForm(form string) (*formCapture, error) {
 	s2, err := w.env.Browser.NewSession()
 	if err != nil {
 		return nil, verdict.SuiteTrouble(err)
 	}
 	defer func() { _ = s2.Close() }()
-	sel, _, err := w.reachForm(s2, form)
+	user, _ := w.forger()
+	sel, _, err := w.reachForm(s2, form, user)
 	if err != nil {
 		return nil, err
 	}
-	second, err := w.captureForm(s2, sel)
-	if err != nil {
-		return nil, err
-	}
-	other := map[string]string{}
-	for name, v := range first.Hidden {
-		if v2, ok := second.Hidden[name]; ok && v2 != v {
-			other[name] = v2
+	if form == "login" {
+		if err := w.fillLogin(s2, user); err != nil {
+			return nil, err
 		}
 	}
-	return other, nil
+	return w.captureForm(s2, sel)
+}
+
+// forgery is what a forged submission showed beyond where the browser ended: a same-origin
+// submission without a valid anti-forgery value that yielded a code although a cross-site one
+// did not (a warning, not a failure: only a cross-site request is a forgery).
+type forgery struct {
+	warning string
 }
 
 // forgedSubmission submits the resource owner's login or approval form as a cross-site request
-// forgery would: from a page on another site (an auto-submitting copy of the form), or from the
-// server's own page with the anti-forgery value removed or altered. RFC 6749 10.12: the server
-// "MUST implement CSRF protection for its authorization endpoint". When the form has no value
-// that changes between sessions, the cross-site submission is the check.
+// forgery would. RFC 6749 10.12: the server "MUST implement CSRF protection for its
+// authorization endpoint". The resource owner's browser holds the server's session and the
+// pending request; the forged values are the attacker's own (attackerForm), never the resource
+// owner's hidden values, which no other site can read.
+//
+//   - "from another site": a page on another site auto-submits the attacker's copy of the form
+//     in the resource owner's browser.
+//   - "with its anti-forgery value removed" / "from another session": the resource owner's own
+//     page is submitted with a hidden value that differs between sessions removed (each such
+//     field in turn), or with all of them replaced by the attacker's. A server defended by SameSite cookies or an Origin check may
+//     accept this same-origin request although no other site could send it, so a code here is
+//     checked again from another site with the attacker's values: only a code there fails; a
+//     code only here is a warning. Without a value that differs between sessions, the cross-site
+//     submission is the check.
 func (w *World) forgedSubmission(ctx context.Context, form, how string) (context.Context, error) {
 	if err := w.requireAuthReq(); err != nil {
 		return ctx, err
@@ -215,89 +278,163 @@ func (w *World) forgedSubmission(ctx context.Context, form, how string) (context
 	if err != nil {
 		return ctx, verdict.SuiteTrouble(err)
 	}
-	timeout := w.browserTimeout()
-	sel, _, err := w.reachForm(s, form)
+	w.forgery = &forgery{}
+	sel, _, err := w.reachForm(s, form, w.p.ValidUser())
 	if err != nil {
 		return ctx, err
 	}
-	vars := map[string]string{"user.username": w.p.ValidUser().Username, "user.password": w.p.ValidUser().Password}
-	if form == "login" {
-		// The forged login carries the resource owner's credentials: fill them in, submit nothing.
-		for _, a := range w.p.Browser.Login {
-			if a.Fill != "" {
-				if err := s.Perform([]profile.Action{a}, vars, timeout); err != nil {
-					return ctx, verdict.Inconclusive("filling the login form: %v", err)
-				}
-			}
-		}
-	}
-	captured, err := w.captureForm(s, sel)
+	forged, err := w.attackerForm(form)
 	if err != nil {
 		return ctx, err
 	}
-	if form == "login" {
-		if click := firstSelector(w.p.Browser.Login, "click"); click != "" {
-			if nv, err := s.Page().Locator(click).First().Evaluate(`(el) => el && el.name ? [el.name, String(el.value)] : null`, nil); err == nil {
-				if t, ok := nv.([]any); ok && len(t) == 2 {
-					captured.Fields = append(captured.Fields, [2]string{fmt.Sprint(t[0]), fmt.Sprint(t[1])})
-				}
-			}
-		}
+	if how == "from another site" {
+		return ctx, w.crossSiteForgery(s, forged, 0)
 	}
-	crossSite := how == "from another site"
-	if !crossSite {
-		other, err := w.antiForgeryFields(form, captured)
-		if err != nil {
+	if form == "login" {
+		forger, _ := w.forger()
+		if err := w.fillLogin(s, forger); err != nil {
 			return ctx, err
 		}
-		if len(other) == 0 {
-			// No per-session value to take away: the form must then resist a cross-site
-			// submission by other means (SameSite cookies, an Origin check).
-			crossSite = true
-		} else {
-			// Altered: the values of another session (an attacker's own), which a server that
-			// binds them to the resource owner's session refuses.
-			mode := "removed"
-			if strings.HasSuffix(how, "from another session") {
-				mode = "altered"
+	}
+	own, err := w.captureForm(s, sel)
+	if err != nil {
+		return ctx, err
+	}
+	other := map[string]string{}
+	for name, v := range own.Hidden {
+		if v2, ok := forged.Hidden[name]; ok && v2 != v {
+			other[name] = v2
+		}
+	}
+	if len(other) == 0 {
+		// No per-session value to take away: the form must then resist a cross-site
+		// submission by other means (SameSite cookies, an Origin check).
+		return ctx, w.crossSiteForgery(s, forged, 0)
+	}
+	mode := "removed"
+	if strings.HasSuffix(how, "from another session") {
+		mode = "altered"
+	}
+	// Altered: every differing value replaced by the attacker's, a consistent set. Removed: one
+	// differing field at a time, each in a fresh session of the resource owner, since some
+	// (a sealed pending request) are needed for any answer and would hide the one that guards.
+	attempts := []map[string]string{other}
+	if mode == "removed" {
+		attempts = nil
+		for _, name := range slices.Sorted(maps.Keys(other)) {
+			attempts = append(attempts, map[string]string{name: other[name]})
+		}
+	}
+	var guarded []string
+	for i, fields := range attempts {
+		page, pageSel := s, sel
+		if i > 0 {
+			fresh, err := w.env.Browser.NewSession()
+			if err != nil {
+				return ctx, verdict.SuiteTrouble(err)
 			}
-			var n any
-			values := map[string]any{}
-			for k, v := range other {
-				values[k] = v
+			defer func() { _ = fresh.Close() }()
+			if pageSel, _, err = w.reachForm(fresh, form, w.p.ValidUser()); err != nil {
+				return ctx, err
 			}
-			arg := map[string]any{"mode": mode, "values": values}
-			if sel != "" {
-				n, err = s.Page().Locator(sel).First().Evaluate(tamperFormJS, arg)
-			} else {
-				n, err = s.Page().Evaluate("(arg) => ("+tamperFormJS+")(null, arg)", arg)
-			}
-			if err != nil || toNumber(n) == 0 {
-				return ctx, verdict.Inconclusive("could not change the form's anti-forgery field(s) %v: %v", other, err)
-			}
-			actions := w.p.Browser.Approve
 			if form == "login" {
-				actions = w.p.Browser.Login
+				forger, _ := w.forger()
+				if err := w.fillLogin(fresh, forger); err != nil {
+					return ctx, err
+				}
 			}
-			if err := s.Perform(actions, vars, timeout); err != nil {
-				return ctx, verdict.Inconclusive("submitting the changed form: %v", err)
-			}
+			page = fresh
 		}
-	}
-	if crossSite {
-		if err := w.submitFromAnotherSite(s, captured, timeout); err != nil {
+		if err := w.tamperAndSubmit(page, form, pageSel, mode, fields, len(w.listener.Hits())); err != nil {
 			return ctx, err
 		}
+		if w.codeAtClient() {
+			guarded = slices.Sorted(maps.Keys(fields))
+			break
+		}
 	}
-	_ = s.Settle(timeout)
-	w.recordForgedOutcome(s)
+	if guarded == nil {
+		return ctx, nil
+	}
+	other = map[string]string{}
+	for _, name := range guarded {
+		other[name] = ""
+	}
+	// A code for a same-origin request no other site could send: try what another site can,
+	// in a fresh session of the resource owner (this one may now be logged in as the forger).
+	mark := len(w.listener.Hits())
+	s3, err := w.env.Browser.NewSession()
+	if err != nil {
+		return ctx, verdict.SuiteTrouble(err)
+	}
+	defer func() { _ = s3.Close() }()
+	if _, _, err := w.reachForm(s3, form, w.p.ValidUser()); err != nil {
+		return ctx, err
+	}
+	forged, err = w.attackerForm(form)
+	if err != nil {
+		return ctx, err
+	}
+	if err := w.crossSiteForgery(s3, forged, mark); err != nil {
+		return ctx, err
+	}
+	if !w.codeAtClient() {
+		w.forgery.warning = fmt.Sprintf("the %s form yielded a code when submitted on its own page with its anti-forgery value %s (fields %v), but a submission of an attacker's copy from another site was refused: the server relies on its cookies or an Origin check, not on that value",
+			form, map[string]string{"removed": "removed", "altered": "taken from another session"}[mode], slices.Sorted(maps.Keys(other)))
+	}
 	return ctx, nil
 }
 
+// tamperAndSubmit removes or replaces the fields of the form on s's page and submits it with
+// the profile's actions (the login filled with the forger's credentials), then records where the
+// browser ended (the callback hits from mark on).
+func (w *World) tamperAndSubmit(s *browser.Session, form, sel, mode string, fields map[string]string, mark int) error {
+	values := map[string]any{}
+	for k, v := range fields {
+		values[k] = v
+	}
+	arg := map[string]any{"mode": mode, "values": values}
+	var n any
+	var err error
+	if sel != "" {
+		n, err = s.Page().Locator(sel).First().Evaluate(tamperFormJS, arg)
+	} else {
+		n, err = s.Page().Evaluate("(arg) => ("+tamperFormJS+")(null, arg)", arg)
+	}
+	if err != nil || toNumber(n) == 0 {
+		return verdict.Inconclusive("could not change the form's field(s) %v: %v", slices.Sorted(maps.Keys(fields)), err)
+	}
+	actions := w.p.Browser.Approve
+	if form == "login" {
+		actions = w.p.Browser.Login
+	}
+	forger, _ := w.forger()
+	vars := map[string]string{"user.username": forger.Username, "user.password": forger.Password}
+	if err := s.Perform(actions, vars, w.browserTimeout()); err != nil {
+		return verdict.Inconclusive("submitting the changed form: %v", err)
+	}
+	_ = s.Settle(w.browserTimeout())
+	w.recordForgedOutcome(s, mark)
+	return nil
+}
+
+// crossSiteForgery submits the attacker's copy of the form from another site in the resource
+// owner's browser session s and records where it ended (the callback hits after mark).
+func (w *World) crossSiteForgery(s *browser.Session, forged *formCapture, mark int) error {
+	if err := w.submitFromAnotherSite(s, forged, w.browserTimeout()); err != nil {
+		return err
+	}
+	_ = s.Settle(w.browserTimeout())
+	w.recordForgedOutcome(s, mark)
+	return nil
+}
+
+// The forged form is submitted through HTMLFormElement.prototype: a field named "submit" would
+// shadow the form's own method.
 var forgedPage = template.Must(template.New("forged").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>another site</title></head><body>
 <form id="forged" method="{{.Method}}" action="{{.Action}}">{{range .Fields}}<input type="hidden" name="{{index . 0}}" value="{{index . 1}}">{{end}}</form>
-<script>document.getElementById('forged').submit();</script>
+<script>HTMLFormElement.prototype.submit.call(document.getElementById('forged'));</script>
 </body></html>
 `))
 
@@ -306,8 +443,8 @@ var forgedPage = template.Must(template.New("forged").Parse(`<!doctype html>
 // loads it in the resource owner's browser, which holds the server's cookies.
 func (w *World) submitFromAnotherSite(s *browser.Session, f *formCapture, timeout time.Duration) error {
 	action, err := url.Parse(f.Action)
-	if err != nil || action.Host == "" {
-		return verdict.Inconclusive("the form's action %q is not a URL", f.Action)
+	if err != nil || action.Host == "" || (action.Scheme != "http" && action.Scheme != "https") {
+		return verdict.Inconclusive("the form's action %q is not an http(s) URL", f.Action)
 	}
 	host := "localhost"
 	if strings.EqualFold(action.Hostname(), "localhost") {
@@ -341,13 +478,18 @@ func (w *World) submitFromAnotherSite(s *browser.Session, f *formCapture, timeou
 	return nil
 }
 
-// recordForgedOutcome keeps where the browser ended after a forged submission.
-func (w *World) recordForgedOutcome(s *browser.Session) {
+// recordForgedOutcome keeps where the browser ended after a forged submission, with the hits
+// on the client's listener from the mark-th on.
+func (w *World) recordForgedOutcome(s *browser.Session, mark int) {
 	page := s.Page()
 	final, _ := url.Parse(page.URL())
 	text, _ := page.Locator("body").InnerText(playwright.LocatorInnerTextOptions{Timeout: playwright.Float(1000)})
 	o := &browser.Outcome{FinalURL: final, PageText: text}
-	a := &authResponse{via: "browser", outcome: o, hits: w.listener.Hits(), params: url.Values{}, query: url.Values{}, fragment: url.Values{}}
+	hits := w.listener.Hits()
+	if mark <= len(hits) {
+		hits = hits[mark:]
+	}
+	a := &authResponse{via: "browser", outcome: o, hits: hits, params: url.Values{}, query: url.Values{}, fragment: url.Values{}}
 	redirect, _ := url.Parse(w.requestedRedirect())
 	if final != nil && reachesURI(final, redirect) {
 		o.ReachedCallback, a.reached = true, true
@@ -359,17 +501,37 @@ func (w *World) recordForgedOutcome(s *browser.Session) {
 	w.authResp = a
 }
 
-// noCodeReachedClient: after a forged submission no code or token may reach the client.
-func (w *World) noCodeReachedClient() error {
-	if err := w.requireAuthResp(); err != nil {
-		return err
+// codeAtClient reports whether a code or token reached the client after the forged submission.
+func (w *World) codeAtClient() bool {
+	if w.authResp == nil {
+		return false
 	}
 	for _, h := range w.authResp.hits {
 		if h.Query().Get("code") != "" || h.Query().Get("access_token") != "" {
-			return w.authFail("expected no authorization code after the forged submission, but the client's listener got %s", redactedURL(h.String()))
+			return true
 		}
 	}
-	return w.noCodeAtRedirect()
+	return w.noCodeAtRedirect() != nil
+}
+
+// noCodeReachedClient: after a forged submission no code or token may reach the client. A code
+// that only a same-origin submission got is a warning (see forgedSubmission).
+func (w *World) noCodeReachedClient(ctx context.Context) (context.Context, error) {
+	if err := w.requireAuthResp(); err != nil {
+		return ctx, err
+	}
+	for _, h := range w.authResp.hits {
+		if h.Query().Get("code") != "" || h.Query().Get("access_token") != "" {
+			return ctx, w.authFail("expected no authorization code after the forged submission, but the client's listener got %s", redactedURL(h.String()))
+		}
+	}
+	if err := w.noCodeAtRedirect(); err != nil {
+		return ctx, err
+	}
+	if w.forgery != nil && w.forgery.warning != "" {
+		ctx = warnAttach(ctx, w.forgery.warning)
+	}
+	return ctx, nil
 }
 
 // noCodeOrWarn is noCodeReachedClient where no sentence makes a code a failure: a forged login
@@ -380,7 +542,8 @@ func (w *World) noCodeOrWarn(ctx context.Context, text string) (context.Context,
 	if err := w.requireAuthResp(); err != nil {
 		return ctx, err
 	}
-	if err := w.noCodeReachedClient(); err != nil {
+	ctx, err := w.noCodeReachedClient(ctx)
+	if err != nil {
 		return warnAttach(ctx, text+" ("+verdict.FirstLine(err.Error())+")"), nil
 	}
 	return ctx, nil

@@ -138,6 +138,11 @@ func (w *World) callbackVariant(name string) (string, error) {
 	case "callback-https":
 		u.Scheme = "https"
 		return u.String(), nil
+	case "callback-host-suffix":
+		// Another host that ends with the registered one: a server matching hosts by suffix
+		// (a real bug) takes it for the registered host.
+		u.Host = "evil." + u.Host
+		return u.String(), nil
 	case "callback-localhost":
 		if strings.EqualFold(u.Hostname(), "localhost") {
 			return "", &notApplicableValue{"the registered redirect URI already uses the host localhost, so this variant is the registered URI"}

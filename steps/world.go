@@ -71,6 +71,8 @@ type World struct {
 	verifier string
 	state    string
 	authResp *authResponse
+	// forgery is what a forged form submission showed (authz_more_steps.go).
+	forgery *forgery
 
 	// The code obtained, with what its redemption needs.
 	code            string

@@ -297,18 +297,51 @@ func TestCheckNamesMakeSetup(t *testing.T) {
 	}
 }
 
-func TestSameEndpoint(t *testing.T) {
-	cb, _ := url.Parse("http://127.0.0.1:5000/callback")
-	for raw, want := range map[string]bool{
-		"http://127.0.0.1:5000/callback?code=1":   true,
-		"http://127.0.0.1:5000/callback#a=1":      true,
-		"http://127.0.0.1:5000/callback-evil?x=1": false,
-		"http://127.0.0.1:5001/callback":          false,
-		"https://127.0.0.1:5000/callback":         false,
+// The browser counts a landing on the redirect URI the request named, by its raw path and
+// query: a redirect to the registered URI is not one to a variant of it, and a redirect to
+// "/%63allback" is one to that variant although Chromium requests "/callback".
+func TestLandedComparesTheRawPathAndQuery(t *testing.T) {
+	b := launch(t)
+	cb, err := callback.Listen("http://127.0.0.1/callback")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cb.Close()
+	// /authorize?to=URL redirects the browser to URL, as a server answering the request would.
+	as := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Location", r.URL.Query().Get("to"))
+		w.WriteHeader(http.StatusFound)
+	}))
+	defer as.Close()
+	registered := cb.RedirectURI()
+	origin := strings.TrimSuffix(registered, "/callback")
+	for _, c := range []struct {
+		requested, to string
+		want          bool
+	}{
+		{registered, registered + "?code=c1", true},
+		{registered + "?extra=1", registered + "?error=invalid_request", false},
+		{registered + "?extra=1", registered + "?extra=1&code=c1", true},
+		{origin + "/%63allback", registered + "?error=invalid_request", false},
+		{origin + "/%63allback", origin + "/%63allback?code=c1", true},
+		// A host Chromium will not load (a name ending in a number): the Location shows it.
+		{"http://evil.127.0.0.1:5555/callback", "http://evil.127.0.0.1:5555/callback?code=c1", true},
 	} {
-		u, _ := url.Parse(raw)
-		if got := sameEndpoint(u, cb); got != want {
-			t.Errorf("sameEndpoint(%s) = %v", raw, got)
+		s, err := b.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := s.Authorize(as.URL+"/authorize?"+url.Values{"to": {c.to}}.Encode(), Flow{Profile: testProfile(), CallbackPrefix: c.requested})
+		_ = s.Close()
+		if err != nil {
+			t.Fatalf("requested %s, redirected to %s: %v", c.requested, c.to, err)
+		}
+		if out.ReachedCallback != c.want {
+			t.Errorf("requested %s, redirected to %s: reached = %v, want %v (navigations %v, redirects %v)",
+				c.requested, c.to, out.ReachedCallback, c.want, out.Navigations, out.Redirects)
+		}
+		if c.want && out.Query.Get("code") != "c1" {
+			t.Errorf("requested %s: query %v", c.requested, out.Query)
 		}
 	}
 }
@@ -359,5 +392,16 @@ func TestWaitURLAndSettle(t *testing.T) {
 	err = s.WaitURL(func(u string) bool { return strings.HasSuffix(u, "/never") }, 200*time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), "/done") {
 		t.Fatalf("WaitURL for a URL never reached: want an error naming the page, got %v", err)
+	}
+}
+
+func TestLoadable(t *testing.T) {
+	for host, want := range map[string]bool{
+		"127.0.0.1": true, "::1": true, "localhost": true, "as.example.com": true, "evil.localhost": true,
+		"evil.127.0.0.1": false, "evil127.0.0.1": false, "a.0x7f": false, "example.com.": true,
+	} {
+		if got := loadable(host); got != want {
+			t.Errorf("loadable(%q) = %v, want %v", host, got, want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package browser
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/playwright-community/playwright-go"
 
+	callbackpkg "github.com/oauthconf/oauthconf/steps/callback"
 	"github.com/oauthconf/oauthconf/steps/profile"
 	"github.com/oauthconf/oauthconf/steps/verdict"
 )
@@ -46,6 +48,10 @@ type Session struct {
 	mu     sync.Mutex
 	navs   []string // main-frame navigation requests since the last reset, in order
 	status int      // status of the last main-frame navigation response
+	// redirects are the targets of the main-frame redirects since the last reset, as the server
+	// wrote them in Location (resolved against the response's URL): a navigation request shows
+	// the URL after Chromium's canonicalisation ("/%63allback" becomes "/callback").
+	redirects []string
 }
 
 // Close closes the context and its page, in the background: the Browser's Close waits for it.
@@ -82,14 +88,28 @@ func (s *Session) onResponse(r playwright.Response) {
 	if !req.IsNavigationRequest() || req.Frame() != s.page.MainFrame() {
 		return
 	}
+	var target string
+	if st := r.Status(); st >= 300 && st <= 399 {
+		// Headers() is what the driver reported with the event: no round trip from its goroutine.
+		if loc := r.Headers()["location"]; loc != "" {
+			if base, err := url.Parse(r.URL()); err == nil {
+				if u, err := base.Parse(loc); err == nil {
+					target = u.String()
+				}
+			}
+		}
+	}
 	s.mu.Lock()
 	s.status = r.Status()
+	if target != "" {
+		s.redirects = append(s.redirects, target)
+	}
 	s.mu.Unlock()
 }
 
 func (s *Session) resetNavigation() {
 	s.mu.Lock()
-	s.navs, s.status = nil, 0
+	s.navs, s.status, s.redirects = nil, 0, nil
 	s.mu.Unlock()
 }
 
@@ -97,6 +117,12 @@ func (s *Session) navigation() ([]string, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.navs...), s.status
+}
+
+func (s *Session) redirectTargets() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.redirects...)
 }
 
 // Goto loads url and returns the status of the final response (after redirects).
@@ -236,8 +262,9 @@ type Flow struct {
 	User profile.User
 	// Decision on the approval page: "approve", "deny", or "" to stop there (ApprovalShown).
 	Decision string
-	// CallbackPrefix is the redirect URI the browser should land on; scheme, host and path
-	// must match, the query and fragment are the response.
+	// CallbackPrefix is the redirect URI the browser should land on, the one the request
+	// names: callback.Reaches decides what reaches it (the raw path and the requested query
+	// must match; the parameters added to it are the response).
 	CallbackPrefix string
 	// Timeout bounds each navigation and action (default: the profile's timeouts.browser_step).
 	Timeout time.Duration
@@ -253,12 +280,18 @@ type Outcome struct {
 	// LoginAttempts counts the times the login actions were performed; 2 means the login
 	// page came back after logging in (wrong credentials).
 	LoginAttempts int
+	// OtherPage: the flow ended on a page that is neither the callback nor the login or
+	// approval page the profile describes: the server's error page, or a page the profile's
+	// selectors do not match (Status tells them apart only when it is an error status).
+	OtherPage bool
 	// Status of the last page's HTTP response (0 when it did not load).
 	Status int
 	// PageText is the visible text of the last page when it was not the callback.
 	PageText string
 	// Navigations lists the URLs the page was directed to, redirects included.
 	Navigations []string
+	// Redirects lists the Location targets of the redirects, as the server wrote them.
+	Redirects []string
 	// Screenshots are PNGs taken after loading the authorization URL and after each set of
 	// actions, with Options.Screenshots only; the steps attach them to the report.
 	Screenshots [][]byte
@@ -302,6 +335,16 @@ func (s *Session) Authorize(authURL string, flow Flow) (*Outcome, error) {
 
 	out := &Outcome{}
 	s.resetNavigation()
+	if !loadable(callback.Hostname()) {
+		// Chromium refuses to follow a redirect to this host (net::ERR_INVALID_REDIRECT, with
+		// no response event), so the suite would never see where the server sent it: the
+		// navigations are fetched through a route instead, which shows each redirect.
+		stop, err := s.watchRedirects(timeout)
+		if err != nil {
+			return nil, verdict.SuiteTrouble(err)
+		}
+		defer stop()
+	}
 	_, navErr := s.Goto(authURL, timeout)
 	s.shoot(out)
 	decided := false
@@ -348,7 +391,8 @@ func (s *Session) Authorize(authURL string, flow Flow) (*Outcome, error) {
 			}
 		default:
 			s.finish(out)
-			return out, nil // an error page: the scenario judges it
+			out.OtherPage = true
+			return out, nil // an error page, or one the profile does not describe: the scenario judges it
 		}
 		navErr = s.settle(timeout)
 		s.shoot(out)
@@ -477,18 +521,21 @@ func (s *Session) waitURLGlob(glob string, timeout time.Duration) error {
 
 // landed reports whether the browser reached the callback, filling out when it did. The page
 // URL carries the fragment; when the callback did not load (nothing listening), the navigation
-// request shows where the server sent the browser.
+// request shows where the server sent the browser; a redirect's Location shows the URL as the
+// server wrote it, before Chromium canonicalised it.
 func (s *Session) landed(callback *url.URL, out *Outcome) bool {
 	navs, status := s.navigation()
-	out.Navigations = navs
+	redirects := s.redirectTargets()
+	out.Navigations, out.Redirects = navs, redirects
 	var final *url.URL
-	if u, err := url.Parse(s.page.URL()); err == nil && sameEndpoint(u, callback) {
+	if u, err := url.Parse(s.page.URL()); err == nil && reaches(u, callback) {
 		final = u
 	} else {
-		for i := len(navs) - 1; i >= 0; i-- {
-			if u, err := url.Parse(navs[i]); err == nil && sameEndpoint(u, callback) {
-				final = u
-				break
+		for _, list := range [][]string{navs, redirects} {
+			for i := len(list) - 1; i >= 0 && final == nil; i-- {
+				if u, err := url.Parse(list[i]); err == nil && reaches(u, callback) {
+					final = u
+				}
 			}
 		}
 	}
@@ -506,7 +553,7 @@ func (s *Session) landed(callback *url.URL, out *Outcome) bool {
 // finish records the last page when the flow did not reach the callback.
 func (s *Session) finish(out *Outcome) {
 	navs, status := s.navigation()
-	out.Navigations = navs
+	out.Navigations, out.Redirects = navs, s.redirectTargets()
 	out.Status = status
 	if u, err := url.Parse(s.page.URL()); err == nil {
 		out.FinalURL = u
@@ -531,19 +578,54 @@ func (s *Session) shoot(out *Outcome) {
 	}
 }
 
-// sameEndpoint compares scheme, host (with port) and path; the query and fragment are the
-// authorization response. RFC 6749 3.1.2: the redirection endpoint URI "MAY include an
-// "application/x-www-form-urlencoded" formatted ... query component, which MUST be retained".
-func sameEndpoint(u, callback *url.URL) bool {
-	path := func(p string) string {
-		if p == "" {
-			return "/"
-		}
-		return p
+// loadable reports whether Chromium loads a URL with this host. The URL Standard parses a host
+// whose last label is a number as an IPv4 address, so "evil.127.0.0.1" (a host that merely
+// ends with the registered "127.0.0.1") is no valid URL for a browser.
+func loadable(host string) bool {
+	if net.ParseIP(host) != nil {
+		return true
 	}
-	return strings.EqualFold(u.Scheme, callback.Scheme) && strings.EqualFold(u.Host, callback.Host) &&
-		path(u.Path) == path(callback.Path)
+	labels := strings.Split(strings.TrimSuffix(host, "."), ".")
+	last := labels[len(labels)-1]
+	return last == "" || strings.Trim(last, "0123456789") != "" && !strings.HasPrefix(strings.ToLower(last), "0x")
 }
+
+// watchRedirects fetches the page's navigations itself (route.Fetch, no redirects followed) and
+// records the Location of each redirect before handing the response to the page, until stop.
+func (s *Session) watchRedirects(timeout time.Duration) (stop func(), err error) {
+	handler := func(r playwright.Route) {
+		req := r.Request()
+		if !req.IsNavigationRequest() || req.Frame() != s.page.MainFrame() {
+			_ = r.Continue()
+			return
+		}
+		resp, err := r.Fetch(playwright.RouteFetchOptions{MaxRedirects: playwright.Int(0), Timeout: ms(timeout)})
+		if err != nil {
+			_ = r.Abort()
+			return
+		}
+		if st := resp.Status(); st >= 300 && st <= 399 {
+			if loc := resp.Headers()["location"]; loc != "" {
+				if base, err := url.Parse(req.URL()); err == nil {
+					if u, err := base.Parse(loc); err == nil {
+						s.mu.Lock()
+						s.redirects = append(s.redirects, u.String())
+						s.mu.Unlock()
+					}
+				}
+			}
+		}
+		_ = r.Fulfill(playwright.RouteFulfillOptions{Response: resp})
+	}
+	if err := s.page.Route("**/*", handler); err != nil {
+		return nil, fmt.Errorf("browser: watching redirects: %w", err)
+	}
+	return func() { _ = s.page.Unroute("**/*", handler) }, nil
+}
+
+// reaches is callback.Reaches: the redirect URI the request named, compared by its raw path
+// and query (RFC 9700 2.1: "exact string matching").
+func reaches(u, callback *url.URL) bool { return callbackpkg.Reaches(u, callback) }
 
 // shortError keeps the first line of a Playwright error (the rest is its call log) and says
 // which timeout ran out.

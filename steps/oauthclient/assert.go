@@ -150,24 +150,6 @@ func ExpectOAuthError(r *Response, code string) error {
 	}
 }
 
-// ExpectChallenge checks a WWW-Authenticate header whose scheme is scheme (case-insensitive).
-func ExpectChallenge(r *Response, scheme string) error {
-	if r == nil {
-		return noResponse()
-	}
-	vals := r.Header.Values("WWW-Authenticate")
-	if len(vals) == 0 {
-		return Failf(r, "expected a WWW-Authenticate header with scheme %q, got none", scheme)
-	}
-	for _, v := range vals {
-		s, _, _ := strings.Cut(strings.TrimSpace(v), " ")
-		if strings.EqualFold(s, scheme) {
-			return nil
-		}
-	}
-	return Failf(r, "expected a WWW-Authenticate challenge with scheme %q, got %q", scheme, vals)
-}
-
 // ExpectDirective checks that header name carries directive among its comma-separated values
 // (case-insensitive), e.g. Cache-Control: no-store.
 func ExpectDirective(r *Response, name, directive string) error {

@@ -27,6 +27,8 @@ type Client struct {
 	mu        sync.Mutex
 	exchanges []*Exchange
 	observe   func(*Exchange)
+	// secrets are the values seen in token responses, redacted in every exchange's rendering.
+	secrets secretSet
 }
 
 // Observe has f called with every exchange once it is recorded (the run's audit-log check
@@ -70,6 +72,8 @@ type Exchange struct {
 	// Err is the transport error (timeout, connection reset, ...), nil when a response came.
 	Err      error
 	Duration time.Duration
+	// secrets, set by the recording client, are redacted wherever they appear in String.
+	secrets *secretSet
 }
 
 // Do sends req once and records the exchange. A transport error is returned and recorded too.
@@ -122,6 +126,8 @@ func describeTransportError(err error) error {
 }
 
 func (c *Client) record(ex *Exchange) {
+	c.secrets.learn(ex)
+	ex.secrets = &c.secrets
 	c.mu.Lock()
 	c.exchanges = append(c.exchanges, ex)
 	observe := c.observe

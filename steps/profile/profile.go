@@ -25,7 +25,8 @@
 //	                          refresh_token), pkce (required, required_for_public, optional,
 //	                          unsupported), code_challenge_methods, token_endpoint_auth_methods,
 //	                          and the switches introspection, revocation, metadata, iss_parameter,
-//	                          loopback_any_port, trusted_client, short_lifetimes. What is not
+//	                          loopback_any_port, trusted_client, short_lifetimes;
+//	                          redirect_uri_registration (uri, origin). What is not
 //	                          declared is read from the metadata (see Supports).
 //	timeouts                  request, browser_step, expiry_wait as durations ("10s")
 //	resource                  url, method, required_scope of a protected resource (RFC 6750 checks)
@@ -301,6 +302,24 @@ type Capabilities struct {
 	TrustedClient *bool `yaml:"trusted_client"`
 	// ShortLifetimes: the short_lived client's codes and tokens expire within Timeouts.ExpiryWait.
 	ShortLifetimes *bool `yaml:"short_lifetimes"`
+	// RedirectURIRegistration is what the server registers of a client's redirect URI:
+	// RegistrationURI (the whole URI, the default) or RegistrationOrigin (scheme, host and port
+	// only, any path under it accepted). RFC 6749 3.1.2.2 allows the latter ("SHOULD require
+	// ... the complete redirection URI"); RFC 9700 2.1 does not ("MUST utilize exact string
+	// matching"), so the exact-match scenarios then fail under RFC 9700 2.1 alone.
+	RedirectURIRegistration string `yaml:"redirect_uri_registration"`
+}
+
+// What a server registers of a redirect URI (Capabilities.RedirectURIRegistration).
+const (
+	RegistrationURI    = "uri"
+	RegistrationOrigin = "origin"
+)
+
+// RegistersOrigins reports whether the profile says the server registers redirect URIs by
+// origin only.
+func (c Capabilities) RegistersOrigins() bool {
+	return c.RedirectURIRegistration == RegistrationOrigin
 }
 
 // Timeouts bound every wait of the suite. Zero values take the defaults below.
@@ -354,6 +373,11 @@ func Roles() []string {
 // UserValid is the user role of a resource owner who can log in.
 const UserValid = "valid"
 
+// UserSecond is the user role of another resource owner who can log in, optional: the
+// cross-site forgery checks (RFC 6749 10.12) take the attacker's form values from a session of
+// this account, values an attacker could have, never the victim's.
+const UserSecond = "second"
+
 // Parse decodes and validates a profile. The error lists every problem found, one per line,
 // each starting with the field path.
 func Parse(data []byte) (*Profile, error) {
@@ -388,6 +412,12 @@ func (p *Profile) Client(role string) (Client, bool) {
 
 // ValidUser returns the user who can log in.
 func (p *Profile) ValidUser() User { return p.Users[UserValid] }
+
+// SecondUser returns another user who can log in, and whether the profile names one.
+func (p *Profile) SecondUser() (User, bool) {
+	u, ok := p.Users[UserSecond]
+	return u, ok
+}
 
 // HasGrant reports whether the profile declares grant, or, when it declares no grants, whether
 // the metadata lists it.

@@ -93,6 +93,7 @@ clients:
   robot: {id: r}
 users:
   valid: {username: alice}
+  second: {username: alice, password: y}
   admin: {username: root, password: x}
 scopes: {allowed: ["read write"], not_allowed: [read write], unknown: []}
 browser:
@@ -108,6 +109,7 @@ capabilities:
   pkce: sometimes
   token_endpoint_auth_methods: [private_key_jwt]
   trusted_client: true
+  redirect_uri_registration: path
 timeouts: {request: -1s, browser_step: 2h}
 resource: {url: "ftp://files", method: FETCH, required_scope: admin}
 `
@@ -132,6 +134,8 @@ resource: {url: "ftp://files", method: FETCH, required_scope: admin}
 		`clients.trusted: is required because capabilities.trusted_client is true`,
 		`users.valid.password: is required`,
 		`users.admin: unknown user role`,
+		`users.second.username: must name another account than users.valid`,
+		`capabilities.redirect_uri_registration: "path" is not one of uri, origin`,
 		`scopes.allowed[0]: "read write" is not a valid scope token`,
 		`scopes.not_allowed[0]: "read write" is also in scopes.allowed`,
 		`browser.login[0].with: is required with fill`,

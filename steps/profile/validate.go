@@ -15,7 +15,7 @@ var (
 	knownPKCE        = []string{PKCERequired, PKCERequiredForPublic, PKCEOptional, PKCEUnsupported}
 	knownChallenges  = []string{"S256", "plain"}
 	knownAuthMethods = []string{"client_secret_basic", "client_secret_post", "none"}
-	knownUserRoles   = []string{UserValid}
+	knownUserRoles   = []string{UserValid, UserSecond}
 	knownMethods     = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
 	templateVar      = regexp.MustCompile(`{{\s*([^}]*?)\s*}}`)
 	knownTemplateVar = []string{"user.username", "user.password"}
@@ -209,6 +209,11 @@ func (p *Profile) validateUsers(ps *problems) {
 	if _, ok := p.Users[UserValid]; !ok && (p.needsBrowser() || p.declaresGrant(GrantPassword)) {
 		ps.add("users.valid", "is required because capabilities.grants has a grant where a resource owner logs in")
 	}
+	if v, ok := p.Users[UserValid]; ok {
+		if s, ok := p.Users[UserSecond]; ok && s.Username != "" && s.Username == v.Username {
+			ps.add("users.second.username", "must name another account than users.valid (it plays the attacker in the cross-site forgery checks)")
+		}
+	}
 }
 
 func (p *Profile) validateScopes(ps *problems) {
@@ -246,6 +251,9 @@ func (p *Profile) validateCapabilities(ps *problems) {
 	checkList(ps, "capabilities.grants", c.Grants, knownGrants)
 	checkList(ps, "capabilities.code_challenge_methods", c.CodeChallengeMethods, knownChallenges)
 	checkList(ps, "capabilities.token_endpoint_auth_methods", c.TokenEndpointAuthMethods, knownAuthMethods)
+	if r := c.RedirectURIRegistration; r != "" && r != RegistrationURI && r != RegistrationOrigin {
+		ps.add("capabilities.redirect_uri_registration", "%q is not one of %s, %s", r, RegistrationURI, RegistrationOrigin)
+	}
 	if c.PKCE != "" && !slices.Contains(knownPKCE, c.PKCE) {
 		ps.add("capabilities.pkce", "%q is not one of %s", c.PKCE, strings.Join(knownPKCE, ", "))
 	}

@@ -186,6 +186,23 @@ var cases = []Case{
 		Catch: []string{
 			"Parallel redemptions of one authorization code yield at most one token",
 		}},
+	{Quirk: refserver.QuirkBareBearerChallenge,
+		Features: []string{"bearer.feature"},
+		Catch: []string{
+			"A request without a token gets a Bearer challenge",
+		}},
+	{Quirk: refserver.QuirkRedirectURIHostSuffix,
+		Features: []string{"redirect_uri.feature"},
+		Catch: []string{
+			"A redirect URI that differs from the registered one is not followed (host ending with the registered host)",
+		}},
+	{Quirk: refserver.QuirkConsentCSRFUnchecked,
+		Features: []string{"approval.feature"}, Tags: "@RFC6749-10.12",
+		Catch: []string{
+			"A forged approval submission (from another site) yields no authorization code",
+			"A forged approval submission (with its anti-forgery value from another session) yields no authorization code",
+			"A forged approval submission (with its anti-forgery value removed) yields no authorization code",
+		}},
 }
 
 // TestTableCoversEveryQuirk: a new quirk must be declared here, with the scenarios that

@@ -1,0 +1,80 @@
+package callback
+
+import (
+	"net/url"
+	"strings"
+)
+
+// Reaches reports whether a request to u (a hit on the listener, a browser navigation, a
+// Location header) is a request to the redirect URI requested, the one the authorization
+// request named. It decides whether a server sent the user agent to an invalid redirect URI
+// (RFC 6749 3.1.2.4: it "MUST NOT automatically redirect the user-agent to the invalid
+// redirection URI"), so it must not mistake a redirect to the registered URI for one to the
+// requested variant:
+//
+//   - scheme and host compare case-insensitively, the port with the scheme's default filled in;
+//   - the path compares as sent, percent-encoding included ("/%63allback" is not "/callback":
+//     RFC 9700 2.1 asks for "exact string matching"), once dot segments are resolved, as a
+//     browser resolves "/cb/../evil" to "/evil" before requesting it;
+//   - every "name=value" pair of the requested query must be in u's query, as sent: RFC 6749
+//     3.1.2 says the query "MUST be retained when adding additional query parameters", and the
+//     parameters the server adds are the response;
+//   - a requested fragment can only be seen where u carries one (a Location header, the page's
+//     URL; never a request, RFC 3986 3.5): a URL without a fragment does not reach a requested
+//     URI that has one, and a URL with one must begin its fragment with the requested one.
+func Reaches(u, requested *url.URL) bool {
+	if u == nil || requested == nil {
+		return false
+	}
+	if !strings.EqualFold(u.Scheme, requested.Scheme) || hostPort(u) != hostPort(requested) {
+		return false
+	}
+	if path(u) != path(requested) {
+		return false
+	}
+	got := map[string]bool{}
+	for _, p := range strings.Split(u.RawQuery, "&") {
+		got[p] = true
+	}
+	if requested.RawQuery != "" {
+		for _, p := range strings.Split(requested.RawQuery, "&") {
+			if p != "" && !got[p] {
+				return false
+			}
+		}
+	}
+	if f := requested.EscapedFragment(); f != "" || requested.Fragment != "" {
+		return strings.HasPrefix(u.EscapedFragment(), f) && (u.Fragment != "" || u.RawFragment != "")
+	}
+	return true
+}
+
+// hostPort is the host, lower-cased, with the scheme's default port when none is given.
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		switch strings.ToLower(u.Scheme) {
+		case "http":
+			port = "80"
+		case "https":
+			port = "443"
+		}
+	}
+	return strings.ToLower(u.Hostname()) + ":" + port
+}
+
+// path is the escaped path with dot segments resolved (RFC 3986 5.2.4), "/" when empty.
+func path(u *url.URL) string {
+	c := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+	p := (&url.URL{}).ResolveReference(&c).EscapedPath()
+	if p == "" {
+		return "/"
+	}
+	return p
+}
+
+// SameOrigin reports whether a and b have the same scheme, host and port (RFC 6454 4), the
+// scheme's default port filled in.
+func SameOrigin(a, b *url.URL) bool {
+	return a != nil && b != nil && strings.EqualFold(a.Scheme, b.Scheme) && hostPort(a) == hostPort(b)
+}
