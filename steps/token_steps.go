@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -102,7 +103,8 @@ func (w *World) apply(r *request, mod string) error {
 		if err := needTR(); err != nil {
 			return err
 		}
-		r.tr.Scope = arg
+		// One scope value as RFC 6749 3.3 writes it, whatever placeholders were empty.
+		r.tr.Scope = joinScopes(arg)
 	case "without a scope":
 		if err := needTR(); err != nil {
 			return err
@@ -352,28 +354,70 @@ func (w *World) usable(way tokenWay) (bool, string) {
 	return true, ""
 }
 
-// obtainTokens takes the first usable way: a setup step. It ends the scenario not applicable when
-// no way is usable, or when a refresh token is needed and the target issues none.
+// obtainTokens takes the usable ways in turn until one yields tokens: a setup step. A way that
+// fails (an HTTP 500, an error response, a response without a token) does not end the scenario:
+// the next way the target offers is tried, so that one broken grant is reported once, by its own
+// scenario, and never as the failure of the checks that only needed a token from it (issue 14,
+// item 3). When every usable way failed, the scenario is blocked by the first broken grant; when
+// no way is usable, or a refresh token is needed and the target issues none, it is not
+// applicable. mods are the request modifiers of the final token request (" with an unknown
+// parameter").
 func (w *World) obtainTokens(ctx context.Context, ways []tokenWay, needRefresh bool, scope string) (context.Context, error) {
-	var why []string
+	return w.obtainTokensWith(ctx, ways, needRefresh, scope, "")
+}
+
+func (w *World) obtainTokensWith(ctx context.Context, ways []tokenWay, needRefresh bool, scope, mods string) (context.Context, error) {
+	var why, broken []string
+	var firstBroken tokenWay
+	var trouble error // the first way that ended inconclusive (the browser, not the target)
 	for _, way := range ways {
 		ok, reason := w.usable(way)
 		if !ok {
 			why = append(why, fmt.Sprintf("%s client, %s grant: %s", way.role, way.grant, reason))
 			continue
 		}
-		ctx, err := w.obtainWith(ctx, way, needRefresh, scope)
-		if err != nil {
-			return ctx, err
+		next, err := w.obtainWith(ctx, way, needRefresh, scope, mods)
+		if err == nil && needRefresh && w.last.RefreshToken() == "" {
+			// RFC 6749 1.5: issuing a refresh token is optional; another way may issue one.
+			why = append(why, fmt.Sprintf("%s client, %s grant: the target issued no refresh token (scope %q); RFC 6749 1.5: issuing one is optional", way.role, way.grant, w.lastScopeAsked))
+			ctx = next
+			continue
 		}
-		if needRefresh && w.last.RefreshToken() == "" {
-			return ctx, verdict.NotApplicable("the target issued no refresh token to the %s client (%s grant, scope %q); RFC 6749 1.5: issuing one is optional", way.role, way.grant, w.lastScopeAsked)
+		if err == nil {
+			return next, nil
 		}
-		return ctx, nil
+		ctx = next
+		var v *verdict.Error
+		var g *grantFailure
+		switch {
+		case errors.As(err, &v) && v.Outcome == verdict.OutcomeNotApplicable:
+			why = append(why, fmt.Sprintf("%s client, %s grant: %s", way.role, way.grant, v.Reason))
+		case errors.As(err, &v) || verdict.IsSuiteTrouble(err):
+			if trouble == nil {
+				trouble = err
+			}
+		case !errors.As(err, &g):
+			return ctx, err // the suite's or the profile's problem, not the grant's
+		default:
+			if broken == nil {
+				firstBroken = way
+			}
+			broken = append(broken, fmt.Sprintf("the %s grant (%s client) failed: %s", way.grant, way.role, verdict.FirstLine(err.Error())))
+		}
 	}
 	what := "an access token"
 	if needRefresh {
 		what = "an access token and a refresh token"
+	}
+	if broken != nil {
+		reason := fmt.Sprintf("no grant the target offers yielded %s: %s", what, strings.Join(broken, "; "))
+		if len(why) > 0 {
+			reason += "; not tried: " + strings.Join(why, "; ")
+		}
+		return ctx, verdict.Blocked(fmt.Sprintf("the %s grant (%s client)", firstBroken.grant, firstBroken.role), "%s", reason)
+	}
+	if trouble != nil {
+		return ctx, trouble
 	}
 	if w.env.Browser == nil && ways != nil {
 		for _, way := range ways {
@@ -387,17 +431,38 @@ func (w *World) obtainTokens(ctx context.Context, ways []tokenWay, needRefresh b
 	return ctx, verdict.NotApplicable("no way to obtain %s: %s", what, strings.Join(why, "; "))
 }
 
-func (w *World) obtainWith(ctx context.Context, way tokenWay, needRefresh bool, scope string) (context.Context, error) {
-	if needRefresh && w.p.Scopes.Refresh != "" && !strings.Contains(" "+scope+" ", " "+w.p.Scopes.Refresh+" ") {
-		scope += " " + w.p.Scopes.Refresh
+// grantFailure is what the target did wrong while a way was taken: it answered the token
+// request with an error or something that is not a token response, or the authorization step of
+// the code grant did not yield a code. The other errors of a way (a profile without the data, a
+// browser that could not be driven) are not the grant's.
+type grantFailure struct{ err error }
+
+func (g *grantFailure) Error() string { return g.err.Error() }
+func (g *grantFailure) Unwrap() error { return g.err }
+
+func (w *World) obtainWith(ctx context.Context, way tokenWay, needRefresh bool, scope, extra string) (context.Context, error) {
+	if needRefresh {
+		scope = joinScopes(scope, w.p.Scopes.Refresh)
 	}
 	mods := fmt.Sprintf(` with scope "%s"`, scope)
+	if extra = strings.TrimSpace(extra); extra != "" {
+		mods += " and " + extra
+	}
+	sent := len(w.http.Exchanges())
+	// target marks an error of a request the target answered as the grant's failure.
+	target := func(err error) error {
+		var v *verdict.Error
+		if err == nil || errors.As(err, &v) || verdict.IsSuiteTrouble(err) || len(w.http.Exchanges()) == sent {
+			return err
+		}
+		return &grantFailure{err}
+	}
 	var err error
 	switch way.grant {
 	case profile.GrantClientCredentials:
-		err = w.tokenRequest(ctx, way.role, "requests a token with its client credentials", mods)
+		err = target(w.tokenRequest(ctx, way.role, "requests a token with its client credentials", mods))
 	case profile.GrantPassword:
-		err = w.tokenRequest(ctx, way.role, "requests a token with the resource owner's password", mods)
+		err = target(w.tokenRequest(ctx, way.role, "requests a token with the resource owner's password", mods))
 	default:
 		if err = w.startAuthorization(way.role); err != nil {
 			return ctx, err
@@ -408,9 +473,12 @@ func (w *World) obtainWith(ctx context.Context, way tokenWay, needRefresh bool, 
 			return ctx, err
 		}
 		if err = w.receivesCode(); err != nil {
-			return ctx, err
+			return ctx, &grantFailure{err}
 		}
-		err = w.tokenRequest(ctx, way.role, "redeems the authorization code", "")
+		if extra != "" {
+			extra = " " + extra
+		}
+		err = target(w.tokenRequest(ctx, way.role, "redeems the authorization code", extra))
 		// The scope was requested at the authorization endpoint; RFC 6749 5.1: a response
 		// without scope grants the requested one.
 		w.lastScopeAsked = scope
@@ -421,7 +489,52 @@ func (w *World) obtainWith(ctx context.Context, way tokenWay, needRefresh bool, 
 	if err != nil {
 		return ctx, err
 	}
-	return ctx, oauthclient.ExpectTokenResponse(w.last)
+	if err := oauthclient.ExpectTokenResponse(w.last); err != nil {
+		return ctx, &grantFailure{err}
+	}
+	return ctx, nil
+}
+
+// anyGrantToken is the token request of the generic checks (the token response's format,
+// headers and characters, client authentication, unknown parameters, scope naming): they judge
+// a token response, whichever grant it came from, so they take the first grant the target
+// offers that works (obtainTokens), and a grant that is broken blocks them only when every
+// other grant is broken too. method, when set, is the client authentication the check is
+// about: only clients the server accepts it from are used, with it.
+func (w *World) anyGrantToken(ctx context.Context, method, tail string) (context.Context, error) {
+	scope, err := w.scopeFor("")
+	if err != nil {
+		return ctx, err
+	}
+	// The public client last but one: its token response is as good a sample as any, and it
+	// lets a target without confidential clients be judged.
+	ways := []tokenWay{{"client credentials", profile.GrantClientCredentials}, {"confidential", profile.GrantAuthorizationCode},
+		{"public", profile.GrantAuthorizationCode}, {"password", profile.GrantPassword}}
+	if method != "" {
+		var kept []tokenWay
+		var why []string
+		for _, way := range ways {
+			c, ok := w.p.Client(roleKey(way.role))
+			if ok && c.Accepts(method) {
+				if w.authAs == nil {
+					w.authAs = map[string]string{}
+				}
+				w.authAs[roleKey(way.role)] = method
+				kept = append(kept, way)
+			} else if ok {
+				why = append(why, fmt.Sprintf("the %s client authenticates with %s (clients.%s.auth_method, auth_methods)", way.role, c.AuthMethod, roleKey(way.role)))
+			}
+		}
+		if kept == nil {
+			return ctx, verdict.NotApplicable("the profile has no client registered for %s: %s", method, strings.Join(why, "; "))
+		}
+		ways = kept
+	}
+	return w.obtainTokensWith(ctx, ways, false, scope, tail)
+}
+
+func (w *World) anyGrantTokenStep(ctx context.Context, tail string) (context.Context, error) {
+	return w.anyGrantToken(ctx, "", tail)
 }
 
 // hasTokens obtains tokens for the client of role, the preferred way first.
@@ -445,11 +558,16 @@ func (w *World) anyClientHasTokens(ctx context.Context, which string) (context.C
 }
 
 // resourceHasTokens obtains a token for the profile's resource through the grant it serves
-// (resource.token_grant), or through whichever grant the target offers.
+// (resource.token_grant), or through whichever grant the target offers. It asks for the default
+// scope and resource.required_scope (Profile.ResourceScope), or, "without the resource's scope",
+// for an allowed scope other than the required one.
 func (w *World) resourceHasTokens(ctx context.Context, which string) (context.Context, error) {
 	scope, err := w.scopeFor(which)
 	if err != nil {
 		return ctx, err
+	}
+	if which == "" {
+		scope = w.p.ResourceScope()
 	}
 	return w.obtainTokens(ctx, w.resourceWays(), false, scope)
 }
@@ -482,8 +600,9 @@ func (w *World) resourceWays() []tokenWay {
 	return w.anyClientWays(false)
 }
 
-// scopeFor is the scope a "has an access token" step asks for: the first allowed scope, or one
-// without the resource's required scope.
+// scopeFor is the scope a "has an access token" step asks for: the profile's default scope
+// (Profile.DefaultScope, which is never the resource's required_scope when another is allowed),
+// or one without the resource's required scope.
 func (w *World) scopeFor(which string) (string, error) {
 	if which != " without the resource's scope" {
 		return w.expand("{allowed-scope}")
@@ -883,6 +1002,10 @@ func (w *World) registerToken(sc stepAdder) {
 	sc.Step(`^the `+roleRe+` client has an access token( and a refresh token| without the resource's scope)?$`, w.hasTokens)
 	sc.Step(`^a (?:confidential )?client has an access token( and a refresh token| without the resource's scope)?$`, w.anyClientHasTokens)
 	sc.Step(`^a client has an access token for the resource( without the resource's scope)?$`, w.resourceHasTokens)
+	sc.Step(`^a client obtains an access token through any grant the target offers`+modsRe+`$`, w.anyGrantTokenStep)
+	sc.Step(`^a client authenticating with (client_secret_basic|client_secret_post) obtains an access token through any grant the target offers$`, func(ctx context.Context, method string) (context.Context, error) {
+		return w.anyGrantToken(ctx, method, "")
+	})
 	sc.Step(`^a client that may introspect and revoke has an access token$`, w.callerHasTokens)
 	sc.Step(`^(the token's client|another client) (requests a token with its client credentials|refreshes the access token)`+modsRe+`$`, w.tokenClientRequest)
 	sc.Step(`^the tokens were issued to a confidential client$`, w.tokenClientIsConfidential)

@@ -381,6 +381,49 @@ func (p *Profile) Client(role string) (Client, bool) {
 	return c, ok
 }
 
+// DefaultScope is the scope every token request of the suite asks for unless its scenario says
+// otherwise ({allowed-scope}): the first of scopes.allowed that is not the resource's
+// required_scope, so that a scope only the resource needs (OpenID's openid for userinfo) is
+// asked for only by the requests for a resource token (ResourceScope). "" when scopes.allowed is
+// empty.
+func (p *Profile) DefaultScope() string {
+	req := ""
+	if p.Resource != nil {
+		req = p.Resource.RequiredScope
+	}
+	for _, s := range p.Scopes.Allowed {
+		if s != req {
+			return s
+		}
+	}
+	if len(p.Scopes.Allowed) > 0 {
+		return p.Scopes.Allowed[0]
+	}
+	return ""
+}
+
+// OtherAllowedScope is an allowed scope besides DefaultScope ({other-allowed-scope}): the first
+// other one of scopes.allowed; "" when there is none.
+func (p *Profile) OtherAllowedScope() string {
+	def := p.DefaultScope()
+	for _, s := range p.Scopes.Allowed {
+		if s != def {
+			return s
+		}
+	}
+	return ""
+}
+
+// ResourceScope is the scope of a request for a token the protected resource accepts: the
+// default scope and resource.required_scope.
+func (p *Profile) ResourceScope() string {
+	scope := p.DefaultScope()
+	if p.Resource != nil && p.Resource.RequiredScope != "" && p.Resource.RequiredScope != scope {
+		scope += " " + p.Resource.RequiredScope
+	}
+	return scope
+}
+
 // ValidUser returns the user who can log in.
 func (p *Profile) ValidUser() User { return p.Users[UserValid] }
 

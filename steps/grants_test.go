@@ -1,0 +1,141 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/oauthconf/oauthconf/steps/profile"
+	"github.com/oauthconf/oauthconf/steps/verdict"
+)
+
+// brokenGrantTarget is a token endpoint whose client credentials grant crashes (HTTP 500) and
+// whose password grant works unless passwordBroken; it records the scope of each request.
+func brokenGrantTarget(t *testing.T, passwordBroken bool, scopes *[]string) *World {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		*scopes = append(*scopes, r.PostForm.Get("scope"))
+		rw.Header().Set("Content-Type", "application/json")
+		rw.Header().Set("Cache-Control", "no-store")
+		rw.Header().Set("Pragma", "no-cache")
+		if r.PostForm.Get("grant_type") == "client_credentials" || passwordBroken {
+			rw.WriteHeader(500)
+			_, _ = rw.Write([]byte(`{"error":"server_error"}`))
+			return
+		}
+		_, _ = rw.Write([]byte(`{"access_token":"tok","token_type":"Bearer","expires_in":60}`))
+	}))
+	t.Cleanup(srv.Close)
+	p := &profile.Profile{
+		Issuer:    srv.URL,
+		Endpoints: profile.Endpoints{Token: srv.URL + "/token"},
+		Clients: map[string]profile.Client{
+			"client_credentials": {ID: "cc", Secret: "s", AuthMethod: "client_secret_basic"},
+			"password":           {ID: "ropc", Secret: "s", AuthMethod: "client_secret_basic"},
+		},
+		Users:        map[string]profile.User{"valid": {Username: "alice", Password: "pw"}},
+		Scopes:       profile.Scopes{Allowed: []string{"openid", "read"}},
+		Resource:     &profile.Resource{URL: srv.URL + "/userinfo", RequiredScope: "openid"},
+		Capabilities: profile.Capabilities{Grants: []string{"client_credentials", "password"}},
+	}
+	return newWorld(&Env{Profile: p})
+}
+
+// TestBrokenGrantDoesNotCascade: a client credentials grant that answers 500 is reported by
+// its own scenario only; the generic checks take their token from the next grant the target
+// offers, and end blocked, naming the grant, when every grant is broken (issue 14, item 3).
+func TestBrokenGrantDoesNotCascade(t *testing.T) {
+	ctx := context.Background()
+	var scopes []string
+	w := brokenGrantTarget(t, false, &scopes)
+	if _, err := w.anyGrantToken(ctx, "", " with an unknown parameter"); err != nil {
+		t.Fatalf("the generic check did not fall back to the password grant: %v", err)
+	}
+	if err := w.issuesToken(""); err != nil {
+		t.Fatalf("the check judged the broken grant's response: %v", err)
+	}
+	if err := w.headerWith("Cache-Control", "no-store"); err != nil {
+		t.Fatal(err)
+	}
+	if w.tokenOwner != "password" {
+		t.Fatalf("token owner %q, want password", w.tokenOwner)
+	}
+	// The set-up steps of introspection and revocation fall back the same way.
+	w = brokenGrantTarget(t, false, &scopes)
+	if _, err := w.anyClientHasTokens(ctx, ""); err != nil {
+		t.Fatalf("a client has an access token: %v", err)
+	}
+	w = brokenGrantTarget(t, false, &scopes)
+	if _, err := w.anyGrantToken(ctx, "client_secret_basic", ""); err != nil {
+		t.Fatalf("HTTP Basic: %v", err)
+	}
+	if _, err := w.anyGrantToken(ctx, "client_secret_post", ""); outcome(err) != verdict.OutcomeNotApplicable || !strings.Contains(err.Error(), "client_secret_post") {
+		t.Fatalf("no client registered for client_secret_post: %v, want not applicable naming it", err)
+	}
+
+	w = brokenGrantTarget(t, true, &scopes)
+	_, err := w.anyGrantToken(ctx, "", "")
+	var v *verdict.Error
+	if outcome(err) != verdict.OutcomeBlocked {
+		t.Fatalf("every grant broken: %v, want blocked", err)
+	}
+	_ = errorsAs(err, &v)
+	if !strings.Contains(v.BlockedBy, "client_credentials grant") || !strings.Contains(v.Reason, "password grant") || !strings.Contains(v.Reason, "500") {
+		t.Fatalf("blocked by %q: %q; want the client_credentials grant named first, and both failures", v.BlockedBy, v.Reason)
+	}
+}
+
+// TestResourceScopeOnlyForResourceTokens: resource.required_scope is asked for by the requests
+// for a resource token, and by no other (an OpenID userinfo resource needing openid must not
+// make every client credentials request ask for openid).
+func TestResourceScopeOnlyForResourceTokens(t *testing.T) {
+	ctx := context.Background()
+	var scopes []string
+	w := brokenGrantTarget(t, false, &scopes)
+	if _, err := w.anyGrantToken(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.resourceHasTokens(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.resourceHasTokens(ctx, " without the resource's scope"); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"read", "read", "read openid", "read openid", "read", "read"}
+	if strings.Join(scopes, ",") != strings.Join(want, ",") {
+		t.Fatalf("scopes asked %q, want %q", scopes, want)
+	}
+}
+
+func TestJoinScopes(t *testing.T) {
+	for in, want := range map[string]string{
+		"read  write":       "read write",
+		" read write read ": "read write",
+		"":                  "",
+	} {
+		if got := joinScopes(in); got != want {
+			t.Errorf("joinScopes(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := joinScopes("read", "", "write"); got != "read write" {
+		t.Errorf("got %q", got)
+	}
+	// The refresh_token.feature row "{allowed-scope} {refresh-scope} {other-allowed-scope}"
+	// with scopes.refresh unset.
+	w := newWorld(&Env{Profile: &profile.Profile{Scopes: profile.Scopes{Allowed: []string{"read", "write"}}}})
+	tr := request{}
+	_ = tr
+	v, err := w.expand("{allowed-scope} {refresh-scope} {other-allowed-scope}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := joinScopes(v); got != "read write" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func errorsAs(err error, v **verdict.Error) bool { return errors.As(err, v) }
