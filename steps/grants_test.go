@@ -139,3 +139,43 @@ func TestJoinScopes(t *testing.T) {
 }
 
 func errorsAs(err error, v **verdict.Error) bool { return errors.As(err, v) }
+
+// TestAnotherClientForARefresh: "another client" of a refresh is one the profile declares for
+// refresh_token; with none, unauthorized_client is accepted as the refusal too (review row
+// refresh_token:28).
+func TestAnotherClientForARefresh(t *testing.T) {
+	p := &profile.Profile{Clients: map[string]profile.Client{
+		"confidential":       {ID: "a", Secret: "s", Grants: []string{"authorization_code", "refresh_token"}},
+		"client_credentials": {ID: "cc", Secret: "s", Grants: []string{"client_credentials"}},
+		"password":           {ID: "p", Secret: "s", Grants: []string{"password", "refresh_token"}},
+	}}
+	w := newWorld(&Env{Profile: p})
+	w.tokenOwner = "confidential"
+	role, err := w.otherRole(profile.GrantRefreshToken)
+	if err != nil || role != "password" || w.otherMayNotRefresh {
+		t.Fatalf("got %q, %v; want the password client, declared for refresh_token", role, err)
+	}
+	w.last = resp(400, `{"error":"unauthorized_client"}`, false)
+	if outcome(w.refusesOtherClientsRefresh()) != verdict.OutcomeFail {
+		t.Fatal("unauthorized_client from a client registered for refresh_token passed")
+	}
+	p.Clients["password"] = profile.Client{ID: "p", Secret: "s", Grants: []string{"password"}}
+	role, err = w.otherRole(profile.GrantRefreshToken)
+	if err != nil || role != "client credentials" || !w.otherMayNotRefresh {
+		t.Fatalf("got %q, %v (may not refresh: %v)", role, err, w.otherMayNotRefresh)
+	}
+	for body, want := range map[string]verdict.Outcome{
+		`{"error":"unauthorized_client"}`: verdict.OutcomePass,
+		`{"error":"invalid_grant"}`:       verdict.OutcomePass,
+		`{"error":"invalid_request"}`:     verdict.OutcomeFail,
+	} {
+		w.last = resp(400, body, false)
+		if got := outcome(w.refusesOtherClientsRefresh()); got != want {
+			t.Errorf("%s: %s, want %s", body, got, want)
+		}
+	}
+	w.last = resp(200, `{"access_token":"a","token_type":"Bearer"}`, false)
+	if outcome(w.refusesOtherClientsRefresh()) != verdict.OutcomeFail {
+		t.Fatal("a refreshed token passed")
+	}
+}

@@ -630,36 +630,73 @@ func (w *World) tokenClientIsConfidential() error {
 	return nil
 }
 
-// otherRole picks a confidential client other than the one the tokens were issued to: the
-// clients of the authorization code grant first, which may also refresh, so that a refused
-// refresh shows the token's binding to its client rather than a grant the client lacks.
-func (w *World) otherRole() (string, error) {
+// otherRole picks a confidential client other than the one the tokens were issued to. For a
+// refresh (grant refresh_token) it takes a client the profile declares for refresh_token
+// (clients.<role>.grants), so that a refused refresh shows the token's binding to its client
+// rather than a grant the client lacks; with none declared it takes another confidential client
+// and notes that the refusal may then also be unauthorized_client (RFC 6749 5.2: "The
+// authenticated client is not authorized to use this authorization grant type"), see
+// refusesOtherClientsRefresh. The clients of the authorization code grant come first, as they
+// are the likeliest to refresh.
+func (w *World) otherRole(grant string) (string, error) {
 	owner, _ := w.client(w.tokenOwner)
-	for _, r := range []string{"confidential", "second confidential", "trusted", "client credentials", "password", "short-lived"} {
+	roles := []string{"confidential", "second confidential", "trusted", "client credentials", "password", "short-lived"}
+	others := []string{}
+	for _, r := range roles {
 		c, ok := w.p.Client(roleKey(r))
 		if ok && c.Confidential() && c.ID != owner.ID {
-			return r, nil
+			others = append(others, r)
 		}
 	}
-	return "", verdict.NotApplicable("the profile has no confidential client besides the %s client that holds the tokens", w.tokenOwner)
+	if len(others) == 0 {
+		return "", verdict.NotApplicable("the profile has no confidential client besides the %s client that holds the tokens", w.tokenOwner)
+	}
+	w.otherMayNotRefresh = false
+	if grant == profile.GrantRefreshToken {
+		for _, r := range others {
+			c, _ := w.p.Client(roleKey(r))
+			if registered, declared := c.RegisteredFor(grant); declared && registered {
+				return r, nil
+			}
+		}
+		w.otherMayNotRefresh = true
+	}
+	return others[0], nil
+}
+
+// refusesOtherClientsRefresh checks the refusal of a refresh by a client the token was not
+// issued to: invalid_grant ("was issued to another client", RFC 6749 5.2), or, when the profile
+// declares no other client for refresh_token, unauthorized_client too, which is as much a
+// refusal and the code RFC 6749 5.2 defines for a client not allowed the grant.
+func (w *World) refusesOtherClientsRefresh() error {
+	if w.otherMayNotRefresh && w.last != nil && w.last.Error() == "unauthorized_client" {
+		return oauthclient.ExpectOAuthError(w.last, "unauthorized_client")
+	}
+	return oauthclient.ExpectOAuthError(w.last, "invalid_grant")
 }
 
 // tokenClientRequest is tokenRequest for the client the tokens were issued to ("the token's
 // client") or for another confidential client ("another client").
 func (w *World) tokenClientRequest(ctx context.Context, who, kind, tail string) error {
-	role, err := w.whoRole(who)
+	grant := profile.GrantClientCredentials
+	if kind == "refreshes the access token" {
+		grant = profile.GrantRefreshToken
+	}
+	role, err := w.whoRoleFor(who, grant)
 	if err != nil {
 		return err
 	}
 	return w.tokenRequest(ctx, role, kind, tail)
 }
 
-func (w *World) whoRole(who string) (string, error) {
+func (w *World) whoRole(who string) (string, error) { return w.whoRoleFor(who, "") }
+
+func (w *World) whoRoleFor(who, grant string) (string, error) {
 	if w.tokenOwner == "" {
 		return "", fmt.Errorf("no token was issued in this scenario")
 	}
 	if who == "another client" {
-		return w.otherRole()
+		return w.otherRole(grant)
 	}
 	return w.tokenOwner, nil
 }
@@ -1018,6 +1055,7 @@ func (w *World) registerToken(sc stepAdder) {
 	sc.Step(`^the token endpoint issues an access token( and a refresh token)?$`, w.issuesToken)
 	sc.Step(`^the (?:token|revocation|introspection) endpoint refuses the request with error "([a-z_]+)"$`, w.refusesWith)
 	sc.Step(`^the token endpoint refuses the request$`, w.refuses)
+	sc.Step(`^the token endpoint refuses the request with error "invalid_grant", or "unauthorized_client" from a client not registered for refresh_token$`, w.refusesOtherClientsRefresh)
 	sc.Step(`^the revocation endpoint refuses the request$`, w.revocationRefuses)
 	sc.Step(`^the token endpoint does not issue an access token$`, w.doesNotIssue)
 	sc.Step(`^the token endpoint issues an access token or refuses with error "([a-z_]+)"$`, w.issuesOrRefuses)

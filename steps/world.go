@@ -84,6 +84,9 @@ type World struct {
 	refreshTokens []string
 	tokenOwner    string
 	originalScope string
+	// otherMayNotRefresh is set when "another client" was chosen for a refresh without the
+	// profile declaring it for refresh_token (otherRole).
+	otherMayNotRefresh bool
 
 	// admin is what the administrator made in this scenario (admin_steps.go).
 	admin adminState
