@@ -179,3 +179,20 @@ func TestAnotherClientForARefresh(t *testing.T) {
 		t.Fatal("a refreshed token passed")
 	}
 }
+
+// TestMissingClientIsNotApplicable: a scenario that needs a client the profile does not have
+// is not applicable and names the client to add (issue 14, item 8).
+func TestMissingClientIsNotApplicable(t *testing.T) {
+	var scopes []string
+	w := brokenGrantTarget(t, false, &scopes)
+	err := w.tokenRequest(context.Background(), "second confidential", "requests a token with its client credentials", "")
+	if outcome(err) != verdict.OutcomeNotApplicable || !strings.Contains(err.Error(), "clients.second_confidential") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := w.client("PKCE"); outcome(err) != verdict.OutcomeNotApplicable || !strings.Contains(err.Error(), "clients.public") {
+		t.Fatalf("PKCE without public or confidential client: %v", err)
+	}
+	if len(scopes) != 0 {
+		t.Fatalf("requests were sent: %q", scopes)
+	}
+}
