@@ -183,8 +183,9 @@ func starterProfile(o initOptions, doc map[string]any, from string, login *login
 	w("  valid: {username: %q, password: %q}", changeMe+"-username", changeMe+"-password")
 	w("")
 
-	w("# scopes.allowed: scopes the clients above may request; the first is requested by default")
-	w("# (from the metadata's scopes_supported: keep those granted to the clients).")
+	w("# scopes.allowed: scopes the clients above may request; the first that is not")
+	w("# resource.required_scope is requested by default (from the metadata's scopes_supported:")
+	w("# keep those granted to the clients).")
 	w("scopes:")
 	switch {
 	case len(scopes) > 0:
