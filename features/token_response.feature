@@ -29,27 +29,26 @@ Feature: Token endpoint responses (RFC 6749 5.1, 5.2)
       | Cache-Control | no-store  |
       | Pragma        | no-cache  |
 
-  @RFC6749-5.2 @MUST @grant-client-credentials
+  @RFC6749-5.2 @MUST
   Scenario: A token error response is JSON with HTTP 400
     RFC 6749 5.2: "The authorization server responds with an HTTP 400 (Bad Request) status code (unless specified otherwise) and includes the following parameters with the response:"
     RFC 6749 5.2: "The parameters are included in the entity-body of the HTTP response using the "application/json" media type as defined by [RFC4627]."
-    When the client credentials client requests a token with its client credentials with grant_type "urn:example:no-such-grant"
+    When a confidential client sends a token request with grant_type "urn:example:no-such-grant"
     Then the token endpoint refuses the request
     And the response status is 400
     And the response is JSON
 
-  @RFC6749-5.2 @MUST @grant-client-credentials
+  @RFC6749-5.2 @MUST
   Scenario: An error description uses only the characters RFC 6749 allows
     RFC 6749 5.2: "Values for the "error_description" parameter MUST NOT include characters outside the set %x20-21 / %x23-5B / %x5D-7E."
     RFC 6749 5.2: "Values for the "error_uri" parameter MUST conform to the URI-reference syntax and thus MUST NOT include characters outside the set %x21 / %x23-5B / %x5D-7E."
-    When the client credentials client requests a token with its client credentials with grant_type "urn:example:no-such-grant"
-    Then the token endpoint refuses the request
-    And the error_description and error_uri use only the characters RFC 6749 allows
+    Given a confidential client's token request with grant_type "urn:example:no-such-grant" was answered with an error
+    Then the error_description and error_uri use only the characters RFC 6749 allows
 
-  @RFC6749-5.2 @MUST @grant-client-credentials
+  @RFC6749-5.2 @MUST
   Scenario: An unknown grant type is refused with unsupported_grant_type
     RFC 6749 5.2: "unsupported_grant_type [...] The authorization grant type is not supported by the authorization server."
-    When the client credentials client requests a token with its client credentials with grant_type "urn:example:no-such-grant"
+    When a confidential client sends a token request with grant_type "urn:example:no-such-grant"
     Then the token endpoint refuses the request with error "unsupported_grant_type"
 
   @RFC6749-5.2 @MUST

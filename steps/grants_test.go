@@ -196,3 +196,37 @@ func TestMissingClientIsNotApplicable(t *testing.T) {
 		t.Fatalf("requests were sent: %q", scopes)
 	}
 }
+
+// TestErrorResponsePrecondition: the check of an error response's characters is blocked, not
+// failed, when the target answers its unknown grant type with something other than an error;
+// and it needs a confidential client, not the client credentials grant.
+func TestErrorResponsePrecondition(t *testing.T) {
+	status := 500
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if status == 500 {
+			rw.WriteHeader(500)
+			_, _ = rw.Write([]byte("<html>oops</html>"))
+			return
+		}
+		rw.Header().Set("Content-Type", "application/json")
+		rw.WriteHeader(status)
+		_, _ = rw.Write([]byte(`{"error":"unsupported_grant_type","error_description":"no such grant"}`))
+	}))
+	defer srv.Close()
+	p := &profile.Profile{Endpoints: profile.Endpoints{Token: srv.URL},
+		Clients:      map[string]profile.Client{"confidential": {ID: "c", Secret: "s", AuthMethod: "client_secret_basic"}},
+		Scopes:       profile.Scopes{Allowed: []string{"read"}},
+		Capabilities: profile.Capabilities{Grants: []string{"authorization_code"}}}
+	w := newWorld(&Env{Profile: p})
+	err := w.hasErrorResponse(context.Background(), "urn:example:no-such-grant")
+	if outcome(err) != verdict.OutcomeBlocked || !strings.Contains(err.Error(), "HTTP 500") {
+		t.Fatalf("500: %v, want blocked", err)
+	}
+	status = 400
+	if err := w.hasErrorResponse(context.Background(), "urn:example:no-such-grant"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.tokenErrorChars(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -497,6 +497,45 @@ func (w *World) obtainWith(ctx context.Context, way tokenWay, needRefresh bool, 
 	return ctx, nil
 }
 
+// anyConfidentialRole is the first confidential client of the profile, for the checks of a
+// token request the server must refuse whichever grant the client has (an unknown grant type):
+// they need client authentication, not the client credentials grant.
+func (w *World) anyConfidentialRole() (string, error) {
+	for _, r := range []string{"client credentials", "confidential", "password", "second confidential", "trusted", "short-lived"} {
+		if c, ok := w.p.Client(roleKey(r)); ok && c.Confidential() {
+			return r, nil
+		}
+	}
+	return "", verdict.NotApplicable("the scenario needs a confidential client, and the profile has none (clients.confidential, clients.client_credentials)")
+}
+
+// anyConfidentialRequest sends a token request of the first confidential client (the client
+// credentials request, whose grant_type a modifier replaces).
+func (w *World) anyConfidentialRequest(ctx context.Context, tail string) error {
+	role, err := w.anyConfidentialRole()
+	if err != nil {
+		return err
+	}
+	return w.tokenRequest(ctx, role, "requests a token with its client credentials", tail)
+}
+
+// hasErrorResponse is the precondition of the checks of an error response's contents: the
+// request was answered with an OAuth error. Anything else blocks the check, whose requirement
+// (the characters of error_description) was then never exercised.
+func (w *World) hasErrorResponse(ctx context.Context, grantType string) error {
+	if err := w.anyConfidentialRequest(ctx, fmt.Sprintf(` with grant_type "%s"`, grantType)); err != nil {
+		return err
+	}
+	if w.last == nil || w.last.Error() == "" || w.last.Status < 400 {
+		status := 0
+		if w.last != nil {
+			status = w.last.Status
+		}
+		return verdict.Blocked("RFC6749-5.2", "the check needs an error response to a token request with grant_type %q, and the target answered HTTP %d without an error member", grantType, status)
+	}
+	return nil
+}
+
 // anyGrantToken is the token request of the generic checks (the token response's format,
 // headers and characters, client authentication, unknown parameters, scope naming): they judge
 // a token response, whichever grant it came from, so they take the first grant the target
@@ -1042,6 +1081,8 @@ func (w *World) registerToken(sc stepAdder) {
 	sc.Step(`^a (?:confidential )?client has an access token( and a refresh token| without the resource's scope)?$`, w.anyClientHasTokens)
 	sc.Step(`^a client has an access token for the resource( without the resource's scope)?$`, w.resourceHasTokens)
 	sc.Step(`^a client obtains an access token through any grant the target offers`+modsRe+`$`, w.anyGrantTokenStep)
+	sc.Step(`^a confidential client sends a token request`+modsRe+`$`, w.anyConfidentialRequest)
+	sc.Step(`^a confidential client's token request with grant_type "([^"]*)" was answered with an error$`, w.hasErrorResponse)
 	sc.Step(`^a client authenticating with (client_secret_basic|client_secret_post) obtains an access token through any grant the target offers$`, func(ctx context.Context, method string) (context.Context, error) {
 		return w.anyGrantToken(ctx, method, "")
 	})
