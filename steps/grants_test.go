@@ -230,3 +230,14 @@ func TestErrorResponsePrecondition(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestNoRefreshTokenIsNotApplicable: a target that issues no refresh token (RFC 6749 1.5:
+// optional) makes a scenario that needs one not applicable, saying so.
+func TestNoRefreshTokenIsNotApplicable(t *testing.T) {
+	var scopes []string
+	w := brokenGrantTarget(t, false, &scopes)
+	_, err := w.anyClientHasTokens(context.Background(), " and a refresh token")
+	if outcome(err) != verdict.OutcomeNotApplicable || !strings.Contains(err.Error(), "issued no refresh token to the password client") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -369,7 +369,7 @@ func (w *World) obtainTokens(ctx context.Context, ways []tokenWay, needRefresh b
 }
 
 func (w *World) obtainTokensWith(ctx context.Context, ways []tokenWay, needRefresh bool, scope, mods string) (context.Context, error) {
-	var why, broken []string
+	var why, broken, noRefresh []string
 	var firstBroken tokenWay
 	var trouble error // the first way that ended inconclusive (the browser, not the target)
 	for _, way := range ways {
@@ -381,7 +381,7 @@ func (w *World) obtainTokensWith(ctx context.Context, ways []tokenWay, needRefre
 		next, err := w.obtainWith(ctx, way, needRefresh, scope, mods)
 		if err == nil && needRefresh && w.last.RefreshToken() == "" {
 			// RFC 6749 1.5: issuing a refresh token is optional; another way may issue one.
-			why = append(why, fmt.Sprintf("%s client, %s grant: the target issued no refresh token (scope %q); RFC 6749 1.5: issuing one is optional", way.role, way.grant, w.lastScopeAsked))
+			noRefresh = append(noRefresh, fmt.Sprintf("the %s client (%s grant, scope %q)", way.role, way.grant, w.lastScopeAsked))
 			ctx = next
 			continue
 		}
@@ -420,6 +420,13 @@ func (w *World) obtainTokensWith(ctx context.Context, ways []tokenWay, needRefre
 	}
 	if trouble != nil {
 		return ctx, trouble
+	}
+	if noRefresh != nil {
+		reason := fmt.Sprintf("the target issued no refresh token to %s; RFC 6749 1.5: issuing one is optional", strings.Join(noRefresh, ", nor to "))
+		if len(why) > 0 {
+			reason += "; not tried: " + strings.Join(why, "; ")
+		}
+		return ctx, verdict.NotApplicable("%s", reason)
 	}
 	if w.env.Browser == nil && ways != nil {
 		for _, way := range ways {
