@@ -362,12 +362,13 @@ func (w *World) usable(way tokenWay) (bool, string) {
 // scenario, and never as the failure of the checks that only needed a token from it (issue 14,
 // item 3). When every usable way failed, the scenario is blocked by the first broken grant; when
 // no way is usable, or a refresh token is needed and the target issues none, it is not
-// applicable. mods are the request modifiers of the final token request (" with an unknown
-// parameter").
+// applicable.
 func (w *World) obtainTokens(ctx context.Context, ways []tokenWay, needRefresh bool, scope string) (context.Context, error) {
 	return w.obtainTokensWith(ctx, ways, needRefresh, scope, "")
 }
 
+// obtainTokensWith is obtainTokens with mods, the request modifiers of the final token request
+// (" with an unknown parameter"; for the code grant, of the code's redemption).
 func (w *World) obtainTokensWith(ctx context.Context, ways []tokenWay, needRefresh bool, scope, mods string) (context.Context, error) {
 	var why, broken, noRefresh []string
 	var firstBroken tokenWay
@@ -726,7 +727,7 @@ func (w *World) refusesOtherClientsRefresh() error {
 // tokenClientRequest is tokenRequest for the client the tokens were issued to ("the token's
 // client") or for another confidential client ("another client").
 func (w *World) tokenClientRequest(ctx context.Context, who, kind, tail string) error {
-	grant := profile.GrantClientCredentials
+	grant := "" // the grant "another client" must be fit for: only a refresh asks for one
 	if kind == "refreshes the access token" {
 		grant = profile.GrantRefreshToken
 	}
