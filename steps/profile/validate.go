@@ -360,7 +360,7 @@ func (p *Profile) validateTokenEndpointsCaller(ps *problems) {
 	if role == "" {
 		return
 	}
-	c, ok := p.Clients[role]
+	c, ok := p.Client(role) // a role the confidential client stands in for counts
 	switch {
 	case !ok:
 		ps.add("token_endpoints_caller", "%q is not a client role of the profile (clients.%s)", role, role)
