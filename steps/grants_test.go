@@ -241,3 +241,62 @@ func TestNoRefreshTokenIsNotApplicable(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestCheckOwnFailureIsNotABrokenGrant: when the request the check is about fails (an unknown
+// parameter refused, HTTP Basic refused) and the grant works otherwise, the check judges that
+// failure itself: its Then step fails, rather than the scenario ending blocked by the grant.
+func TestCheckOwnFailureIsNotABrokenGrant(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		rw.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.PostForm.Get("grant_type") == "client_credentials":
+			rw.WriteHeader(500)
+			_, _ = rw.Write([]byte(`{"error":"server_error"}`))
+		case r.PostForm.Has("x_oauthconf_unknown"):
+			rw.WriteHeader(400)
+			_, _ = rw.Write([]byte(`{"error":"invalid_request"}`))
+		case r.Header.Get("Authorization") != "":
+			rw.Header().Set("WWW-Authenticate", `Basic realm="x"`)
+			rw.WriteHeader(401)
+			_, _ = rw.Write([]byte(`{"error":"invalid_client"}`))
+		default:
+			_, _ = rw.Write([]byte(`{"access_token":"tok","token_type":"Bearer"}`))
+		}
+	}))
+	defer srv.Close()
+	p := &profile.Profile{Endpoints: profile.Endpoints{Token: srv.URL},
+		Clients: map[string]profile.Client{
+			"client_credentials": {ID: "cc", Secret: "s", AuthMethod: "client_secret_post"},
+			"password":           {ID: "p", Secret: "s", AuthMethod: "client_secret_post", AuthMethods: []string{"client_secret_post", "client_secret_basic"}},
+		},
+		Users:        map[string]profile.User{"valid": {Username: "u", Password: "pw"}},
+		Scopes:       profile.Scopes{Allowed: []string{"read"}},
+		Capabilities: profile.Capabilities{Grants: []string{"client_credentials", "password"}}}
+	ctx := context.Background()
+
+	w := newWorld(&Env{Profile: p})
+	if _, err := w.anyGrantToken(ctx, "", " with an unknown parameter"); err != nil {
+		t.Fatalf("the unknown parameter's refusal ended the step: %v", err)
+	}
+	if err := w.issuesToken(""); outcome(err) != verdict.OutcomeFail || !strings.Contains(err.Error(), "invalid_request") {
+		t.Fatalf("the refused unknown parameter passed: %v", err)
+	}
+
+	w = newWorld(&Env{Profile: p})
+	if _, err := w.anyGrantToken(ctx, "client_secret_basic", ""); err != nil {
+		t.Fatalf("the Basic refusal ended the step: %v", err)
+	}
+	if err := w.issuesToken(""); outcome(err) != verdict.OutcomeFail || !strings.Contains(err.Error(), "invalid_client") {
+		t.Fatalf("a refused HTTP Basic passed: %v", err)
+	}
+
+	// Without a modifier the broken client credentials grant is skipped: the password grant works.
+	w = newWorld(&Env{Profile: p})
+	if _, err := w.anyGrantToken(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.issuesToken(""); err != nil {
+		t.Fatal(err)
+	}
+}

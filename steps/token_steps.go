@@ -364,12 +364,18 @@ func (w *World) usable(way tokenWay) (bool, string) {
 // no way is usable, or a refresh token is needed and the target issues none, it is not
 // applicable.
 func (w *World) obtainTokens(ctx context.Context, ways []tokenWay, needRefresh bool, scope string) (context.Context, error) {
-	return w.obtainTokensWith(ctx, ways, needRefresh, scope, "")
+	return w.obtainTokensWith(ctx, ways, needRefresh, scope, "", "")
 }
 
-// obtainTokensWith is obtainTokens with mods, the request modifiers of the final token request
-// (" with an unknown parameter"; for the code grant, of the code's redemption).
-func (w *World) obtainTokensWith(ctx context.Context, ways []tokenWay, needRefresh bool, scope, mods string) (context.Context, error) {
+// obtainTokensWith is obtainTokens for a check about the token request itself: mods are the
+// request modifiers of the final token request (" with an unknown parameter"; for the code
+// grant, of the code's redemption), method the client authentication the check is about. A
+// failure that is the check's own is not a broken grant: its response is left for the check's
+// Then steps to judge. It is a way that fails with mods and issues a token without them (the
+// unknown parameter was not ignored), or that answers the method with invalid_client or HTTP
+// 401 (RFC 6749 5.2: "Client authentication failed (e.g., ... unsupported authentication
+// method)").
+func (w *World) obtainTokensWith(ctx context.Context, ways []tokenWay, needRefresh bool, scope, mods, method string) (context.Context, error) {
 	var why, broken, noRefresh []string
 	var firstBroken tokenWay
 	var trouble error // the first way that ended inconclusive (the browser, not the target)
@@ -402,6 +408,9 @@ func (w *World) obtainTokensWith(ctx context.Context, ways []tokenWay, needRefre
 		case !errors.As(err, &g):
 			return ctx, err // the suite's or the profile's problem, not the grant's
 		default:
+			if w.checksOwnFailure(ctx, way, needRefresh, scope, mods, method) {
+				return ctx, nil
+			}
 			if broken == nil {
 				firstBroken = way
 			}
@@ -439,6 +448,29 @@ func (w *World) obtainTokensWith(ctx context.Context, ways []tokenWay, needRefre
 		}
 	}
 	return ctx, verdict.NotApplicable("no way to obtain %s: %s", what, strings.Join(why, "; "))
+}
+
+// checksOwnFailure tells a failure of the check's own requirement from a broken grant (see
+// obtainTokensWith). For the check's own, it makes the failed response the one the scenario's
+// Then steps judge (a failed When would be inconclusive, and this is the target's answer to the
+// very request the check is about) and reports true.
+func (w *World) checksOwnFailure(ctx context.Context, way tokenWay, needRefresh bool, scope, mods, method string) bool {
+	failed := w.last
+	if failed == nil {
+		return false
+	}
+	if method != "" && (failed.Status == 401 || failed.Error() == "invalid_client") {
+		return true
+	}
+	if strings.TrimSpace(mods) == "" {
+		return false
+	}
+	// The control request: the same way without the modifiers.
+	if _, err := w.obtainWith(ctx, way, needRefresh, scope, ""); err != nil {
+		return false // the grant fails either way: broken, not the check's
+	}
+	w.last = failed
+	return true
 }
 
 // grantFailure is what the target did wrong while a way was taken: it answered the token
@@ -579,7 +611,7 @@ func (w *World) anyGrantToken(ctx context.Context, method, tail string) (context
 		}
 		ways = kept
 	}
-	return w.obtainTokensWith(ctx, ways, false, scope, tail)
+	return w.obtainTokensWith(ctx, ways, false, scope, tail, method)
 }
 
 func (w *World) anyGrantTokenStep(ctx context.Context, tail string) (context.Context, error) {
