@@ -47,16 +47,3 @@ Feature: Client credentials grant (RFC 6749 4.4)
     RFC 6749 3.3: "If the client omits the scope parameter when requesting authorization, the authorization server MUST either process the request using a pre-defined default value or fail the request indicating an invalid scope."
     When the client credentials client requests a token with its client credentials without a scope
     Then the token endpoint issues an access token or refuses with error "invalid_scope"
-
-  @RFC6749-3.3 @RFC6749-5.1 @MUST
-  Scenario: The granted scope is the requested one, or named in the response when it differs
-    RFC 6749 3.3: "If the issued access token scope is different from the one requested by the client, the authorization server MUST include the "scope" response parameter to inform the client of the actual scope granted."
-    When the client credentials client requests a token with its client credentials with scope "{allowed-scope}"
-    Then the token endpoint issues an access token
-    And the granted scope is the requested one or named in the response
-
-  @RFC6749-3.2 @MUST
-  Scenario: An unknown parameter in a token request is ignored
-    RFC 6749 3.2: "The authorization server MUST ignore unrecognized request parameters."
-    When the client credentials client requests a token with its client credentials with an unknown parameter
-    Then the token endpoint issues an access token

@@ -1,13 +1,15 @@
 @grant-authorization-code @pkce
 Feature: Proof Key for Code Exchange (RFC 7636, RFC 9700 2.1.1)
   A code issued for a code_challenge can only be redeemed with the matching code_verifier.
+  "The PKCE client" is the profile's public client, or its confidential client when it has no
+  public one: RFC 9700 2.1.1 asks every authorization server to support PKCE, for every client.
 
   @RFC7636-4.5 @RFC9700-2.1.1 @MUST @browser
   Scenario: A code issued with a challenge is refused without the code_verifier
     RFC 9700 2.1.1: "If a client sends a valid PKCE `code_challenge` parameter in the authorization request, the authorization server MUST enforce the correct usage of `code_verifier` at the token endpoint."
     RFC 7636 4.5: "code_verifier REQUIRED.  Code verifier"
-    Given the public client has an authorization code
-    When the public client redeems the authorization code without the code_verifier
+    Given the PKCE client has an authorization code
+    When the PKCE client redeems the authorization code without the code_verifier
     Then the token endpoint refuses the request with error "invalid_grant" or "invalid_request"
 
   @RFC7636-4.6 @MUST @browser
@@ -40,7 +42,7 @@ Feature: Proof Key for Code Exchange (RFC 7636, RFC 9700 2.1.1)
   @RFC7636-4.4.1 @MUST
   Scenario: An unsupported code_challenge_method is refused with invalid_request
     RFC 7636 4.4.1: "If the server supporting PKCE does not support the requested transformation, the authorization endpoint MUST return the authorization error response with "error" value set to "invalid_request"."
-    Given the public client starts an authorization request
+    Given the PKCE client starts an authorization request
     And the authorization request has code_challenge_method "urn:example:no-such-method"
     When the user agent sends the authorization request
     Then the authorization response carries error "invalid_request"
@@ -50,7 +52,7 @@ Feature: Proof Key for Code Exchange (RFC 7636, RFC 9700 2.1.1)
     RFC 7636 4.3: "code_challenge_method OPTIONAL, defaults to "plain" if not present in the request."
     RFC 7636 4.4.1: "If the server supporting PKCE does not support the requested transformation, the authorization endpoint MUST return the authorization error response with "error" value set to "invalid_request"."
     Given the target does not support the "plain" code challenge method
-    And the public client starts an authorization request
+    And the PKCE client starts an authorization request
     And the authorization request has no code_challenge_method
     When the user agent sends the authorization request
     Then the authorization response carries error "invalid_request" unless the target supports the method without listing it
@@ -59,7 +61,7 @@ Feature: Proof Key for Code Exchange (RFC 7636, RFC 9700 2.1.1)
   Scenario: The plain method is refused where the server does not support it
     RFC 7636 4.4.1: "If the server supporting PKCE does not support the requested transformation, the authorization endpoint MUST return the authorization error response with "error" value set to "invalid_request"."
     Given the target does not support the "plain" code challenge method
-    And the public client starts an authorization request
+    And the PKCE client starts an authorization request
     And the authorization request has code_challenge "{code_verifier}"
     And the authorization request has code_challenge_method "plain"
     When the user agent sends the authorization request
@@ -68,7 +70,7 @@ Feature: Proof Key for Code Exchange (RFC 7636, RFC 9700 2.1.1)
   @RFC7636-4.2 @SHOULD @warning
   Scenario Outline: A code_challenge that is not 43 to 128 unreserved characters is refused, or accepted with a warning (<case>)
     RFC 7636 4.2: "code-challenge = 43*128unreserved"
-    Given the public client starts an authorization request
+    Given the PKCE client starts an authorization request
     And the authorization request has code_challenge "<challenge>"
     When the user agent sends the authorization request
     Then the report warns if the client received an authorization code: the authorization endpoint accepted a code_challenge that is not 43 to 128 unreserved characters (<case>; RFC 7636 4.2 defines the syntax the client sends; a short challenge is easier to guess)

@@ -30,7 +30,7 @@ Feature: Refreshing an access token (RFC 6749 6, RFC 9700 2.2.2)
     RFC 6749 5.2: "invalid_grant [...] The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client."
     Given a client has an access token and a refresh token
     When another client refreshes the access token
-    Then the token endpoint refuses the request with error "invalid_grant"
+    Then the token endpoint refuses the request with error "invalid_grant", or "unauthorized_client" from a client not registered for refresh_token
 
   @RFC6749-6 @RFC6749-3.3 @MUST @user-token
   Scenario: A refresh without scope grants no more than the original scope

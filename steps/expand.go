@@ -80,8 +80,14 @@ func (w *World) placeholder(name string) (string, error) {
 	case "username":
 		return w.p.ValidUser().Username, nil
 	case "allowed-scope":
+		if s := w.p.DefaultScope(); s != "" {
+			return s, nil
+		}
 		return pick(scopes.Allowed, 0, "scopes.allowed")
 	case "other-allowed-scope":
+		if s := w.p.OtherAllowedScope(); s != "" {
+			return s, nil
+		}
 		return pick(scopes.Allowed, 1, "scopes.allowed")
 	case "not-allowed-scope":
 		return pick(scopes.NotAllowed, 0, "scopes.not_allowed")
@@ -151,6 +157,23 @@ func (w *World) callbackVariant(name string) (string, error) {
 		return u.String(), nil
 	}
 	return "", fmt.Errorf("unknown placeholder {%s}", name)
+}
+
+// joinScopes joins scope strings into one scope value as RFC 6749 3.3 writes it: "a list of
+// space-delimited, case-sensitive strings", each once, in the order first seen, with no empty
+// entry (an unset scopes.refresh must not turn "read" and "write" into "read  write").
+func joinScopes(parts ...string) string {
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range parts {
+		for _, s := range strings.Fields(p) {
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // scopeSet splits a scope string (RFC 6749 3.3: space-delimited, order does not matter).

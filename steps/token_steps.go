@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -14,7 +15,9 @@ import (
 )
 
 // roleRe matches a client role as the features write it.
-const roleRe = `(confidential|second confidential|public|implicit|client credentials|password|trusted|short-lived)`
+// "PKCE" is the client the PKCE checks use: the public one, or the confidential one when the
+// profile has no public client (profile.Profile.Client).
+const roleRe = `(confidential|second confidential|public|implicit|client credentials|password|trusted|short-lived|PKCE)`
 
 // modsRe is the optional tail of a request step: "with ...", "without ...", "using ...",
 // joined by "and".
@@ -102,7 +105,8 @@ func (w *World) apply(r *request, mod string) error {
 		if err := needTR(); err != nil {
 			return err
 		}
-		r.tr.Scope = arg
+		// One scope value as RFC 6749 3.3 writes it, whatever placeholders were empty.
+		r.tr.Scope = joinScopes(arg)
 	case "without a scope":
 		if err := needTR(); err != nil {
 			return err
@@ -352,28 +356,87 @@ func (w *World) usable(way tokenWay) (bool, string) {
 	return true, ""
 }
 
-// obtainTokens takes the first usable way: a setup step. It ends the scenario not applicable when
-// no way is usable, or when a refresh token is needed and the target issues none.
+// obtainTokens takes the usable ways in turn until one yields tokens: a setup step. A way that
+// fails (an HTTP 500, an error response, a response without a token) does not end the scenario:
+// the next way the target offers is tried, so that one broken grant is reported once, by its own
+// scenario, and never as the failure of the checks that only needed a token from it (issue 14,
+// item 3). When every usable way failed, the scenario is blocked by the first broken grant; when
+// no way is usable, or a refresh token is needed and the target issues none, it is not
+// applicable.
 func (w *World) obtainTokens(ctx context.Context, ways []tokenWay, needRefresh bool, scope string) (context.Context, error) {
-	var why []string
+	return w.obtainTokensWith(ctx, ways, needRefresh, scope, "", "")
+}
+
+// obtainTokensWith is obtainTokens for a check about the token request itself: mods are the
+// request modifiers of the final token request (" with an unknown parameter"; for the code
+// grant, of the code's redemption), method the client authentication the check is about. A
+// failure that is the check's own is not a broken grant: its response is left for the check's
+// Then steps to judge. It is a way that fails with mods and issues a token without them (the
+// unknown parameter was not ignored), or that answers the method with invalid_client or HTTP
+// 401 (RFC 6749 5.2: "Client authentication failed (e.g., ... unsupported authentication
+// method)").
+func (w *World) obtainTokensWith(ctx context.Context, ways []tokenWay, needRefresh bool, scope, mods, method string) (context.Context, error) {
+	var why, broken, noRefresh []string
+	var firstBroken tokenWay
+	var trouble error // the first way that ended inconclusive (the browser, not the target)
 	for _, way := range ways {
 		ok, reason := w.usable(way)
 		if !ok {
 			why = append(why, fmt.Sprintf("%s client, %s grant: %s", way.role, way.grant, reason))
 			continue
 		}
-		ctx, err := w.obtainWith(ctx, way, needRefresh, scope)
-		if err != nil {
-			return ctx, err
+		next, err := w.obtainWith(ctx, way, needRefresh, scope, mods)
+		if err == nil && needRefresh && w.last.RefreshToken() == "" {
+			// RFC 6749 1.5: issuing a refresh token is optional; another way may issue one.
+			noRefresh = append(noRefresh, fmt.Sprintf("the %s client (%s grant, scope %q)", way.role, way.grant, w.lastScopeAsked))
+			ctx = next
+			continue
 		}
-		if needRefresh && w.last.RefreshToken() == "" {
-			return ctx, verdict.NotApplicable("the target issued no refresh token to the %s client (%s grant, scope %q); RFC 6749 1.5: issuing one is optional", way.role, way.grant, w.lastScopeAsked)
+		if err == nil {
+			return next, nil
 		}
-		return ctx, nil
+		ctx = next
+		var v *verdict.Error
+		var g *grantFailure
+		switch {
+		case errors.As(err, &v) && v.Outcome == verdict.OutcomeNotApplicable:
+			why = append(why, fmt.Sprintf("%s client, %s grant: %s", way.role, way.grant, v.Reason))
+		case errors.As(err, &v) || verdict.IsSuiteTrouble(err):
+			if trouble == nil {
+				trouble = err
+			}
+		case !errors.As(err, &g):
+			return ctx, err // the suite's or the profile's problem, not the grant's
+		default:
+			if w.checksOwnFailure(ctx, way, needRefresh, scope, mods, method) {
+				return ctx, nil
+			}
+			if broken == nil {
+				firstBroken = way
+			}
+			broken = append(broken, fmt.Sprintf("the %s grant (%s client) failed: %s", way.grant, way.role, verdict.FirstLine(err.Error())))
+		}
 	}
 	what := "an access token"
 	if needRefresh {
 		what = "an access token and a refresh token"
+	}
+	if broken != nil {
+		reason := fmt.Sprintf("no grant the target offers yielded %s: %s", what, strings.Join(broken, "; "))
+		if len(why) > 0 {
+			reason += "; not tried: " + strings.Join(why, "; ")
+		}
+		return ctx, verdict.Blocked(fmt.Sprintf("the %s grant (%s client)", firstBroken.grant, firstBroken.role), "%s", reason)
+	}
+	if trouble != nil {
+		return ctx, trouble
+	}
+	if noRefresh != nil {
+		reason := fmt.Sprintf("the target issued no refresh token to %s; RFC 6749 1.5: issuing one is optional", strings.Join(noRefresh, ", nor to "))
+		if len(why) > 0 {
+			reason += "; not tried: " + strings.Join(why, "; ")
+		}
+		return ctx, verdict.NotApplicable("%s", reason)
 	}
 	if w.env.Browser == nil && ways != nil {
 		for _, way := range ways {
@@ -387,17 +450,61 @@ func (w *World) obtainTokens(ctx context.Context, ways []tokenWay, needRefresh b
 	return ctx, verdict.NotApplicable("no way to obtain %s: %s", what, strings.Join(why, "; "))
 }
 
-func (w *World) obtainWith(ctx context.Context, way tokenWay, needRefresh bool, scope string) (context.Context, error) {
-	if needRefresh && w.p.Scopes.Refresh != "" && !strings.Contains(" "+scope+" ", " "+w.p.Scopes.Refresh+" ") {
-		scope += " " + w.p.Scopes.Refresh
+// checksOwnFailure tells a failure of the check's own requirement from a broken grant (see
+// obtainTokensWith). For the check's own, it makes the failed response the one the scenario's
+// Then steps judge (a failed When would be inconclusive, and this is the target's answer to the
+// very request the check is about) and reports true.
+func (w *World) checksOwnFailure(ctx context.Context, way tokenWay, needRefresh bool, scope, mods, method string) bool {
+	failed := w.last
+	if failed == nil {
+		return false
+	}
+	if method != "" && (failed.Status == 401 || failed.Error() == "invalid_client") {
+		return true
+	}
+	if strings.TrimSpace(mods) == "" {
+		return false
+	}
+	// The control request: the same way without the modifiers.
+	if _, err := w.obtainWith(ctx, way, needRefresh, scope, ""); err != nil {
+		return false // the grant fails either way: broken, not the check's
+	}
+	w.last = failed
+	return true
+}
+
+// grantFailure is what the target did wrong while a way was taken: it answered the token
+// request with an error or something that is not a token response, or the authorization step of
+// the code grant did not yield a code. The other errors of a way (a profile without the data, a
+// browser that could not be driven) are not the grant's.
+type grantFailure struct{ err error }
+
+func (g *grantFailure) Error() string { return g.err.Error() }
+func (g *grantFailure) Unwrap() error { return g.err }
+
+func (w *World) obtainWith(ctx context.Context, way tokenWay, needRefresh bool, scope, extra string) (context.Context, error) {
+	if needRefresh {
+		scope = joinScopes(scope, w.p.Scopes.Refresh)
 	}
 	mods := fmt.Sprintf(` with scope "%s"`, scope)
+	if extra = strings.TrimSpace(extra); extra != "" {
+		mods += " and " + extra
+	}
+	sent := len(w.http.Exchanges())
+	// target marks an error of a request the target answered as the grant's failure.
+	target := func(err error) error {
+		var v *verdict.Error
+		if err == nil || errors.As(err, &v) || verdict.IsSuiteTrouble(err) || len(w.http.Exchanges()) == sent {
+			return err
+		}
+		return &grantFailure{err}
+	}
 	var err error
 	switch way.grant {
 	case profile.GrantClientCredentials:
-		err = w.tokenRequest(ctx, way.role, "requests a token with its client credentials", mods)
+		err = target(w.tokenRequest(ctx, way.role, "requests a token with its client credentials", mods))
 	case profile.GrantPassword:
-		err = w.tokenRequest(ctx, way.role, "requests a token with the resource owner's password", mods)
+		err = target(w.tokenRequest(ctx, way.role, "requests a token with the resource owner's password", mods))
 	default:
 		if err = w.startAuthorization(way.role); err != nil {
 			return ctx, err
@@ -408,9 +515,12 @@ func (w *World) obtainWith(ctx context.Context, way tokenWay, needRefresh bool, 
 			return ctx, err
 		}
 		if err = w.receivesCode(); err != nil {
-			return ctx, err
+			return ctx, &grantFailure{err}
 		}
-		err = w.tokenRequest(ctx, way.role, "redeems the authorization code", "")
+		if extra != "" {
+			extra = " " + extra
+		}
+		err = target(w.tokenRequest(ctx, way.role, "redeems the authorization code", extra))
 		// The scope was requested at the authorization endpoint; RFC 6749 5.1: a response
 		// without scope grants the requested one.
 		w.lastScopeAsked = scope
@@ -421,7 +531,91 @@ func (w *World) obtainWith(ctx context.Context, way tokenWay, needRefresh bool, 
 	if err != nil {
 		return ctx, err
 	}
-	return ctx, oauthclient.ExpectTokenResponse(w.last)
+	if err := oauthclient.ExpectTokenResponse(w.last); err != nil {
+		return ctx, &grantFailure{err}
+	}
+	return ctx, nil
+}
+
+// anyConfidentialRole is the first confidential client of the profile, for the checks of a
+// token request the server must refuse whichever grant the client has (an unknown grant type):
+// they need client authentication, not the client credentials grant.
+func (w *World) anyConfidentialRole() (string, error) {
+	for _, r := range []string{"client credentials", "confidential", "password", "second confidential", "trusted", "short-lived"} {
+		if c, ok := w.p.Client(roleKey(r)); ok && c.Confidential() {
+			return r, nil
+		}
+	}
+	return "", verdict.NotApplicable("the scenario needs a confidential client, and the profile has none (clients.confidential, clients.client_credentials)")
+}
+
+// anyConfidentialRequest sends a token request of the first confidential client (the client
+// credentials request, whose grant_type a modifier replaces).
+func (w *World) anyConfidentialRequest(ctx context.Context, tail string) error {
+	role, err := w.anyConfidentialRole()
+	if err != nil {
+		return err
+	}
+	return w.tokenRequest(ctx, role, "requests a token with its client credentials", tail)
+}
+
+// hasErrorResponse is the precondition of the checks of an error response's contents: the
+// request was answered with an OAuth error. Anything else blocks the check, whose requirement
+// (the characters of error_description) was then never exercised.
+func (w *World) hasErrorResponse(ctx context.Context, grantType string) error {
+	if err := w.anyConfidentialRequest(ctx, fmt.Sprintf(` with grant_type "%s"`, grantType)); err != nil {
+		return err
+	}
+	if w.last == nil || w.last.Error() == "" || w.last.Status < 400 {
+		status := 0
+		if w.last != nil {
+			status = w.last.Status
+		}
+		return verdict.Blocked("RFC6749-5.2", "the check needs an error response to a token request with grant_type %q, and the target answered HTTP %d without an error member", grantType, status)
+	}
+	return nil
+}
+
+// anyGrantToken is the token request of the generic checks (the token response's format,
+// headers and characters, client authentication, unknown parameters, scope naming): they judge
+// a token response, whichever grant it came from, so they take the first grant the target
+// offers that works (obtainTokens), and a grant that is broken blocks them only when every
+// other grant is broken too. method, when set, is the client authentication the check is
+// about: only clients the server accepts it from are used, with it.
+func (w *World) anyGrantToken(ctx context.Context, method, tail string) (context.Context, error) {
+	scope, err := w.scopeFor("")
+	if err != nil {
+		return ctx, err
+	}
+	// The public client last but one: its token response is as good a sample as any, and it
+	// lets a target without confidential clients be judged.
+	ways := []tokenWay{{"client credentials", profile.GrantClientCredentials}, {"confidential", profile.GrantAuthorizationCode},
+		{"public", profile.GrantAuthorizationCode}, {"password", profile.GrantPassword}}
+	if method != "" {
+		var kept []tokenWay
+		var why []string
+		for _, way := range ways {
+			c, ok := w.p.Client(roleKey(way.role))
+			if ok && c.Accepts(method) {
+				if w.authAs == nil {
+					w.authAs = map[string]string{}
+				}
+				w.authAs[roleKey(way.role)] = method
+				kept = append(kept, way)
+			} else if ok {
+				why = append(why, fmt.Sprintf("the %s client authenticates with %s (clients.%s.auth_method, auth_methods)", way.role, c.AuthMethod, roleKey(way.role)))
+			}
+		}
+		if kept == nil {
+			return ctx, verdict.NotApplicable("the profile has no client registered for %s: %s", method, strings.Join(why, "; "))
+		}
+		ways = kept
+	}
+	return w.obtainTokensWith(ctx, ways, false, scope, tail, method)
+}
+
+func (w *World) anyGrantTokenStep(ctx context.Context, tail string) (context.Context, error) {
+	return w.anyGrantToken(ctx, "", tail)
 }
 
 // hasTokens obtains tokens for the client of role, the preferred way first.
@@ -445,13 +639,18 @@ func (w *World) anyClientHasTokens(ctx context.Context, which string) (context.C
 }
 
 // resourceHasTokens obtains a token for the profile's resource through the grant it serves
-// (resource.token_grant), or through whichever grant the target offers.
+// (resource.token_grant), or through whichever grant the target offers. It asks for the default
+// scope and resource.required_scope (Profile.ResourceScope), or, "without the resource's scope",
+// for an allowed scope other than the required one.
 func (w *World) resourceHasTokens(ctx context.Context, which string) (context.Context, error) {
 	scope, err := w.scopeFor(which)
 	if err != nil {
 		return ctx, err
 	}
 	w.side.withoutResourceScope = which != ""
+	if which == "" {
+		scope = w.p.ResourceScope()
+	}
 	return w.obtainTokens(ctx, w.resourceWays(), false, scope)
 }
 
@@ -483,8 +682,9 @@ func (w *World) resourceWays() []tokenWay {
 	return w.anyClientWays(false)
 }
 
-// scopeFor is the scope a "has an access token" step asks for: the first allowed scope, or one
-// without the resource's required scope.
+// scopeFor is the scope a "has an access token" step asks for: the profile's default scope
+// (Profile.DefaultScope, which is never the resource's required_scope when another is allowed),
+// or one without the resource's required scope.
 func (w *World) scopeFor(which string) (string, error) {
 	if which != " without the resource's scope" {
 		return w.expand("{allowed-scope}")
@@ -512,36 +712,73 @@ func (w *World) tokenClientIsConfidential() error {
 	return nil
 }
 
-// otherRole picks a confidential client other than the one the tokens were issued to: the
-// clients of the authorization code grant first, which may also refresh, so that a refused
-// refresh shows the token's binding to its client rather than a grant the client lacks.
-func (w *World) otherRole() (string, error) {
+// otherRole picks a confidential client other than the one the tokens were issued to. For a
+// refresh (grant refresh_token) it takes a client the profile declares for refresh_token
+// (clients.<role>.grants), so that a refused refresh shows the token's binding to its client
+// rather than a grant the client lacks; with none declared it takes another confidential client
+// and notes that the refusal may then also be unauthorized_client (RFC 6749 5.2: "The
+// authenticated client is not authorized to use this authorization grant type"), see
+// refusesOtherClientsRefresh. The clients of the authorization code grant come first, as they
+// are the likeliest to refresh.
+func (w *World) otherRole(grant string) (string, error) {
 	owner, _ := w.client(w.tokenOwner)
-	for _, r := range []string{"confidential", "second confidential", "trusted", "client credentials", "password", "short-lived"} {
+	roles := []string{"confidential", "second confidential", "trusted", "client credentials", "password", "short-lived"}
+	others := []string{}
+	for _, r := range roles {
 		c, ok := w.p.Client(roleKey(r))
 		if ok && c.Confidential() && c.ID != owner.ID {
-			return r, nil
+			others = append(others, r)
 		}
 	}
-	return "", verdict.NotApplicable("the profile has no confidential client besides the %s client that holds the tokens", w.tokenOwner)
+	if len(others) == 0 {
+		return "", verdict.NotApplicable("the profile has no confidential client besides the %s client that holds the tokens", w.tokenOwner)
+	}
+	w.otherMayNotRefresh = false
+	if grant == profile.GrantRefreshToken {
+		for _, r := range others {
+			c, _ := w.p.Client(roleKey(r))
+			if registered, declared := c.RegisteredFor(grant); declared && registered {
+				return r, nil
+			}
+		}
+		w.otherMayNotRefresh = true
+	}
+	return others[0], nil
+}
+
+// refusesOtherClientsRefresh checks the refusal of a refresh by a client the token was not
+// issued to: invalid_grant ("was issued to another client", RFC 6749 5.2), or, when the profile
+// declares no other client for refresh_token, unauthorized_client too, which is as much a
+// refusal and the code RFC 6749 5.2 defines for a client not allowed the grant.
+func (w *World) refusesOtherClientsRefresh() error {
+	if w.otherMayNotRefresh && w.last != nil && w.last.Error() == "unauthorized_client" {
+		return oauthclient.ExpectOAuthError(w.last, "unauthorized_client")
+	}
+	return oauthclient.ExpectOAuthError(w.last, "invalid_grant")
 }
 
 // tokenClientRequest is tokenRequest for the client the tokens were issued to ("the token's
 // client") or for another confidential client ("another client").
 func (w *World) tokenClientRequest(ctx context.Context, who, kind, tail string) error {
-	role, err := w.whoRole(who)
+	grant := "" // the grant "another client" must be fit for: only a refresh asks for one
+	if kind == "refreshes the access token" {
+		grant = profile.GrantRefreshToken
+	}
+	role, err := w.whoRoleFor(who, grant)
 	if err != nil {
 		return err
 	}
 	return w.tokenRequest(ctx, role, kind, tail)
 }
 
-func (w *World) whoRole(who string) (string, error) {
+func (w *World) whoRole(who string) (string, error) { return w.whoRoleFor(who, "") }
+
+func (w *World) whoRoleFor(who, grant string) (string, error) {
 	if w.tokenOwner == "" {
 		return "", fmt.Errorf("no token was issued in this scenario")
 	}
 	if who == "another client" {
-		return w.otherRole()
+		return w.otherRole(grant)
 	}
 	return w.tokenOwner, nil
 }
@@ -885,6 +1122,12 @@ func (w *World) registerToken(sc stepAdder) {
 	sc.Step(`^the `+roleRe+` client has an access token( and a refresh token| without the resource's scope)?$`, w.hasTokens)
 	sc.Step(`^a (?:confidential )?client has an access token( and a refresh token| without the resource's scope)?$`, w.anyClientHasTokens)
 	sc.Step(`^a client has an access token for the resource( without the resource's scope)?$`, w.resourceHasTokens)
+	sc.Step(`^a client obtains an access token through any grant the target offers`+modsRe+`$`, w.anyGrantTokenStep)
+	sc.Step(`^a confidential client sends a token request`+modsRe+`$`, w.anyConfidentialRequest)
+	sc.Step(`^a confidential client's token request with grant_type "([^"]*)" was answered with an error$`, w.hasErrorResponse)
+	sc.Step(`^a client authenticating with (client_secret_basic|client_secret_post) obtains an access token through any grant the target offers$`, func(ctx context.Context, method string) (context.Context, error) {
+		return w.anyGrantToken(ctx, method, "")
+	})
 	sc.Step(`^a client that may introspect and revoke has an access token$`, w.callerHasTokens)
 	sc.Step(`^(the token's client|another client) (requests a token with its client credentials|refreshes the access token)`+modsRe+`$`, w.tokenClientRequest)
 	sc.Step(`^the tokens were issued to a confidential client$`, w.tokenClientIsConfidential)
@@ -897,6 +1140,7 @@ func (w *World) registerToken(sc stepAdder) {
 	sc.Step(`^the token endpoint issues an access token( and a refresh token)?$`, w.issuesToken)
 	sc.Step(`^the (token|revocation|introspection) endpoint refuses the request with error "([a-z_]+)"$`, w.refusesWith)
 	sc.Step(`^the token endpoint refuses the request$`, w.refuses)
+	sc.Step(`^the token endpoint refuses the request with error "invalid_grant", or "unauthorized_client" from a client not registered for refresh_token$`, w.refusesOtherClientsRefresh)
 	sc.Step(`^the revocation endpoint refuses the request$`, w.revocationRefuses)
 	sc.Step(`^the token endpoint does not issue an access token$`, w.doesNotIssue)
 	sc.Step(`^the token endpoint issues an access token or refuses with error "([a-z_]+)"$`, w.issuesOrRefuses)

@@ -86,6 +86,9 @@ type World struct {
 	refreshTokens []string
 	tokenOwner    string
 	originalScope string
+	// otherMayNotRefresh is set when "another client" was chosen for a refresh without the
+	// profile declaring it for refresh_token (otherRole).
+	otherMayNotRefresh bool
 
 	// admin is what the administrator made in this scenario (admin_steps.go).
 	admin adminState
@@ -227,17 +230,24 @@ func (w *World) afterStep(ctx context.Context, st *godog.Step, status godog.Step
 }
 
 // client returns the profile's client of a role written as in the features ("short-lived").
+// A role the profile lacks makes the scenario not applicable, naming the client to add: a
+// profile may describe a server with a single confidential client, or no public client.
 func (w *World) client(role string) (profile.Client, error) {
 	key := roleKey(role)
 	c, ok := w.p.Client(key)
 	if !ok {
-		return c, fmt.Errorf("the target profile has no %s client (clients.%s)", role, key)
+		if key == profile.RolePKCE {
+			return c, verdict.NotApplicable("the scenario needs a client to use PKCE with, and the profile has neither a public nor a confidential client (clients.public, clients.confidential)")
+		}
+		return c, verdict.NotApplicable("the scenario needs the %s client, and the target profile has none (clients.%s)", role, key)
 	}
 	return c, nil
 }
 
+// roleKey is the profile's key of a role as the features write it ("short-lived" is
+// short_lived, "PKCE" is pkce).
 func roleKey(role string) string {
-	return strings.NewReplacer(" ", "_", "-", "_").Replace(role)
+	return strings.ToLower(strings.NewReplacer(" ", "_", "-", "_").Replace(role))
 }
 
 func (w *World) creds(role string) (oauthclient.Credentials, oauthclient.AuthMethod, error) {

@@ -30,13 +30,20 @@ type initOptions struct {
 	LoginClientID    string
 	LoginRedirectURI string
 	Timeout          time.Duration
+	// AuthorizationEndpoint and TokenEndpoint stand in for the metadata of a server that
+	// publishes none (and override the metadata's when it does).
+	AuthorizationEndpoint string
+	TokenEndpoint         string
 }
 
 const initUsage = `usage: oauthconf init --issuer URL [--out FILE] [--login-client-id ID --login-redirect-uri URI]
+       [--authorization-endpoint URL --token-endpoint URL]
 
 Writes a starter target profile from the server's metadata (RFC 8414, or OpenID discovery):
 issuer, capabilities, auth methods, scopes and the client roles the suite needs, with every
-value only you know marked CHANGE-ME. With --login-client-id and --login-redirect-uri it also
+value only you know marked CHANGE-ME. For a server that publishes no metadata, give its
+endpoints with --authorization-endpoint and --token-endpoint: the profile then declares them,
+with capabilities to check by hand. With --login-client-id and --login-redirect-uri it also
 opens an authorization request in the browser and guesses the login form's fields from the
 first page it shows. Then fill in the CHANGE-ME places and run
   oauthconf run --target FILE --list
@@ -57,9 +64,27 @@ func initWith(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return flagError(stderr, "init", err)
 	}
 	doc, from, err := discover(ctx, o.Issuer, o.Timeout)
-	if err != nil {
+	var none *noMetadataError
+	switch {
+	case errors.As(err, &none) && o.TokenEndpoint != "":
+		// RFC 8414 is optional: a server without metadata is profiled from its endpoints.
+		doc, from = nil, ""
+	case errors.As(err, &none):
+		fmt.Fprintf(stderr, "oauthconf init: %v\n", err)
+		fmt.Fprintf(stderr, "oauthconf init: for a server without metadata, give its endpoints: oauthconf init --issuer %s --authorization-endpoint URL --token-endpoint URL\n", o.Issuer)
+		return exitUsage
+	case err != nil:
 		fmt.Fprintf(stderr, "oauthconf init: %v\n", err)
 		return exitUsage
+	}
+	if doc != nil {
+		// The endpoints given on the command line win over the metadata's.
+		if o.AuthorizationEndpoint != "" {
+			doc["authorization_endpoint"] = o.AuthorizationEndpoint
+		}
+		if o.TokenEndpoint != "" {
+			doc["token_endpoint"] = o.TokenEndpoint
+		}
 	}
 	var login *loginGuess
 	var loginErr error
@@ -78,7 +103,11 @@ func initWith(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "oauthconf init: writing the profile: %v\n", err)
 		return exitUsage
 	}
-	fmt.Fprintf(stdout, "wrote %s from %s\nnext: replace every CHANGE-ME in it, then run\n  oauthconf run --target %s --list\n", o.Out, from, o.Out)
+	source := from
+	if doc == nil {
+		source = "the endpoints given (the server publishes no metadata)"
+	}
+	fmt.Fprintf(stdout, "wrote %s from %s\nnext: replace every CHANGE-ME in it, then run\n  oauthconf run --target %s --list\n", o.Out, source, o.Out)
 	return exitOK
 }
 
@@ -91,6 +120,8 @@ func parseInitFlags(args []string, stderr io.Writer) (initOptions, error) {
 	fs.StringVar(&o.LoginClientID, "login-client-id", "", "a client `ID` registered at the server, to open its login page in the browser and guess the form")
 	fs.StringVar(&o.LoginRedirectURI, "login-redirect-uri", "", "a redirect `URI` registered for --login-client-id")
 	fs.DurationVar(&o.Timeout, "timeout", 10*time.Second, "bound on each request and page load")
+	fs.StringVar(&o.AuthorizationEndpoint, "authorization-endpoint", "", "the authorization endpoint `URL`, for a server without metadata")
+	fs.StringVar(&o.TokenEndpoint, "token-endpoint", "", "the token endpoint `URL`, for a server without metadata")
 	if err := parseFlags(fs, args, initUsage, stderr); err != nil {
 		return o, err
 	}
@@ -118,6 +149,14 @@ func parseInitFlags(args []string, stderr io.Writer) (initOptions, error) {
 	if o.Timeout <= 0 {
 		return o, fmt.Errorf("--timeout must be positive, got %s", o.Timeout)
 	}
+	for _, e := range []struct{ flag, value string }{{"--authorization-endpoint", o.AuthorizationEndpoint}, {"--token-endpoint", o.TokenEndpoint}} {
+		if e.value == "" {
+			continue
+		}
+		if r, err := url.Parse(e.value); err != nil || (r.Scheme != "http" && r.Scheme != "https") || r.Host == "" || r.Fragment != "" {
+			return o, fmt.Errorf("%s %q is not an absolute http(s) URL without a fragment", e.flag, e.value)
+		}
+	}
 	return o, nil
 }
 
@@ -130,10 +169,23 @@ func discover(ctx context.Context, issuer string, timeout time.Duration) (map[st
 	yes := true
 	p.Capabilities.Metadata = &yes
 	if err := p.Resolve(ctx, &http.Client{}); err != nil {
-		return nil, "", fmt.Errorf("reading the metadata of %s: %w", issuer, err)
+		if !errors.Is(err, profile.ErrNoMetadata) {
+			return nil, "", fmt.Errorf("reading the metadata of %s: %w", issuer, err)
+		}
+		// Resolve's message speaks of the profile (capabilities.metadata); init has none yet.
+		tried := err.Error()
+		if i := strings.IndexByte(tried, '\n'); i >= 0 {
+			tried = tried[i:]
+		}
+		return nil, "", &noMetadataError{fmt.Sprintf("%s publishes no metadata document (RFC 8414, or OpenID discovery):%s", issuer, tried)}
 	}
 	return p.Metadata, p.MetadataURL, nil
 }
+
+// noMetadataError: the server answered, without a metadata document.
+type noMetadataError struct{ msg string }
+
+func (e *noMetadataError) Error() string { return e.msg }
 
 // knownOf keeps the values of field that the profile knows, in the metadata's order.
 func knownOf(doc map[string]any, field string, known []string) []string {
@@ -193,7 +245,10 @@ const guessLoginJS = `() => {
 func guessLogin(o initOptions, doc map[string]any) (*loginGuess, error) {
 	authz := metaString(doc, "authorization_endpoint")
 	if authz == "" {
-		return nil, errors.New("the metadata names no authorization_endpoint")
+		authz = o.AuthorizationEndpoint
+	}
+	if authz == "" {
+		return nil, errors.New("the metadata names no authorization_endpoint (give --authorization-endpoint)")
 	}
 	// A PKCE challenge makes the request acceptable to public clients too; the code is never redeemed.
 	verifier := make([]byte, 32)

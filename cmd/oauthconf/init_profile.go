@@ -26,10 +26,25 @@ func starterProfile(o initOptions, doc map[string]any, from string, login *login
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 
+	// Without metadata (RFC 8414 is optional), the profile declares what the metadata would
+	// have said: the endpoints given, and capabilities the reader must check.
+	noMeta := doc == nil
+	if noMeta {
+		doc = map[string]any{"authorization_endpoint": o.AuthorizationEndpoint, "token_endpoint": o.TokenEndpoint}
+	}
+
 	// Capabilities, with the RFC 8414 2 defaults for omitted members.
 	grants := knownOf(doc, "grant_types_supported", initGrants)
 	if _, present := doc["grant_types_supported"]; !present {
 		grants = []string{profile.GrantAuthorizationCode, profile.GrantImplicit}
+	}
+	if noMeta {
+		// No default applies without metadata: the grants the suite can drive from the
+		// endpoints given, for the reader to correct.
+		grants = []string{profile.GrantClientCredentials, profile.GrantRefreshToken}
+		if o.AuthorizationEndpoint != "" {
+			grants = []string{profile.GrantAuthorizationCode, profile.GrantClientCredentials, profile.GrantRefreshToken}
+		}
 	}
 	has := func(g string) bool { return slices.Contains(grants, g) }
 	if has(profile.GrantRefreshToken) && !has(profile.GrantAuthorizationCode) && !has(profile.GrantPassword) {
@@ -45,7 +60,9 @@ func starterProfile(o initOptions, doc map[string]any, from string, login *login
 	}
 	challenges := knownOf(doc, "code_challenge_methods_supported", initChallenges)
 	pkce := profile.PKCEUnsupported
-	if len(challenges) > 0 {
+	if len(challenges) > 0 || noMeta && o.AuthorizationEndpoint != "" {
+		// Without metadata nothing says PKCE is missing, and RFC 9700 2.1.1 says
+		// "Authorization servers MUST support PKCE".
 		pkce = profile.PKCEOptional
 	}
 	scopes := allStrings(doc, "scopes_supported")
@@ -66,7 +83,12 @@ func starterProfile(o initOptions, doc map[string]any, from string, login *login
 	}
 
 	w("# Target profile for %s, written by `oauthconf init` on %s", host, time.Now().UTC().Format("2006-01-02"))
-	w("# from the metadata at %s.", from)
+	if noMeta {
+		w("# from the endpoints given on the command line: the server publishes no metadata (RFC 8414")
+		w("# is optional), so every capability below is a guess marked CHECK.")
+	} else {
+		w("# from the metadata at %s.", from)
+	}
 	w("# Replace every %s with what is registered at the server, then run", changeMe)
 	w("#   oauthconf run --target THIS-FILE --list")
 	w("# to see which scenarios will run and why the others will not. Every field is described in")
@@ -76,8 +98,17 @@ func starterProfile(o initOptions, doc map[string]any, from string, login *login
 	w("")
 
 	// Endpoints: the metadata's are read at every run; only the missing ones are worth a line.
-	w("# endpoints: read from the metadata at every run. Set one only to override it or, as")
-	w("# below, when the metadata does not name it.")
+	if noMeta {
+		w("# endpoints: the server publishes no metadata, so the profile names them.")
+		w("endpoints:")
+		if o.AuthorizationEndpoint != "" {
+			w("  authorization: %s", yamlString(o.AuthorizationEndpoint))
+		}
+		w("  token: %s", yamlString(o.TokenEndpoint))
+	} else {
+		w("# endpoints: read from the metadata at every run. Set one only to override it or, as")
+		w("# below, when the metadata does not name it.")
+	}
 	var missing []string
 	for _, e := range []struct{ name, field string }{
 		{"introspection", "introspection_endpoint"}, {"revocation", "revocation_endpoint"},
@@ -87,7 +118,9 @@ func starterProfile(o initOptions, doc map[string]any, from string, login *login
 		}
 	}
 	if len(missing) > 0 {
-		w("# endpoints:")
+		if !noMeta {
+			w("# endpoints:")
+		}
 		for _, m := range missing {
 			w("%s", m)
 		}
@@ -125,9 +158,9 @@ func starterProfile(o initOptions, doc map[string]any, from string, login *login
 	}
 	if has(profile.GrantAuthorizationCode) {
 		client(profile.RoleConfidential, "the code flow", true, true, codeGrants...)
-		client(profile.RoleSecondConfidential, "another confidential client: codes and tokens are bound to their client", true, true, codeGrants...)
+		client(profile.RoleSecondConfidential, "optional: another confidential client, for the checks that codes and tokens are bound to their client", true, true, codeGrants...)
 		if pkce != profile.PKCEUnsupported {
-			client(profile.RolePublic, "a public client (no secret): PKCE checks", false, true, codeGrants...)
+			client(profile.RolePublic, "optional: a public client (no secret); without it the PKCE checks use the confidential client", false, true, codeGrants...)
 		}
 	}
 	if has(profile.GrantImplicit) {
@@ -150,12 +183,16 @@ func starterProfile(o initOptions, doc map[string]any, from string, login *login
 	w("  valid: {username: %q, password: %q}", changeMe+"-username", changeMe+"-password")
 	w("")
 
-	w("# scopes.allowed: scopes the clients above may request; the first is requested by default")
-	w("# (from the metadata's scopes_supported: keep those granted to the clients).")
+	w("# scopes.allowed: scopes the clients above may request; the first that is not")
+	w("# resource.required_scope is requested by default (from the metadata's scopes_supported:")
+	w("# keep those granted to the clients).")
 	w("scopes:")
-	if len(scopes) > 0 {
+	switch {
+	case len(scopes) > 0:
 		w("  allowed: [%s]", strings.Join(quoteAll(scopes), ", "))
-	} else {
+	case noMeta:
+		w("  allowed: [%q]   # no metadata: a scope the clients may request", changeMe+"-scope")
+	default:
 		w("  allowed: [%q]   # the metadata has no scopes_supported", changeMe+"-scope")
 	}
 	if refresh != "" {
@@ -204,12 +241,22 @@ func starterProfile(o initOptions, doc map[string]any, from string, login *login
 	w("    - {click: %q}", changeMe+"-deny-button")
 	w("")
 
-	w("# capabilities: read from the metadata now; a declared value wins over the metadata at run time.")
+	if noMeta {
+		w("# capabilities: without metadata the suite knows only what is declared here. CHECK each.")
+	} else {
+		w("# capabilities: read from the metadata now; a declared value wins over the metadata at run time.")
+	}
 	w("capabilities:")
-	w("  grants: [%s]", strings.Join(grants, ", "))
-	switch pkce {
-	case profile.PKCEUnsupported:
+	if noMeta {
+		w("  grants: [%s]   # CHECK: the grants the server offers (add password or implicit if it does)", strings.Join(grants, ", "))
+	} else {
+		w("  grants: [%s]", strings.Join(grants, ", "))
+	}
+	switch {
+	case pkce == profile.PKCEUnsupported:
 		w("  pkce: unsupported   # the metadata has no code_challenge_methods_supported (RFC 8414 2)")
+	case noMeta:
+		w("  pkce: optional   # CHECK: or required / required_for_public, or unsupported (RFC 9700 2.1.1 asks every server to support it)")
 	default:
 		w("  pkce: optional   # or required / required_for_public: the metadata cannot say")
 		// Left to the metadata, not declared: a declared list is the profile author's claim,
@@ -219,7 +266,7 @@ func starterProfile(o initOptions, doc map[string]any, from string, login *login
 	w("  token_endpoint_auth_methods: [%s]", strings.Join(methods, ", "))
 	w("  introspection: %t", metaString(doc, "introspection_endpoint") != "")
 	w("  revocation: %t", metaString(doc, "revocation_endpoint") != "")
-	w("  metadata: true")
+	w("  metadata: %t", !noMeta)
 	iss, _ := doc["authorization_response_iss_parameter_supported"].(bool)
 	w("  iss_parameter: %t", iss)
 	w("  # loopback_any_port: true   # when the server allows any port on a loopback redirect URI")

@@ -165,7 +165,7 @@ func TestInitErrors(t *testing.T) {
 		{[]string{"--issuer", "as.example.com"}, `--issuer "as.example.com" is not an absolute http(s) URL`},
 		{[]string{"--issuer", "https://as.example.com?x=1"}, "has a query or fragment"},
 		{[]string{"--issuer", "https://as.example.com", "--login-client-id", "c"}, "go together"},
-		{[]string{"--issuer", notFound.URL}, "no metadata document was found"},
+		{[]string{"--issuer", notFound.URL}, "publishes no metadata document"},
 		{[]string{"--issuer", notFound.URL}, "/.well-known/openid-configuration: answered 404"},
 		{[]string{"--issuer", html.URL}, `not application/json`},
 		{[]string{"--issuer", badJSON.URL}, "is not a JSON object"},
@@ -207,5 +207,49 @@ func TestStarterProfileFromSparseMetadata(t *testing.T) {
 	}
 	if _, err := profile.Parse([]byte(text)); err != nil {
 		t.Errorf("does not validate: %v\n%s", err, text)
+	}
+}
+
+// TestInitWithoutMetadata: against a server that publishes no metadata, init says how to go on,
+// and with the endpoints given writes a profile that validates and resolves (issue 14, item 8:
+// not "capabilities.metadata is true but no metadata document was found").
+func TestInitWithoutMetadata(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	var stdout, stderr bytes.Buffer
+	if code := initWith(context.Background(), []string{"--issuer", srv.URL}, &stdout, &stderr); code != exitUsage {
+		t.Fatalf("exit %d", code)
+	}
+	if want := "--authorization-endpoint URL --token-endpoint URL"; !strings.Contains(stderr.String(), want) {
+		t.Fatalf("stderr %q does not say how to go on (%q)", stderr.String(), want)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	args := []string{"--issuer", srv.URL, "--authorization-endpoint", srv.URL + "/authorize", "--token-endpoint", srv.URL + "/token"}
+	if code := initWith(context.Background(), args, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	text := stdout.String()
+	for _, want := range []string{
+		"the server publishes no metadata",
+		`authorization: "` + srv.URL + `/authorize"`,
+		`token: "` + srv.URL + `/token"`,
+		"metadata: false",
+		"grants: [authorization_code, client_credentials, refresh_token]   # CHECK",
+		"pkce: optional   # CHECK",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("lacks %q:\n%s", want, text)
+		}
+	}
+	p, err := profile.Parse([]byte(fillIn(t, text)))
+	if err != nil {
+		t.Fatalf("does not validate: %v\n%s", err, text)
+	}
+	if err := p.Resolve(context.Background(), &http.Client{}); err != nil {
+		t.Fatalf("does not resolve without metadata: %v", err)
+	}
+	if code := initWith(context.Background(), []string{"--issuer", srv.URL, "--token-endpoint", "token"}, &stdout, &stderr); code != exitUsage {
+		t.Fatalf("a relative --token-endpoint was accepted")
 	}
 }

@@ -14,7 +14,9 @@
 //	clients.<role>            id, secret, redirect_uri, auth_method (client_secret_basic,
 //	                          client_secret_post, none); roles: confidential, second_confidential,
 //	                          public, implicit, client_credentials, password, trusted, short_lived.
-//	                          The roles the declared capabilities need are required.
+//	                          The declared grants need a client that can use them (see
+//	                          validateClients); a scenario needing a role the profile lacks is
+//	                          not applicable and names the role.
 //	users.valid               username, password of a resource owner who can log in
 //	scopes                    allowed (required, at least one), refresh, not_allowed, unknown
 //	browser                   login, approve, deny: lists of actions, each one of
@@ -362,6 +364,8 @@ const (
 	RolePassword           = "password"
 	RoleTrusted            = "trusted"
 	RoleShortLived         = "short_lived"
+	// RolePKCE is not a profile role but the client the PKCE checks use (see Client).
+	RolePKCE = "pkce"
 )
 
 // Roles lists every client role, in documentation order.
@@ -404,10 +408,94 @@ func Load(path string) (*Profile, error) {
 	return p, nil
 }
 
-// Client returns the client of role, and whether the profile has one.
+// Client returns the client of role, and whether the profile has one. Two roles stand in for
+// others, so that a server with a single confidential client can be profiled:
+//
+//   - client_credentials and password are the confidential client when the profile has no
+//     client of that role and clients.confidential.grants lists the grant (never a guess:
+//     a client not registered for the grant would make its scenarios fail);
+//   - pkce (RolePKCE) is the client the PKCE checks use: the public client, or the
+//     confidential one when there is no public client (RFC 9700 2.1.1: "Authorization servers
+//     MUST support PKCE", for every client).
 func (p *Profile) Client(role string) (Client, bool) {
-	c, ok := p.Clients[role]
-	return c, ok
+	if c, ok := p.Clients[role]; ok {
+		return c, true
+	}
+	switch role {
+	case RoleClientCredentials, RolePassword:
+		c, ok := p.Clients[RoleConfidential]
+		if registered, _ := c.RegisteredFor(role); ok && c.Confidential() && registered {
+			return c, true
+		}
+	case RolePKCE:
+		if c, ok := p.Clients[RolePublic]; ok {
+			return c, true
+		}
+		c, ok := p.Clients[RoleConfidential]
+		return c, ok
+	}
+	return Client{}, false
+}
+
+// StandsIn says which declared role Client(role) answers with, when it is not role itself
+// ("" when it answers with none), for messages that name the profile field.
+func (p *Profile) StandsIn(role string) string {
+	if _, ok := p.Clients[role]; ok {
+		return role
+	}
+	c, ok := p.Client(role)
+	if !ok {
+		return ""
+	}
+	for _, r := range []string{RolePublic, RoleConfidential} {
+		if d, ok := p.Clients[r]; ok && d.ID == c.ID {
+			return r
+		}
+	}
+	return ""
+}
+
+// DefaultScope is the scope every token request of the suite asks for unless its scenario says
+// otherwise ({allowed-scope}): the first of scopes.allowed that is not the resource's
+// required_scope, so that a scope only the resource needs (OpenID's openid for userinfo) is
+// asked for only by the requests for a resource token (ResourceScope). "" when scopes.allowed is
+// empty.
+func (p *Profile) DefaultScope() string {
+	req := ""
+	if p.Resource != nil {
+		req = p.Resource.RequiredScope
+	}
+	for _, s := range p.Scopes.Allowed {
+		if s != req {
+			return s
+		}
+	}
+	if len(p.Scopes.Allowed) > 0 {
+		return p.Scopes.Allowed[0]
+	}
+	return ""
+}
+
+// OtherAllowedScope is an allowed scope besides DefaultScope ({other-allowed-scope}): the first
+// other one of scopes.allowed; "" when there is none.
+func (p *Profile) OtherAllowedScope() string {
+	def := p.DefaultScope()
+	for _, s := range p.Scopes.Allowed {
+		if s != def {
+			return s
+		}
+	}
+	return ""
+}
+
+// ResourceScope is the scope of a request for a token the protected resource accepts: the
+// default scope and resource.required_scope.
+func (p *Profile) ResourceScope() string {
+	scope := p.DefaultScope()
+	if p.Resource != nil && p.Resource.RequiredScope != "" && p.Resource.RequiredScope != scope {
+		scope += " " + p.Resource.RequiredScope
+	}
+	return scope
 }
 
 // ValidUser returns the user who can log in.

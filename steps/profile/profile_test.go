@@ -227,8 +227,6 @@ capabilities:
 	}
 	for _, w := range []string{
 		"clients.confidential: is required because capabilities.grants has authorization_code",
-		"clients.second_confidential: is required",
-		"clients.public: is required because capabilities.pkce is required",
 		"clients.implicit: is required",
 		"clients.password: is required",
 		"clients.client_credentials: is required",
@@ -239,6 +237,79 @@ capabilities:
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("missing %q in:\n%v", w, err)
 		}
+	}
+}
+
+// TestOneConfidentialClientIsAProfile: a server with a single confidential client, registered
+// for every grant it offers, and no public client can be profiled (issue 14, item 8); the
+// client credentials, password and PKCE roles stand in for it, the others are absent.
+func TestOneConfidentialClientIsAProfile(t *testing.T) {
+	y := `
+issuer: https://as.example.com
+clients:
+  confidential: {id: app, secret: s3cret, redirect_uri: "http://127.0.0.1/cb", grants: [authorization_code, client_credentials, password, refresh_token]}
+users: {valid: {username: u, password: p}}
+scopes: {allowed: [read]}
+browser: {login: [{click: "#go"}]}
+capabilities:
+  grants: [authorization_code, client_credentials, password, refresh_token]
+  pkce: required
+`
+	p, err := Parse([]byte(y))
+	if err != nil {
+		t.Fatalf("a one-client profile was refused: %v", err)
+	}
+	for _, role := range []string{RoleClientCredentials, RolePassword, RolePKCE} {
+		if c, ok := p.Client(role); !ok || c.ID != "app" {
+			t.Errorf("role %s: %v %v, want the confidential client", role, c, ok)
+		}
+		if got := p.StandsIn(role); got != RoleConfidential {
+			t.Errorf("StandsIn(%s) = %q", role, got)
+		}
+	}
+	for _, role := range []string{RolePublic, RoleSecondConfidential, RoleTrusted} {
+		if _, ok := p.Client(role); ok {
+			t.Errorf("role %s has a client", role)
+		}
+	}
+	// Without the grant listed, the confidential client does not stand in: a guess would turn
+	// the grant's scenarios into failures if the client is not registered for it.
+	y2 := strings.Replace(y, "grants: [authorization_code, client_credentials, password, refresh_token]}", "grants: [authorization_code]}", 1)
+	_, err = Parse([]byte(y2))
+	if err == nil || !strings.Contains(err.Error(), "clients.client_credentials: is required") || !strings.Contains(err.Error(), "clients.password: is required") {
+		t.Fatalf("got %v", err)
+	}
+	// A public client alone serves the code grant and PKCE.
+	y3 := `
+issuer: https://as.example.com
+clients: {public: {id: spa, redirect_uri: "http://127.0.0.1/cb"}}
+users: {valid: {username: u, password: p}}
+scopes: {allowed: [read]}
+browser: {login: [{click: "#go"}]}
+capabilities: {grants: [authorization_code], pkce: required}
+`
+	p, err = Parse([]byte(y3))
+	if err != nil {
+		t.Fatalf("a public-client-only profile was refused: %v", err)
+	}
+	if c, _ := p.Client(RolePKCE); c.ID != "spa" {
+		t.Fatalf("pkce role: %v", c)
+	}
+}
+
+func TestDefaultScopeLeavesTheResourceScopeOut(t *testing.T) {
+	p := &Profile{Scopes: Scopes{Allowed: []string{"openid", "profile", "email"}}, Resource: &Resource{RequiredScope: "openid"}}
+	if p.DefaultScope() != "profile" || p.OtherAllowedScope() != "openid" || p.ResourceScope() != "profile openid" {
+		t.Fatalf("default %q, other %q, resource %q", p.DefaultScope(), p.OtherAllowedScope(), p.ResourceScope())
+	}
+	p.Scopes.Allowed = []string{"openid"}
+	if p.DefaultScope() != "openid" || p.OtherAllowedScope() != "" || p.ResourceScope() != "openid" {
+		t.Fatalf("only openid: default %q, other %q, resource %q", p.DefaultScope(), p.OtherAllowedScope(), p.ResourceScope())
+	}
+	p.Resource = nil
+	p.Scopes.Allowed = []string{"a", "b"}
+	if p.DefaultScope() != "a" || p.OtherAllowedScope() != "b" || p.ResourceScope() != "a" {
+		t.Fatal("without a resource the first allowed scope is the default")
 	}
 }
 

@@ -45,7 +45,7 @@ func (p *Profile) Resolve(ctx context.Context, hc *http.Client) error {
 		tried = append(tried, err.Error())
 	}
 	if isTrue(p.Capabilities.Metadata) {
-		return fmt.Errorf("capabilities.metadata is true but no metadata document was found:\n  %s", strings.Join(tried, "\n  "))
+		return fmt.Errorf("capabilities.metadata is true but %w (for a server without one, set capabilities.metadata: false and give endpoints.authorization and endpoints.token):\n  %s", ErrNoMetadata, strings.Join(tried, "\n  "))
 	}
 	return p.checkEndpoints(tried)
 }
@@ -124,6 +124,17 @@ func (p *Profile) checkEndpoints(tried []string) error {
 		msg += "; no metadata document was found:\n  " + strings.Join(tried, "\n  ")
 	}
 	return errors.New(msg)
+}
+
+// ErrNoMetadata is what Resolve's error wraps when the target answered at every metadata URL,
+// with no metadata document.
+var ErrNoMetadata = errors.New("no metadata document was found")
+
+// IsUnreachable reports whether Resolve failed because nothing answered (rather than because
+// the target publishes no metadata).
+func IsUnreachable(err error) bool {
+	var down *unreachableError
+	return errors.As(err, &down)
 }
 
 // unreachableError is a transport failure: nothing answered, or not in time.

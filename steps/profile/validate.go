@@ -157,31 +157,44 @@ func (p *Profile) validateClients(ps *problems) {
 			ps.add("clients."+role+".redirect_uri", "is required because %s", why)
 		}
 	}
+	// A server with one confidential client, or without a public client, can be profiled
+	// (issue 14, item 8): the code grant needs one client that can use it; the scenarios that
+	// need another (second_confidential for "a code is bound to its client", public for the
+	// public-client checks) are not applicable without it, and say which client.
 	if p.declaresGrant(GrantAuthorizationCode) {
-		need(RoleConfidential, true, "capabilities.grants has authorization_code")
-		need(RoleSecondConfidential, true, "capabilities.grants has authorization_code (codes must be bound to their client)")
+		_, conf := p.Clients[RoleConfidential]
+		_, pub := p.Clients[RolePublic]
+		if !conf && !pub {
+			ps.add("clients.confidential", "is required because capabilities.grants has authorization_code (or give clients.public)")
+		}
+		for _, role := range []string{RoleConfidential, RoleSecondConfidential, RolePublic} {
+			if c, ok := p.Clients[role]; ok && c.RedirectURI == "" {
+				ps.add("clients."+role+".redirect_uri", "is required because capabilities.grants has authorization_code")
+			}
+		}
 		if c := p.Clients[RoleSecondConfidential]; c.ID != "" && c.ID == p.Clients[RoleConfidential].ID {
 			ps.add("clients.second_confidential.id", "must differ from clients.confidential.id")
 		}
 	}
-	if p.Capabilities.PKCE != "" && p.Capabilities.PKCE != PKCEUnsupported {
-		need(RolePublic, true, "capabilities.pkce is "+p.Capabilities.PKCE)
-		if c, ok := p.Clients[RolePublic]; ok && c.Secret != "" {
-			ps.add("clients.public.secret", "must be empty: a public client has no secret (RFC 6749 2.1)")
-		}
+	if c, ok := p.Clients[RolePublic]; ok && c.Secret != "" {
+		ps.add("clients.public.secret", "must be empty: a public client has no secret (RFC 6749 2.1)")
 	}
 	if p.declaresGrant(GrantImplicit) {
 		need(RoleImplicit, true, "capabilities.grants has implicit")
 	}
 	if p.declaresGrant(GrantClientCredentials) {
-		need(RoleClientCredentials, false, "capabilities.grants has client_credentials")
+		if _, ok := p.Client(RoleClientCredentials); !ok {
+			ps.add("clients.client_credentials", "is required because capabilities.grants has client_credentials (or list client_credentials in clients.confidential.grants)")
+		}
 		if c, ok := p.Clients[RoleClientCredentials]; ok && c.Secret == "" {
 			// RFC 6749 4.4: "The client credentials grant type MUST only be used by confidential clients."
 			ps.add("clients.client_credentials.secret", "is required: the client credentials grant is for confidential clients only (RFC 6749 4.4)")
 		}
 	}
 	if p.declaresGrant(GrantPassword) {
-		need(RolePassword, false, "capabilities.grants has password")
+		if _, ok := p.Client(RolePassword); !ok {
+			ps.add("clients.password", "is required because capabilities.grants has password (or list password in clients.confidential.grants)")
+		}
 	}
 	if isTrue(p.Capabilities.TrustedClient) {
 		need(RoleTrusted, true, "capabilities.trusted_client is true")
@@ -355,7 +368,7 @@ func (p *Profile) validateTokenEndpointsCaller(ps *problems) {
 	if role == "" {
 		return
 	}
-	c, ok := p.Clients[role]
+	c, ok := p.Client(role) // a role the confidential client stands in for counts
 	switch {
 	case !ok:
 		ps.add("token_endpoints_caller", "%q is not a client role of the profile (clients.%s)", role, role)

@@ -3,8 +3,10 @@ package runner
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/oauthconf/oauthconf/steps/report"
@@ -219,4 +221,46 @@ func levelOrder(l string) int {
 		return 1
 	}
 	return 2
+}
+
+// onceFailures drops godog's "--- Failed steps:" block from the progress output: it repeats
+// every failure with its whole error, the HTTP exchanges included (a 70 KB console for 43
+// failures), and the summary (printSummary) lists each failure once with its sentence and what
+// was observed; the exchanges are in the reports. The block runs from the write holding its
+// title to godog's count of scenarios, which starts with a number.
+type onceFailures struct {
+	mu       sync.Mutex
+	w        io.Writer
+	dropping bool
+}
+
+var (
+	failedStepsTitle = regexp.MustCompile(`^\s*--- Failed steps:`)
+	scenarioCount    = regexp.MustCompile(`^(?:[0-9]+ scenarios|No scenarios)`)
+	ansiEscape       = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
+)
+
+func dropRepeatedFailures(w io.Writer) io.Writer { return &onceFailures{w: w} }
+
+func (o *onceFailures) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	plain := ansiEscape.ReplaceAll(p, nil)
+	if !o.dropping && failedStepsTitle.Match(plain) {
+		o.dropping = true
+		if _, err := io.WriteString(o.w, "\n\n(the failed steps are listed once, in the summary below; their HTTP exchanges are in the reports)\n"); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
+	if o.dropping {
+		if !scenarioCount.Match(plain) {
+			return len(p), nil
+		}
+		o.dropping = false
+		if _, err := io.WriteString(o.w, "\n"); err != nil {
+			return 0, err
+		}
+	}
+	return o.w.Write(p)
 }

@@ -208,7 +208,7 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 			Concurrency:    opts.Concurrency,
 			DefaultContext: ctx,
 			TestingT:       opts.TestingT,
-			Output:         progressOutput(out),
+			Output:         dropRepeatedFailures(progressOutput(out)),
 			// Colours on: godog's colour-stripping writer writes one rune per system call,
 			// which takes seconds for a cucumber report holding screenshots. The progress
 			// output is stripped by our own writer instead when it is not a terminal.

@@ -156,6 +156,10 @@ func TestRunCountsScenariosWritesReportsAndFails(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", w, text)
 		}
 	}
+	// Each failure is printed once: in the summary, not also in godog's "Failed steps" block.
+	if n := strings.Count(text, "expected 200, got 500"); n != 1 || strings.Contains(text, "Failed steps:") {
+		t.Errorf("the failure is printed %d times:\n%s", n, text)
+	}
 }
 
 func TestRunAllPassing(t *testing.T) {
@@ -447,5 +451,38 @@ func TestRunFailedMayAloneDoesNotFail(t *testing.T) {
 	}
 	if res.ExitCode != ExitPassed || res.Skipped != 1 || res.Total() != 1 {
 		t.Errorf("result = %+v\n%s", res, out.String())
+	}
+}
+
+// TestDropRepeatedFailures feeds the writer godog's progress summary as it writes it, with and
+// without colours: the "Failed steps" block goes, the counts stay.
+func TestDropRepeatedFailures(t *testing.T) {
+	for _, colour := range []bool{false, true} {
+		c := func(code, s string) string {
+			if colour {
+				return "\x1b[" + code + "m" + s + "\x1b[0m"
+			}
+			return s
+		}
+		var b bytes.Buffer
+		w := dropRepeatedFailures(&b)
+		for _, p := range []string{
+			"...F. 5\n",
+			"\n\n--- " + c("31", "Failed steps:") + "\n\n",
+			"  " + c("31", "Scenario: fails") + "\n    Then it fails\n      Error: expected 200, got 500\n--- exchange ---\nPOST /token\n",
+			"\n",
+			"\n",
+			c("1", "1") + " scenarios (" + c("32", "1 passed") + ")\n",
+			"5 steps (4 passed, 1 failed)\n",
+		} {
+			if _, err := io.WriteString(w, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := b.String()
+		if strings.Contains(got, "expected 200") || strings.Contains(got, "POST /token") || !strings.Contains(got, "scenarios (") ||
+			!strings.Contains(got, "5 steps (4 passed, 1 failed)") || !strings.HasPrefix(got, "...F. 5\n") {
+			t.Errorf("colour %v:\n%s", colour, got)
+		}
 	}
 }
