@@ -112,9 +112,12 @@ ZITADEL_OIDC_VER := v3.52.0
 ZITADEL_SERVER   := $(INTEROP_DIR)/zitadel-oidc-$(ZITADEL_OIDC_VER)/server
 INTEROP_NODE     := $(INTEROP_DIR)/node
 MOCK_SERVER      := $(INTEROP_NODE)/node_modules/.bin/oauth2-mock-server
+# oidc-provider is a library: its start script is installed next to it.
+OIDC_PROVIDER_BED := $(INTEROP_NODE)/oidc-provider-bed.mjs
 
 interop: setup interop-install
 	OAUTHCONF_INTEROP=1 OAUTHCONF_INTEROP_ZITADEL='$(ZITADEL_SERVER)' OAUTHCONF_INTEROP_MOCK='$(MOCK_SERVER)' \
+	  OAUTHCONF_INTEROP_OIDC_PROVIDER='$(OIDC_PROVIDER_BED)' \
 	  $(GO) test -count=1 -timeout 15m -run '^TestInterop$$' -v ./steps/interop/
 
 interop-install: interop-install-zitadel interop-install-node
@@ -130,7 +133,7 @@ interop-install-zitadel:
 	fi
 
 # The Node.js servers, pinned by fixtures/interop/node/package-lock.json (npm ci); reinstalled
-# when the lock file changes.
+# when the lock file changes. oidc-provider's start script is copied when it changes.
 interop-install-node:
 	@if ! cmp -s fixtures/interop/node/package-lock.json "$(INTEROP_NODE)/package-lock.json" || ! [ -x "$(MOCK_SERVER)" ]; then \
 	  command -v npm >/dev/null || { echo "interop: npm is missing: install it (apt-get install nodejs npm)"; exit 1; }; \
@@ -141,6 +144,8 @@ interop-install-node:
 	  cp fixtures/interop/node/package.json fixtures/interop/node/package-lock.json "$(INTEROP_NODE)/"; \
 	  (cd "$(INTEROP_NODE)" && npm ci --no-audit --no-fund --silent); \
 	fi
+	@cmp -s fixtures/interop/node/oidc-provider-bed.mjs "$(OIDC_PROVIDER_BED)" || \
+	  cp fixtures/interop/node/oidc-provider-bed.mjs "$(OIDC_PROVIDER_BED)"
 # The crash soak: `oauthconf serve` as a child on a temporary database, a steady mix of every
 # grant, refresh, introspection and revocation, SIGKILL and restart at random moments, then
 # checks that nothing was lost or redeemed twice and nothing answered 5xx (DURATION=60s).
