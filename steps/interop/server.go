@@ -84,6 +84,8 @@ var Servers = []Server{
 		Name:    "oauth2-mock-server",
 		Version: "oauth2-mock-server 8.2.3 (npm)",
 		Env:     "OAUTHCONF_INTEROP_MOCK",
+		// make interop passes the installed command (Env): the Node.js servers are installed
+		// under .cache/interop/node-<hash of the lock file and the start script>.
 		Default: "node/node_modules/.bin/oauth2-mock-server",
 		Ports:   1,
 		Command: func(bin string, ports []int) *exec.Cmd {
