@@ -110,12 +110,23 @@ bench: setup-go
 INTEROP_DIR      := $(CURDIR)/.cache/interop
 ZITADEL_OIDC_VER := v3.52.0
 ZITADEL_SERVER   := $(INTEROP_DIR)/zitadel-oidc-$(ZITADEL_OIDC_VER)/server
-INTEROP_NODE     := $(INTEROP_DIR)/node
+# The Node.js servers go into a folder named after the contents of the lock file and the start
+# script: worktrees and branches share .cache, and one with other pins must neither remove nor
+# overwrite this one's install (each installs its own, once, and never changes it afterwards).
+INTEROP_NODE_KEY := $(shell cat fixtures/interop/node/package-lock.json fixtures/interop/node/oidc-provider-bed.mjs | sha256sum | cut -c1-12)
+INTEROP_NODE     := $(INTEROP_DIR)/node-$(INTEROP_NODE_KEY)
 MOCK_SERVER      := $(INTEROP_NODE)/node_modules/.bin/oauth2-mock-server
+# oidc-provider is a library: its start script is installed next to it.
+OIDC_PROVIDER_BED := $(INTEROP_NODE)/oidc-provider-bed.mjs
 
+# INTEROP_RUN picks servers (TestInterop/node-oidc-provider); INTEROP_FLAGS=-update also writes
+# each server's draft expected file (reports/interop/<server>/expected.draft.yaml).
+INTEROP_RUN   ?= ^TestInterop$$
+INTEROP_FLAGS ?=
 interop: setup interop-install
 	OAUTHCONF_INTEROP=1 OAUTHCONF_INTEROP_ZITADEL='$(ZITADEL_SERVER)' OAUTHCONF_INTEROP_MOCK='$(MOCK_SERVER)' \
-	  $(GO) test -count=1 -timeout 15m -run '^TestInterop$$' -v ./steps/interop/
+	  OAUTHCONF_INTEROP_OIDC_PROVIDER='$(OIDC_PROVIDER_BED)' \
+	  $(GO) test -count=1 -timeout 15m -run '$(INTEROP_RUN)' -v ./steps/interop/ $(INTEROP_FLAGS)
 
 interop-install: interop-install-zitadel interop-install-node
 
@@ -129,17 +140,19 @@ interop-install-zitadel:
 	  mkdir -p "$(dir $(ZITADEL_SERVER))" && mv "$$tmp/server" "$(ZITADEL_SERVER)"; \
 	fi
 
-# The Node.js servers, pinned by fixtures/interop/node/package-lock.json (npm ci); reinstalled
-# when the lock file changes.
+# The Node.js servers, pinned by fixtures/interop/node/package-lock.json (npm ci), with
+# oidc-provider's start script: installed into a temporary folder and moved into place when
+# complete, so that a run never sees half an install and an interrupted one leaves none.
 interop-install-node:
-	@if ! cmp -s fixtures/interop/node/package-lock.json "$(INTEROP_NODE)/package-lock.json" || ! [ -x "$(MOCK_SERVER)" ]; then \
+	@if ! [ -f "$(INTEROP_NODE)/.complete" ]; then \
 	  command -v npm >/dev/null || { echo "interop: npm is missing: install it (apt-get install nodejs npm)"; exit 1; }; \
 	  node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||a==20&&b>=19?0:1)' || \
 	    { echo "interop: oauth2-mock-server needs Node.js 20.19 or later, found $$(node --version)"; exit 1; }; \
-	  echo "interop: installing the Node.js servers (fixtures/interop/node) with npm ci"; \
-	  rm -rf "$(INTEROP_NODE)" && mkdir -p "$(INTEROP_NODE)"; \
-	  cp fixtures/interop/node/package.json fixtures/interop/node/package-lock.json "$(INTEROP_NODE)/"; \
-	  (cd "$(INTEROP_NODE)" && npm ci --no-audit --no-fund --silent); \
+	  echo "interop: installing the Node.js servers (fixtures/interop/node) with npm ci into $(INTEROP_NODE)"; \
+	  mkdir -p "$(INTEROP_DIR)" && tmp=$$(mktemp -d "$(INTEROP_DIR)/node-tmp.XXXXXX") && trap 'rm -rf "$$tmp"' EXIT && \
+	  cp fixtures/interop/node/package.json fixtures/interop/node/package-lock.json fixtures/interop/node/oidc-provider-bed.mjs "$$tmp/" && \
+	  (cd "$$tmp" && npm ci --no-audit --no-fund --silent) && touch "$$tmp/.complete" && \
+	  { mv -T "$$tmp" "$(INTEROP_NODE)" 2>/dev/null || [ -f "$(INTEROP_NODE)/.complete" ]; }; \
 	fi
 # The crash soak: `oauthconf serve` as a child on a temporary database, a steady mix of every
 # grant, refresh, introspection and revocation, SIGKILL and restart at random moments, then

@@ -39,10 +39,24 @@ type ExpectedFail struct {
 	Level       string `yaml:"level"`
 	// RFC is the sentence the server contradicts, quoted verbatim.
 	RFC string `yaml:"rfc"`
+	// Step is the step that decided the FAIL, as the report names it (conformance.json
+	// "step"), and Observed the start of what it observed ("observed", the failure's first
+	// line), with the run's loopback ports written PORT and "[...]" standing for any text
+	// (a random id, a token). Together with the scenario they are the key: a scenario that
+	// still fails, but at another step or for another reason, is a different claim about the
+	// server and is reported (REASON CHANGED), not matched by its name alone.
+	Step     string `yaml:"step"`
+	Observed string `yaml:"observed"`
 	// Evidence is the request and the response that show it, shortened.
 	Evidence string `yaml:"evidence"`
 	// Reading says why this is the server's deviation and not the suite's strictness.
 	Reading string `yaml:"reading,omitempty"`
+	// SuiteMistake, when set, says that this FAIL is the suite's own doing, not a deviation
+	// of the server, and names the shared step that causes it (and the issue that fixes it).
+	// Such an entry keeps the bed green while the fix is under way, and says so in the file;
+	// when the fix lands the FAIL goes, and Compare names the entry NO LONGER FAILS (a fixed
+	// suite mistake: remove it). Never set for a deviation of the server.
+	SuiteMistake string `yaml:"suite_mistake,omitempty"`
 	// TimingDependent marks a deviation that shows only when requests meet in time (a race):
 	// a run in which the scenario passes does not make the entry stale.
 	TimingDependent bool `yaml:"timing_dependent,omitempty"`
@@ -58,11 +72,9 @@ func LoadExpected(path string) (*Expected, error) {
 	if err != nil {
 		return nil, err
 	}
-	var e Expected
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&e); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	e, err := decodeExpected(path, data)
+	if err != nil {
+		return nil, err
 	}
 	seen := map[string]bool{}
 	for i, f := range e.Fails {
@@ -73,8 +85,30 @@ func LoadExpected(path string) (*Expected, error) {
 			return nil, fmt.Errorf("%s: fails[%d]: scenario %q is listed twice", path, i, f.Scenario)
 		case f.RFC == "" || f.Evidence == "":
 			return nil, fmt.Errorf("%s: fails[%d] (%s): rfc and evidence are required: a listed failure must say what it contradicts and show it", path, i, f.Scenario)
+		case f.Step == "" || strings.TrimSpace(strings.ReplaceAll(f.Observed, wildcard, "")) == "":
+			return nil, fmt.Errorf("%s: fails[%d] (%s): step and observed are required (the failing step and the start of its observed text, from the run's conformance.json): a failure is matched by what failed, not by its scenario's name alone", path, i, f.Scenario)
 		}
 		seen[f.Scenario] = true
+	}
+	return e, nil
+}
+
+// loadUnchecked reads an expected file without requiring what every entry must have: for
+// -update, which rewrites a file of an older layout from a run.
+func loadUnchecked(path string) (*Expected, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return decodeExpected(path, data)
+}
+
+func decodeExpected(path string, data []byte) (*Expected, error) {
+	var e Expected
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&e); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &e, nil
 }
@@ -91,6 +125,10 @@ type Outcome struct {
 	// description (its RFC quote).
 	Message     string
 	Description string
+	// Step is the step that decided the outcome, Observed the failure's first line (report
+	// schema v2; for v1, the first line of Message).
+	Step     string
+	Observed string
 }
 
 // Outcomes reads the scenarios of a run from its conformance.json, with their descriptions
@@ -108,6 +146,8 @@ func Outcomes(conformanceJSON, cucumberJSON []byte) ([]Outcome, error) {
 			Level        string   `json:"level"`
 			Failure      string   `json:"failure"`
 			Reason       string   `json:"reason"`
+			Step         string   `json:"step"`
+			Observed     string   `json:"observed"`
 			Quotes       []struct {
 				RFC     string `json:"rfc"`
 				Section string `json:"section"`
@@ -122,12 +162,15 @@ func Outcomes(conformanceJSON, cucumberJSON []byte) ([]Outcome, error) {
 	out := make([]Outcome, 0, len(rep.Scenarios))
 	for _, s := range rep.Scenarios {
 		o := Outcome{Name: s.Name, Location: s.Location, Status: s.Outcome, Requirements: s.Requirements,
-			Level: s.Level, Message: s.Failure, Description: desc[s.Name]}
+			Level: s.Level, Message: s.Failure, Description: desc[s.Name], Step: s.Step, Observed: s.Observed}
 		if o.Status == "" {
 			o.Status = s.Status
 		}
 		if o.Message == "" {
 			o.Message = s.Reason
+		}
+		if o.Observed == "" && s.Failure != "" {
+			o.Observed = observed(s.Failure)
 		}
 		if len(s.Quotes) > 0 {
 			var qs []string
@@ -172,6 +215,9 @@ type Diff struct {
 	// entry goes, or the scenario lost its judgement. Got is what happened (Status "" when
 	// the scenario did not run at all: renamed or removed).
 	NoLonger []Changed
+	// Reason are listed and still fail, but at another step or with another observation than
+	// the entry's: the claim about the server changed, and a person reads it again.
+	Reason []Changed
 }
 
 // Changed is an expected failure and what the run said instead.
@@ -181,7 +227,9 @@ type Changed struct {
 }
 
 // Empty reports whether the run matched the expected file.
-func (d Diff) Empty() bool { return len(d.Unexpected) == 0 && len(d.NoLonger) == 0 }
+func (d Diff) Empty() bool {
+	return len(d.Unexpected) == 0 && len(d.NoLonger) == 0 && len(d.Reason) == 0
+}
 
 // Compare holds a run's outcomes against the expected failures. It is the one place that
 // decides what counts as a failure: the report's "fail" status (a waived failure is still a
@@ -198,6 +246,8 @@ func Compare(exp *Expected, got []Outcome) Diff {
 		listed[f.Scenario] = true
 		o, ok := byName[f.Scenario]
 		switch {
+		case ok && failed(o) && !f.Matches(o):
+			d.Reason = append(d.Reason, Changed{Expected: f, Got: o})
 		case ok && failed(o):
 		case ok && f.TimingDependent && o.Status == "pass":
 			// The race was not hit this time; that proves nothing.
@@ -214,6 +264,83 @@ func Compare(exp *Expected, got []Outcome) Diff {
 	return d
 }
 
+// wildcard in an entry's observed text stands for any text: the parts of an observation that
+// change from run to run (ids, tokens, timestamps). It is what shorten writes for a cut, too.
+const wildcard = "[...]"
+
+// SuiteMistakes are the entries a run still fails that the file marks as the suite's own doing.
+func (e *Expected) SuiteMistakes(got []Outcome) []ExpectedFail {
+	failed := map[string]bool{}
+	for _, o := range got {
+		failed[o.Name] = o.Status == statusFail || o.Status == statusWaived
+	}
+	var out []ExpectedFail
+	for _, f := range e.Fails {
+		if f.SuiteMistake != "" && failed[f.Scenario] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Matches reports whether a failure is the one the entry records: the same deciding step, and
+// an observation that starts with the entry's (ports written PORT; "[...]" matches any text).
+// The ends of both are trimmed of spaces, since YAML folds them.
+func (f ExpectedFail) Matches(o Outcome) bool {
+	if strings.TrimSpace(f.Step) != strings.TrimSpace(o.Step) {
+		return false
+	}
+	return observedMatches(strings.TrimSpace(f.Observed), normalize(o.Observed))
+}
+
+// observedMatches reports whether text starts with pattern, "[...]" in pattern matching any
+// run of characters (the shortest that lets the rest match in order).
+func observedMatches(pattern, text string) bool {
+	parts := strings.Split(pattern, wildcard)
+	if !strings.HasPrefix(text, parts[0]) {
+		return false
+	}
+	text = text[len(parts[0]):]
+	for _, p := range parts[1:] {
+		i := strings.Index(text, p)
+		if i < 0 {
+			return false
+		}
+		text = text[i+len(p):]
+	}
+	return true
+}
+
+// normalize is an observation with the run's loopback ports written PORT.
+func normalize(s string) string {
+	return strings.TrimSpace(runSpecific.ReplaceAllString(s, "${1}PORT"))
+}
+
+// randomValue matches the candidates for what a draft's observed text cannot keep: UUIDs and
+// long random-looking words (ids, codes, tokens); draftObserved replaces those of 16 characters
+// or more that mix letters and digits.
+var randomValue = regexp.MustCompile(`[A-Za-z0-9_~-]{16,}`)
+
+// draftObserved is the start of an observation for a draft entry: ports written PORT, each
+// random-looking value "[...]", cut at 160 characters (the entry is a prefix).
+func draftObserved(s string) string {
+	s = normalize(s)
+	s = randomValue.ReplaceAllStringFunc(s, func(w string) string {
+		if !strings.ContainsAny(w, "0123456789") || strings.Trim(w, "0123456789_~-") == "" {
+			return w
+		}
+		return wildcard
+	})
+	if r := []rune(s); len(r) > 160 {
+		s = string(r[:160])
+		// A cut inside "[...]" would leave a pattern that no longer matches.
+		if i := strings.LastIndex(s, "["); i >= 0 && !strings.Contains(s[i:], "]") {
+			s = s[:i]
+		}
+	}
+	return strings.TrimSpace(s)
+}
+
 // Explain is the diff for a person: what changed and which file to edit.
 func (d Diff) Explain(expectedPath string) string {
 	var b strings.Builder
@@ -222,6 +349,11 @@ func (d Diff) Explain(expectedPath string) string {
 			strings.Join(o.Requirements, " "), observed(o.Message))
 	}
 	for _, c := range d.NoLonger {
+		if c.Expected.SuiteMistake != "" {
+			fmt.Fprintf(&b, "NO LONGER FAILS %q (listed in %s as the suite's mistake: %s): fixed, remove the entry\n",
+				c.Expected.Scenario, expectedPath, c.Expected.SuiteMistake)
+			continue
+		}
 		got := "did not run (renamed or removed?)"
 		if c.Got.Status != "" {
 			got = c.Got.Status
@@ -231,9 +363,14 @@ func (d Diff) Explain(expectedPath string) string {
 		}
 		fmt.Fprintf(&b, "NO LONGER FAILS %q (listed in %s): %s\n", c.Expected.Scenario, expectedPath, got)
 	}
+	for _, c := range d.Reason {
+		fmt.Fprintf(&b, "REASON CHANGED %s %q (listed in %s): still fails, but\n    listed: step %q, observed %q\n    now:    step %q, observed %q\n",
+			c.Got.Location, c.Expected.Scenario, expectedPath, c.Expected.Step, c.Expected.Observed, c.Got.Step, firstLine(normalize(c.Got.Observed)))
+	}
 	if !d.Empty() {
 		fmt.Fprintf(&b, "Read each against the RFC. A real deviation goes into %s (rfc, evidence, reading);\n"+
-			"a fail that is the suite's mistake is fixed in the suite; an entry that no longer fails is removed.\n"+
+			"a fail that is the suite's mistake is fixed in the suite; an entry that no longer fails is removed;\n"+
+			"an entry whose reason changed is read again and its step/observed (and evidence) updated.\n"+
 			"OAUTHCONF_INTEROP=1 go test ./steps/interop -run 'TestInterop/NAME' -update writes a draft from the run to start from.\n", expectedPath)
 	}
 	return b.String()
@@ -241,10 +378,35 @@ func (d Diff) Explain(expectedPath string) string {
 
 // Draft is an expected file written from a run's failures: a starting point for a person,
 // who keeps only the real deviations and writes each one's reading. Never the truth as is.
-func Draft(server string, got []Outcome) *Expected {
+// The entries of prev (the checked-in file, may be nil) that the run still fails are kept as
+// they are, readings and all; one that fails at another step or for another reason keeps its
+// reading behind a REASON CHANGED marker and takes the run's step, observation and evidence.
+// Entries the run no longer fails are left out (Compare's NO LONGER FAILS names them), but a
+// timing-dependent one whose race was not hit this time is kept.
+func Draft(server string, got []Outcome, prev *Expected) *Expected {
 	e := &Expected{Server: server}
+	listed := map[string]ExpectedFail{}
+	if prev != nil {
+		for _, f := range prev.Fails {
+			listed[f.Scenario] = f
+		}
+	}
 	for _, o := range got {
 		if o.Status != statusFail && o.Status != statusWaived {
+			continue
+		}
+		if f, ok := listed[o.Name]; ok {
+			delete(listed, o.Name)
+			switch {
+			case f.Step == "":
+				// A file of the older layout: the entry gains the run's step and observation.
+				f.Step, f.Observed = o.Step, draftObserved(o.Observed)
+			case !f.Matches(o):
+				f.Reading = fmt.Sprintf("REASON CHANGED (%s; was step %q, observed %q): read again. %s",
+					o.Location, f.Step, f.Observed, f.Reading)
+				f.Step, f.Observed, f.Evidence = o.Step, draftObserved(o.Observed), shorten(o.Message)
+			}
+			e.Fails = append(e.Fails, f)
 			continue
 		}
 		quote := o.Description
@@ -256,9 +418,23 @@ func Draft(server string, got []Outcome) *Expected {
 			Requirement: strings.Join(o.Requirements, " "),
 			Level:       o.Level,
 			RFC:         quote,
+			Step:        o.Step,
+			Observed:    draftObserved(o.Observed),
 			Evidence:    shorten(o.Message),
 			Reading:     "DRAFT (" + o.Location + "): read against the RFC; keep only a real deviation of the server",
 		})
+	}
+	// A race that was not hit this time stays listed, as Compare keeps it.
+	if prev != nil {
+		for _, f := range prev.Fails {
+			if _, ok := listed[f.Scenario]; ok && f.TimingDependent {
+				for _, o := range got {
+					if o.Name == f.Scenario && o.Status == "pass" {
+						e.Fails = append(e.Fails, f)
+					}
+				}
+			}
+		}
 	}
 	return e
 }

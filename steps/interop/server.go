@@ -84,6 +84,8 @@ var Servers = []Server{
 		Name:    "oauth2-mock-server",
 		Version: "oauth2-mock-server 8.2.3 (npm)",
 		Env:     "OAUTHCONF_INTEROP_MOCK",
+		// make interop passes the installed command (Env): the Node.js servers are installed
+		// under .cache/interop/node-<hash of the lock file and the start script>.
 		Default: "node/node_modules/.bin/oauth2-mock-server",
 		Ports:   1,
 		Command: func(bin string, ports []int) *exec.Cmd {
@@ -92,6 +94,29 @@ var Servers = []Server{
 		Rewrite: func(ports []int) []string {
 			return []string{"localhost:8080", fmt.Sprintf("localhost:%d", ports[0])}
 		},
+		Concurrency: 2,
+	},
+	{
+		// oidc-provider from npm (node-oidc-provider), an OpenID Certified provider library.
+		// It has no command: fixtures/interop/node/oidc-provider-bed.mjs is its README's
+		// quick start with the bed's clients, installed next to the library by make
+		// interop-install. Its development login and consent pages (devInteractions, on by
+		// default) give the bed an approval page with a Cancel (deny) action. Its issuer is
+		// http://localhost:PORT; it listens on 127.0.0.1.
+		Name:    "node-oidc-provider",
+		Version: "oidc-provider 9.13.3 (npm)",
+		Env:     "OAUTHCONF_INTEROP_OIDC_PROVIDER",
+		Default: "node/oidc-provider-bed.mjs",
+		Ports:   1,
+		Command: func(script string, ports []int) *exec.Cmd {
+			cmd := exec.Command("node", script)
+			cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(ports[0]))
+			return cmd
+		},
+		Rewrite: func(ports []int) []string {
+			return []string{"localhost:8081", fmt.Sprintf("localhost:%d", ports[0])}
+		},
+		// Every client is native (any loopback port): scenarios can run side by side.
 		Concurrency: 2,
 	},
 }
