@@ -83,7 +83,7 @@ conformance: setup build
 test: setup
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
-	$(GO) test -count=1 -timeout 20m ./steps/selftest/
+	$(GO) test -count=1 -timeout 20m ./refserver/selftest/
 	$(MAKE) --no-print-directory fuzz
 	$(MAKE) --no-print-directory interop
 
@@ -91,7 +91,7 @@ test: setup
 # --list-quirks), the scenarios aimed at it must fail and all others pass. Prints the table
 # quirk -> scenarios that caught it and the detection rate. (make test runs it too, quietly.)
 selftest: setup
-	$(GO) test -count=1 -timeout 20m -run '^TestSelfTest$$' -v ./steps/selftest/
+	$(GO) test -count=1 -timeout 20m -run '^TestSelfTest$$' -v ./refserver/selftest/
 
 # A brief fuzz run of the token endpoint from its checked-in seed corpus.
 fuzz:

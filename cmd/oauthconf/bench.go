@@ -8,11 +8,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -25,7 +23,7 @@ import (
 
 	"github.com/oauthconf/oauthconf/fixtures"
 	"github.com/oauthconf/oauthconf/refserver"
-	"github.com/oauthconf/oauthconf/refserver/seed"
+	"github.com/oauthconf/oauthconf/refserver/launch"
 	"github.com/oauthconf/oauthconf/refserver/store"
 )
 
@@ -122,36 +120,17 @@ type benchTarget struct {
 }
 
 func bench(ctx context.Context, o *benchOptions, out, diag io.Writer) error {
-	dir, err := os.MkdirTemp("", "oauthconf-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	st, err := store.Open(ctx, filepath.Join(dir, "bench.db"))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if _, err := seed.Load(ctx, st, fixtures.SeedYAML(), 10); err != nil {
-		return err
-	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := launch.Start(ctx, launch.DBOptions{Seed: fixtures.SeedYAML(), BcryptCost: 10},
+		launch.Options{Config: refserver.Config{GlobalSecret: secret, BcryptCost: 10}})
 	if err != nil {
 		return err
 	}
-	base := "http://" + ln.Addr().String()
-	h, err := refserver.New(refserver.Config{Issuer: base, GlobalSecret: secret, BcryptCost: 10}, st)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
 	defer srv.Close()
+	base, st := srv.Issuer, srv.DB.Store
 
 	if o.CPUProfile != "" {
 		f, err := os.Create(o.CPUProfile)
