@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -53,6 +54,10 @@ type Database struct {
 // OpenDB opens (creating and seeding) the database o names. The caller closes it, or hands it
 // to Serve, which then owns it.
 func OpenDB(ctx context.Context, o DBOptions) (_ *Database, err error) {
+	if u, uerr := url.Parse(o.Path); uerr == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		// The URL's password stays out of the message.
+		return nil, fmt.Errorf("database %s: the PostgreSQL store is not there yet (issue 15, item 2); give a SQLite file", u.Redacted())
+	}
 	d := &Database{Path: o.Path}
 	defer func() {
 		if err != nil {

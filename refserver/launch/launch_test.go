@@ -87,6 +87,8 @@ func TestStartErrorsNameWhatToFix(t *testing.T) {
 		{"address in use", DBOptions{}, Options{Addr: busy.Addr().String()}, "listening on " + busy.Addr().String()},
 		{"bad seed", DBOptions{Seed: []byte("clients: 7\n")}, Options{}, "loading seed data"},
 		{"missing template", DBOptions{Template: filepath.Join(t.TempDir(), "none.db")}, Options{}, "copying the template database"},
+		{"a PostgreSQL URL, its password kept out", DBOptions{Path: "postgres://u:sekret@127.0.0.1:5432/db"}, Options{},
+			"database postgres://u:xxxxx@127.0.0.1:5432/db: the PostgreSQL store is not there yet"},
 		{"unknown quirk", DBOptions{}, Options{Config: refserver.Config{Quirks: []string{"no-such-quirk"}}}, "no-such-quirk"},
 	}
 	for _, c := range cases {
@@ -96,7 +98,7 @@ func TestStartErrorsNameWhatToFix(t *testing.T) {
 				_ = srv.Close()
 				t.Fatal("started")
 			}
-			if !strings.Contains(err.Error(), c.want) {
+			if !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "sekret") {
 				t.Errorf("error %q lacks %q", err, c.want)
 			}
 		})
