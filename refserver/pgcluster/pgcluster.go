@@ -39,11 +39,11 @@ type Cluster struct {
 	URL  string
 	Port int
 	// Dir is the temporary folder holding the data directory and the server's log.
-	Dir    string
-	bin    string
-	cred   *syscall.Credential
-	data   string
-	logf   string
+	Dir  string
+	bin  string
+	cred *syscall.Credential
+	data string
+	logf string
 }
 
 // BinDir finds the folder of initdb and pg_ctl: the newest /usr/lib/postgresql/N/bin, else
