@@ -25,33 +25,35 @@ func runCmd(args []string) int {
 		<-ctx.Done()
 		stop()
 	}()
-	return runWith(ctx, args, os.Stdout, os.Stderr, runSuite)
+	return runWith(ctx, args, os.Stdout, os.Stderr, withEmbedded(runner.Run))
 }
 
-// runSuite is runner.Run, against the embedded reference server when no --target is given: the
-// command starts it (refserver/launch) and hands it to the runner started, so that the harness
-// never builds the server it judges.
-func runSuite(ctx context.Context, opts runner.Options) (*runner.Result, error) {
-	if opts.TargetPath != "" {
-		return runner.Run(ctx, opts)
-	}
-	out := opts.Output
-	if out == nil {
-		out = os.Stdout
-	}
-	start := time.Now()
-	target, err := launch.StartEmbedded(ctx, launch.EmbeddedOptions{})
-	if err != nil {
-		return &runner.Result{ExitCode: runner.ExitUsage}, err
-	}
-	defer func() {
-		if cerr := target.Close(); cerr != nil {
-			fmt.Fprintf(out, "warning: stopping the embedded reference server: %v\n", cerr)
+// withEmbedded runs the suite against the embedded reference server when no --target is given:
+// the command starts it (refserver/launch) and hands it to run started, so that the harness
+// never builds the server it judges; it is stopped when run returns.
+func withEmbedded(run runFunc) runFunc {
+	return func(ctx context.Context, opts runner.Options) (*runner.Result, error) {
+		if opts.TargetPath != "" || opts.Target != nil {
+			return run(ctx, opts)
 		}
-	}()
-	fmt.Fprintf(out, "embedded reference server ready in %s\n", time.Since(start).Round(10*time.Millisecond))
-	opts.Target = target
-	return runner.Run(ctx, opts)
+		out := opts.Output
+		if out == nil {
+			out = os.Stdout
+		}
+		start := time.Now()
+		target, err := launch.StartEmbedded(ctx, launch.EmbeddedOptions{})
+		if err != nil {
+			return &runner.Result{ExitCode: runner.ExitUsage}, err
+		}
+		defer func() {
+			if cerr := target.Close(); cerr != nil {
+				fmt.Fprintf(out, "warning: stopping the embedded reference server: %v\n", cerr)
+			}
+		}()
+		fmt.Fprintf(out, "embedded reference server ready in %s\n", time.Since(start).Round(10*time.Millisecond))
+		opts.Target = target
+		return run(ctx, opts)
+	}
 }
 
 // runFunc is runner.Run; tests pass a fake to check the flag handling alone.
