@@ -40,7 +40,8 @@ func withEmbedded(run runFunc) runFunc {
 		if out == nil {
 			out = os.Stdout
 		}
-		start := time.Now()
+		// Started in the background: the runner waits for it (Target.Ready) while its browser
+		// launches.
 		target, err := launch.StartEmbedded(ctx, launch.EmbeddedOptions{})
 		if err != nil {
 			return &runner.Result{ExitCode: runner.ExitUsage}, err
@@ -50,7 +51,6 @@ func withEmbedded(run runFunc) runFunc {
 				fmt.Fprintf(out, "warning: stopping the embedded reference server: %v\n", cerr)
 			}
 		}()
-		fmt.Fprintf(out, "embedded reference server ready in %s\n", time.Since(start).Round(10*time.Millisecond))
 		opts.Target = target
 		return run(ctx, opts)
 	}

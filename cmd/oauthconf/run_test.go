@@ -111,9 +111,12 @@ func TestRunErrorExitCode(t *testing.T) {
 func TestRunWithoutTargetStartsTheEmbeddedServer(t *testing.T) {
 	var issuer string
 	var sawProfile, sawMetadata bool
-	fake := func(_ context.Context, o runner.Options) (*runner.Result, error) {
+	fake := func(ctx context.Context, o runner.Options) (*runner.Result, error) {
 		if o.Target == nil {
 			return nil, errors.New("no started target")
+		}
+		if err := o.Target.Ready(ctx); err != nil {
+			return nil, err
 		}
 		issuer = o.Target.Issuer()
 		sawProfile = strings.Contains(string(o.Target.Profile()), "clients:")

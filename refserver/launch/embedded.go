@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"sync"
 	"time"
 
@@ -27,42 +28,69 @@ type EmbeddedOptions struct {
 
 // Embedded is the reference server started in-process for a conformance run: a free loopback
 // port, a fresh SQLite database in a temporary folder, the fixtures' seed. It is what
-// steps/runner.Target asks for: the issuer, the target profile, the audit log.
+// steps/runner.Target asks for: the issuer, the target profile, the audit log, and Ready.
 type Embedded struct {
-	srv     *Server
+	issuer  string
 	profile []byte
 	audit   *auditBuffer
+	ready   chan struct{} // closed when the start ended; then srv or err is set
+	srv     *Server
+	err     error
 }
 
-// StartEmbedded starts the embedded reference server. The caller must Close it.
-func StartEmbedded(ctx context.Context, o EmbeddedOptions) (_ *Embedded, err error) {
-	e := &Embedded{profile: o.Profile, audit: &auditBuffer{}}
+// StartEmbedded binds a loopback port (so that the issuer is known at once) and starts the
+// server on it in the background: seeding hashes every secret with bcrypt, which takes a good
+// part of a second, and the run meanwhile launches its browser. Ready waits for the start;
+// requests sent before it wait in the port's backlog. The caller must Close it.
+func StartEmbedded(ctx context.Context, o EmbeddedOptions) (*Embedded, error) {
+	e := &Embedded{profile: o.Profile, audit: &auditBuffer{}, ready: make(chan struct{})}
 	if e.profile == nil {
 		e.profile = fixtures.RefserverProfileYAML()
 	}
 	if o.Seed == nil {
 		o.Seed = fixtures.SeedYAML()
 	}
-	db, err := OpenDB(ctx, DBOptions{Seed: o.Seed})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("embedded reference server: %w", err)
+		return nil, fmt.Errorf("embedded reference server: cannot listen on loopback: %w", err)
 	}
-	if err := stretchLifetimes(ctx, db.Store, raceFactor); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("embedded reference server: %w", err)
-	}
+	e.issuer = "http://" + ln.Addr().String()
 	var auditW io.Writer = e.audit
 	if o.AuditLog != nil {
 		auditW = io.MultiWriter(e.audit, o.AuditLog)
 	}
-	if e.srv, err = Serve(db, Options{Config: refserver.Config{Audit: audit.New(auditW)}}); err != nil {
-		return nil, fmt.Errorf("embedded reference server: %w", err)
-	}
+	go func() {
+		defer close(e.ready)
+		db, err := OpenDB(ctx, DBOptions{Seed: o.Seed})
+		if err == nil {
+			if err = stretchLifetimes(ctx, db.Store, raceFactor); err != nil {
+				_ = db.Close()
+			}
+		}
+		if err != nil {
+			_ = ln.Close()
+			e.err = fmt.Errorf("embedded reference server: %w", err)
+			return
+		}
+		if e.srv, err = Serve(db, Options{Listener: ln, Config: refserver.Config{Issuer: e.issuer, Audit: audit.New(auditW)}}); err != nil {
+			e.err = fmt.Errorf("embedded reference server: %w", err)
+		}
+	}()
 	return e, nil
 }
 
+// Ready waits until the server serves, and says why it does not if its start failed.
+func (e *Embedded) Ready(ctx context.Context) error {
+	select {
+	case <-e.ready:
+		return e.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Issuer is the server's issuer identifier, http://127.0.0.1:PORT.
-func (e *Embedded) Issuer() string { return e.srv.Issuer }
+func (e *Embedded) Issuer() string { return e.issuer }
 
 // Profile is its target profile (YAML), whose issuer the runner replaces with Issuer.
 func (e *Embedded) Profile() []byte { return e.profile }
@@ -70,8 +98,14 @@ func (e *Embedded) Profile() []byte { return e.profile }
 // AuditLog returns a copy of the security audit log written so far.
 func (e *Embedded) AuditLog() []byte { return e.audit.Bytes() }
 
-// Close stops the server and removes its database.
-func (e *Embedded) Close() error { return e.srv.Close() }
+// Close stops the server (after its start, if still under way) and removes its database.
+func (e *Embedded) Close() error {
+	<-e.ready
+	if e.srv == nil {
+		return nil // the start failed and cleaned up after itself
+	}
+	return e.srv.Close()
+}
 
 // auditBuffer is the embedded server's audit log in memory, safe for the server's concurrent
 // writes and the scenarios' reads.

@@ -111,6 +111,9 @@ func TestEmbeddedOffersProfileAndAuditLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
+	if err := e.Ready(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if string(e.Profile()) != "name: x\n" {
 		t.Errorf("profile %q, want the one given", e.Profile())
 	}
@@ -122,5 +125,27 @@ func TestEmbeddedOffersProfileAndAuditLog(t *testing.T) {
 	res.Body.Close()
 	if len(e.AuditLog()) == 0 {
 		t.Error("the audit log is empty after a token request")
+	}
+}
+
+// TestEmbeddedStartFailureShowsAtReady: the port is bound at once, a failed start is reported
+// by Ready with what went wrong, and leaves nothing behind.
+func TestEmbeddedStartFailureShowsAtReady(t *testing.T) {
+	e, err := StartEmbedded(context.Background(), EmbeddedOptions{Seed: []byte("clients: 7\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(e.Issuer(), "http://127.0.0.1:") {
+		t.Errorf("issuer %q before the start ended: want the bound port", e.Issuer())
+	}
+	if err := e.Ready(context.Background()); err == nil || !strings.Contains(err.Error(), "embedded reference server: loading seed data") {
+		t.Errorf("Ready = %v, want the seed's problem", err)
+	}
+	if err := e.Close(); err != nil {
+		t.Errorf("Close after a failed start: %v", err)
+	}
+	if conn, err := net.Dial("tcp", strings.TrimPrefix(e.Issuer(), "http://")); err == nil {
+		conn.Close()
+		t.Error("the port is still bound after a failed start")
 	}
 }

@@ -101,6 +101,10 @@ type Target interface {
 	Profile() []byte
 	// AuditLog returns the security audit log written so far (JSON lines), nil if none.
 	AuditLog() []byte
+	// Ready waits until the target serves, or says why it will not. A target may be handed
+	// over while still starting (its port bound, so its issuer known): the browser launches
+	// meanwhile.
+	Ready(ctx context.Context) error
 }
 
 // Result of a run, derived from the conformance report (Report), which decides every
@@ -175,7 +179,6 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 		if p, err = targetProfile(opts.Target); err != nil {
 			return res, err
 		}
-		fmt.Fprintf(out, "target: the embedded reference server at %s\n", p.Issuer)
 	} else {
 		if p, err = profile.Load(opts.TargetPath); err != nil {
 			return res, err
@@ -216,8 +219,8 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 		return res, fmt.Errorf("no scenario matches --tags %q%s", opts.Tags, tagSyntaxHint(opts.Tags))
 	}
 
-	// The browser starts in the background while the target's metadata is read: each takes
-	// a good part of a second.
+	// The browser starts in the background while the target finishes starting and its
+	// metadata is read: each takes a good part of a second.
 	var launch *launching
 	if needBrowser && !opts.List {
 		bopts := browser.DefaultOptions()
@@ -229,6 +232,13 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 		bopts.Screenshots = opts.Screenshots == ScreenshotsAll
 		launch = launchBrowser(bopts)
 		defer launch.discard() // a run that ends before taking it
+	}
+
+	if opts.Target != nil {
+		if err := opts.Target.Ready(ctx); err != nil {
+			return res, err
+		}
+		fmt.Fprintf(out, "target: the embedded reference server at %s (ready in %s)\n", p.Issuer, since(start))
 	}
 
 	if err := p.Resolve(ctx, &http.Client{}); err != nil {

@@ -212,6 +212,9 @@ func TestRunUsageAndProfileErrors(t *testing.T) {
 		{"two targets", Options{TargetPath: writeProfile(t, issuer, ""), Target: &startedTarget{issuer: issuer}}, []string{"not both"}},
 		{"started target with a bad profile", Options{Target: &startedTarget{issuer: issuer, profile: "colour: blue\n"}},
 			[]string{"the embedded server's profile", "colour: unknown field"}},
+		{"started target that failed to start", Options{Target: &startedTarget{issuer: issuer, notReady: errors.New("embedded reference server: loading seed data: boom"),
+			profile: "clients:\n  client_credentials: {id: cc, secret: s}\nscopes: {allowed: [read]}\n"}},
+			[]string{"loading seed data: boom"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -457,11 +460,13 @@ func TestRunFailedMayAloneDoesNotFail(t *testing.T) {
 // startedTarget is a server the test started, as refserver/launch.Embedded is for a real run.
 type startedTarget struct {
 	issuer, profile, audit string
+	notReady               error
 }
 
-func (s *startedTarget) Issuer() string   { return s.issuer }
-func (s *startedTarget) Profile() []byte  { return []byte(s.profile) }
-func (s *startedTarget) AuditLog() []byte { return []byte(s.audit) }
+func (s *startedTarget) Ready(context.Context) error { return s.notReady }
+func (s *startedTarget) Issuer() string              { return s.issuer }
+func (s *startedTarget) Profile() []byte             { return []byte(s.profile) }
+func (s *startedTarget) AuditLog() []byte            { return []byte(s.audit) }
 
 // TestRunTakesAStartedTarget: the runner judges a target its caller started without building
 // it: the target's profile with the target's issuer (whatever the profile says), its
@@ -508,7 +513,7 @@ Feature: A started target
 	if res.Passed != 1 || res.Total() != 1 || res.ExitCode != ExitPassed {
 		t.Errorf("want the @refserver scenario run and passed, got %+v\n%s", res, out.String())
 	}
-	if !strings.Contains(out.String(), "target: the embedded reference server at "+issuer) {
+	if !strings.Contains(out.String(), "target: the embedded reference server at "+issuer+" (ready in") {
 		t.Errorf("the output does not name the target:\n%s", out.String())
 	}
 }
