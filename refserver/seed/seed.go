@@ -86,10 +86,31 @@ func (e *ValidationError) Error() string {
 	return fmt.Sprintf("seed: %d problems:\n  %s", len(e.Problems), strings.Join(e.Problems, "\n  "))
 }
 
+// Store is what Load writes a seed through, named here by its one consumer (fosite's style):
+// a transaction, and the create method of each kind of record. A second store implementation
+// needs only these to be seeded.
+type Store interface {
+	BeginTX(ctx context.Context) (context.Context, error)
+	Commit(ctx context.Context) error
+	Rollback(ctx context.Context) error
+	IsEmpty(ctx context.Context) (bool, error)
+	PutScope(ctx context.Context, sc *store.Scope) error
+	CreateUser(ctx context.Context, u *store.User) error
+	CreateClient(ctx context.Context, c *store.Client) error
+	PutPackage(ctx context.Context, p *store.Package) error
+	SetScopeResources(ctx context.Context, scope string, rs []store.Resource) error
+	CreateGroup(ctx context.Context, g *store.Group) error
+	CreateACL(ctx context.Context, a *store.ACL) error
+	SetResourceACL(ctx context.Context, r store.Resource, acl string) error
+	PutAdmin(ctx context.Context, username string, passwordHash []byte) error
+}
+
+var _ Store = (*store.Store)(nil)
+
 // Load parses and validates yamlData and, only if st is empty (no client, user or scope),
 // stores its contents in one transaction. loaded reports whether it did. Secrets and
 // passwords are hashed with bcrypt at bcryptCost (at least MinBcryptCost).
-func Load(ctx context.Context, st *store.Store, yamlData []byte, bcryptCost int) (loaded bool, err error) {
+func Load(ctx context.Context, st Store, yamlData []byte, bcryptCost int) (loaded bool, err error) {
 	if st == nil {
 		return false, errors.New("seed: no store")
 	}
