@@ -26,7 +26,7 @@ DURATION        ?= 60s
 export PLAYWRIGHT_DRIVER_PATH := $(DRIVER_DIR)
 export OAUTHCONF_CHROMIUM     := $(CHROMIUM)
 
-.PHONY: help setup setup-chromium setup-driver setup-go conformance test fuzz bench serve build clean selftest soak \
+.PHONY: help setup setup-chromium setup-driver setup-go setup-postgres pg conformance test fuzz bench serve build clean selftest soak \
         interop interop-install interop-install-zitadel interop-install-node
 
 help:
@@ -34,14 +34,15 @@ help:
 	@echo "                  (TARGET=profile.yaml for another server, TAGS='@pkce && ~@browser' for a subset)"
 	@echo "make test         vet and test everything (the suite included), with -race"
 	@echo "make selftest     run the suite against the reference server with each quirk; print what caught what"
-	@echo "make serve        run the reference server (ADDR=$(ADDR) DB=$(DB) ISSUER=...)"
+	@echo "make serve        run the reference server (ADDR=$(ADDR) DB=$(DB) ISSUER=...; DB=postgres: a throwaway local cluster)"
+	@echo "make pg           start a throwaway PostgreSQL cluster on a loopback port, print its URL; Ctrl-C removes it"
 	@echo "make bench        load-test the reference server over loopback"
 	@echo "make soak         kill -9 and restart the server under load; check nothing is lost (DURATION=60s)"
-	@echo "make setup        install Chromium, the Playwright driver and Go modules"
+	@echo "make setup        install Chromium, the Playwright driver, PostgreSQL and Go modules"
 	@echo "make interop      run the suite against third-party servers (zitadel/oidc example, oauth2-mock-server)"
 	@echo "                  and compare with fixtures/interop/*.expected.yaml"
 
-setup: setup-chromium setup-driver setup-go
+setup: setup-chromium setup-driver setup-postgres setup-go
 
 # Chromium from Debian: playwright's own browser download reaches a CDN that is not available.
 # chromium-headless-shell is Chromium's headless build (what Playwright runs for headless
@@ -73,6 +74,18 @@ setup-driver:
 setup-go:
 	@$(GO) mod download
 
+# PostgreSQL from Debian, for the PostgreSQL tests (refserver/pgcluster starts a throwaway
+# cluster from its initdb and pg_ctl as the unprivileged "postgres" user the package creates)
+# and for `make serve DB=postgres`. The tests never skip when it is missing: this installs it.
+setup-postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 \
+	    || { [ "$$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; }; then \
+	  command -v apt-get >/dev/null || { echo "setup: PostgreSQL (initdb, pg_ctl) is missing and apt-get is not available: install PostgreSQL 15 or later"; exit 1; }; \
+	  echo "setup: installing postgresql from Debian"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
 build:
 	$(GO) build -o bin/oauthconf ./cmd/oauthconf
 
@@ -83,7 +96,7 @@ conformance: setup build
 test: setup
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
-	$(GO) test -count=1 -timeout 20m ./steps/selftest/
+	$(GO) test -count=1 -timeout 20m ./refserver/selftest/
 	$(MAKE) --no-print-directory fuzz
 	$(MAKE) --no-print-directory interop
 
@@ -91,14 +104,22 @@ test: setup
 # --list-quirks), the scenarios aimed at it must fail and all others pass. Prints the table
 # quirk -> scenarios that caught it and the detection rate. (make test runs it too, quietly.)
 selftest: setup
-	$(GO) test -count=1 -timeout 20m -run '^TestSelfTest$$' -v ./steps/selftest/
+	$(GO) test -count=1 -timeout 20m -run '^TestSelfTest$$' -v ./refserver/selftest/
 
 # A brief fuzz run of the token endpoint from its checked-in seed corpus.
 fuzz:
 	$(GO) test ./refserver -run '^$$' -fuzz '^FuzzTokenEndpoint$$' -fuzztime $(FUZZTIME)
 
-serve: setup-go
+# DB=postgres serves from a throwaway local cluster (cmd/pgcluster), removed when serve ends.
+serve: setup-go $(if $(filter postgres,$(DB)),setup-postgres)
+ifeq ($(DB),postgres)
+	$(GO) run ./cmd/pgcluster -- $(GO) run ./cmd/oauthconf serve --demo --addr $(ADDR) --db '{url}' $(if $(ISSUER),--issuer $(ISSUER))
+else
 	$(GO) run ./cmd/oauthconf serve --demo --addr $(ADDR) --db $(DB) $(if $(ISSUER),--issuer $(ISSUER))
+endif
+
+pg: setup-go setup-postgres
+	$(GO) run ./cmd/pgcluster
 
 bench: setup-go
 	$(GO) run ./cmd/oauthconf bench

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/oauthconf/oauthconf/refserver/launch"
 	"github.com/oauthconf/oauthconf/steps/runner"
 )
 
@@ -29,8 +30,16 @@ func TestConformance(t *testing.T) {
 	defer auditFile.Close()
 	secrets := newSecretSet()
 	secrets.fromSeed(t)
-	res, err := runner.Run(context.Background(), runner.Options{TestingT: t, ReportDir: t.TempDir(),
-		AuditLog: auditFile, OnExchange: secrets.observe, FailOn: runner.FailOnShould})
+	target, err := launch.StartEmbedded(context.Background(), launch.EmbeddedOptions{AuditLog: auditFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := runner.Run(context.Background(), runner.Options{Target: target, TestingT: t, ReportDir: t.TempDir(),
+		OnExchange: secrets.observe, FailOn: runner.FailOnShould})
+	// Stopped before the audit log is read: it is then complete.
+	if cerr := target.Close(); cerr != nil {
+		t.Errorf("stopping the embedded reference server: %v", cerr)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 
 // Quirks: deliberate deviations from the RFCs, each reproducing a bug seen in real
 // authorization servers. They exist so that the conformance suite can prove it catches what it
-// claims to catch (the self-test in steps/selftest starts the server with each quirk and
+// claims to catch (the self-test in refserver/selftest starts the server with each quirk and
 // requires the scenarios aimed at it to fail and every other scenario to pass).
 //
 // A quirk is off unless Config.Quirks names it; the default server has none. Each one is a

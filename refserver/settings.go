@@ -21,9 +21,14 @@ import (
 // stays unseen here. A change made through this server's own admin handler applies at once.
 const settingsMaxAge = 2 * time.Second
 
+// settingsStore is what runtimeSettings reads the saved settings from.
+type settingsStore interface {
+	GetSettings(ctx context.Context) (*store.Settings, error)
+}
+
 // runtimeSettings serves the settings in force: the saved ones, else the configured ones.
 type runtimeSettings struct {
-	st       *store.Store
+	st       settingsStore
 	defaults store.Settings
 	cur      atomic.Pointer[settingsEntry]
 }
@@ -33,7 +38,7 @@ type settingsEntry struct {
 	at time.Time
 }
 
-func newRuntimeSettings(cfg Config, st *store.Store) *runtimeSettings {
+func newRuntimeSettings(cfg Config, st settingsStore) *runtimeSettings {
 	return &runtimeSettings{st: st, defaults: configSettings(cfg)}
 }
 

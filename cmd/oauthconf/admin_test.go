@@ -4,16 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/oauthconf/oauthconf/fixtures"
-	"github.com/oauthconf/oauthconf/refserver"
-	"github.com/oauthconf/oauthconf/refserver/seed"
-	"github.com/oauthconf/oauthconf/refserver/store"
+	"github.com/oauthconf/oauthconf/refserver/launch"
 )
 
 // The administrator of fixtures/refserver/seed.yaml.
@@ -22,22 +19,11 @@ const seedAdminPassword = "admin-Secret-0123456789"
 func TestAdminCommand(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.Open(ctx, filepath.Join(dir, "oauth.db"))
+	srv, err := launch.Start(ctx, launch.DBOptions{Seed: fixtures.SeedYAML()}, launch.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	if _, err := seed.Load(ctx, st, fixtures.SeedYAML(), 10); err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewUnstartedServer(nil)
-	h, err := refserver.New(refserver.Config{Issuer: "http://" + ts.Listener.Addr().String(), GlobalSecret: bytes.Repeat([]byte("g"), 32)}, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = h
-	ts.Start()
-	defer ts.Close()
+	defer srv.Close()
 	pwFile := filepath.Join(dir, "admin-password")
 	if err := os.WriteFile(pwFile, []byte(seedAdminPassword+"\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -49,7 +35,7 @@ func TestAdminCommand(t *testing.T) {
 	noEnv := func(string) string { return "" }
 	run := func(args ...string) (int, string, string) {
 		var out, errOut bytes.Buffer
-		code := adminMain(append([]string{"--url", ts.URL, "--password-file", pwFile}, args...), &out, &errOut, noEnv)
+		code := adminMain(append([]string{"--url", srv.Issuer, "--password-file", pwFile}, args...), &out, &errOut, noEnv)
 		return code, out.String(), errOut.String()
 	}
 
@@ -89,7 +75,7 @@ func TestAdminCommand(t *testing.T) {
 
 	// Wrong credentials, a missing password, unknown commands.
 	var o, e bytes.Buffer
-	if code := adminMain([]string{"--url", ts.URL, "clients", "list"}, &o, &e, func(k string) string {
+	if code := adminMain([]string{"--url", srv.Issuer, "clients", "list"}, &o, &e, func(k string) string {
 		if k == "OAUTHCONF_ADMIN_PASSWORD" {
 			return "wrong-password"
 		}
@@ -98,7 +84,7 @@ func TestAdminCommand(t *testing.T) {
 		t.Errorf("wrong password: exit %d: %s", code, e.String())
 	}
 	e.Reset()
-	if code := adminMain([]string{"--url", ts.URL, "clients", "list"}, &o, &e, noEnv); code != exitUsage || !strings.Contains(e.String(), "--password-file") {
+	if code := adminMain([]string{"--url", srv.Issuer, "clients", "list"}, &o, &e, noEnv); code != exitUsage || !strings.Contains(e.String(), "--password-file") {
 		t.Errorf("no password: exit %d: %s", code, e.String())
 	}
 	if code, _, errOut := run("clients", "explode"); code != exitUsage || !strings.Contains(errOut, "unknown command") {

@@ -8,11 +8,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -25,8 +23,7 @@ import (
 
 	"github.com/oauthconf/oauthconf/fixtures"
 	"github.com/oauthconf/oauthconf/refserver"
-	"github.com/oauthconf/oauthconf/refserver/seed"
-	"github.com/oauthconf/oauthconf/refserver/store"
+	"github.com/oauthconf/oauthconf/refserver/launch"
 )
 
 const benchUsage = `usage: oauthconf bench [flags]
@@ -111,10 +108,20 @@ func benchCmd(args []string) int {
 	return exitOK
 }
 
+// codeStore is what the bench needs of the store to make codes as the authorization endpoint
+// would: the client, a transaction, fosite's code storage.
+type codeStore interface {
+	GetClient(ctx context.Context, id string) (fosite.Client, error)
+	BeginTX(ctx context.Context) (context.Context, error)
+	Commit(ctx context.Context) error
+	Rollback(ctx context.Context) error
+	CreateAuthorizeCodeSession(ctx context.Context, code string, r fosite.Requester) error
+}
+
 // benchTarget is the in-process server under load.
 type benchTarget struct {
 	base     string
-	st       *store.Store
+	st       codeStore
 	strategy interface {
 		GenerateAuthorizeCode(context.Context, fosite.Requester) (string, string, error)
 	}
@@ -122,36 +129,17 @@ type benchTarget struct {
 }
 
 func bench(ctx context.Context, o *benchOptions, out, diag io.Writer) error {
-	dir, err := os.MkdirTemp("", "oauthconf-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	st, err := store.Open(ctx, filepath.Join(dir, "bench.db"))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if _, err := seed.Load(ctx, st, fixtures.SeedYAML(), 10); err != nil {
-		return err
-	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := launch.Start(ctx, launch.DBOptions{Seed: fixtures.SeedYAML(), BcryptCost: 10},
+		launch.Options{Config: refserver.Config{GlobalSecret: secret, BcryptCost: 10}})
 	if err != nil {
 		return err
 	}
-	base := "http://" + ln.Addr().String()
-	h, err := refserver.New(refserver.Config{Issuer: base, GlobalSecret: secret, BcryptCost: 10}, st)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
 	defer srv.Close()
+	base, st := srv.Issuer, srv.DB.Store
 
 	if o.CPUProfile != "" {
 		f, err := os.Create(o.CPUProfile)

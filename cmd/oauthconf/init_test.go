@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"net"
@@ -14,45 +13,26 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/oauthconf/oauthconf/fixtures"
 	"github.com/oauthconf/oauthconf/refserver"
 	"github.com/oauthconf/oauthconf/refserver/audit"
-	"github.com/oauthconf/oauthconf/refserver/seed"
-	"github.com/oauthconf/oauthconf/refserver/store"
+	"github.com/oauthconf/oauthconf/refserver/launch"
 	"github.com/oauthconf/oauthconf/steps/profile"
 	"github.com/oauthconf/oauthconf/steps/runner"
 )
 
-// startRefserver serves the reference server with the fixtures' seed on a loopback port, as
-// steps/runner/embedded.go does, and returns its issuer.
+// startRefserver serves the reference server with the fixtures' seed on a loopback port,
+// through the launcher every caller uses, and returns its issuer.
 func startRefserver(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := launch.Start(context.Background(), launch.DBOptions{Seed: fixtures.SeedYAML()},
+		launch.Options{Config: refserver.Config{Audit: audit.New(io.Discard)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	issuer := "http://" + ln.Addr().String()
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "oauth.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := seed.Load(ctx, st, fixtures.SeedYAML(), seed.MinBcryptCost); err != nil {
-		t.Fatal(err)
-	}
-	secret := make([]byte, 32)
-	_, _ = rand.Read(secret)
-	h, err := refserver.New(refserver.Config{Issuer: issuer, GlobalSecret: secret, Audit: audit.New(io.Discard)}, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
-	return issuer
+	return srv.Issuer
 }
 
 // fillIn replaces init's CHANGE-ME places with the reference server's values from

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oauthconf/oauthconf/refserver/launch"
 	"github.com/oauthconf/oauthconf/steps/runner"
 )
 
@@ -24,7 +25,35 @@ func runCmd(args []string) int {
 		<-ctx.Done()
 		stop()
 	}()
-	return runWith(ctx, args, os.Stdout, os.Stderr, runner.Run)
+	return runWith(ctx, args, os.Stdout, os.Stderr, withEmbedded(runner.Run))
+}
+
+// withEmbedded runs the suite against the embedded reference server when no --target is given:
+// the command starts it (refserver/launch) and hands it to run started, so that the harness
+// never builds the server it judges; it is stopped when run returns.
+func withEmbedded(run runFunc) runFunc {
+	return func(ctx context.Context, opts runner.Options) (*runner.Result, error) {
+		if opts.TargetPath != "" || opts.Target != nil {
+			return run(ctx, opts)
+		}
+		out := opts.Output
+		if out == nil {
+			out = os.Stdout
+		}
+		// Started in the background: the runner waits for it (Target.Ready) while its browser
+		// launches.
+		target, err := launch.StartEmbedded(ctx, launch.EmbeddedOptions{})
+		if err != nil {
+			return &runner.Result{ExitCode: runner.ExitUsage}, err
+		}
+		defer func() {
+			if cerr := target.Close(); cerr != nil {
+				fmt.Fprintf(out, "warning: stopping the embedded reference server: %v\n", cerr)
+			}
+		}()
+		opts.Target = target
+		return run(ctx, opts)
+	}
 }
 
 // runFunc is runner.Run; tests pass a fake to check the flag handling alone.

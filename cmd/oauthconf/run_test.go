@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,4 +103,51 @@ func TestRunErrorExitCode(t *testing.T) {
 	if code := runWith(context.Background(), []string{"-h"}, &stdout, &help, fake); code != exitOK || !strings.Contains(help.String(), "-report-dir") {
 		t.Errorf("-h: %d %q", code, help.String())
 	}
+}
+
+// TestRunWithoutTargetStartsTheEmbeddedServer: without --target the command starts the
+// reference server through the launcher, hands it to the runner started and stops it after;
+// with --target it starts nothing.
+func TestRunWithoutTargetStartsTheEmbeddedServer(t *testing.T) {
+	var issuer string
+	var sawProfile, sawMetadata bool
+	fake := func(ctx context.Context, o runner.Options) (*runner.Result, error) {
+		if o.Target == nil {
+			return nil, errors.New("no started target")
+		}
+		if err := o.Target.Ready(ctx); err != nil {
+			return nil, err
+		}
+		issuer = o.Target.Issuer()
+		sawProfile = strings.Contains(string(o.Target.Profile()), "clients:")
+		res, err := http.Get(issuer + "/.well-known/oauth-authorization-server")
+		if err == nil {
+			sawMetadata = res.StatusCode == http.StatusOK
+			res.Body.Close()
+		}
+		return &runner.Result{ExitCode: runner.ExitPassed}, nil
+	}
+	var stdout, stderr bytes.Buffer
+	if code := runWith(context.Background(), nil, &stdout, &stderr, withEmbedded(fake)); code != exitOK {
+		t.Fatalf("exit code %d: %s", code, stderr.String())
+	}
+	if !strings.HasPrefix(issuer, "http://127.0.0.1:") || !sawProfile || !sawMetadata {
+		t.Errorf("issuer %q, profile %v, metadata served %v: want the embedded server running during the run", issuer, sawProfile, sawMetadata)
+	}
+	if res, err := http.Get(issuer + "/healthz"); err == nil {
+		res.Body.Close()
+		t.Error("the embedded server still answers after the run")
+	}
+
+	profile := filepath.Join(t.TempDir(), "target.yaml")
+	if err := os.WriteFile(profile, []byte("issuer: https://as.example.com\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	withTarget := func(_ context.Context, o runner.Options) (*runner.Result, error) {
+		if o.Target != nil {
+			t.Error("--target given, yet a server was started")
+		}
+		return &runner.Result{ExitCode: runner.ExitPassed}, nil
+	}
+	runWith(context.Background(), []string{"--target", profile}, &stdout, &stderr, withEmbedded(withTarget))
 }

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -25,7 +24,7 @@ import (
 	"github.com/oauthconf/oauthconf/fixtures"
 	"github.com/oauthconf/oauthconf/refserver"
 	"github.com/oauthconf/oauthconf/refserver/audit"
-	"github.com/oauthconf/oauthconf/refserver/store"
+	"github.com/oauthconf/oauthconf/refserver/launch"
 )
 
 // serveOptions are the flags of `oauthconf serve`, checked.
@@ -298,11 +297,13 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 	}
 	defer closeAudit()
 
-	st, err := store.Open(ctx, o.DB)
+	db, err := launch.OpenDB(ctx, launch.DBOptions{Path: o.DB})
 	if err != nil {
-		return fmt.Errorf("opening database %s: %w", o.DB, err)
+		return err
 	}
-	defer st.Close()
+	// Closed by the server's Shutdown once it serves; here for every return before that.
+	defer db.Close()
+	st := db.Store
 	secret, rotated, err := checkSecret(ctx, st, o)
 	if err != nil {
 		return err
@@ -324,22 +325,10 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 		}
 	}
 
-	ln, err := net.Listen("tcp", o.Addr)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", o.Addr, err)
-	}
-	issuer := o.Issuer
-	if issuer == "" {
-		scheme := "http"
-		if tlsCfg != nil {
-			scheme = "https"
-		}
-		issuer = scheme + "://" + ln.Addr().String()
-	}
-	h, err := refserver.New(refserver.Config{
+	cfg := refserver.Config{
 		AdminUsername:     o.AdminUser,
 		AdminPasswordHash: adminHash,
-		Issuer:            issuer,
+		Issuer:            o.Issuer, // empty: the launcher derives it from the address it listens on
 		GlobalSecret:      secret,
 		AccessTokenTTL:    o.AccessTTL,
 		RefreshTokenTTL:   o.RefreshTTL,
@@ -348,16 +337,16 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 		SecureCookies:     tlsCfg != nil || o.SecureCookies,
 		Quirks:            o.Quirks,
 		Audit:             auditLog,
-	}, st)
-	if err != nil {
-		ln.Close()
-		return err
 	}
 	clients, err := st.ListClients(ctx)
 	if err != nil {
-		ln.Close()
 		return fmt.Errorf("listing clients: %w", err)
 	}
+	srv, err := launch.Serve(db, launch.Options{Addr: o.Addr, TLS: tlsCfg, Config: cfg})
+	if err != nil {
+		return err
+	}
+	issuer := srv.Issuer
 	fmt.Fprintf(out, "issuer:   %s\n", issuer)
 	fmt.Fprintf(out, "metadata: %s%s\n", issuer, refserver.PathMetadata)
 	fmt.Fprintf(out, "database: %s%s\n", o.DB, dbNote)
@@ -374,35 +363,16 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 		fmt.Fprintf(out, "quirks:   %s (NOT a conforming server: for testing a conformance suite only)\n", strings.Join(o.Quirks, ", "))
 	}
 
-	srv := &http.Server{
-		Handler:           h,
-		TLSConfig:         tlsCfg,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-	}
-	errc := make(chan error, 1)
-	go func() {
-		if tlsCfg != nil {
-			errc <- srv.ServeTLS(ln, "", "")
-		} else {
-			errc <- srv.Serve(ln)
-		}
-	}()
 	select {
-	case err := <-errc:
-		return fmt.Errorf("serving: %w", err)
+	case <-srv.Done():
+		_ = srv.Close() // closes the database
+		return fmt.Errorf("serving: %w", srv.Err())
 	case <-ctx.Done():
 	}
 	fmt.Fprintln(out, "shutting down: draining in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), o.DrainTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("draining requests: %w", err)
-	}
-	return nil
+	return srv.Shutdown(sctx)
 }
 
 // openAuditLog opens the --audit-log destination: "-" is out (standard output), a path is

@@ -19,7 +19,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/oauthconf/oauthconf/refserver/seed"
-	"github.com/oauthconf/oauthconf/refserver/store"
 )
 
 const (
@@ -40,6 +39,13 @@ func secretFingerprint(secret []byte) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// secretStore is what checkSecret keeps the secret's fingerprint in.
+type secretStore interface {
+	Fact(ctx context.Context, name string) (value string, ok bool, err error)
+	PutFact(ctx context.Context, name, value string) error
+	RevokeEverything(ctx context.Context) (int64, error)
+}
+
 // checkSecret returns the token secret to serve with, checked against the fingerprint the
 // database keeps. A missing secret file is created only for a database that never had a
 // secret; a missing or different one for a database that had one is refused unless
@@ -48,7 +54,7 @@ func secretFingerprint(secret []byte) string {
 // the old secret file later does not bring them back. Login and console sessions are signed
 // with keys derived from the secret, so they end too. note describes a rotation for the
 // start-up lines.
-func checkSecret(ctx context.Context, st *store.Store, o *serveOptions) (secret []byte, note string, err error) {
+func checkSecret(ctx context.Context, st secretStore, o *serveOptions) (secret []byte, note string, err error) {
 	want, known, err := st.Fact(ctx, factSecretFingerprint)
 	if err != nil {
 		return nil, "", err
@@ -110,11 +116,18 @@ func replaceSecret(path string) ([]byte, error) {
 	return secret, nil
 }
 
+// firstStartStore is what firstStart seeds or gives its first administrator.
+type firstStartStore interface {
+	seed.Store
+	PutFact(ctx context.Context, name, value string) error
+	HasAdmin(ctx context.Context) (bool, error)
+}
+
 // firstStart loads what a new database starts with and describes it for the start-up lines:
 // the seed (--seed FILE, or --demo's fixtures) into an empty database; with no seed, an empty
 // database gets only an administrator, whose password comes from --admin-password-file or is
 // generated and printed once to out. An existing database is left as it is.
-func firstStart(ctx context.Context, st *store.Store, o *serveOptions, seedYAML []byte, demo bool, out io.Writer) (string, error) {
+func firstStart(ctx context.Context, st firstStartStore, o *serveOptions, seedYAML []byte, demo bool, out io.Writer) (string, error) {
 	if seedYAML != nil {
 		loaded, err := seed.Load(ctx, st, seedYAML, o.BcryptCost)
 		if err != nil {

@@ -11,8 +11,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +18,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/oauthconf/oauthconf/refserver/domain"
 	"github.com/oauthconf/oauthconf/refserver/store"
 )
 
@@ -66,7 +65,6 @@ const (
 	maxNameLen        = 200
 	maxDescriptionLen = 2000
 	maxRedirectURIs   = 20
-	maxURILen         = 2000
 	maxTTL            = 365 * 24 * time.Hour
 	// RFC 6749 4.1.2: "A maximum authorization code lifetime of 10 minutes is RECOMMENDED."
 	maxCodeTTL = 10 * time.Minute
@@ -168,7 +166,7 @@ func validateClient(in *ClientInput) fieldErrors {
 		raw = strings.TrimSpace(raw)
 		in.RedirectURIs[i] = raw
 		key := fmt.Sprintf("redirect_uris[%d]", i)
-		if p := redirectURIProblem(raw); p != "" {
+		if p := domain.RedirectURIProblem(raw); p != "" {
 			fe[key] = p
 		} else if seen[raw] {
 			fe[key] = "is listed twice"
@@ -189,54 +187,6 @@ func validateClient(in *ClientInput) fieldErrors {
 	return fe
 }
 
-// redirectURIProblem explains what is wrong with a redirect URI, or returns "".
-func redirectURIProblem(raw string) string {
-	if raw == "" {
-		return "is empty"
-	}
-	if len(raw) > maxURILen {
-		return fmt.Sprintf("is longer than %d characters", maxURILen)
-	}
-	if strings.Contains(raw, "#") {
-		// RFC 6749 3.1.2: "The endpoint URI MUST NOT include a fragment component."
-		return "has a fragment: a redirect URI must not have one (RFC 6749 3.1.2)"
-	}
-	if strings.Contains(raw, "*") {
-		// RFC 9700 2.1: redirect URIs are compared exactly; no patterns.
-		return "contains a wildcard: redirect URIs are matched exactly (RFC 9700 2.1)"
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "is not a URI: " + strings.TrimPrefix(err.Error(), "parse ")
-	}
-	if !u.IsAbs() {
-		// RFC 6749 3.1.2: "The redirection endpoint URI MUST be an absolute URI".
-		return "is not an absolute URI (RFC 6749 3.1.2)"
-	}
-	if u.User != nil {
-		return "must not contain user information"
-	}
-	switch u.Scheme {
-	case "https":
-		if u.Host == "" {
-			return "has no host"
-		}
-	case "http":
-		// RFC 9700 2.6 and RFC 8252 8.3: plain http only for loopback redirects, which never
-		// leave the device.
-		h := u.Hostname()
-		if ip := net.ParseIP(h); (ip == nil || !ip.IsLoopback()) && h != "localhost" {
-			return "uses http on a non-loopback host: use https (http is allowed for 127.0.0.1, [::1] and localhost only)"
-		}
-	default:
-		// RFC 8252 7.1: private-use URI schemes are reverse domain names, e.g. com.example.app.
-		if !strings.Contains(u.Scheme, ".") {
-			return fmt.Sprintf("has scheme %q: use https, http on a loopback host, or a private-use scheme in reverse-domain form (RFC 8252 7.1)", u.Scheme)
-		}
-	}
-	return ""
-}
-
 func checkText(fe fieldErrors, key, v string, maxLen int, required bool) {
 	switch {
 	case required && v == "":
@@ -254,20 +204,6 @@ func checkTTL(fe fieldErrors, key string, secs int64, limit time.Duration) {
 	if secs < 0 || secs > int64(limit/time.Second) {
 		fe[key] = fmt.Sprintf("must be between 0 (the server's default) and %d seconds", int64(limit/time.Second))
 	}
-}
-
-// validScopeName implements RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
-func validScopeName(s string) bool {
-	if s == "" || len(s) > 100 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		if b < 0x21 || b > 0x7e || b == '"' || b == '\\' {
-			return false
-		}
-	}
-	return true
 }
 
 // checkScopesExist adds a field error for every scope of in that the store does not know.
@@ -497,8 +433,8 @@ func (s *service) createScope(ctx context.Context, in ScopeInput) (*store.Scope,
 	fe := fieldErrors{}
 	in.Name = strings.TrimSpace(in.Name)
 	in.Description = strings.TrimSpace(in.Description)
-	if !validScopeName(in.Name) {
-		fe["name"] = "must be 1 to 100 printable ASCII characters without spaces, quotes or backslashes (RFC 6749 3.3)"
+	if p := domain.ScopeNameProblem(in.Name); p != "" {
+		fe["name"] = p
 	}
 	checkText(fe, "description", in.Description, maxDescriptionLen, false)
 	rs := parseResources(in.Resources, fe)

@@ -10,8 +10,6 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
-
-	"github.com/oauthconf/oauthconf/refserver/store"
 )
 
 // AdminEntry is the administrator. Password is the plain test password, hashed when loaded.
@@ -43,7 +41,7 @@ func (f *File) validateAdmin() []string {
 }
 
 // loadAdmin stores the administrator, in the seed's transaction.
-func (f *File) loadAdmin(ctx context.Context, st *store.Store, cost int) error {
+func (f *File) loadAdmin(ctx context.Context, st Store, cost int) error {
 	if f.Admin == nil {
 		return nil
 	}

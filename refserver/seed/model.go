@@ -185,7 +185,7 @@ func (f *File) validateModel() []string {
 
 // loadModel stores the model sections inside Load's transaction (ctx carries it), after the
 // scopes, users and clients they refer to.
-func (f *File) loadModel(ctx context.Context, st *store.Store) error {
+func (f *File) loadModel(ctx context.Context, st Store) error {
 	for _, pk := range f.Packages {
 		if err := st.PutPackage(ctx, &store.Package{Name: pk.Name, Description: pk.Description, Folders: pk.Folders}); err != nil {
 			return fmt.Errorf("seed: package %q: %w", pk.Name, err)

@@ -9,8 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"gopkg.in/yaml.v3"
 
+	"github.com/oauthconf/oauthconf/refserver/domain"
 	"github.com/oauthconf/oauthconf/refserver/store"
 )
 
@@ -87,10 +86,31 @@ func (e *ValidationError) Error() string {
 	return fmt.Sprintf("seed: %d problems:\n  %s", len(e.Problems), strings.Join(e.Problems, "\n  "))
 }
 
+// Store is what Load writes a seed through, named here by its one consumer (fosite's style):
+// a transaction, and the create method of each kind of record. A second store implementation
+// needs only these to be seeded.
+type Store interface {
+	BeginTX(ctx context.Context) (context.Context, error)
+	Commit(ctx context.Context) error
+	Rollback(ctx context.Context) error
+	IsEmpty(ctx context.Context) (bool, error)
+	PutScope(ctx context.Context, sc *store.Scope) error
+	CreateUser(ctx context.Context, u *store.User) error
+	CreateClient(ctx context.Context, c *store.Client) error
+	PutPackage(ctx context.Context, p *store.Package) error
+	SetScopeResources(ctx context.Context, scope string, rs []store.Resource) error
+	CreateGroup(ctx context.Context, g *store.Group) error
+	CreateACL(ctx context.Context, a *store.ACL) error
+	SetResourceACL(ctx context.Context, r store.Resource, acl string) error
+	PutAdmin(ctx context.Context, username string, passwordHash []byte) error
+}
+
+var _ Store = (*store.Store)(nil)
+
 // Load parses and validates yamlData and, only if st is empty (no client, user or scope),
 // stores its contents in one transaction. loaded reports whether it did. Secrets and
 // passwords are hashed with bcrypt at bcryptCost (at least MinBcryptCost).
-func Load(ctx context.Context, st *store.Store, yamlData []byte, bcryptCost int) (loaded bool, err error) {
+func Load(ctx context.Context, st Store, yamlData []byte, bcryptCost int) (loaded bool, err error) {
 	if st == nil {
 		return false, errors.New("seed: no store")
 	}
@@ -187,12 +207,9 @@ func (f *File) validate() []string {
 	scopeNames := map[string]bool{}
 	for i, sc := range f.Scopes {
 		field := fmt.Sprintf("scopes[%d].name", i)
-		switch {
-		case sc.Name == "":
-			add("%s: is required", field)
-		case !validScopeToken(sc.Name):
-			// RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-			add("%s: %q is not a valid scope token (RFC 6749 3.3: printable ASCII, no space, '\"' or '\\')", field, sc.Name)
+		switch msg := domain.ScopeNameProblem(sc.Name); {
+		case msg != "":
+			add("%s: %s", field, msg)
 		case scopeNames[sc.Name]:
 			add("%s: duplicate scope %q", field, sc.Name)
 		}
@@ -223,12 +240,9 @@ func (f *File) validate() []string {
 	clientIDs := map[string]bool{}
 	for i, c := range f.Clients {
 		at := func(field string) string { return fmt.Sprintf("clients[%d].%s", i, field) }
-		switch {
-		case c.ID == "":
-			add("%s: is required", at("id"))
-		case !validClientID(c.ID):
-			// RFC 6749 A.1: client-id = *VSCHAR (%x20-7E)
-			add("%s: %q has characters outside printable ASCII (RFC 6749 A.1)", at("id"), c.ID)
+		switch msg := domain.ClientIDProblem(c.ID); {
+		case msg != "":
+			add("%s: %s", at("id"), msg)
 		case clientIDs[c.ID]:
 			add("%s: duplicate client id %q", at("id"), c.ID)
 		}
@@ -284,7 +298,7 @@ func (f *File) validate() []string {
 		seenURI := map[string]bool{}
 		for j, raw := range c.RedirectURIs {
 			field := at(fmt.Sprintf("redirect_uris[%d]", j))
-			if msg := redirectURIProblem(raw); msg != "" {
+			if msg := domain.RedirectURIProblem(raw); msg != "" {
 				add("%s: %q %s", field, raw, msg)
 			} else if seenURI[raw] {
 				add("%s: %q is listed twice", field, raw)
@@ -348,45 +362,6 @@ func (f *File) weakHashes(cost int) []string {
 		check(fmt.Sprintf("clients[%d].secret_hash", i), c.SecretHash)
 	}
 	return p
-}
-
-// redirectURIProblem explains what is wrong with a redirect URI, or returns "".
-func redirectURIProblem(raw string) string {
-	u, err := url.Parse(raw)
-	switch {
-	case raw == "":
-		return "is empty"
-	case err != nil:
-		return "is not a URI: " + strconv.Quote(err.Error())
-	case u.Fragment != "" || strings.Contains(raw, "#"):
-		// RFC 6749 3.1.2: "The endpoint URI MUST NOT include a fragment component."
-		return "has a fragment (RFC 6749 3.1.2)"
-	case !u.IsAbs():
-		// RFC 6749 3.1.2: "The redirection endpoint URI MUST be an absolute URI".
-		return "is not an absolute URI (RFC 6749 3.1.2)"
-	case (u.Scheme == "http" || u.Scheme == "https") && u.Host == "":
-		return "has no host"
-	}
-	return ""
-}
-
-func validScopeToken(s string) bool {
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		if b < 0x21 || b > 0x7e || b == '"' || b == '\\' {
-			return false
-		}
-	}
-	return s != ""
-}
-
-func validClientID(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
 }
 
 // build turns the validated file into store records, hashing every secret and password in

@@ -169,7 +169,7 @@ clients:
     grants: [authorization_code]
   - id: frag
     secret: s
-    redirect_uris: ["x#y", "/relative"]
+    redirect_uris: ["x#y", "/relative", "http://example.com/cb/*", "https://user:pw@app.example/cb", "http://app.example/cb"]
     grants: [authorization_code, teleport]
     scopes: [calc:read, nope]
     access_token_ttl: soon
@@ -194,8 +194,12 @@ clients:
 		`clients[1].id: duplicate client id "ok"`,
 		`clients[2].secret: a confidential client needs a secret`,
 		`clients[3].secret: a public client must not have a secret`,
-		`clients[4].redirect_uris[0]: "x#y" has a fragment (RFC 6749 3.1.2)`,
+		`clients[4].redirect_uris[0]: "x#y" has a fragment: a redirect URI must not have one (RFC 6749 3.1.2)`,
 		`clients[4].redirect_uris[1]: "/relative" is not an absolute URI`,
+		// The admin API's rule (refserver/domain), which the seed once did not apply.
+		`clients[4].redirect_uris[2]: "http://example.com/cb/*" contains a wildcard`,
+		`clients[4].redirect_uris[3]: "https://user:pw@app.example/cb" must not contain user information`,
+		`clients[4].redirect_uris[4]: "http://app.example/cb" uses http on a non-loopback host`,
 		`clients[4].grants[1]: unknown grant "teleport"`,
 		`clients[4].scopes[1]: unknown scope "nope"`,
 		`clients[4].access_token_ttl: "soon" is not a duration`,

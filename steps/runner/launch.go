@@ -7,8 +7,8 @@ import (
 	"github.com/oauthconf/oauthconf/steps/browser"
 )
 
-// launching is a browser starting in the background, so that it gets ready while the embedded
-// server starts and the target's metadata is read.
+// launching is a browser starting in the background, so that it gets ready while the target
+// finishes starting (a started runner.Target) and its metadata is read.
 type launching struct {
 	opts  browser.Options
 	done  chan struct{}

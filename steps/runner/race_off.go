@@ -2,7 +2,4 @@
 
 package runner
 
-const (
-	raceDetector      = false
-	raceTimeoutFactor = 1
-)
+const raceTimeoutFactor = 1

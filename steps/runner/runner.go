@@ -1,7 +1,8 @@
 // Package runner runs the conformance suite: it reads and validates the target profile (or
-// starts the embedded reference server), resolves the target's metadata, launches one browser
-// for the run, runs the features with godog (strict, random order, concurrently) and writes the
-// reports. The command (oauthconf run) and the Go test of the suite both call Run.
+// takes the one of a target its caller started, the embedded reference server), resolves the
+// target's metadata, launches one browser for the run, runs the features with godog (strict,
+// random order, concurrently) and writes the reports. The command (oauthconf run) and the Go
+// test of the suite both call Run.
 package runner
 
 import (
@@ -11,7 +12,6 @@ import (
 	"io"
 	"io/fs"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -23,7 +23,6 @@ import (
 	"github.com/cucumber/godog"
 
 	"github.com/oauthconf/oauthconf/features"
-	"github.com/oauthconf/oauthconf/fixtures"
 	"github.com/oauthconf/oauthconf/steps"
 	"github.com/oauthconf/oauthconf/steps/browser"
 	"github.com/oauthconf/oauthconf/steps/oauthclient"
@@ -55,9 +54,11 @@ const DefaultConcurrency = 2
 
 // Options of a run. Zero values take the defaults.
 type Options struct {
-	// TargetPath is the target profile (YAML). Empty: start the reference server in-process
-	// on a free loopback port with a fresh seeded database, and use fixtures/targets/refserver.yaml.
+	// TargetPath is the target profile (YAML) of a server running elsewhere; Target is a
+	// server the caller started for the run (the embedded reference server). Exactly one is
+	// given.
 	TargetPath string
+	Target     Target
 	// Tags is a godog tag expression ("@pkce && ~@browser").
 	Tags string
 	// ReportDir receives junit.xml, cucumber.json, conformance.json and report.html (default
@@ -76,16 +77,8 @@ type Options struct {
 	Features fs.FS
 	// Browser overrides where the driver and Chromium are (default browser.DefaultOptions()).
 	Browser *browser.Options
-	// AuditLog, when set, receives the embedded reference server's security audit log (JSON
-	// lines). The @refserver scenarios read the log whether or not it is set.
-	AuditLog io.Writer
 	// OnExchange, when set, is called with every HTTP exchange the scenarios make.
 	OnExchange func(*oauthclient.Exchange)
-	// EmbeddedSeed and EmbeddedProfile replace fixtures/refserver/seed.yaml and
-	// fixtures/targets/refserver.yaml for the embedded reference server (a second server
-	// configuration, e.g. fixtures/refserver/seed-strict.yaml); nil takes the defaults.
-	EmbeddedSeed    []byte
-	EmbeddedProfile []byte
 	// List, when set, shows which scenarios would run and which would not, and why, without
 	// running any (the target's metadata is still read: capabilities come from it).
 	List bool
@@ -95,6 +88,23 @@ type Options struct {
 	// Screenshots is "failures" (the default: a scenario that does not pass gets its last
 	// page) or "all" (a screenshot after every browser step; slower, larger reports).
 	Screenshots string
+}
+
+// Target is a server the caller started for the run: the embedded reference server
+// (refserver/launch.StartEmbedded). The harness judges servers, so it never builds the one it
+// judges (../shared/design.md); it receives it, started, and the caller stops it after the run.
+// Its @refserver scenarios (checks of the reference server's own settings) apply.
+type Target interface {
+	// Issuer is the server's issuer identifier.
+	Issuer() string
+	// Profile is its target profile (YAML); its issuer is replaced with Issuer().
+	Profile() []byte
+	// AuditLog returns the security audit log written so far (JSON lines), nil if none.
+	AuditLog() []byte
+	// Ready waits until the target serves, or says why it will not. A target may be handed
+	// over while still starting (its port bound, so its issuer known): the browser launches
+	// meanwhile.
+	Ready(ctx context.Context) error
 }
 
 // Result of a run, derived from the conformance report (Report), which decides every
@@ -165,24 +175,10 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 
 	// The profile first: a bad one stops the run before anything slow starts.
 	var p *profile.Profile
-	var server *embeddedServer
-	var embeddedLn net.Listener
-	var embeddedIssuer string
-	if opts.TargetPath == "" {
-		ln, issuer, err := listenEmbedded()
-		if err != nil {
+	if opts.Target != nil {
+		if p, err = targetProfile(opts.Target); err != nil {
 			return res, err
 		}
-		if p, err = embeddedProfile(opts.EmbeddedProfile, issuer); err != nil {
-			_ = ln.Close()
-			return res, err
-		}
-		embeddedLn, embeddedIssuer = ln, issuer
-		defer func() {
-			if embeddedLn != nil { // never served
-				_ = embeddedLn.Close()
-			}
-		}()
 	} else {
 		if p, err = profile.Load(opts.TargetPath); err != nil {
 			return res, err
@@ -223,7 +219,7 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 		return res, fmt.Errorf("no scenario matches --tags %q%s", opts.Tags, tagSyntaxHint(opts.Tags))
 	}
 
-	// The browser starts in the background while the embedded server starts and the target's
+	// The browser starts in the background while the target finishes starting and its
 	// metadata is read: each takes a good part of a second.
 	var launch *launching
 	if needBrowser && !opts.List {
@@ -237,18 +233,12 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 		launch = launchBrowser(bopts)
 		defer launch.discard() // a run that ends before taking it
 	}
-	if embeddedLn != nil {
-		ln := embeddedLn
-		embeddedLn = nil // startEmbedded closes it on failure
-		if server, err = startEmbedded(ctx, ln, embeddedIssuer, opts.AuditLog, opts.EmbeddedSeed); err != nil {
+
+	if opts.Target != nil {
+		if err := opts.Target.Ready(ctx); err != nil {
 			return res, err
 		}
-		defer func() {
-			if cerr := server.Close(); cerr != nil {
-				fmt.Fprintf(out, "warning: stopping the embedded reference server: %v\n", cerr)
-			}
-		}()
-		fmt.Fprintf(out, "target: the embedded reference server at %s (ready in %s)\n", embeddedIssuer, since(start))
+		fmt.Fprintf(out, "target: the embedded reference server at %s (ready in %s)\n", p.Issuer, since(start))
 	}
 
 	if err := p.Resolve(ctx, &http.Client{}); err != nil {
@@ -264,8 +254,8 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 	}
 
 	env := &steps.Env{Profile: p, OnExchange: opts.OnExchange, ScreenshotsAll: opts.Screenshots == ScreenshotsAll}
-	if server != nil {
-		env.AuditLog = server.audit.Bytes
+	if opts.Target != nil {
+		env.AuditLog = opts.Target.AuditLog
 	}
 	if launch != nil {
 		// The metadata may have named endpoints on ports the browser was not launched for.
@@ -355,6 +345,12 @@ func toolVersion() string {
 }
 
 func (o *Options) defaults() error {
+	switch {
+	case o.TargetPath != "" && o.Target != nil:
+		return errors.New("give a target profile or a started target, not both")
+	case o.TargetPath == "" && o.Target == nil:
+		return errors.New("no target: give a target profile (--target FILE)")
+	}
 	if o.Output == nil {
 		o.Output = os.Stdout
 	}
@@ -398,17 +394,14 @@ func (o *Options) defaults() error {
 	return nil
 }
 
-// embeddedProfile is refserver.yaml (or data, when given) with the embedded server's issuer.
-func embeddedProfile(data []byte, issuer string) (*profile.Profile, error) {
-	name := "the embedded server's profile"
-	if data == nil {
-		data, name = fixtures.RefserverProfileYAML(), "fixtures/targets/refserver.yaml"
-	}
-	p, err := profile.Decode(data)
+// targetProfile is the started target's profile, with its issuer.
+func targetProfile(t Target) (*profile.Profile, error) {
+	const name = "the embedded server's profile"
+	p, err := profile.Decode(t.Profile())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	p.Issuer = issuer
+	p.Issuer = t.Issuer()
 	p.Embedded = true
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)

@@ -212,6 +212,13 @@ func TestRunUsageAndProfileErrors(t *testing.T) {
 			[]string{`no scenario matches --tags "@browser || @grant-password" (godog's tag syntax: "@a,@b" for a or b`}},
 		{"negative concurrency", Options{TargetPath: writeProfile(t, issuer, ""), Concurrency: -1}, []string{"concurrency must be at least 1"}},
 		{"bad report dir", Options{TargetPath: writeProfile(t, issuer, ""), ReportDir: "a:b"}, []string{"may not contain"}},
+		{"no target", Options{}, []string{"no target: give a target profile"}},
+		{"two targets", Options{TargetPath: writeProfile(t, issuer, ""), Target: &startedTarget{issuer: issuer}}, []string{"not both"}},
+		{"started target with a bad profile", Options{Target: &startedTarget{issuer: issuer, profile: "colour: blue\n"}},
+			[]string{"the embedded server's profile", "colour: unknown field"}},
+		{"started target that failed to start", Options{Target: &startedTarget{issuer: issuer, notReady: errors.New("embedded reference server: loading seed data: boom"),
+			profile: "clients:\n  client_credentials: {id: cc, secret: s}\nscopes: {allowed: [read]}\n"}},
+			[]string{"loading seed data: boom"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -484,5 +491,66 @@ func TestDropRepeatedFailures(t *testing.T) {
 			!strings.Contains(got, "5 steps (4 passed, 1 failed)") || !strings.HasPrefix(got, "...F. 5\n") {
 			t.Errorf("colour %v:\n%s", colour, got)
 		}
+	}
+}
+
+// startedTarget is a server the test started, as refserver/launch.Embedded is for a real run.
+type startedTarget struct {
+	issuer, profile, audit string
+	notReady               error
+}
+
+func (s *startedTarget) Ready(context.Context) error { return s.notReady }
+func (s *startedTarget) Issuer() string              { return s.issuer }
+func (s *startedTarget) Profile() []byte             { return []byte(s.profile) }
+func (s *startedTarget) AuditLog() []byte            { return []byte(s.audit) }
+
+// TestRunTakesAStartedTarget: the runner judges a target its caller started without building
+// it: the target's profile with the target's issuer (whatever the profile says), its
+// @refserver scenarios applicable, its audit log handed to the steps.
+func TestRunTakesAStartedTarget(t *testing.T) {
+	issuer := metadataServer(t, nil)
+	target := &startedTarget{issuer: issuer, audit: `{"event":"token.issued"}`, profile: `
+name: started
+issuer: http://127.0.0.1:1
+clients:
+  client_credentials: {id: cc, secret: cc-secret}
+scopes: {allowed: [read]}
+capabilities: {grants: [client_credentials]}
+`}
+	features := fstest.MapFS{"t.feature": {Data: []byte(`
+Feature: A started target
+  @refserver
+  Scenario: the reference server's own check
+    Given the audit log holds a token event
+`)}}
+	var sawIssuer string
+	initScenario := func(env *steps.Env) func(*godog.ScenarioContext) {
+		sawIssuer = env.Profile.Issuer
+		inner := fakeSteps(env)
+		return func(sc *godog.ScenarioContext) {
+			inner(sc)
+			sc.Step(`^the audit log holds a token event$`, func() error {
+				if env.AuditLog == nil || !strings.Contains(string(env.AuditLog()), "token.issued") {
+					return errors.New("the steps did not get the target's audit log")
+				}
+				return nil
+			})
+		}
+	}
+	var out bytes.Buffer
+	res, err := run(context.Background(), Options{Target: target, Features: features, Output: &out, ReportDir: t.TempDir(),
+		Browser: &browser.Options{}}, initScenario)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	if sawIssuer != issuer {
+		t.Errorf("the steps saw issuer %q, want the started target's %q", sawIssuer, issuer)
+	}
+	if res.Passed != 1 || res.Total() != 1 || res.ExitCode != ExitPassed {
+		t.Errorf("want the @refserver scenario run and passed, got %+v\n%s", res, out.String())
+	}
+	if !strings.Contains(out.String(), "target: the embedded reference server at "+issuer+" (ready in") {
+		t.Errorf("the output does not name the target:\n%s", out.String())
 	}
 }

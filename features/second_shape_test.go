@@ -1,4 +1,4 @@
-package runner
+package features_test
 
 import (
 	"bytes"
@@ -15,8 +15,10 @@ import (
 	"github.com/playwright-community/playwright-go"
 
 	"github.com/oauthconf/oauthconf/fixtures"
+	"github.com/oauthconf/oauthconf/refserver/launch"
 	"github.com/oauthconf/oauthconf/steps/browser"
 	"github.com/oauthconf/oauthconf/steps/report"
+	"github.com/oauthconf/oauthconf/steps/runner"
 )
 
 // TestSecondServerShape runs the whole suite against the reference server in its strict shape
@@ -48,15 +50,19 @@ func TestSecondServerShape(t *testing.T) {
 	}
 	dir := t.TempDir()
 	var out bytes.Buffer
-	res, err := Run(context.Background(), Options{
-		ReportDir: dir, Output: &out, Concurrency: 3, Tags: tags,
-		EmbeddedSeed: seedYAML, EmbeddedProfile: profileYAML,
+	target, err := launch.StartEmbedded(context.Background(), launch.EmbeddedOptions{Seed: seedYAML, Profile: profileYAML})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	res, err := runner.Run(context.Background(), runner.Options{
+		Target: target, ReportDir: dir, Output: &out, Concurrency: 3, Tags: tags,
 	})
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
 	t.Logf("strict shape (tags %q): %d passed, %d not applicable, %d failed in %s", tags, res.Passed, res.Skipped, res.Failed, res.Wall)
-	if res.ExitCode != ExitPassed || res.Failed+res.Defects+res.Waived+res.Inconclusive+res.Blocked > 0 || res.Passed == 0 {
+	if res.ExitCode != runner.ExitPassed || res.Failed+res.Defects+res.Waived+res.Inconclusive+res.Blocked > 0 || res.Passed == 0 {
 		t.Fatalf("want every applicable scenario to pass; got %+v\n%s", res, tail(out.String(), 60))
 	}
 

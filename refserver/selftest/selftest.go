@@ -1,18 +1,19 @@
 // Package selftest proves the conformance suite's power by seeded deviations: it starts the
-// reference server with one quirk switched on (refserver/quirks.go, each a real-world bug),
-// runs the scenarios around that quirk through steps/runner, and reports which scenarios
-// failed. The self-test (selftest_test.go) requires that the scenarios aimed at the quirk fail
-// and every other scenario of the run passes, so any change in what the suite catches shows.
+// reference server with one quirk switched on (refserver/quirks.go, each a real-world bug)
+// through refserver/launch, runs the scenarios around that quirk through steps/runner, and
+// reports which scenarios failed. The self-test (selftest_test.go) requires that the scenarios
+// aimed at the quirk fail and every other scenario of the run passes, so any change in what the
+// suite catches shows.
+//
+// It lives beside the quirks rather than in steps/: it starts the server the harness judges,
+// and the harness never imports that server (../shared/design.md, the dependency rule).
 package selftest
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -25,8 +26,8 @@ import (
 	"github.com/oauthconf/oauthconf/features"
 	"github.com/oauthconf/oauthconf/fixtures"
 	"github.com/oauthconf/oauthconf/refserver"
+	"github.com/oauthconf/oauthconf/refserver/launch"
 	"github.com/oauthconf/oauthconf/refserver/seed"
-	"github.com/oauthconf/oauthconf/refserver/store"
 	"github.com/oauthconf/oauthconf/steps/report"
 	"github.com/oauthconf/oauthconf/steps/runner"
 )
@@ -97,7 +98,7 @@ func (h *Harness) Run(ctx context.Context, c Case) (*Outcome, error) {
 	if err != nil {
 		return nil, fmt.Errorf("quirk %s: %w", c.Quirk, err)
 	}
-	defer srv.close()
+	defer srv.Close()
 
 	fsys, err := Subset(features.FS, c.Features)
 	if err != nil {
@@ -185,58 +186,23 @@ func (h *Harness) RunChecked(ctx context.Context, c Case) (*Outcome, error) {
 
 // server is a quirked reference server on a loopback port, with its target profile.
 type server struct {
-	srv     *http.Server
-	st      *store.Store
-	served  chan error
+	*launch.Server
 	profile string // the path of its target profile
 }
 
-func (h *Harness) startServer(ctx context.Context, dir string, quirks []string) (_ *server, err error) {
-	db := filepath.Join(dir, "oauth.db")
-	if err := seed.CopyDB(h.template, db); err != nil {
-		return nil, fmt.Errorf("copying the template database: %w", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("cannot listen on loopback: %w", err)
-	}
-	issuer := "http://" + ln.Addr().String()
-	s := &server{served: make(chan error, 1)}
-	defer func() {
-		if err != nil {
-			_ = ln.Close()
-			s.close()
-		}
-	}()
-	if s.st, err = store.Open(ctx, db); err != nil {
-		return nil, err
-	}
-	secret := make([]byte, 32)
-	_, _ = rand.Read(secret) // never fails (Go 1.24+)
-	hdl, err := refserver.New(refserver.Config{Issuer: issuer, GlobalSecret: secret, Quirks: quirks}, s.st)
+// startServer starts the reference server with quirks on a copy of the template database.
+func (h *Harness) startServer(ctx context.Context, dir string, quirks []string) (*server, error) {
+	srv, err := launch.Start(ctx, launch.DBOptions{Path: filepath.Join(dir, "oauth.db"), Template: h.template},
+		launch.Options{Config: refserver.Config{Quirks: quirks}})
 	if err != nil {
 		return nil, err
 	}
-	if s.profile, err = writeProfile(dir, issuer); err != nil {
+	path, err := writeProfile(dir, srv.Issuer)
+	if err != nil {
+		_ = srv.Close()
 		return nil, err
 	}
-	s.srv = &http.Server{Handler: hdl, ReadHeaderTimeout: 10 * time.Second}
-	go func() { s.served <- s.srv.Serve(ln) }()
-	return s, nil
-}
-
-func (s *server) close() {
-	if s.srv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := s.srv.Shutdown(ctx); err != nil {
-			_ = s.srv.Close()
-		}
-		<-s.served
-	}
-	if s.st != nil {
-		_ = s.st.Close()
-	}
+	return &server{Server: srv, profile: path}, nil
 }
 
 // writeProfile writes the reference server's target profile (fixtures/targets/refserver.yaml)

@@ -243,7 +243,7 @@ func TestSelfTest(t *testing.T) {
 		// Under the race detector bcrypt (every wrong secret, every password grant) is about ten
 		// times slower and twenty runs of the suite take over ten minutes. The quirk branches are
 		// race-tested in ./refserver; `make test` runs this test again without -race.
-		t.Skip("the self-test does not run under -race; make test runs it separately: go test ./steps/selftest/")
+		t.Skip("the self-test does not run under -race; make test runs it separately: go test ./refserver/selftest/")
 	}
 	start := time.Now()
 	ctx := context.Background()

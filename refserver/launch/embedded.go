@@ -1,0 +1,160 @@
+package launch
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/oauthconf/oauthconf/fixtures"
+	"github.com/oauthconf/oauthconf/refserver"
+	"github.com/oauthconf/oauthconf/refserver/audit"
+	"github.com/oauthconf/oauthconf/refserver/store"
+)
+
+// EmbeddedOptions shape the reference server of a run without --target.
+type EmbeddedOptions struct {
+	// Seed and Profile replace fixtures/refserver/seed.yaml and fixtures/targets/refserver.yaml
+	// (a second server shape, e.g. fixtures/refserver/seed-strict.yaml); nil takes the defaults.
+	Seed    []byte
+	Profile []byte
+	// AuditLog, when set, also receives the security audit log (JSON lines); the run's
+	// @refserver scenarios read it from memory either way.
+	AuditLog io.Writer
+}
+
+// Embedded is the reference server started in-process for a conformance run: a free loopback
+// port, a fresh SQLite database in a temporary folder, the fixtures' seed. It is what
+// steps/runner.Target asks for: the issuer, the target profile, the audit log, and Ready.
+type Embedded struct {
+	issuer  string
+	profile []byte
+	audit   *auditBuffer
+	ready   chan struct{} // closed when the start ended; then srv or err is set
+	srv     *Server
+	err     error
+}
+
+// StartEmbedded binds a loopback port (so that the issuer is known at once) and starts the
+// server on it in the background: seeding hashes every secret with bcrypt, which takes a good
+// part of a second, and the run meanwhile launches its browser. Ready waits for the start;
+// requests sent before it wait in the port's backlog. The caller must Close it.
+func StartEmbedded(ctx context.Context, o EmbeddedOptions) (*Embedded, error) {
+	e := &Embedded{profile: o.Profile, audit: &auditBuffer{}, ready: make(chan struct{})}
+	if e.profile == nil {
+		e.profile = fixtures.RefserverProfileYAML()
+	}
+	if o.Seed == nil {
+		o.Seed = fixtures.SeedYAML()
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("embedded reference server: cannot listen on loopback: %w", err)
+	}
+	e.issuer = "http://" + ln.Addr().String()
+	var auditW io.Writer = e.audit
+	if o.AuditLog != nil {
+		auditW = io.MultiWriter(e.audit, o.AuditLog)
+	}
+	go func() {
+		defer close(e.ready)
+		db, err := OpenDB(ctx, DBOptions{Seed: o.Seed})
+		if err == nil {
+			if err = stretchLifetimes(ctx, db.Store, raceFactor); err != nil {
+				_ = db.Close()
+			}
+		}
+		if err != nil {
+			_ = ln.Close()
+			e.err = fmt.Errorf("embedded reference server: %w", err)
+			return
+		}
+		if e.srv, err = Serve(db, Options{Listener: ln, Config: refserver.Config{Issuer: e.issuer, Audit: audit.New(auditW)}}); err != nil {
+			e.err = fmt.Errorf("embedded reference server: %w", err)
+		}
+	}()
+	return e, nil
+}
+
+// Ready waits until the server serves, and says why it does not if its start failed.
+func (e *Embedded) Ready(ctx context.Context) error {
+	select {
+	case <-e.ready:
+		return e.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Issuer is the server's issuer identifier, http://127.0.0.1:PORT.
+func (e *Embedded) Issuer() string { return e.issuer }
+
+// Profile is its target profile (YAML), whose issuer the runner replaces with Issuer.
+func (e *Embedded) Profile() []byte { return e.profile }
+
+// AuditLog returns a copy of the security audit log written so far.
+func (e *Embedded) AuditLog() []byte { return e.audit.Bytes() }
+
+// Close stops the server (after its start, if still under way) and removes its database.
+func (e *Embedded) Close() error {
+	<-e.ready
+	if e.srv == nil {
+		return nil // the start failed and cleaned up after itself
+	}
+	return e.srv.Close()
+}
+
+// auditBuffer is the embedded server's audit log in memory, safe for the server's concurrent
+// writes and the scenarios' reads.
+type auditBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (a *auditBuffer) Write(p []byte) (int, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.buf.Write(p)
+}
+
+// Bytes returns a copy of the log so far.
+func (a *auditBuffer) Bytes() []byte {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return bytes.Clone(a.buf.Bytes())
+}
+
+// clientEditor is what stretchLifetimes needs of a store.
+type clientEditor interface {
+	ListClients(ctx context.Context) ([]*store.Client, error)
+	UpdateClient(ctx context.Context, c *store.Client) error
+}
+
+// stretchLifetimes multiplies every lifetime a client was seeded with by factor. The seed's
+// short-lived client lives about a second so that the expiry scenarios end quickly; under the
+// race detector (factor > 1) one bcrypt check alone can take that long, and a code or token
+// would expire before the scenario had used it once.
+func stretchLifetimes(ctx context.Context, st clientEditor, factor int) error {
+	if factor <= 1 {
+		return nil
+	}
+	clients, err := st.ListClients(ctx)
+	if err != nil {
+		return fmt.Errorf("stretching lifetimes: %w", err)
+	}
+	for _, c := range clients {
+		if c.AccessTokenTTL == 0 && c.RefreshTokenTTL == 0 && c.AuthCodeTTL == 0 {
+			continue
+		}
+		c.AccessTokenTTL *= time.Duration(factor)
+		c.RefreshTokenTTL *= time.Duration(factor)
+		c.AuthCodeTTL *= time.Duration(factor)
+		if err := st.UpdateClient(ctx, c); err != nil {
+			return fmt.Errorf("stretching lifetimes: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,230 @@
+// Package launch starts the reference server: the one place that assembles it from a database,
+// a seed and a configuration and serves it on a listener. Every caller goes through it:
+// oauthconf serve and bench, the embedded target of oauthconf run (StartEmbedded), the
+// self-test, and the soak (which runs oauthconf serve as a child).
+//
+// The conformance harness (steps/...) judges servers, so it never imports the one it judges:
+// it receives a started Embedded through steps/runner.Target (../shared/design.md, the
+// dependency rule; TestHarnessDoesNotImportTheServer enforces it).
+package launch
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/oauthconf/oauthconf/refserver"
+	"github.com/oauthconf/oauthconf/refserver/seed"
+	"github.com/oauthconf/oauthconf/refserver/store"
+)
+
+// DBOptions name the database a server runs on.
+type DBOptions struct {
+	// Path is the SQLite database file, created if missing. Empty: a fresh file in a
+	// temporary folder, removed when the database is closed.
+	Path string
+	// Template, when set, is a closed, seeded database (seed.Template) copied to Path first:
+	// seeding hashes every secret and password with bcrypt, the slow part of a start, so a
+	// caller starting many servers seeds once.
+	Template string
+	// Seed, when set, is loaded into an empty database (seed.Load) at BcryptCost.
+	Seed []byte
+	// BcryptCost for the seeded secrets and passwords; 0 is seed.MinBcryptCost.
+	BcryptCost int
+}
+
+// Database is an open store and where it lives.
+type Database struct {
+	Store *store.Store
+	// Path is the database file.
+	Path string
+	// Seeded reports whether DBOptions.Seed was loaded now (the database was empty).
+	Seeded  bool
+	tempDir string
+}
+
+// OpenDB opens (creating and seeding) the database o names. The caller closes it, or hands it
+// to Serve, which then owns it.
+func OpenDB(ctx context.Context, o DBOptions) (_ *Database, err error) {
+	if u, uerr := url.Parse(o.Path); uerr == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		// The URL's password stays out of the message.
+		return nil, fmt.Errorf("database %s: the PostgreSQL store is not there yet (issue 15, item 2); give a SQLite file", u.Redacted())
+	}
+	d := &Database{Path: o.Path}
+	defer func() {
+		if err != nil {
+			_ = d.Close()
+		}
+	}()
+	if d.Path == "" {
+		if d.tempDir, err = os.MkdirTemp("", "oauthconf-db-"); err != nil {
+			return nil, fmt.Errorf("temporary folder for the database: %w", err)
+		}
+		d.Path = filepath.Join(d.tempDir, "oauth.db")
+	}
+	if o.Template != "" {
+		if err = seed.CopyDB(o.Template, d.Path); err != nil {
+			return nil, fmt.Errorf("copying the template database: %w", err)
+		}
+	}
+	if d.Store, err = store.Open(ctx, d.Path); err != nil {
+		return nil, fmt.Errorf("opening database %s: %w", d.Path, err)
+	}
+	if o.Seed != nil {
+		cost := o.BcryptCost
+		if cost == 0 {
+			cost = seed.MinBcryptCost
+		}
+		if d.Seeded, err = seed.Load(ctx, d.Store, o.Seed, cost); err != nil {
+			return nil, fmt.Errorf("loading seed data: %w", err)
+		}
+	}
+	return d, nil
+}
+
+// Close closes the store and removes a temporary database.
+func (d *Database) Close() error {
+	var errs []error
+	if d.Store != nil {
+		errs = append(errs, d.Store.Close())
+	}
+	if d.tempDir != "" {
+		errs = append(errs, os.RemoveAll(d.tempDir))
+	}
+	return errors.Join(errs...)
+}
+
+// Options say how the server is served.
+type Options struct {
+	// Listener is served when set (bound early, so that the issuer is known first); otherwise
+	// Addr is listened on, "127.0.0.1:0" (a free loopback port) when empty.
+	Listener net.Listener
+	Addr     string
+	// TLS, when set, serves HTTPS.
+	TLS *tls.Config
+	// Config is the server's (refserver.New). An empty Issuer becomes http(s)://ADDR of the
+	// listener; an empty GlobalSecret a random one, so tokens do not outlive the process.
+	Config refserver.Config
+}
+
+// Server is a reference server being served. Stop it with Shutdown or Close.
+type Server struct {
+	// Issuer is the server's issuer identifier.
+	Issuer string
+	DB     *Database
+	srv    *http.Server
+	done   chan struct{}
+	err    error // why Serve returned; read after done is closed
+}
+
+// Serve builds the server on db and serves it. It owns db from then on: Shutdown closes it,
+// and so does a failure here.
+func Serve(db *Database, o Options) (_ *Server, err error) {
+	ln := o.Listener
+	defer func() {
+		if err != nil {
+			if ln != nil {
+				_ = ln.Close()
+			}
+			_ = db.Close()
+		}
+	}()
+	if ln == nil {
+		addr := o.Addr
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return nil, fmt.Errorf("listening on %s: %w", addr, err)
+		}
+	}
+	cfg := o.Config
+	if cfg.Issuer == "" {
+		scheme := "http"
+		if o.TLS != nil {
+			scheme = "https"
+		}
+		cfg.Issuer = scheme + "://" + ln.Addr().String()
+	}
+	if cfg.GlobalSecret == nil {
+		cfg.GlobalSecret = make([]byte, 32)
+		_, _ = rand.Read(cfg.GlobalSecret) // crypto/rand.Read never fails (Go 1.24+)
+	}
+	h, err := refserver.New(cfg, db.Store)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Issuer: cfg.Issuer, DB: db, done: make(chan struct{}),
+		// The same limits for every caller: the server the suite certifies is the one people
+		// deploy. A slow or idle client cannot hold a connection (or the server's memory)
+		// for long.
+		srv: &http.Server{
+			Handler:           h,
+			TLSConfig:         o.TLS,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    64 << 10,
+		}}
+	go func() {
+		defer close(s.done)
+		if o.TLS != nil {
+			s.err = s.srv.ServeTLS(ln, "", "")
+		} else {
+			s.err = s.srv.Serve(ln)
+		}
+	}()
+	return s, nil
+}
+
+// Start is OpenDB then Serve.
+func Start(ctx context.Context, d DBOptions, o Options) (*Server, error) {
+	db, err := OpenDB(ctx, d)
+	if err != nil {
+		if o.Listener != nil {
+			_ = o.Listener.Close()
+		}
+		return nil, err
+	}
+	return Serve(db, o)
+}
+
+// Done is closed when the server stops serving: after Shutdown, or on its own when serving
+// failed (Err says why).
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Err is why the server stopped serving, nil after Shutdown or Close; valid once Done is closed.
+func (s *Server) Err() error {
+	if errors.Is(s.err, http.ErrServerClosed) {
+		return nil
+	}
+	return s.err
+}
+
+// Shutdown stops accepting, waits for in-flight requests until ctx is done (then drops them),
+// and closes the database.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var errs []error
+	if err := s.srv.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("draining requests: %w", err), s.srv.Close())
+	}
+	<-s.done
+	errs = append(errs, s.Err(), s.DB.Close())
+	return errors.Join(errs...)
+}
+
+// Close is Shutdown with five seconds for in-flight requests.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return s.Shutdown(ctx)
+}
