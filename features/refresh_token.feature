@@ -26,7 +26,7 @@ Feature: Refreshing an access token (RFC 6749 6, RFC 9700 2.2.2)
 
   @RFC6749-6 @RFC6749-10.4 @MUST @user-token
   Scenario: A refresh token issued to one client is refused for another client
-    RFC 6749 6: "authenticate the client if client authentication is included and ensure that the refresh token was issued to the authenticated client, and"
+    RFC 6749 6: "The authorization server MUST: [...] authenticate the client if client authentication is included and ensure that the refresh token was issued to the authenticated client, and"
     RFC 6749 5.2: "invalid_grant [...] The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client."
     Given a client has an access token and a refresh token
     When another client refreshes the access token
@@ -83,6 +83,7 @@ Feature: Refreshing an access token (RFC 6749 6, RFC 9700 2.2.2)
 
   @RFC9700-2.2.2 @RFC9700-4.14.2 @MUST @browser @grant-authorization-code @pkce
   Scenario: Reusing a rotated refresh token is refused and revokes its successor
+    RFC 9700 2.2.2: "Refresh tokens for public clients MUST be sender-constrained or use refresh token rotation as described in Section 4.14."
     RFC 9700 4.14.2: "If a refresh token is compromised and subsequently used by both the attacker and the legitimate client, one of them will present an invalidated refresh token, which will inform the authorization server of the breach.  The authorization server cannot determine which party submitted the invalid refresh token, but it will revoke the active refresh token."
     Given the public client has an access token and a refresh token
     When the public client refreshes the access token
@@ -113,14 +114,16 @@ Feature: Refreshing an access token (RFC 6749 6, RFC 9700 2.2.2)
 
   @RFC6749-5.2 @MUST @short-lifetimes @introspection @user-token
   Scenario: An expired refresh token is refused with invalid_grant
+    RFC 6749 6: "The authorization server MUST: [...] validate the refresh token."
     RFC 6749 5.2: "invalid_grant [...] The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client."
     Given the short-lived client has an access token and a refresh token
     And the refresh token has expired
     When the short-lived client refreshes the access token
     Then the token endpoint refuses the request with error "invalid_grant"
 
-  @RFC6749-A.17 @MUST @user-token
+  @RFC6749-A.17 @SHOULD @user-token
   Scenario: A refresh token uses only the characters RFC 6749 allows
+    The syntax of Appendix A has no BCP 14 keyword: a token outside it fails at SHOULD, as the access token's does.
     RFC 6749 A.17: "refresh-token = 1*VSCHAR"
     Given a client has an access token and a refresh token
     Then the refresh token uses only the characters RFC 6749 allows

@@ -130,9 +130,13 @@ const tamperFormJS = `(el, arg) => {
   return n;
 }`
 
-// firstSelector is the selector of the first action of kind ("fill" or "click").
+// firstSelector is the selector of the first required action of kind ("fill" or "click"): an
+// optional action's element may never appear (a "remember me" box the server does not show).
 func firstSelector(actions []profile.Action, kind string) string {
 	for _, a := range actions {
+		if a.Optional {
+			continue
+		}
 		if kind == "fill" && a.Fill != "" {
 			return a.Fill
 		}
