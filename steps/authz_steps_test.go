@@ -75,3 +75,20 @@ func TestIsServerOriginStub(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstSelectorSkipsOptional: the CSRF checks locate a form by the profile's first click;
+// an optional action ("Keep me signed in", absent on most visits) must not be that click, or
+// locating the form waits for an element that never appears.
+func TestFirstSelectorSkipsOptional(t *testing.T) {
+	acts := []profile.Action{
+		{Fill: "[name=username]"},
+		{Click: "text=Keep me signed in", Optional: true},
+		{Click: "button:has-text(\"Sign in\")"},
+	}
+	if got := firstSelector(acts, "click"); got != "button:has-text(\"Sign in\")" {
+		t.Errorf("firstSelector(click) = %q", got)
+	}
+	if got := firstSelector([]profile.Action{{Fill: "#u", Optional: true}, {Fill: "#p"}}, "fill"); got != "#p" {
+		t.Errorf("firstSelector(fill) = %q", got)
+	}
+}
