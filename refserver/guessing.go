@@ -11,6 +11,7 @@ package refserver
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/ory/fosite"
@@ -72,16 +73,28 @@ func (s *Server) renderThrottledLogin(w http.ResponseWriter, ref *throttle.Refus
 }
 
 // checkOwnerPassword is the login page's credential check, throttled: nil and ok, nil and not
-// ok, or the refusal of a throttled check (answered without checking).
+// ok, or the refusal of a throttled check (answered without checking). A password remembered
+// as right passes unthrottled, as a client's secret does (clientauth.go). The attempt is
+// counted before the comparison, so concurrent guesses are counted like sequential ones.
 func (s *Server) checkOwnerPassword(r *http.Request, username, password string) (bool, *throttle.Refusal) {
-	if ref := s.limiter.Check(r.Context(), throttle.User, username, r.RemoteAddr); ref != nil {
+	if s.owners.remembered(r.Context(), username, password) {
+		s.limiter.Remembered(throttle.User, username, r.RemoteAddr)
+		return true, nil
+	}
+	attempt, ref := s.limiter.Reserve(r.Context(), throttle.User, username, r.RemoteAddr)
+	if ref != nil {
 		return false, ref
 	}
-	if !s.checkPassword(r, username, password) {
-		s.limiter.Fail(throttle.User, username, r.RemoteAddr)
+	u, err := s.owners.check(r.Context(), username, password)
+	switch {
+	case err != nil:
+		attempt.Release() // the store could not be read: nothing was decided
+		return false, nil
+	case u == nil:
+		attempt.Fail()
 		return false, nil
 	}
-	s.limiter.Succeed(throttle.User, username)
+	attempt.Succeed()
 	return true, nil
 }
 
@@ -99,16 +112,30 @@ func (f fositeStorage) Authenticate(ctx context.Context, name, secret string) (s
 	return u.Username, nil
 }
 
-// passwordGrantOutcome tells the limiter how fosite's check of the owner's credentials went
-// (err is NewAccessRequest's): invalid_grant is the only answer a wrong username or password
-// gets from the password grant.
-func (s *Server) passwordGrantOutcome(r *http.Request, username string, err error) {
-	if err == nil {
-		s.limiter.Succeed(throttle.User, username)
-		return
+// reservePasswordGrant counts a password grant's check of the owner's credentials before
+// fosite makes it (RFC 6749 4.3.2: "the authorization server MUST protect the endpoint
+// against brute force attacks"). A password remembered as right is let through uncounted (nil
+// attempt and refusal), as at the login page.
+func (s *Server) reservePasswordGrant(r *http.Request, form url.Values) (*throttle.Attempt, *throttle.Refusal) {
+	username, password := form.Get("username"), form.Get("password")
+	if s.owners.remembered(r.Context(), username, password) {
+		s.limiter.Remembered(throttle.User, username, r.RemoteAddr)
+		return nil, nil
 	}
-	if fosite.ErrorToRFC6749Error(err).ErrorField == fosite.ErrInvalidGrant.ErrorField {
-		s.limiter.Fail(throttle.User, username, r.RemoteAddr)
+	return s.limiter.Reserve(r.Context(), throttle.User, username, r.RemoteAddr)
+}
+
+// passwordGrantOutcome settles the attempt with how fosite's check of the owner's credentials
+// went (err is NewAccessRequest's): invalid_grant is the only answer a wrong username or
+// password gets from the password grant; any other error decided nothing about them.
+func passwordGrantOutcome(attempt *throttle.Attempt, err error) {
+	switch {
+	case err == nil:
+		attempt.Succeed()
+	case fosite.ErrorToRFC6749Error(err).ErrorField == fosite.ErrInvalidGrant.ErrorField:
+		attempt.Fail()
+	default:
+		attempt.Release()
 	}
 }
 

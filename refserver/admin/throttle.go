@@ -20,12 +20,10 @@ import (
 // log).
 func remote(ctx context.Context) string { return audit.RemoteAddr(ctx) }
 
-func (h *handler) throttleCheck(ctx context.Context, username string) *throttle.Refusal {
-	return h.cfg.Limiter.Check(ctx, throttle.Admin, username, remote(ctx))
-}
-
-func (h *handler) throttleFail(ctx context.Context, username string) {
-	h.cfg.Limiter.Fail(throttle.Admin, username, remote(ctx))
+// reserve counts a check of username's password before it is compared (so concurrent guesses
+// are counted like sequential ones), or returns the refusal of a throttled one.
+func (h *handler) reserve(ctx context.Context, username string) (*throttle.Attempt, *throttle.Refusal) {
+	return h.cfg.Limiter.Reserve(ctx, throttle.Admin, username, remote(ctx))
 }
 
 // gatedCompare is h.compare through the bcrypt gate.
