@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -276,12 +275,14 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 			return fmt.Errorf("reading --seed: %w", err)
 		}
 		seedYAML = b
-		// A copy of the published fixtures is the demo under another name.
-		demo = bytes.Equal(bytes.TrimSpace(b), bytes.TrimSpace(fixtures.SeedYAML()))
 	}
+	// A seed with any published secret or password is the demo under another name
+	// (serve_demo.go).
+	published := publishedInSeed(seedYAML)
+	demo = demo || published != ""
 	host, _, _ := net.SplitHostPort(o.Addr)
-	if demo && !isLoopbackHost(host) {
-		return fmt.Errorf("--seed %s is the published test fixtures (their passwords are in the repository): serve them on a loopback address only, or write a seed of your own", o.SeedFile)
+	if published != "" && !isLoopbackHost(host) {
+		return fmt.Errorf("--seed %s holds the published test fixtures (%s; their passwords are in the repository): serve them on a loopback address only, or write a seed of your own", o.SeedFile, published)
 	}
 	var tlsCfg *tls.Config
 	if o.TLSCert != "" {
@@ -313,8 +314,8 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 	}
 	if from, _, err := st.Fact(ctx, factSeededFrom); err != nil {
 		return err
-	} else if from == seededDemo && !isLoopbackHost(host) {
-		return fmt.Errorf("database %s holds the published test fixtures (loaded with --demo; their passwords are in the repository): serve it on a loopback address only, or start from a new database", o.DB)
+	} else if err := checkNotDemo(ctx, st, o, host, from); err != nil {
+		return err
 	}
 
 	var adminHash []byte
