@@ -58,6 +58,10 @@ type Config struct {
 	// BcryptConcurrency caps the bcrypt comparisons running at once (throttle.Gate): 0 is the
 	// default, throttle.DefaultGateSize() (the cores less one, at least one); -1 means no cap.
 	BcryptConcurrency int
+	// RestrictHosts serves only requests whose Host is the issuer's host or a loopback
+	// address (hostcheck.go: DNS rebinding), on every path; the admin console and API are
+	// always restricted so. Set by serve --demo, whose passwords are public.
+	RestrictHosts bool
 	// Logger for operational logs; nil discards. (The security audit log is separate.)
 	// Logger *slog.Logger
 }

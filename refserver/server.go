@@ -203,6 +203,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeOAuthError(w, r, serverError(fmt.Errorf("panic: %v", v)))
 		}
 	}()
+	if s.hostChecked(r) && !s.hostAllowed(r) { // hostcheck.go: DNS rebinding
+		refuseHost(w)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
