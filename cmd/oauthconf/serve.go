@@ -312,17 +312,18 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if from, _, err := st.Fact(ctx, factSeededFrom); err != nil {
-		return err
-	} else if err := checkNotDemo(ctx, st, o, host, from); err != nil {
+	from, _, err := st.Fact(ctx, factSeededFrom)
+	if err != nil {
 		return err
 	}
+	if err := checkNotDemo(ctx, st, o, host, from); err != nil {
+		return err
+	}
+	demo = demo || from == seededDemo || publishedAdminPassword(o.AdminPasswordFile) != ""
 
-	var adminHash []byte
-	if o.AdminUser != "" {
-		if adminHash, err = hashAdminPassword(o.AdminPasswordFile, o.BcryptCost); err != nil {
-			return err
-		}
+	adminNote, err := storeAdminPassword(ctx, st, o) // serve_admin.go
+	if err != nil {
+		return err
 	}
 
 	ln, err := net.Listen("tcp", o.Addr)
@@ -338,8 +339,6 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 		issuer = scheme + "://" + ln.Addr().String()
 	}
 	h, err := refserver.New(refserver.Config{
-		AdminUsername:     o.AdminUser,
-		AdminPasswordHash: adminHash,
 		Issuer:            issuer,
 		GlobalSecret:      secret,
 		AccessTokenTTL:    o.AccessTTL,
@@ -349,6 +348,7 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 		SecureCookies:     tlsCfg != nil || o.SecureCookies,
 		Quirks:            o.Quirks,
 		Audit:             auditLog,
+		RestrictHosts:     demo, // public passwords: no DNS rebinding onto them (hostcheck.go)
 	}, st)
 	if err != nil {
 		ln.Close()
@@ -363,6 +363,9 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 	fmt.Fprintf(out, "metadata: %s%s\n", issuer, refserver.PathMetadata)
 	fmt.Fprintf(out, "database: %s%s\n", o.DB, dbNote)
 	fmt.Fprintf(out, "secret:   %s%s\n", o.SecretFile, rotated)
+	if adminNote != "" {
+		fmt.Fprintf(out, "admin:    %s\n", adminNote)
+	}
 	ids := make([]string, 0, len(clients))
 	for _, c := range clients {
 		ids = append(ids, c.ID)
@@ -422,9 +425,8 @@ func openAuditLog(dest string, out io.Writer) (*audit.Logger, func(), error) {
 	return audit.New(f), func() { _ = f.Close() }, nil
 }
 
-// hashAdminPassword reads the administrator's password from the first line of path and
-// hashes it; the plain password is kept no longer than this call.
-func hashAdminPassword(path string, cost int) ([]byte, error) {
+// readAdminPassword reads the administrator's password from the first line of path.
+func readAdminPassword(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("--admin-password-file: %w", err)
@@ -434,7 +436,17 @@ func hashAdminPassword(path string, cost int) ([]byte, error) {
 	if len(pw) < 12 {
 		return nil, fmt.Errorf("--admin-password-file %s: the password must have at least 12 characters", path)
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), cost)
+	return []byte(pw), nil
+}
+
+// hashAdminPassword reads the administrator's password from the first line of path and
+// hashes it; the plain password is kept no longer than this call.
+func hashAdminPassword(path string, cost int) ([]byte, error) {
+	pw, err := readAdminPassword(path)
+	if err != nil {
+		return nil, err
+	}
+	h, err := bcrypt.GenerateFromPassword(pw, cost)
 	if err != nil {
 		return nil, fmt.Errorf("--admin-password-file %s: %w", path, err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,5 +74,28 @@ func TestServeRecognisesTheDemoByContent(t *testing.T) {
 	// On loopback all of them start.
 	if _, _, err := runServe(t, "--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "e.db"), "--seed", commented); err != nil {
 		t.Errorf("the commented copy on loopback: %v", err)
+	}
+}
+
+// Issue 16 item 5 end to end: under --demo every path refuses a Host that is neither the
+// issuer's nor a loopback literal (DNS rebinding onto the public passwords).
+func TestServeDemoRefusesRebinding(t *testing.T) {
+	issuer, _, err := startServe(t, "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "demo.db"), "--demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for host, want := range map[string]int{"evil.example": http.StatusMisdirectedRequest, "": http.StatusOK, "localhost": http.StatusOK} {
+		req, _ := http.NewRequest(http.MethodGet, issuer+"/.well-known/oauth-authorization-server", nil)
+		if host != "" {
+			req.Host = host
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("--demo, metadata with Host %q: expected %d, got %d", host, want, res.StatusCode)
+		}
 	}
 }
