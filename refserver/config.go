@@ -52,8 +52,10 @@ type Config struct {
 	Audit *audit.Logger
 	// Throttle sets the limits on guessing client secrets, resource-owner passwords and the
 	// administrator's password (refserver/throttle). The zero value is the default: an
-	// account is throttled after 20 failures in a row, a (non-loopback) source address after
-	// 100, with delays from 1 s doubling to 15 min. Never tripped by a conformance run.
+	// account is throttled for one source address after 20 failures from it, for every
+	// source that has not succeeded for it after 200, and a (non-loopback) source address
+	// after 100 failures over all accounts; delays from 1 s doubling to 15 min, one failure
+	// forgiven a minute. Never tripped by a conformance run.
 	Throttle throttle.Config
 	// BcryptConcurrency caps the bcrypt comparisons running at once (throttle.Gate): 0 is the
 	// default, throttle.DefaultGateSize() (the cores less one, at least one); -1 means no cap.
