@@ -146,7 +146,17 @@ func (a *clientAuthenticator) authenticate(ctx context.Context, r *http.Request,
 	// against brute force attacks". The attempt is counted before the comparison (so
 	// concurrent guesses are counted like sequential ones); a throttled one is answered at
 	// once, unchecked.
-	attempt, ref := a.limiter.Reserve(ctx, throttle.Client, id, r.RemoteAddr)
+	// The bcrypt gate's queue is bounded: past it the check is refused before it is counted.
+	done, err := a.gate.Admit()
+	if err != nil {
+		return nil, gateBusy()
+	}
+	defer done()
+	reserve := a.limiter.Reserve
+	if client == nil {
+		reserve = a.limiter.ReserveUnknown // made-up ids: one bucket per address
+	}
+	attempt, ref := reserve(ctx, throttle.Client, id, r.RemoteAddr)
 	if ref != nil {
 		return nil, throttledClient(ref)
 	}

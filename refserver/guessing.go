@@ -28,7 +28,7 @@ const dummyClientSecretHash = "$2a$10$X9HhOvPuWtcu1y3OVYdcde1lTqLs/aYE32kZ8WAp4o
 func newGuessingDefences(cfg Config) (*throttle.Limiter, *throttle.Gate) {
 	var gate *throttle.Gate
 	if cfg.BcryptConcurrency >= 0 {
-		gate = throttle.NewGate(cfg.BcryptConcurrency)
+		gate = throttle.NewGateQueue(cfg.BcryptConcurrency, cfg.BcryptQueue)
 	}
 	return throttle.NewLimiter(cfg.Throttle), gate
 }
@@ -64,6 +64,15 @@ func throttledPassword(ref *throttle.Refusal) *oauthError {
 	return e
 }
 
+// gateBusy answers a credential check refused by the bcrypt gate's full queue
+// (throttle.ErrBusy): nothing was checked nor counted, and it may be repeated, which is what
+// 503 with Retry-After says (RFC 9110 15.6.4); temporarily_unavailable is RFC 6749 4.1.2.1's
+// name for it.
+func gateBusy() *oauthError {
+	return &oauthError{Code: errTemporarilyUnavailable, Description: "too many credential checks waiting: retry in a moment",
+		Status: http.StatusServiceUnavailable, RetryAfter: "1"}
+}
+
 // renderThrottledLogin answers a throttled login page: an error page (429, Retry-After).
 func (s *Server) renderThrottledLogin(w http.ResponseWriter, ref *throttle.Refusal) {
 	w.Header().Set("Retry-After", ref.RetryAfterHeader())
@@ -72,30 +81,35 @@ func (s *Server) renderThrottledLogin(w http.ResponseWriter, ref *throttle.Refus
 	})
 }
 
-// checkOwnerPassword is the login page's credential check, throttled: nil and ok, nil and not
-// ok, or the refusal of a throttled check (answered without checking). A password remembered
+// checkOwnerPassword is the login page's credential check, throttled: ok or not, or the
+// refusal of a throttled check, or throttle.ErrBusy (both answered without checking). A password remembered
 // as right passes unthrottled, as a client's secret does (clientauth.go). The attempt is
 // counted before the comparison, so concurrent guesses are counted like sequential ones.
-func (s *Server) checkOwnerPassword(r *http.Request, username, password string) (bool, *throttle.Refusal) {
+func (s *Server) checkOwnerPassword(r *http.Request, username, password string) (bool, *throttle.Refusal, error) {
 	if s.owners.remembered(r.Context(), username, password) {
 		s.limiter.Remembered(throttle.User, username, r.RemoteAddr)
-		return true, nil
+		return true, nil, nil
 	}
+	done, err := s.gate.Admit()
+	if err != nil {
+		return false, nil, err
+	}
+	defer done()
 	attempt, ref := s.limiter.Reserve(r.Context(), throttle.User, username, r.RemoteAddr)
 	if ref != nil {
-		return false, ref
+		return false, ref, nil
 	}
 	u, err := s.owners.check(r.Context(), username, password)
 	switch {
 	case err != nil:
 		attempt.Release() // the store could not be read: nothing was decided
-		return false, nil
+		return false, nil, nil
 	case u == nil:
 		attempt.Fail()
-		return false, nil
+		return false, nil, nil
 	}
 	attempt.Succeed()
-	return true, nil
+	return true, nil, nil
 }
 
 // Authenticate is the password grant's check of the resource owner's credentials: the login

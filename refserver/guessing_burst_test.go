@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oauthconf/oauthconf/refserver/throttle/throttletest"
 )
@@ -87,5 +88,45 @@ func TestBurstAtTheLoginPageIsCountedBeforeComparing(t *testing.T) {
 	p := br.login(page, "bob", "bob-Secret-2")
 	if p.resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(p.body, "Too many failed sign-ins") {
 		t.Errorf("bob's right password after the burst: expected the 429 page, got %d", p.resp.StatusCode)
+	}
+}
+
+// Issue 16 item 3: the bcrypt gate's queue is bounded. With 2 checks admitted at once, a
+// flood's others are answered 503 with Retry-After at once, unchecked.
+func TestGateQueueFullIs503(t *testing.T) {
+	e := newTestEnv(t, func(c *Config) { c.BcryptConcurrency = 2; c.BcryptQueue = 2 })
+	release := make(chan struct{})
+	e.srv.clientAuth.compare = func(hash, secret []byte) error { <-release; return memoBcrypt(hash, secret) }
+	const n = 6
+	type answer struct {
+		status int
+		retry  string
+	}
+	answers := make(chan answer, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			r := e.token(ccID, fmt.Sprint("wrong-", i), ccForm)
+			answers <- answer{r.Status, r.Header.Get("Retry-After")}
+		}()
+	}
+	timeout := time.After(time.Minute)
+	busy := 0
+	for busy < n-2 {
+		select {
+		case a := <-answers:
+			if a.status != http.StatusServiceUnavailable || a.retry == "" {
+				t.Fatalf("while 2 checks hold the gate: expected 503 with Retry-After, got %d", a.status)
+			}
+			busy++
+		case <-timeout:
+			close(release)
+			t.Fatalf("only %d of %d answered 503 within a minute", busy, n-2)
+		}
+	}
+	close(release)
+	for i := 0; i < 2; i++ {
+		if a := <-answers; a.status != http.StatusUnauthorized {
+			t.Errorf("an admitted wrong secret: expected 401, got %d", a.status)
+		}
 	}
 }

@@ -106,7 +106,12 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 		sealed, params = "", nil
 	}
 	username, password := form.Get("username"), form.Get("password")
-	ok, throttled := s.checkOwnerPassword(r, username, password) // guessing.go
+	ok, throttled, busy := s.checkOwnerPassword(r, username, password) // guessing.go
+	if busy != nil {
+		w.Header().Set("Retry-After", "1")
+		s.renderError(w, http.StatusServiceUnavailable, errorPage{Message: "The server is busy: try again in a moment."})
+		return
+	}
 	if throttled != nil {
 		s.renderThrottledLogin(w, throttled)
 		return

@@ -193,6 +193,7 @@ func (s *Server) routes() {
 // ServeHTTP implements http.Handler. A panic in a handler is a bug; it is logged and answered
 // with a JSON server_error instead of a dropped connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r = s.clientAddress(r)  // proxy.go: the client's address behind a trusted proxy
 	r = withRequestID(w, r) // audit_hooks.go: X-Request-Id and the audit log's request_id
 	defer func() {
 		if v := recover(); v != nil {

@@ -89,6 +89,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (map[string]any, 
 	if gt == store.GrantPassword {
 		// RFC 6749 4.3.2: "the authorization server MUST protect the endpoint against brute
 		// force attacks (e.g., using rate-limitation or generating alerts)" (guessing.go).
+		done, err := s.gate.Admit()
+		if err != nil {
+			return nil, gateBusy()
+		}
+		defer done()
 		var ref *throttle.Refusal
 		if attempt, ref = s.reservePasswordGrant(r.WithContext(ctx), form); ref != nil {
 			return nil, throttledPassword(ref)

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -63,6 +64,9 @@ type serveOptions struct {
 	// from a flag, so it does not show in the process list.
 	AdminUser         string
 	AdminPasswordFile string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For / Forwarded name the
+	// client (refserver.Config.TrustedProxies).
+	TrustedProxies []netip.Prefix
 }
 
 const serveUsage = `usage: oauthconf serve [flags]
@@ -111,6 +115,16 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 	fs.BoolVar(&o.ListQuirks, "list-quirks", false, "list the known quirks with what each breaks, and exit")
 	fs.StringVar(&o.AdminUser, "admin-user", "", "an administrator of the admin console and API (with --admin-password-file; default admin)")
 	fs.StringVar(&o.AdminPasswordFile, "admin-password-file", "", "file holding the administrator's password (first line); without --admin-user it names \"admin\"")
+	fs.Func("trusted-proxy", "a reverse proxy (IP or CIDR, repeatable or comma-separated) whose X-Forwarded-For / Forwarded name the client: the throttle and the audit log then see the client's address", func(v string) error {
+		for _, f := range strings.Split(v, ",") {
+			p, err := parsePrefix(strings.TrimSpace(f))
+			if err != nil {
+				return err
+			}
+			o.TrustedProxies = append(o.TrustedProxies, p)
+		}
+		return nil
+	})
 	if err := parseFlags(fs, args, serveUsage, stderr); err != nil {
 		return nil, err
 	}
@@ -185,6 +199,18 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 		return nil, errors.New(strings.Join(problems, "; "))
 	}
 	return o, nil
+}
+
+// parsePrefix parses a --trusted-proxy value: a CIDR, or one address (a /32 or /128).
+func parsePrefix(v string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(v); err == nil {
+		return p.Masked(), nil
+	}
+	if a, err := netip.ParseAddr(v); err == nil {
+		a = a.Unmap()
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	return netip.Prefix{}, fmt.Errorf("%q is neither an IP address nor a CIDR (for example 10.0.0.0/8 or 127.0.0.1)", v)
 }
 
 // isLoopbackHost reports whether host names only the local machine.
@@ -339,16 +365,17 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 		issuer = scheme + "://" + ln.Addr().String()
 	}
 	h, err := refserver.New(refserver.Config{
-		Issuer:            issuer,
-		GlobalSecret:      secret,
-		AccessTokenTTL:    o.AccessTTL,
-		RefreshTokenTTL:   o.RefreshTTL,
-		AuthCodeTTL:       o.CodeTTL,
-		BcryptCost:        o.BcryptCost,
-		SecureCookies:     tlsCfg != nil || o.SecureCookies,
-		Quirks:            o.Quirks,
-		Audit:             auditLog,
-		RestrictHosts:     demo, // public passwords: no DNS rebinding onto them (hostcheck.go)
+		Issuer:          issuer,
+		GlobalSecret:    secret,
+		AccessTokenTTL:  o.AccessTTL,
+		RefreshTokenTTL: o.RefreshTTL,
+		AuthCodeTTL:     o.CodeTTL,
+		BcryptCost:      o.BcryptCost,
+		SecureCookies:   tlsCfg != nil || o.SecureCookies,
+		Quirks:          o.Quirks,
+		Audit:           auditLog,
+		RestrictHosts:   demo, // public passwords: no DNS rebinding onto them (hostcheck.go)
+		TrustedProxies:  o.TrustedProxies,
 	}, st)
 	if err != nil {
 		ln.Close()

@@ -166,7 +166,13 @@ func (h *handler) checkAdmin(ctx context.Context, username, password string) (bo
 		}
 		hash = stored
 	}
+	// The bcrypt gate's queue is bounded: past it a check is refused before it is counted.
 	if len(hash) == 0 {
+		done, err := h.cfg.Gate.Admit()
+		if err != nil {
+			return false, err
+		}
+		defer done()
 		attempt, ref := h.reserve(ctx, username)
 		if ref != nil {
 			return false, ref
@@ -189,6 +195,11 @@ func (h *handler) checkAdmin(ctx context.Context, username, password string) (bo
 		h.cfg.Limiter.Remembered(throttle.Admin, username, remote(ctx))
 		return true, nil
 	}
+	done, err := h.cfg.Gate.Admit()
+	if err != nil {
+		return false, err
+	}
+	defer done()
 	attempt, ref := h.reserve(ctx, username)
 	if ref != nil {
 		return false, ref

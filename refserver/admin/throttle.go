@@ -34,6 +34,17 @@ func (h *handler) gatedCompare(ctx context.Context, hash, password []byte) error
 // checkFailed answers a credential check that could not decide: throttled (429 with
 // Retry-After) or a store error.
 func (h *handler) checkFailed(w http.ResponseWriter, r *http.Request, via, user string, err error) {
+	if errors.Is(err, throttle.ErrBusy) {
+		w.Header().Set("Retry-After", "1")
+		msg := "The server is busy: try again in a moment."
+		if via == "api" {
+			writeError(w, http.StatusServiceUnavailable, "busy", msg, nil)
+		} else {
+			h.renderLogin(w, r, http.StatusServiceUnavailable, msg)
+		}
+		h.report(r.Context(), r, via, user, http.StatusServiceUnavailable)
+		return
+	}
 	var ref *throttle.Refusal
 	if !errors.As(err, &ref) {
 		h.serverError(w, r, err)

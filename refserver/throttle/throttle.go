@@ -258,6 +258,36 @@ func (l *Limiter) Reserve(ctx context.Context, kind Kind, account, remote string
 	return &Attempt{l: l, keys: applied, good: goodName(kind, account, src)}, nil
 }
 
+// ReserveUnknown is Reserve for an account that does not exist (a made-up client id): it is
+// charged to one bucket per kind and source address (AccountFailures), not to the account
+// nor to the address's count over all accounts. Guessing made-up ids thus costs the guesser
+// like guessing one account, takes no memory per id, and a flood of them through one address
+// (a reverse proxy, a NAT) throttles no real account. Only for kinds whose ids are not secret
+// (client ids: RFC 6749 2.2, "The client identifier is not a secret"), since a throttled
+// bucket tells that an id is unknown. Loopback sources are not counted (unless
+// ThrottleLoopback), as for the address's count.
+func (l *Limiter) ReserveUnknown(ctx context.Context, kind Kind, account, remote string) (*Attempt, *Refusal) {
+	if l == nil || l.cfg.Disabled {
+		return nil, nil
+	}
+	src, loopback := source(remote)
+	if loopback && !l.cfg.ThrottleLoopback {
+		// As for the address's count: behind a local proxy every client is loopback. A
+		// made-up id cannot succeed; what it costs (a bcrypt comparison) the Gate bounds.
+		return &Attempt{l: l}, nil
+	}
+	ks := []Key{{Name: "u\x00" + string(kind) + "\x00" + src, Limit: "unknown-accounts", Threshold: l.cfg.AccountFailures}}
+	applied, ref := l.counter.Reserve(l.now(), ks)
+	if ref != nil {
+		ref.Kind, ref.Account = kind, account
+		if l.OnRefuse != nil {
+			l.OnRefuse(ctx, ref)
+		}
+		return nil, ref
+	}
+	return &Attempt{l: l, keys: applied}, nil
+}
+
 func (a *Attempt) settle(o Outcome) {
 	if a == nil || a.settled {
 		return
@@ -265,7 +295,7 @@ func (a *Attempt) settle(o Outcome) {
 	a.settled = true
 	now := a.l.now()
 	a.l.counter.Settle(now, a.keys, o)
-	if o == Succeeded {
+	if o == Succeeded && a.good != "" {
 		a.l.counter.MarkGood(now, a.good, now.Add(a.l.cfg.GoodFor))
 	}
 }

@@ -284,3 +284,27 @@ func TestRetryAfterIsWholeSeconds(t *testing.T) {
 		}
 	}
 }
+
+func TestGateQueueIsBounded(t *testing.T) {
+	g := NewGateQueue(1, 2)
+	d1, err1 := g.Admit()
+	d2, err2 := g.Admit()
+	if err1 != nil || err2 != nil {
+		t.Fatalf("the first two admissions: %v, %v", err1, err2)
+	}
+	if _, err := g.Admit(); err != ErrBusy {
+		t.Fatalf("the third admission with a queue of 2: expected ErrBusy, got %v", err)
+	}
+	d1()
+	d1() // done twice counts once
+	if d, err := g.Admit(); err != nil {
+		t.Fatalf("after one was done: %v", err)
+	} else {
+		d()
+	}
+	d2()
+	var nilGate *Gate
+	if _, err := nilGate.Admit(); err != nil {
+		t.Errorf("a nil gate refused: %v", err)
+	}
+}
