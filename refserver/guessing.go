@@ -158,13 +158,14 @@ func (s *Server) auditThrottled(ctx context.Context, ref *throttle.Refusal) {
 	rec := audit.Record{Event: audit.Throttled, Outcome: audit.Denied, Limit: ref.Limit, RetryAfter: ref.RetryAfter,
 		Reason: string(ref.Kind) + " credential check refused unchecked: " + strconv.Itoa(ref.Failures) +
 			" failed checks for this " + ref.Limit}
+	// A name that is no account's may be a secret typed in the wrong field: fingerprinted.
 	switch ref.Kind {
 	case throttle.Client:
-		rec.ClientID = ref.Account
+		rec.ClientID = s.auditClientID(ctx, ref.Account)
 	case throttle.User:
-		rec.User = ref.Account
+		rec.User = s.auditUsername(ctx, ref.Account)
 	case throttle.Admin:
-		rec.Admin = ref.Account
+		rec.Admin = s.auditAdminName(ctx, ref.Account)
 	}
 	s.audit(ctx, rec)
 }

@@ -330,6 +330,9 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 		return fmt.Errorf("opening database %s: %w", o.DB, err)
 	}
 	defer st.Close()
+	if err := tightenFileModes(o.DB, o.AuditLog); err != nil { // serve_files.go
+		return err
+	}
 	secret, rotated, err := checkSecret(ctx, st, o)
 	if err != nil {
 		return err
