@@ -130,6 +130,7 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, http.StatusServiceUnavailable, errorPage{Message: "The sign-in could not be completed: try again in a moment."})
 		return
 	}
+	s.rotateLoginBinding(w) // csrf.go
 	if params != nil {
 		s.backToAuthorize(w, r, params)
 		return
