@@ -61,6 +61,9 @@ func (s *Server) auditClientAuth(r *http.Request, form url.Values, client *store
 	if !s.cfg.Audit.Enabled() {
 		return
 	}
+	if oe != nil && oe.Code == errInvalidClient && oe.RetryAfter != "" {
+		return // throttled, unchecked: the throttled event (auditThrottled) is its one line
+	}
 	rec := audit.Record{Event: audit.ClientAuthentication, Outcome: audit.OK}
 	method := authMethodPost
 	if r.Header.Get("Authorization") != "" {

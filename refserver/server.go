@@ -76,7 +76,9 @@ type Server struct {
 	// limiter throttles guessing of secrets and passwords; gate caps concurrent bcrypt work
 	// (refserver/throttle, guessing.go).
 	limiter *throttle.Limiter
-	gate    *throttle.Gate
+	// throttledLog keeps a flood of refusals to one line per account and minute (guessing.go).
+	throttledLog throttledLog
+	gate         *throttle.Gate
 	// owners checks resource owners' passwords (login.go).
 	owners *ownerPasswords
 }
