@@ -61,13 +61,16 @@ func (s *Server) auditClientAuth(r *http.Request, form url.Values, client *store
 	if !s.cfg.Audit.Enabled() {
 		return
 	}
+	if oe != nil && oe.Code == errInvalidClient && oe.RetryAfter != "" {
+		return // throttled, unchecked: the throttled event (auditThrottled) is its one line
+	}
 	rec := audit.Record{Event: audit.ClientAuthentication, Outcome: audit.OK}
 	method := authMethodPost
 	if r.Header.Get("Authorization") != "" {
 		method = authMethodBasic
 	}
 	if oe != nil {
-		rec.Outcome, rec.ClientID = audit.Failed, claimedClientID(r, form)
+		rec.Outcome, rec.ClientID = audit.Failed, s.auditClientID(r.Context(), claimedClientID(r, form))
 		rec.Reason = method + ": " + oe.Code + ": " + oe.Description
 	} else {
 		rec.ClientID, rec.Reason = client.ID, method
@@ -94,11 +97,40 @@ func (s *Server) auditLogin(r *http.Request, clientID, username string, ok bool,
 	rec := audit.Record{Event: audit.Login, Outcome: audit.OK, ClientID: clientID, User: username, Reason: reason}
 	if !ok {
 		rec.Outcome = audit.Failed
-		if u, err := s.store.GetUser(r.Context(), username); err != nil || u == nil {
-			rec.User = "unknown:" + hex.EncodeToString(s.mac("audit-unknown-username", username))[:12]
-		}
+		rec.User = s.auditUsername(r.Context(), username)
 	}
 	s.audit(r.Context(), rec)
+}
+
+// auditUsername is username as the audit log shows a failed or throttled attempt: as typed
+// when it names a user, else "unknown:" and its keyed fingerprint (see auditLogin).
+func (s *Server) auditUsername(ctx context.Context, username string) string {
+	if u, err := s.store.GetUser(ctx, username); err != nil || u == nil {
+		return "unknown:" + hex.EncodeToString(s.mac("audit-unknown-username", username))[:12]
+	}
+	return username
+}
+
+// auditAdminName is auditUsername for administrators.
+func (s *Server) auditAdminName(ctx context.Context, name string) string {
+	if _, err := s.store.AdminPasswordHash(ctx, name); err != nil {
+		return "unknown:" + hex.EncodeToString(s.mac("audit-unknown-admin", name))[:12]
+	}
+	return name
+}
+
+// auditClientID is a client id as the audit log shows a failed or throttled authentication:
+// as sent when a client has it, else "unknown:" and its keyed fingerprint. A script with its
+// fields swapped sends a secret as the client id (issue 16 item 7); an existing id is no
+// secret (RFC 6749 2.2).
+func (s *Server) auditClientID(ctx context.Context, id string) string {
+	if id == "" {
+		return ""
+	}
+	if c, err := s.store.LookupClient(ctx, id); err != nil || c == nil {
+		return "unknown:" + hex.EncodeToString(s.mac("audit-unknown-client", id))[:12]
+	}
+	return id
 }
 
 // auditLogout records a sign-out: every login session of the user ended.

@@ -139,26 +139,39 @@ func (a *clientAuthenticator) authenticate(ctx context.Context, r *http.Request,
 	// A secret remembered as right passes even while the client is throttled: only its
 	// holder can present it, so an attacker's guessing cannot lock a working client out.
 	if client != nil && a.remembered(client, secret) {
-		a.limiter.Succeed(throttle.Client, client.ID)
+		a.limiter.Remembered(throttle.Client, client.ID, r.RemoteAddr)
 		return client, nil
 	}
 	// RFC 6749 2.3.1: "the authorization server MUST protect any endpoint utilizing it
-	// against brute force attacks". A throttled check is answered at once, unchecked.
-	if ref := a.limiter.Check(ctx, throttle.Client, id, r.RemoteAddr); ref != nil {
+	// against brute force attacks". The attempt is counted before the comparison (so
+	// concurrent guesses are counted like sequential ones); a throttled one is answered at
+	// once, unchecked.
+	// The bcrypt gate's queue is bounded: past it the check is refused before it is counted.
+	done, err := a.gate.Admit()
+	if err != nil {
+		return nil, gateBusy()
+	}
+	defer done()
+	reserve := a.limiter.Reserve
+	if client == nil {
+		reserve = a.limiter.ReserveUnknown // made-up ids: one bucket per address
+	}
+	attempt, ref := reserve(ctx, throttle.Client, id, r.RemoteAddr)
+	if ref != nil {
 		return nil, throttledClient(ref)
 	}
 	if client == nil {
 		// An unknown client is answered as a wrong secret is, after as long: the same
 		// bcrypt comparison, against a hash no secret matches.
 		_ = a.gate.Do(ctx, func() error { return a.compare(a.dummyHash, []byte(secret)) })
-		a.limiter.Fail(throttle.Client, id, r.RemoteAddr)
+		attempt.Fail()
 		return nil, invalidClient(clientAuthFailed)
 	}
 	if !a.verifySecret(ctx, client, secret) {
-		a.limiter.Fail(throttle.Client, id, r.RemoteAddr)
+		attempt.Fail()
 		return nil, invalidClient(clientAuthFailed)
 	}
-	a.limiter.Succeed(throttle.Client, client.ID)
+	attempt.Succeed()
 	return client, nil
 }
 

@@ -77,6 +77,13 @@ func TestVerifiedSecretCache(t *testing.T) {
 	if calls.Load() != before {
 		t.Fatal("a cached secret was checked again within the TTL")
 	}
+	// Each use extends the entry (issue 16 item 2): a secret in steady use never lapses.
+	for i := 0; i < 3; i++ {
+		*now = now.Add(verifiedTTL - time.Second)
+		if !a.verifySecret(ctx, c, "rotated") || calls.Load() != before {
+			t.Fatalf("use %d, each within the TTL of the last: expected no bcrypt check, got %d", i+1, calls.Load()-before)
+		}
+	}
 	*now = now.Add(verifiedTTL + time.Second)
 	if !a.verifySecret(ctx, c, "rotated") || calls.Load() != before+1 {
 		t.Fatalf("after the TTL: expected one more bcrypt check, got %d", calls.Load()-before)

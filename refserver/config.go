@@ -4,6 +4,7 @@
 package refserver
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/oauthconf/oauthconf/refserver/audit"
@@ -52,12 +53,27 @@ type Config struct {
 	Audit *audit.Logger
 	// Throttle sets the limits on guessing client secrets, resource-owner passwords and the
 	// administrator's password (refserver/throttle). The zero value is the default: an
-	// account is throttled after 20 failures in a row, a (non-loopback) source address after
-	// 100, with delays from 1 s doubling to 15 min. Never tripped by a conformance run.
+	// account is throttled for one source address after 20 failures from it, for every
+	// source that has not succeeded for it after 200, and a (non-loopback) source address
+	// after 100 failures over all accounts; delays from 1 s doubling to 15 min, one failure
+	// forgiven a minute. Never tripped by a conformance run.
 	Throttle throttle.Config
 	// BcryptConcurrency caps the bcrypt comparisons running at once (throttle.Gate): 0 is the
 	// default, throttle.DefaultGateSize() (the cores less one, at least one); -1 means no cap.
 	BcryptConcurrency int
+	// BcryptQueue bounds the credential checks admitted to the gate at once (waiting or
+	// comparing): past it a check is answered 503 with Retry-After, unchecked and uncounted.
+	// 0 is throttle.DefaultQueue (64); -1 means no bound.
+	BcryptQueue int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For / Forwarded (RFC 7239)
+	// name the client (proxy.go): the client's address, for the limits per source address and
+	// the audit log, is the rightmost address of the chain that is not in one of them. Empty:
+	// the connection's address is the client's.
+	TrustedProxies []netip.Prefix
+	// RestrictHosts serves only requests whose Host is the issuer's host or a loopback
+	// address (hostcheck.go: DNS rebinding), on every path; the admin console and API are
+	// always restricted so. Set by serve --demo, whose passwords are public.
+	RestrictHosts bool
 	// Logger for operational logs; nil discards. (The security audit log is separate.)
 	// Logger *slog.Logger
 }

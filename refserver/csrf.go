@@ -38,6 +38,20 @@ func (s *Server) loginCSRFToken(w http.ResponseWriter, r *http.Request) string {
 	return base64.RawURLEncoding.EncodeToString(s.mac(keyCSRF, "login", binding))
 }
 
+// rotateLoginBinding gives the browser a new login binding cookie at sign-in (issue 16 item
+// 7): a binding someone else planted or learned before the sign-in (a cookie set from a
+// sibling host, a shared computer) stops matching any form token from then on.
+func (s *Server) rotateLoginBinding(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     s.cookieName(loginCSRFCookieBase),
+		Value:    randomToken(),
+		Path:     "/",
+		HttpOnly: true,
+		Secure:   s.cfg.SecureCookies,
+		SameSite: http.SameSiteLaxMode,
+	})
+}
+
 // checkLoginCSRF reports whether token matches the request's binding cookie.
 func (s *Server) checkLoginCSRF(r *http.Request, token string) bool {
 	c, err := r.Cookie(s.cookieName(loginCSRFCookieBase))

@@ -11,7 +11,10 @@ package refserver
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/ory/fosite"
 	"golang.org/x/crypto/bcrypt"
@@ -27,7 +30,7 @@ const dummyClientSecretHash = "$2a$10$X9HhOvPuWtcu1y3OVYdcde1lTqLs/aYE32kZ8WAp4o
 func newGuessingDefences(cfg Config) (*throttle.Limiter, *throttle.Gate) {
 	var gate *throttle.Gate
 	if cfg.BcryptConcurrency >= 0 {
-		gate = throttle.NewGate(cfg.BcryptConcurrency)
+		gate = throttle.NewGateQueue(cfg.BcryptConcurrency, cfg.BcryptQueue)
 	}
 	return throttle.NewLimiter(cfg.Throttle), gate
 }
@@ -63,6 +66,15 @@ func throttledPassword(ref *throttle.Refusal) *oauthError {
 	return e
 }
 
+// gateBusy answers a credential check refused by the bcrypt gate's full queue
+// (throttle.ErrBusy): nothing was checked nor counted, and it may be repeated, which is what
+// 503 with Retry-After says (RFC 9110 15.6.4); temporarily_unavailable is RFC 6749 4.1.2.1's
+// name for it.
+func gateBusy() *oauthError {
+	return &oauthError{Code: errTemporarilyUnavailable, Description: "too many credential checks waiting: retry in a moment",
+		Status: http.StatusServiceUnavailable, RetryAfter: "1"}
+}
+
 // renderThrottledLogin answers a throttled login page: an error page (429, Retry-After).
 func (s *Server) renderThrottledLogin(w http.ResponseWriter, ref *throttle.Refusal) {
 	w.Header().Set("Retry-After", ref.RetryAfterHeader())
@@ -71,18 +83,35 @@ func (s *Server) renderThrottledLogin(w http.ResponseWriter, ref *throttle.Refus
 	})
 }
 
-// checkOwnerPassword is the login page's credential check, throttled: nil and ok, nil and not
-// ok, or the refusal of a throttled check (answered without checking).
-func (s *Server) checkOwnerPassword(r *http.Request, username, password string) (bool, *throttle.Refusal) {
-	if ref := s.limiter.Check(r.Context(), throttle.User, username, r.RemoteAddr); ref != nil {
-		return false, ref
+// checkOwnerPassword is the login page's credential check, throttled: ok or not, or the
+// refusal of a throttled check, or throttle.ErrBusy (both answered without checking). A password remembered
+// as right passes unthrottled, as a client's secret does (clientauth.go). The attempt is
+// counted before the comparison, so concurrent guesses are counted like sequential ones.
+func (s *Server) checkOwnerPassword(r *http.Request, username, password string) (bool, *throttle.Refusal, error) {
+	if s.owners.remembered(r.Context(), username, password) {
+		s.limiter.Remembered(throttle.User, username, r.RemoteAddr)
+		return true, nil, nil
 	}
-	if !s.checkPassword(r, username, password) {
-		s.limiter.Fail(throttle.User, username, r.RemoteAddr)
-		return false, nil
+	done, err := s.gate.Admit()
+	if err != nil {
+		return false, nil, err
 	}
-	s.limiter.Succeed(throttle.User, username)
-	return true, nil
+	defer done()
+	attempt, ref := s.limiter.Reserve(r.Context(), throttle.User, username, r.RemoteAddr)
+	if ref != nil {
+		return false, ref, nil
+	}
+	u, err := s.owners.check(r.Context(), username, password)
+	switch {
+	case err != nil:
+		attempt.Release() // the store could not be read: nothing was decided
+		return false, nil, nil
+	case u == nil:
+		attempt.Fail()
+		return false, nil, nil
+	}
+	attempt.Succeed()
+	return true, nil, nil
 }
 
 // Authenticate is the password grant's check of the resource owner's credentials: the login
@@ -99,31 +128,105 @@ func (f fositeStorage) Authenticate(ctx context.Context, name, secret string) (s
 	return u.Username, nil
 }
 
-// passwordGrantOutcome tells the limiter how fosite's check of the owner's credentials went
-// (err is NewAccessRequest's): invalid_grant is the only answer a wrong username or password
-// gets from the password grant.
-func (s *Server) passwordGrantOutcome(r *http.Request, username string, err error) {
-	if err == nil {
-		s.limiter.Succeed(throttle.User, username)
-		return
+// reservePasswordGrant counts a password grant's check of the owner's credentials before
+// fosite makes it (RFC 6749 4.3.2: "the authorization server MUST protect the endpoint
+// against brute force attacks"). A password remembered as right is let through uncounted (nil
+// attempt and refusal), as at the login page.
+func (s *Server) reservePasswordGrant(r *http.Request, form url.Values) (*throttle.Attempt, *throttle.Refusal) {
+	username, password := form.Get("username"), form.Get("password")
+	if s.owners.remembered(r.Context(), username, password) {
+		s.limiter.Remembered(throttle.User, username, r.RemoteAddr)
+		return nil, nil
 	}
-	if fosite.ErrorToRFC6749Error(err).ErrorField == fosite.ErrInvalidGrant.ErrorField {
-		s.limiter.Fail(throttle.User, username, r.RemoteAddr)
+	return s.limiter.Reserve(r.Context(), throttle.User, username, r.RemoteAddr)
+}
+
+// passwordGrantOutcome settles the attempt with how fosite's check of the owner's credentials
+// went (err is NewAccessRequest's): invalid_grant is the only answer a wrong username or
+// password gets from the password grant; any other error decided nothing about them.
+func passwordGrantOutcome(attempt *throttle.Attempt, err error) {
+	switch {
+	case err == nil:
+		attempt.Succeed()
+	case fosite.ErrorToRFC6749Error(err).ErrorField == fosite.ErrInvalidGrant.ErrorField:
+		attempt.Fail()
+	default:
+		attempt.Release()
 	}
 }
 
-// auditThrottled records a refused check (the limiter's OnRefuse). Never the credential.
+// throttledWindow is how often the audit log records the refusals of one account and limit:
+// the first refusal of a window is logged, the rest are counted and the count is logged with
+// the next window's first, so a flood writes one line per account and minute (issue 16 item
+// 7: 8.7 MB in 15 s before).
+const throttledWindow = time.Minute
+
+// maxThrottledWindows bounds the memory of the windows; when full they are forgotten (a few
+// more lines, never fewer).
+const maxThrottledWindows = 10000
+
+// throttledLog holds, per account and limit, the current window and the refusals not logged.
+type throttledLog struct {
+	mu      sync.Mutex
+	windows map[string]*throttledEntry
+	now     func() time.Time // nil: time.Now (tests set it)
+}
+
+type throttledEntry struct {
+	start      time.Time
+	suppressed int
+}
+
+// admit reports whether a refusal of key at now starts a window (log it) and how many
+// refusals of key the previous window did not log.
+func (t *throttledLog) admit(key string, now time.Time) (log bool, suppressed int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.windows == nil || len(t.windows) >= maxThrottledWindows {
+		t.windows = map[string]*throttledEntry{}
+	}
+	e := t.windows[key]
+	if e == nil || now.Sub(e.start) >= throttledWindow {
+		n := 0
+		if e != nil {
+			n = e.suppressed
+		}
+		t.windows[key] = &throttledEntry{start: now}
+		return true, n
+	}
+	e.suppressed++
+	return false, 0
+}
+
+// auditThrottled records a refused check (the limiter's OnRefuse), at most once per account,
+// limit and minute with the count of the refusals not recorded. Never the credential.
 func (s *Server) auditThrottled(ctx context.Context, ref *throttle.Refusal) {
+	if !s.cfg.Audit.Enabled() {
+		return
+	}
+	now := time.Now
+	if s.throttledLog.now != nil {
+		now = s.throttledLog.now
+	}
+	log, suppressed := s.throttledLog.admit(string(ref.Kind)+"\x00"+ref.Account+"\x00"+ref.Limit, now())
+	if !log {
+		return
+	}
+	reason := string(ref.Kind) + " credential check refused unchecked: " + strconv.Itoa(ref.Failures) +
+		" failed checks for this " + ref.Limit
+	if suppressed > 0 {
+		reason += "; " + strconv.Itoa(suppressed) + " more refused in the minute before, not logged one by one"
+	}
 	rec := audit.Record{Event: audit.Throttled, Outcome: audit.Denied, Limit: ref.Limit, RetryAfter: ref.RetryAfter,
-		Reason: string(ref.Kind) + " credential check refused unchecked: " + strconv.Itoa(ref.Failures) +
-			" failed checks for this " + ref.Limit}
+		Reason: reason}
+	// A name that is no account's may be a secret typed in the wrong field: fingerprinted.
 	switch ref.Kind {
 	case throttle.Client:
-		rec.ClientID = ref.Account
+		rec.ClientID = s.auditClientID(ctx, ref.Account)
 	case throttle.User:
-		rec.User = ref.Account
+		rec.User = s.auditUsername(ctx, ref.Account)
 	case throttle.Admin:
-		rec.Admin = ref.Account
+		rec.Admin = s.auditAdminName(ctx, ref.Account)
 	}
 	s.audit(ctx, rec)
 }

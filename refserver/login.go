@@ -106,7 +106,12 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 		sealed, params = "", nil
 	}
 	username, password := form.Get("username"), form.Get("password")
-	ok, throttled := s.checkOwnerPassword(r, username, password) // guessing.go
+	ok, throttled, busy := s.checkOwnerPassword(r, username, password) // guessing.go
+	if busy != nil {
+		w.Header().Set("Retry-After", "1")
+		s.renderError(w, http.StatusServiceUnavailable, errorPage{Message: "The server is busy: try again in a moment."})
+		return
+	}
 	if throttled != nil {
 		s.renderThrottledLogin(w, throttled)
 		return
@@ -125,17 +130,12 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, http.StatusServiceUnavailable, errorPage{Message: "The sign-in could not be completed: try again in a moment."})
 		return
 	}
+	s.rotateLoginBinding(w) // csrf.go
 	if params != nil {
 		s.backToAuthorize(w, r, params)
 		return
 	}
 	s.renderPage(w, http.StatusOK, "signedin", "Signed in", "Signed in", struct{ Username, Logout string }{username, s.issuer.Path + PathLogout})
-}
-
-// checkPassword verifies the owner's credentials against the store.
-func (s *Server) checkPassword(r *http.Request, username, password string) bool {
-	u, err := s.owners.check(r.Context(), username, password)
-	return err == nil && u != nil
 }
 
 // ownerPasswords checks resource owners' passwords, for the login page and the password grant:
@@ -172,6 +172,20 @@ func (o *ownerPasswords) check(ctx context.Context, username, password string) (
 		return nil, nil
 	}
 	return u, nil
+}
+
+// remembered reports whether password was verified for the enabled user username a moment
+// ago (the cache): no bcrypt, and no throttling, since only a password that passed bcrypt is
+// remembered.
+func (o *ownerPasswords) remembered(ctx context.Context, username, password string) bool {
+	if username == "" || password == "" || len(username) > maxCredentialLen || len(password) > maxCredentialLen {
+		return false
+	}
+	u, err := o.store.GetUser(ctx, username)
+	if err != nil || u == nil || !u.Enabled {
+		return false
+	}
+	return o.cache.remembered(ownerAccount(u.Username), password, u.PasswordHash)
 }
 
 // backToAuthorize sends the owner back to the authorization endpoint with the pending

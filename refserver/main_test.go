@@ -184,6 +184,14 @@ func (e *testEnv) do(rq request) *response {
 		body = rq.Form.Encode()
 	}
 	req := httptest.NewRequest(rq.Method, rq.Path, strings.NewReader(body))
+	// Addressed to the issuer's host, as a client would (hostcheck.go refuses other hosts).
+	issuer := testIssuer
+	if e.cfg.Issuer != "" {
+		issuer = e.cfg.Issuer
+	}
+	if u, err := url.Parse(issuer); err == nil {
+		req.Host = u.Host
+	}
 	ct := rq.ContentType
 	if ct == "" {
 		ct = "application/x-www-form-urlencoded"
@@ -194,6 +202,10 @@ func (e *testEnv) do(rq request) *response {
 	}
 	for k, v := range rq.Header {
 		req.Header[k] = v
+	}
+	if v := req.Header.Get("Host"); v != "" { // hostcheck_test.go
+		req.Host = v
+		req.Header.Del("Host")
 	}
 	if v := req.Header.Get(remoteHeader); v != "" { // guessing_test.go
 		req.RemoteAddr = v

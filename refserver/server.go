@@ -76,7 +76,9 @@ type Server struct {
 	// limiter throttles guessing of secrets and passwords; gate caps concurrent bcrypt work
 	// (refserver/throttle, guessing.go).
 	limiter *throttle.Limiter
-	gate    *throttle.Gate
+	// throttledLog keeps a flood of refusals to one line per account and minute (guessing.go).
+	throttledLog throttledLog
+	gate         *throttle.Gate
 	// owners checks resource owners' passwords (login.go).
 	owners *ownerPasswords
 }
@@ -193,6 +195,7 @@ func (s *Server) routes() {
 // ServeHTTP implements http.Handler. A panic in a handler is a bug; it is logged and answered
 // with a JSON server_error instead of a dropped connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r = s.clientAddress(r)  // proxy.go: the client's address behind a trusted proxy
 	r = withRequestID(w, r) // audit_hooks.go: X-Request-Id and the audit log's request_id
 	defer func() {
 		if v := recover(); v != nil {
@@ -203,6 +206,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeOAuthError(w, r, serverError(fmt.Errorf("panic: %v", v)))
 		}
 	}()
+	if s.hostChecked(r) && !s.hostAllowed(r) { // hostcheck.go: DNS rebinding
+		refuseHost(w)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 

@@ -98,16 +98,23 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (map[string]any, 
 	if s.quirks.Has(QuirkMadeUpGrantServerError) && s.grantUnknown(ctx, gt, form) {
 		return nil, serverError(errors.New("quirk: an unknown grant crashes the lookup"))
 	}
+	var attempt *throttle.Attempt
 	if gt == store.GrantPassword {
 		// RFC 6749 4.3.2: "the authorization server MUST protect the endpoint against brute
 		// force attacks (e.g., using rate-limitation or generating alerts)" (guessing.go).
-		if ref := s.limiter.Check(ctx, throttle.User, form.Get("username"), r.RemoteAddr); ref != nil {
+		done, err := s.gate.Admit()
+		if err != nil {
+			return nil, gateBusy()
+		}
+		defer done()
+		var ref *throttle.Refusal
+		if attempt, ref = s.reservePasswordGrant(r.WithContext(ctx), form); ref != nil {
 			return nil, throttledPassword(ref)
 		}
 	}
 	ar, err := provider.NewAccessRequest(ctx, r.WithContext(ctx), NewSession(""))
 	if gt == store.GrantPassword {
-		s.passwordGrantOutcome(r, form.Get("username"), err)
+		passwordGrantOutcome(attempt, err)
 		s.auditPasswordGrant(r, client, form.Get("username"), err)
 	}
 	if err != nil {

@@ -35,8 +35,8 @@ const maxVerified = 10000
 //     verified against: a changed secret or password (new hash) misses and is checked by
 //     bcrypt again, and the old one stops working at once; a deleted or disabled account is
 //     refused by its caller before the cache is consulted;
-//   - entries expire after verifiedTTL, so the window in which a key compromise could matter
-//     is bounded.
+//   - entries expire verifiedTTL after their last use, so an unused secret goes back to
+//     bcrypt.
 type verifiedCache struct {
 	key [32]byte
 
@@ -85,11 +85,21 @@ func (c *verifiedCache) remembered(account, secret string, hash []byte) bool {
 	return len(hash) > 0 && secret != "" && c.holds(c.keyFor(account, secret), hash)
 }
 
+// holds reports whether k was verified against hash, and extends the entry on use: a client
+// or owner who keeps using the right secret is never sent back to bcrypt, where an outsider's
+// guessing could throttle it (issue 16 item 2: a busy client was locked out once its
+// remembered secret lapsed).
 func (c *verifiedCache) holds(k verifiedKey, hash []byte) bool {
+	now := c.now()
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	e, ok := c.entries[k]
-	c.mu.Unlock()
-	return ok && c.now().Before(e.expires) && subtle.ConstantTimeCompare([]byte(e.hash), hash) == 1
+	if !ok || !now.Before(e.expires) || subtle.ConstantTimeCompare([]byte(e.hash), hash) != 1 {
+		return false
+	}
+	e.expires = now.Add(verifiedTTL)
+	c.entries[k] = e
+	return true
 }
 
 // check reports whether secret matches hash for account: remembered, or compare (the bcrypt

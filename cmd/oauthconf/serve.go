@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -11,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -63,6 +63,9 @@ type serveOptions struct {
 	// from a flag, so it does not show in the process list.
 	AdminUser         string
 	AdminPasswordFile string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For / Forwarded name the
+	// client (refserver.Config.TrustedProxies).
+	TrustedProxies []netip.Prefix
 }
 
 const serveUsage = `usage: oauthconf serve [flags]
@@ -111,6 +114,16 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 	fs.BoolVar(&o.ListQuirks, "list-quirks", false, "list the known quirks with what each breaks, and exit")
 	fs.StringVar(&o.AdminUser, "admin-user", "", "an administrator of the admin console and API (with --admin-password-file; default admin)")
 	fs.StringVar(&o.AdminPasswordFile, "admin-password-file", "", "file holding the administrator's password (first line); without --admin-user it names \"admin\"")
+	fs.Func("trusted-proxy", "a reverse proxy (IP or CIDR, repeatable or comma-separated) whose X-Forwarded-For / Forwarded name the client: the throttle and the audit log then see the client's address", func(v string) error {
+		for _, f := range strings.Split(v, ",") {
+			p, err := parsePrefix(strings.TrimSpace(f))
+			if err != nil {
+				return err
+			}
+			o.TrustedProxies = append(o.TrustedProxies, p)
+		}
+		return nil
+	})
 	if err := parseFlags(fs, args, serveUsage, stderr); err != nil {
 		return nil, err
 	}
@@ -185,6 +198,18 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 		return nil, errors.New(strings.Join(problems, "; "))
 	}
 	return o, nil
+}
+
+// parsePrefix parses a --trusted-proxy value: a CIDR, or one address (a /32 or /128).
+func parsePrefix(v string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(v); err == nil {
+		return p.Masked(), nil
+	}
+	if a, err := netip.ParseAddr(v); err == nil {
+		a = a.Unmap()
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	return netip.Prefix{}, fmt.Errorf("%q is neither an IP address nor a CIDR (for example 10.0.0.0/8 or 127.0.0.1)", v)
 }
 
 // isLoopbackHost reports whether host names only the local machine.
@@ -275,12 +300,14 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 			return fmt.Errorf("reading --seed: %w", err)
 		}
 		seedYAML = b
-		// A copy of the published fixtures is the demo under another name.
-		demo = bytes.Equal(bytes.TrimSpace(b), bytes.TrimSpace(fixtures.SeedYAML()))
 	}
+	// A seed with any published secret or password is the demo under another name
+	// (serve_demo.go).
+	published := publishedInSeed(seedYAML)
+	demo = demo || published != ""
 	host, _, _ := net.SplitHostPort(o.Addr)
-	if demo && !isLoopbackHost(host) {
-		return fmt.Errorf("--seed %s is the published test fixtures (their passwords are in the repository): serve them on a loopback address only, or write a seed of your own", o.SeedFile)
+	if published != "" && !isLoopbackHost(host) {
+		return fmt.Errorf("--seed %s holds the published test fixtures (%s; their passwords are in the repository): serve them on a loopback address only, or write a seed of your own", o.SeedFile, published)
 	}
 	var tlsCfg *tls.Config
 	if o.TLSCert != "" {
@@ -304,6 +331,9 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 	// Closed by the server's Shutdown once it serves; here for every return before that.
 	defer db.Close()
 	st := db.Store
+	if err := tightenFileModes(o.DB, o.AuditLog); err != nil { // serve_files.go
+		return err
+	}
 	secret, rotated, err := checkSecret(ctx, st, o)
 	if err != nil {
 		return err
@@ -312,31 +342,32 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if from, _, err := st.Fact(ctx, factSeededFrom); err != nil {
+	from, _, err := st.Fact(ctx, factSeededFrom)
+	if err != nil {
 		return err
-	} else if from == seededDemo && !isLoopbackHost(host) {
-		return fmt.Errorf("database %s holds the published test fixtures (loaded with --demo; their passwords are in the repository): serve it on a loopback address only, or start from a new database", o.DB)
 	}
+	if err := checkNotDemo(ctx, st, o, host, from); err != nil {
+		return err
+	}
+	demo = demo || from == seededDemo || publishedAdminPassword(o.AdminPasswordFile) != ""
 
-	var adminHash []byte
-	if o.AdminUser != "" {
-		if adminHash, err = hashAdminPassword(o.AdminPasswordFile, o.BcryptCost); err != nil {
-			return err
-		}
+	adminNote, err := storeAdminPassword(ctx, st, o) // serve_admin.go
+	if err != nil {
+		return err
 	}
 
 	cfg := refserver.Config{
-		AdminUsername:     o.AdminUser,
-		AdminPasswordHash: adminHash,
-		Issuer:            o.Issuer, // empty: the launcher derives it from the address it listens on
-		GlobalSecret:      secret,
-		AccessTokenTTL:    o.AccessTTL,
-		RefreshTokenTTL:   o.RefreshTTL,
-		AuthCodeTTL:       o.CodeTTL,
-		BcryptCost:        o.BcryptCost,
-		SecureCookies:     tlsCfg != nil || o.SecureCookies,
-		Quirks:            o.Quirks,
-		Audit:             auditLog,
+		Issuer:          o.Issuer, // empty: the launcher derives it from the address it listens on
+		GlobalSecret:    secret,
+		AccessTokenTTL:  o.AccessTTL,
+		RefreshTokenTTL: o.RefreshTTL,
+		AuthCodeTTL:     o.CodeTTL,
+		BcryptCost:      o.BcryptCost,
+		SecureCookies:   tlsCfg != nil || o.SecureCookies,
+		Quirks:          o.Quirks,
+		Audit:           auditLog,
+		RestrictHosts:   demo, // public passwords: no DNS rebinding onto them (hostcheck.go)
+		TrustedProxies:  o.TrustedProxies,
 	}
 	clients, err := st.ListClients(ctx)
 	if err != nil {
@@ -351,6 +382,9 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 	fmt.Fprintf(out, "metadata: %s%s\n", issuer, refserver.PathMetadata)
 	fmt.Fprintf(out, "database: %s%s\n", o.DB, dbNote)
 	fmt.Fprintf(out, "secret:   %s%s\n", o.SecretFile, rotated)
+	if adminNote != "" {
+		fmt.Fprintf(out, "admin:    %s\n", adminNote)
+	}
 	ids := make([]string, 0, len(clients))
 	for _, c := range clients {
 		ids = append(ids, c.ID)
@@ -391,9 +425,8 @@ func openAuditLog(dest string, out io.Writer) (*audit.Logger, func(), error) {
 	return audit.New(f), func() { _ = f.Close() }, nil
 }
 
-// hashAdminPassword reads the administrator's password from the first line of path and
-// hashes it; the plain password is kept no longer than this call.
-func hashAdminPassword(path string, cost int) ([]byte, error) {
+// readAdminPassword reads the administrator's password from the first line of path.
+func readAdminPassword(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("--admin-password-file: %w", err)
@@ -403,7 +436,17 @@ func hashAdminPassword(path string, cost int) ([]byte, error) {
 	if len(pw) < 12 {
 		return nil, fmt.Errorf("--admin-password-file %s: the password must have at least 12 characters", path)
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), cost)
+	return []byte(pw), nil
+}
+
+// hashAdminPassword reads the administrator's password from the first line of path and
+// hashes it; the plain password is kept no longer than this call.
+func hashAdminPassword(path string, cost int) ([]byte, error) {
+	pw, err := readAdminPassword(path)
+	if err != nil {
+		return nil, err
+	}
+	h, err := bcrypt.GenerateFromPassword(pw, cost)
 	if err != nil {
 		return nil, fmt.Errorf("--admin-password-file %s: %w", path, err)
 	}

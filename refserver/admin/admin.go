@@ -166,13 +166,20 @@ func (h *handler) checkAdmin(ctx context.Context, username, password string) (bo
 		}
 		hash = stored
 	}
+	// The bcrypt gate's queue is bounded: past it a check is refused before it is counted.
 	if len(hash) == 0 {
-		if ref := h.throttleCheck(ctx, username); ref != nil {
+		done, err := h.cfg.Gate.Admit()
+		if err != nil {
+			return false, err
+		}
+		defer done()
+		attempt, ref := h.reserve(ctx, username)
+		if ref != nil {
 			return false, ref
 		}
 		// Compare anyway so an unknown name takes as long as a wrong password.
 		_ = h.gatedCompare(ctx, h.dummyHash, []byte(password))
-		h.throttleFail(ctx, username)
+		attempt.Fail()
 		return false, nil
 	}
 	mac := hmac.New(sha256.New, h.cfg.SessionKey)
@@ -185,16 +192,23 @@ func (h *handler) checkAdmin(ctx context.Context, username, password string) (bo
 	h.mu.Unlock()
 	if ok {
 		// Verified before: passes even while throttled (throttle.go).
+		h.cfg.Limiter.Remembered(throttle.Admin, username, remote(ctx))
 		return true, nil
 	}
-	if ref := h.throttleCheck(ctx, username); ref != nil {
+	done, err := h.cfg.Gate.Admit()
+	if err != nil {
+		return false, err
+	}
+	defer done()
+	attempt, ref := h.reserve(ctx, username)
+	if ref != nil {
 		return false, ref
 	}
 	if h.gatedCompare(ctx, hash, []byte(password)) != nil {
-		h.throttleFail(ctx, username)
+		attempt.Fail()
 		return false, nil
 	}
-	h.cfg.Limiter.Succeed(throttle.Admin, username)
+	attempt.Succeed()
 	h.mu.Lock()
 	if len(h.verified) >= maxVerified {
 		clear(h.verified)

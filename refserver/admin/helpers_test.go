@@ -39,6 +39,7 @@ type env struct {
 	st  *store.Store
 	srv *httptest.Server
 	doc *openAPI
+	h   *handler
 }
 
 // seededDB is a database file seeded once for the whole test binary (bcrypt-hashing the seed
@@ -142,7 +143,7 @@ func newEnv(t *testing.T, mod ...func(*Config)) *env {
 	ah.dummyHash = cheapDummy
 	srv := httptest.NewServer(hnd)
 	t.Cleanup(srv.Close)
-	return &env{t: t, st: st, srv: srv, doc: loadOpenAPI(t)}
+	return &env{t: t, st: st, srv: srv, doc: loadOpenAPI(t), h: ah}
 }
 
 // resp is one API answer.

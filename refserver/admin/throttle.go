@@ -20,12 +20,10 @@ import (
 // log).
 func remote(ctx context.Context) string { return audit.RemoteAddr(ctx) }
 
-func (h *handler) throttleCheck(ctx context.Context, username string) *throttle.Refusal {
-	return h.cfg.Limiter.Check(ctx, throttle.Admin, username, remote(ctx))
-}
-
-func (h *handler) throttleFail(ctx context.Context, username string) {
-	h.cfg.Limiter.Fail(throttle.Admin, username, remote(ctx))
+// reserve counts a check of username's password before it is compared (so concurrent guesses
+// are counted like sequential ones), or returns the refusal of a throttled one.
+func (h *handler) reserve(ctx context.Context, username string) (*throttle.Attempt, *throttle.Refusal) {
+	return h.cfg.Limiter.Reserve(ctx, throttle.Admin, username, remote(ctx))
 }
 
 // gatedCompare is h.compare through the bcrypt gate.
@@ -36,6 +34,17 @@ func (h *handler) gatedCompare(ctx context.Context, hash, password []byte) error
 // checkFailed answers a credential check that could not decide: throttled (429 with
 // Retry-After) or a store error.
 func (h *handler) checkFailed(w http.ResponseWriter, r *http.Request, via, user string, err error) {
+	if errors.Is(err, throttle.ErrBusy) {
+		w.Header().Set("Retry-After", "1")
+		msg := "The server is busy: try again in a moment."
+		if via == "api" {
+			writeError(w, http.StatusServiceUnavailable, "busy", msg, nil)
+		} else {
+			h.renderLogin(w, r, http.StatusServiceUnavailable, msg)
+		}
+		h.report(r.Context(), r, via, user, http.StatusServiceUnavailable)
+		return
+	}
 	var ref *throttle.Refusal
 	if !errors.As(err, &ref) {
 		h.serverError(w, r, err)

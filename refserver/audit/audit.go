@@ -121,7 +121,8 @@ type Record struct {
 	Via       string
 	Operation string
 	Target    string
-	// Limit ("account" or "address") and RetryAfter of a throttled event.
+	// Limit ("account", "account-total", "address" or "unknown-accounts": throttle.Key) and
+	// RetryAfter of a throttled event.
 	Limit      string
 	RetryAfter time.Duration
 }

@@ -7,19 +7,30 @@
 // force attacks (e.g., using rate-limitation or generating alerts)".
 //
 // Two defences:
-//   - A Limiter counts failed checks per account (a client id, a username, an administrator)
-//     and per source address, and after a threshold refuses further checks for a growing delay.
-//     A refused check is answered at once, with the delay as Retry-After: the server never
-//     sleeps on a request, so holding connections open costs an attacker, not the server.
+//   - A Limiter counts failed checks and, past a threshold, refuses further checks for a
+//     growing delay. A check is counted before the credential is compared (Reserve) and
+//     settled after (Fail, Succeed, Release), so requests sent together are counted like
+//     requests sent in a row. A refused check is answered at once, with the delay as
+//     Retry-After: the server never sleeps on a request, so holding connections open costs an
+//     attacker, not the server.
 //   - A Gate caps the bcrypt comparisons running at once, so guesses queue behind each other
 //     instead of taking every core from the requests that need none (a remembered secret, an
 //     introspection, a resource access).
 //
+// What is counted (Limiter.keys): an account from one source address (AccountFailures, 20),
+// the account from all sources (AccountCeiling, 200, which sources that succeeded for the
+// account recently pass) and one address over all accounts (AddressFailures, 100). An outsider
+// who knows a username or client id thus throttles only their own address for it: the
+// account's holders keep working.
+//
 // The thresholds are chosen so that honest use, and a conformance run with its deliberate
-// wrong secrets and passwords, never trips them: an account is throttled only after
-// AccountFailures failures without a success in between (a success clears the account's count),
-// and an address only after AddressFailures. Loopback addresses are not throttled as addresses
+// wrong secrets and passwords, never trips them: a verified success clears its source's count
+// for the account (below the threshold). Loopback addresses are not throttled as addresses
 // (see Config.ThrottleLoopback): a local reverse proxy makes every client look like 127.0.0.1.
+//
+// The counts are per process today (Memory, behind the Counter interface so a database-backed
+// Counter can replace it when replicas share one): N replicas give an attacker at most N times
+// the budget.
 package throttle
 
 import (
@@ -28,7 +39,6 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -46,10 +56,18 @@ const (
 type Config struct {
 	// Disabled switches the limiter off (every check is allowed); the Gate still applies.
 	Disabled bool
-	// AccountFailures is how many failed checks in a row an account takes before it is
-	// throttled. Default 20: well above what a person mistyping or a conformance run's
-	// negative scenarios produce, far below what guessing needs.
+	// AccountFailures is how many failed checks in a row an account takes from one source
+	// address before that address is throttled for the account. Default 20: well above what a
+	// person mistyping or a conformance run's negative scenarios produce, far below what
+	// guessing needs.
 	AccountFailures int
+	// AccountCeiling is how many failed checks an account takes from all sources together
+	// before every source that has not succeeded for it within GoodFor is throttled for it.
+	// Default 10 x AccountFailures.
+	AccountCeiling int
+	// GoodFor is how long a source that succeeded for an account passes AccountCeiling.
+	// Default 7 days.
+	GoodFor time.Duration
 	// AddressFailures is how many failed checks (for any accounts) one source address makes
 	// before it is throttled. Default 100.
 	AddressFailures int
@@ -64,14 +82,22 @@ type Config struct {
 	// reverse proxy every client has the proxy's address, and one guesser would lock everyone
 	// out; per-account throttling applies to every address.
 	ThrottleLoopback bool
-	// MaxEntries bounds the memory used; when full, the entries that are not throttled are
-	// dropped first. Default 100000.
+	// MaxEntries bounds the memory of the in-process counter; when full, only idle entries
+	// are dropped (never a throttled one nor a count still running). Default 100000.
 	MaxEntries int
+	// Counter holds the counts; nil: NewMemory (per process).
+	Counter Counter
 }
 
 func (c Config) withDefaults() Config {
 	if c.AccountFailures <= 0 {
 		c.AccountFailures = 20
+	}
+	if c.AccountCeiling <= 0 {
+		c.AccountCeiling = 10 * c.AccountFailures
+	}
+	if c.GoodFor <= 0 {
+		c.GoodFor = 7 * 24 * time.Hour
 	}
 	if c.AddressFailures <= 0 {
 		c.AddressFailures = 100
@@ -98,7 +124,7 @@ func (c Config) withDefaults() Config {
 type Refusal struct {
 	Kind    Kind
 	Account string
-	// Limit is "account" or "address".
+	// Limit is "account" (from this source), "account-total" or "address" (Key.Limit).
 	Limit string
 	// Failures is the count that reached the threshold.
 	Failures   int
@@ -123,171 +149,177 @@ func (r *Refusal) Error() string {
 	return "too many failed attempts for this " + r.Limit + ": retry after " + r.RetryAfterHeader() + " s"
 }
 
-type entry struct {
-	failures int
-	last     time.Time // last failure
-	until    time.Time // throttled until
-}
-
-// Limiter counts failures and decides. The zero value is not usable; use NewLimiter. A nil
-// *Limiter allows everything.
+// Limiter decides, per credential check, whether it may go ahead. The zero value is not
+// usable; use NewLimiter. A nil *Limiter allows everything.
 type Limiter struct {
-	cfg Config
-	now func() time.Time
+	cfg     Config
+	now     func() time.Time
+	counter Counter
 	// OnRefuse, when set, is called for every refused check (the audit log's hook).
 	OnRefuse func(ctx context.Context, r *Refusal)
-
-	mu      sync.Mutex
-	entries map[string]*entry
 }
 
-// NewLimiter returns a limiter with cfg's thresholds.
+// NewLimiter returns a limiter with cfg's thresholds, counting in cfg.Counter (default: in
+// this process, NewMemory).
 func NewLimiter(cfg Config) *Limiter {
-	return &Limiter{cfg: cfg.withDefaults(), now: time.Now, entries: map[string]*entry{}}
+	cfg = cfg.withDefaults()
+	c := cfg.Counter
+	if c == nil {
+		c = NewMemory(cfg)
+	}
+	return &Limiter{cfg: cfg, now: time.Now, counter: c}
 }
 
 // SetClock replaces the clock (tests).
 func (l *Limiter) SetClock(now func() time.Time) { l.now = now }
 
-func accountKey(kind Kind, account string) string { return "a\x00" + string(kind) + "\x00" + account }
+// Counter is the limiter's counter (tests read its size).
+func (l *Limiter) Counter() Counter { return l.counter }
 
-// addressKey is the key of a source address (host:port or host), or "" when it is not
-// counted: IPv4 per address, IPv6 per /64 (one host usually has a whole /64).
-func (l *Limiter) addressKey(kind Kind, remote string) string {
+// source is the key part of a source address (host:port or host): IPv4 per address, IPv6 per
+// /64 (one host usually has a whole /64), "" when it is not an address; loopback reports
+// whether it is a loopback address.
+func source(remote string) (src string, loopback bool) {
 	host := remote
 	if h, _, err := net.SplitHostPort(remote); err == nil {
 		host = h
 	}
 	ip, err := netip.ParseAddr(host)
 	if err != nil {
-		return ""
+		return "", false
 	}
 	ip = ip.Unmap()
-	if ip.IsLoopback() && !l.cfg.ThrottleLoopback {
-		return ""
-	}
 	if ip.Is6() {
 		p, _ := ip.Prefix(64)
-		return "n\x00" + string(kind) + "\x00" + p.String()
+		return p.String(), ip.IsLoopback()
 	}
-	return "n\x00" + string(kind) + "\x00" + ip.String()
+	return ip.String(), ip.IsLoopback()
 }
 
-// decayed applies Forgive to e as of now.
-func (l *Limiter) decayed(e *entry, now time.Time) {
-	if e.failures == 0 || !now.After(e.last) {
-		return
-	}
-	n := int(now.Sub(e.last) / l.cfg.Forgive)
-	if n <= 0 {
-		return
-	}
-	e.failures -= n
-	e.last = e.last.Add(time.Duration(n) * l.cfg.Forgive)
-	if e.failures < 0 {
-		e.failures = 0
-	}
+// goodName is the good mark of a source that succeeded for an account.
+func goodName(kind Kind, account, src string) string {
+	return "g\x00" + string(kind) + "\x00" + account + "\x00" + src
 }
 
-// Check reports whether a credential check for account (of kind) from remote may go ahead.
-// When it may not, it returns the refusal (and tells OnRefuse); the caller answers at once
-// without checking the credential.
-func (l *Limiter) Check(ctx context.Context, kind Kind, account, remote string) *Refusal {
+// keys are the counts a check of account from remote is charged to:
+//   - the account from this source (AccountFailures; a verified success clears it), so an
+//     outsider's guesses lock out only the outsider;
+//   - the account from every source (AccountCeiling, much higher), which sources that
+//     succeeded for the account within GoodFor pass, so guessing spread over many addresses
+//     is bounded too without locking out the account's own users;
+//   - the source address over every account of the kind (AddressFailures), against one address
+//     trying many accounts; not for loopback unless ThrottleLoopback.
+func (l *Limiter) keys(kind Kind, account, remote string) []Key {
+	src, loopback := source(remote)
+	ks := []Key{
+		{Name: "p\x00" + string(kind) + "\x00" + account + "\x00" + src, Limit: "account",
+			Threshold: l.cfg.AccountFailures, ClearOnSuccess: true},
+		{Name: "a\x00" + string(kind) + "\x00" + account, Limit: "account-total",
+			Threshold: l.cfg.AccountCeiling, UnlessGood: goodName(kind, account, src)},
+	}
+	if src != "" && (!loopback || l.cfg.ThrottleLoopback) {
+		ks = append(ks, Key{Name: "n\x00" + string(kind) + "\x00" + src, Limit: "address", Threshold: l.cfg.AddressFailures})
+	}
+	return ks
+}
+
+// Attempt is a reserved credential check: it counts against the limits from before the
+// credential is compared until it is settled with Fail, Succeed or Release (exactly one; later
+// calls do nothing). A nil *Attempt (a nil or disabled limiter) settles nothing.
+type Attempt struct {
+	l       *Limiter
+	keys    []Key
+	good    string
+	settled bool
+}
+
+// Reserve asks to check a credential for account (of kind) from remote. Either it returns the
+// Attempt, already counted, and the caller compares the credential and settles the attempt;
+// or it returns the refusal (and tells OnRefuse), and the caller answers at once without
+// comparing anything.
+//
+// Counting before comparing is what makes guesses sent together count like guesses sent in a
+// row: with AccountFailures 20, at most 20 comparisons for one account from one source are
+// ever under way or done before the throttle, however many requests arrive at once.
+func (l *Limiter) Reserve(ctx context.Context, kind Kind, account, remote string) (*Attempt, *Refusal) {
 	if l == nil || l.cfg.Disabled {
-		return nil
+		return nil, nil
 	}
+	ks := l.keys(kind, account, remote)
+	src, _ := source(remote)
+	applied, ref := l.counter.Reserve(l.now(), ks)
+	if ref != nil {
+		ref.Kind, ref.Account = kind, account
+		if l.OnRefuse != nil {
+			l.OnRefuse(ctx, ref)
+		}
+		return nil, ref
+	}
+	return &Attempt{l: l, keys: applied, good: goodName(kind, account, src)}, nil
+}
+
+// ReserveUnknown is Reserve for an account that does not exist (a made-up client id): it is
+// charged to one bucket per kind and source address (AccountFailures), not to the account
+// nor to the address's count over all accounts. Guessing made-up ids thus costs the guesser
+// like guessing one account, takes no memory per id, and a flood of them through one address
+// (a reverse proxy, a NAT) throttles no real account. Only for kinds whose ids are not secret
+// (client ids: RFC 6749 2.2, "The client identifier is not a secret"), since a throttled
+// bucket tells that an id is unknown. Loopback sources are not counted (unless
+// ThrottleLoopback), as for the address's count.
+func (l *Limiter) ReserveUnknown(ctx context.Context, kind Kind, account, remote string) (*Attempt, *Refusal) {
+	if l == nil || l.cfg.Disabled {
+		return nil, nil
+	}
+	src, loopback := source(remote)
+	if loopback && !l.cfg.ThrottleLoopback {
+		// As for the address's count: behind a local proxy every client is loopback. A
+		// made-up id cannot succeed; what it costs (a bcrypt comparison) the Gate bounds.
+		return &Attempt{l: l}, nil
+	}
+	ks := []Key{{Name: "u\x00" + string(kind) + "\x00" + src, Limit: "unknown-accounts", Threshold: l.cfg.AccountFailures}}
+	applied, ref := l.counter.Reserve(l.now(), ks)
+	if ref != nil {
+		ref.Kind, ref.Account = kind, account
+		if l.OnRefuse != nil {
+			l.OnRefuse(ctx, ref)
+		}
+		return nil, ref
+	}
+	return &Attempt{l: l, keys: applied}, nil
+}
+
+func (a *Attempt) settle(o Outcome) {
+	if a == nil || a.settled {
+		return
+	}
+	a.settled = true
+	now := a.l.now()
+	a.l.counter.Settle(now, a.keys, o)
+	if o == Succeeded && a.good != "" {
+		a.l.counter.MarkGood(now, a.good, now.Add(a.l.cfg.GoodFor))
+	}
+}
+
+// Fail settles a wrong credential (or an unknown account): a failure on every count.
+func (a *Attempt) Fail() { a.settle(Failed) }
+
+// Succeed settles a verified credential: the source's count for the account is cleared (below
+// its threshold) and the source is remembered as good for the account.
+func (a *Attempt) Succeed() { a.settle(Succeeded) }
+
+// Release undoes the reservation when nothing was decided (the store could not be read).
+func (a *Attempt) Release() { a.settle(Released) }
+
+// Remembered records a credential let through without a check (it was verified a moment ago,
+// and only its holder can present it): as a verified success, it clears its source's count
+// for the account below the threshold, and keeps the source good for the account. Other
+// sources' counts stay: an outsider's guesses are not wiped by the holder's use.
+func (l *Limiter) Remembered(kind Kind, account, remote string) {
+	if l == nil || l.cfg.Disabled {
+		return
+	}
+	src, _ := source(remote)
 	now := l.now()
-	var ref *Refusal
-	l.mu.Lock()
-	for _, k := range [2]struct{ key, limit string }{{accountKey(kind, account), "account"}, {l.addressKey(kind, remote), "address"}} {
-		if k.key == "" {
-			continue
-		}
-		e := l.entries[k.key]
-		if e == nil || !now.Before(e.until) {
-			continue
-		}
-		if wait := e.until.Sub(now); ref == nil || wait > ref.RetryAfter {
-			ref = &Refusal{Kind: kind, Account: account, Limit: k.limit, Failures: e.failures, RetryAfter: wait}
-		}
-	}
-	l.mu.Unlock()
-	if ref != nil && l.OnRefuse != nil {
-		l.OnRefuse(ctx, ref)
-	}
-	return ref
-}
-
-// Fail records a failed check.
-func (l *Limiter) Fail(kind Kind, account, remote string) {
-	if l == nil || l.cfg.Disabled {
-		return
-	}
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.fail(accountKey(kind, account), l.cfg.AccountFailures, now)
-	if k := l.addressKey(kind, remote); k != "" {
-		l.fail(k, l.cfg.AddressFailures, now)
-	}
-}
-
-func (l *Limiter) fail(key string, threshold int, now time.Time) {
-	e := l.entries[key]
-	if e == nil {
-		if len(l.entries) >= l.cfg.MaxEntries {
-			l.prune(now)
-		}
-		e = &entry{}
-		l.entries[key] = e
-	}
-	l.decayed(e, now)
-	e.failures++
-	e.last = now
-	if e.failures >= threshold {
-		// The delay doubles with every failure past the threshold: 1s, 2s, 4s, ... MaxDelay.
-		d := l.cfg.MaxDelay
-		if shift := e.failures - threshold; shift < 30 {
-			if g := l.cfg.BaseDelay << shift; g > 0 && g < d {
-				d = g
-			}
-		}
-		if u := now.Add(d); u.After(e.until) {
-			e.until = u
-		}
-	}
-}
-
-// prune makes room: first the entries that are not throttled, then, if none, everything.
-func (l *Limiter) prune(now time.Time) {
-	for k, e := range l.entries {
-		if !now.Before(e.until) {
-			delete(l.entries, k)
-		}
-	}
-	if len(l.entries) >= l.cfg.MaxEntries {
-		clear(l.entries)
-	}
-}
-
-// Succeed records a successful check: below the threshold the account's count is cleared
-// (only someone who holds the credential can succeed), so mistakes of its holder never add
-// up. Once the account has reached the threshold it is under attack, and a success (say, a
-// client whose remembered secret is let through while it is throttled) does not clear it:
-// only time does (Forgive). The address's count is never cleared by a success: an attacker
-// with one account of their own must not be able to clear the count of the address they
-// guess others' from.
-func (l *Limiter) Succeed(kind Kind, account string) {
-	if l == nil || l.cfg.Disabled {
-		return
-	}
-	key := accountKey(kind, account)
-	l.mu.Lock()
-	if e := l.entries[key]; e != nil {
-		l.decayed(e, l.now())
-		if e.failures < l.cfg.AccountFailures {
-			delete(l.entries, key)
-		}
-	}
-	l.mu.Unlock()
+	l.counter.Cleared(now, l.keys(kind, account, remote))
+	l.counter.MarkGood(now, goodName(kind, account, src), now.Add(l.cfg.GoodFor))
 }
