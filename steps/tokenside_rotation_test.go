@@ -137,3 +137,134 @@ func TestRaceRoundsReportTheRate(t *testing.T) {
 		t.Fatalf("no winner in any round: %v", err)
 	}
 }
+
+// TestRevokesAccessTokensNeedsProof: RFC 7009 2.2 answers 200 also for an invalid token, so a 200
+// alone does not show that the target revokes access tokens (oauth2-mock-server answers 200 and
+// revokes nothing); only the token reported inactive afterwards does.
+func TestRevokesAccessTokensNeedsProof(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		revokes bool
+		answer  string // the revocation endpoint's error, "" for 200
+		want    verdict.Outcome
+	}{
+		{"200 and the token inactive", true, "", verdict.OutcomePass},
+		{"200 and the token still active", false, "", verdict.OutcomeNotApplicable},
+		{"unsupported_token_type", false, "unsupported_token_type", verdict.OutcomeNotApplicable},
+		{"another error", false, "invalid_request", verdict.OutcomeInconclusive},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var mu sync.Mutex
+			revoked := false
+			w := fakeTarget(t, func(rw http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				defer mu.Unlock()
+				rw.Header().Set("Content-Type", "application/json")
+				switch r.URL.Path {
+				case "/token":
+					_, _ = rw.Write([]byte(`{"access_token":"at-1","token_type":"Bearer"}`))
+				case "/introspect":
+					_, _ = rw.Write([]byte(`{"active":` + map[bool]string{true: "false", false: "true"}[revoked] + `}`))
+				case "/revoke":
+					if c.answer != "" {
+						rw.WriteHeader(400)
+						_, _ = rw.Write([]byte(`{"error":"` + c.answer + `"}`))
+						return
+					}
+					revoked = c.revokes
+				}
+			})
+			w.p.Endpoints.Revocation = w.p.Issuer + "/revoke"
+			w.p.Timeouts.Request = 600 * time.Millisecond
+			w.tokenOwner = "confidential"
+			err := w.revokesAccessTokens(context.Background())
+			if got := outcome(err); got != c.want {
+				t.Fatalf("%s, want %s (%v)", got, c.want, err)
+			}
+			if w.tokenOwner != "confidential" {
+				t.Errorf("the scenario's token owner was not restored: %q", w.tokenOwner)
+			}
+		})
+	}
+}
+
+// TestWrongHintTellsTheHintFromNoRevocation: after a revocation with a wrong token_type_hint, a
+// refresh token that still works fails the scenario only when a revocation without the hint
+// stops it (the hint was the cause); a target that revokes no refresh token at all is blocked by
+// RFC 7009 2 (revocation:11's deviation).
+func TestWrongHintTellsTheHintFromNoRevocation(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		mode string // "revokes", "hint stops it", "never"
+		want verdict.Outcome
+	}{
+		{"the hint is ignored", "revokes", verdict.OutcomePass},
+		{"the hint stops the revocation", "hint stops it", verdict.OutcomeFail},
+		{"no revocation works", "never", verdict.OutcomeBlocked},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var mu sync.Mutex
+			revoked := map[string]bool{}
+			w := fakeTarget(t, func(rw http.ResponseWriter, r *http.Request) {
+				_ = r.ParseForm()
+				mu.Lock()
+				defer mu.Unlock()
+				rw.Header().Set("Content-Type", "application/json")
+				switch r.URL.Path {
+				case "/revoke":
+					hinted := r.PostForm.Get("token_type_hint") == "access_token"
+					if c.mode == "revokes" || (c.mode == "hint stops it" && !hinted) {
+						revoked[r.PostForm.Get("token")] = true
+					}
+				case "/token":
+					if revoked[r.PostForm.Get("refresh_token")] {
+						rw.WriteHeader(400)
+						_, _ = rw.Write([]byte(`{"error":"invalid_grant"}`))
+						return
+					}
+					_, _ = rw.Write([]byte(`{"access_token":"at","token_type":"Bearer","refresh_token":"` + r.PostForm.Get("refresh_token") + `"}`))
+				}
+			})
+			w.p.Endpoints.Revocation = w.p.Issuer + "/revoke"
+			w.p.Timeouts.Request = 500 * time.Millisecond
+			w.tokenOwner = "client credentials"
+			w.refreshTokens = []string{"rt-0"}
+			if err := w.tokenOp(context.Background(), "client credentials", "revokes", "the refresh token", ` with token_type_hint "access_token"`); err != nil {
+				t.Fatal(err)
+			}
+			err := w.refreshNoLongerWorksDespiteHint(context.Background())
+			if got := outcome(err); got != c.want {
+				t.Fatalf("%s, want %s (%v)", got, c.want, err)
+			}
+		})
+	}
+}
+
+// TestStillActiveIsJudgedByItsStatedLifetime: a token still active when timeouts.expiry_wait is
+// over fails only past its own stated expiry (review section 2, expiresWithinWait); a wait
+// shorter than the token's life, or no stated lifetime, is inconclusive.
+func TestStillActiveIsJudgedByItsStatedLifetime(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	last := resp(200, `{"active":true}`, false)
+	for _, c := range []struct {
+		name     string
+		response time.Time
+		exp      time.Time
+		want     verdict.Outcome
+	}{
+		{"expires_in passed long ago", now.Add(-time.Minute), time.Time{}, verdict.OutcomeFail},
+		{"expires_in not passed yet", now.Add(time.Hour), time.Time{}, verdict.OutcomeInconclusive},
+		{"expires_in passed within the skew", now.Add(-2 * time.Second), time.Time{}, verdict.OutcomeInconclusive},
+		{"only exp, passed", time.Time{}, now.Add(-time.Minute), verdict.OutcomeFail},
+		{"only exp, in an hour", time.Time{}, now.Add(time.Hour), verdict.OutcomeInconclusive},
+		{"no stated lifetime", time.Time{}, time.Time{}, verdict.OutcomeInconclusive},
+		{"expires_in passed, exp later: the response's lifetime counts", now.Add(-time.Minute), now.Add(time.Hour), verdict.OutcomeFail},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := judgeStillActive(last, c.response, c.exp, !c.exp.IsZero(), 15*time.Second, now)
+			if got := outcome(err); got != c.want {
+				t.Fatalf("%s, want %s (%v)", got, c.want, err)
+			}
+		})
+	}
+}
