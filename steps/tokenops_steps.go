@@ -790,15 +790,42 @@ func (w *World) resourceRefuses() error {
 // its refusal: "the resource server MUST include the HTTP "WWW-Authenticate" response header
 // field", so a refusal without a Bearer challenge fails at MUST (the scenario is @MUST for this
 // reason: at @MAY the refusal could never fail). A resource that does not accept POST at all
-// (HTTP 405) cannot be asked, so the scenario is not applicable.
-func (w *World) acceptsOrChallenges() error {
-	if w.last != nil && w.last.Status >= 200 && w.last.Status < 300 {
+// (HTTP 404, 405 or 501, and the same to a POST with the token in the Authorization header)
+// cannot be asked, so the scenario is not applicable.
+func (w *World) acceptsOrChallenges(ctx context.Context) error {
+	r, err := w.lastResp()
+	if err != nil {
+		return err
+	}
+	if success(r) {
 		return nil
 	}
-	if w.last != nil && w.last.Status == 405 {
-		return verdict.NotApplicable("the resource answers POST with HTTP 405: it takes no request with a body, so the form-body method cannot be tried")
+	if r.Status == 404 || r.Status == 405 || r.Status == 501 {
+		// Not found, method not allowed, not implemented: perhaps no POST is served here at
+		// all (oauth2-mock-server's userinfo answers POST with 404), perhaps the answer to a
+		// request it does not authorize. The same POST with the token in the Authorization
+		// header tells: refused too, POST is not served and the form body cannot be tried.
+		if served, err := w.resourceServesPost(ctx); err != nil {
+			return err
+		} else if !served {
+			return verdict.NotApplicable("the resource answers POST with HTTP %d, also with the token in the Authorization header: it takes no POST request, so the form-body method cannot be tried", r.Status)
+		}
 	}
-	return oauthclient.ExpectChallenge(w.last, "Bearer")
+	return oauthclient.ExpectChallenge(r, "Bearer")
+}
+
+// resourceServesPost sends the scenario's token in the Authorization header with POST and
+// reports whether the resource accepted it.
+func (w *World) resourceServesPost(ctx context.Context) (bool, error) {
+	token, _, err := w.pickToken("the access token")
+	if err != nil {
+		return false, err
+	}
+	resp, err := oauthclient.ResourceRequest{URL: w.p.Resource.URL, Method: "POST", Token: token, Placement: oauthclient.InHeader}.Send(ctx, w.http)
+	if err != nil {
+		return false, err
+	}
+	return success(resp), nil
 }
 
 // warnsIfQueryAccepted attaches a warning when the resource accepted a token in the URL query:

@@ -268,3 +268,45 @@ func TestStillActiveIsJudgedByItsStatedLifetime(t *testing.T) {
 		})
 	}
 }
+
+// TestFormBodyRefusalNeedsAChallenge: a form-body token may be accepted (RFC 6750 2.2 MAY); a
+// refusal needs a Bearer challenge (RFC 6750 3 MUST); a resource that serves no POST at all
+// (oauth2-mock-server's userinfo: 404) cannot be asked.
+func TestFormBodyRefusalNeedsAChallenge(t *testing.T) {
+	for _, c := range []struct {
+		name          string
+		form, header  int
+		formChallenge bool
+		want          verdict.Outcome
+	}{
+		{"accepted", 200, 200, false, verdict.OutcomePass},
+		{"refused with a challenge", 401, 200, true, verdict.OutcomePass},
+		{"refused without a challenge", 400, 200, false, verdict.OutcomeFail},
+		{"404 to the form, 200 to the header", 404, 200, false, verdict.OutcomeFail},
+		{"no POST served", 404, 404, false, verdict.OutcomeNotApplicable},
+		{"405 to every POST", 405, 405, false, verdict.OutcomeNotApplicable},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := fakeTarget(t, func(rw http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("Authorization") != "" {
+					rw.WriteHeader(c.header)
+					return
+				}
+				if c.formChallenge {
+					rw.Header().Set("WWW-Authenticate", `Bearer realm="x"`)
+				}
+				rw.WriteHeader(c.form)
+			})
+			w.p.Resource = &profile.Resource{URL: w.p.Issuer + "/resource"}
+			w.accessTokens = []string{"at"}
+			ctx := context.Background()
+			if err := w.callResource(ctx, "with the access token", "form body", "", ""); err != nil {
+				t.Fatal(err)
+			}
+			err := w.acceptsOrChallenges(ctx)
+			if got := outcome(err); got != c.want {
+				t.Fatalf("%s, want %s (%v)", got, c.want, err)
+			}
+		})
+	}
+}
