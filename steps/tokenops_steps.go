@@ -1160,7 +1160,7 @@ func (w *World) registerRaces(sc stepAdder) {
 }
 
 // revokesAccessTokens is the precondition of RFC 7009 2.1's "if [...] the authorization server
-// supports the revocation of access tokens": it revokes a separate client credentials token and
+// supports the revocation of access tokens": it revokes a separate access token of its own and
 // looks at what became of it. The 200 alone proves nothing: RFC 7009 2.2 "responds with HTTP
 // status code 200 if the token has been revoked successfully or if the client submitted an
 // invalid token", and a server that revokes nothing answers the same 200. So after the 200 the
@@ -1170,25 +1170,27 @@ func (w *World) registerRaces(sc stepAdder) {
 // (RFC 7009 2.2.1) says the same at once. Anything the suite cannot read is inconclusive: a
 // SHOULD that binds only a server with the support is not judged on a guess.
 func (w *World) revokesAccessTokens(ctx context.Context) error {
-	way := tokenWay{"client credentials", "client_credentials"}
-	if ok, why := w.usable(way); !ok {
-		return verdict.Inconclusive("cannot tell whether the target revokes access tokens: no client credentials token to try (%s)", why)
+	// The probe gets its own token, as "a client that may introspect and revoke" does (the
+	// profile's token_endpoints_caller, else client credentials first), in a copy of the World
+	// so that the scenario's tokens and state stay as they were; browser resources the probe
+	// opens are handed back to the scenario, which closes them.
+	probe := *w
+	probe.accessTokens, probe.refreshTokens, probe.side = nil, nil, tokenSide{}
+	defer func() { w.session, w.listener, w.pages = probe.session, probe.listener, probe.pages }()
+	if _, err := probe.callerHasTokens(ctx); err != nil || len(probe.accessTokens) == 0 {
+		why := "no token was issued"
+		if err != nil {
+			why = verdict.FirstLine(err.Error())
+		}
+		return verdict.Inconclusive("cannot tell whether the target revokes access tokens: no access token to try (%s)", why)
 	}
-	resp, creds, auth, err := w.clientCredentialsToken(ctx, way.role)
+	token := probe.accessTokens[len(probe.accessTokens)-1]
+	if err := probe.provenActive(token); err != nil {
+		return verdict.Inconclusive("cannot tell whether the target revokes access tokens: %s", strings.TrimPrefix(err.Error(), "inconclusive: "))
+	}
+	creds, auth, err := probe.creds(probe.tokenOwner)
 	if err != nil {
 		return err
-	}
-	if resp.Status != 200 || resp.AccessToken() == "" {
-		return verdict.Inconclusive("cannot tell whether the target revokes access tokens: the client credentials client got no token (HTTP %d)", resp.Status)
-	}
-	token := resp.AccessToken()
-	// The probe token is the client credentials client's, so that client introspects it.
-	owner := w.tokenOwner
-	w.tokenOwner = way.role
-	defer func() { w.tokenOwner = owner }()
-	w.noteActive(ctx, token, "access_token")
-	if err := w.provenActive(token); err != nil {
-		return verdict.Inconclusive("cannot tell whether the target revokes access tokens: %s", strings.TrimPrefix(err.Error(), "inconclusive: "))
 	}
 	rev, err := oauthclient.TokenOpRequest{Endpoint: w.p.Endpoints.Revocation, Token: token,
 		TokenTypeHint: "access_token", Client: creds, AuthMethod: auth}.Revoke(ctx, w.http)
@@ -1202,7 +1204,7 @@ func (w *World) revokesAccessTokens(ctx context.Context) error {
 		return verdict.Inconclusive("cannot tell whether the target revokes access tokens: revoking one answered HTTP %d %s", rev.Status, rev.Error())
 	}
 	inactive, err := poll(ctx, w.propagationWait(), func() (bool, error) {
-		r, _, err := w.introspect(ctx, token, "access_token")
+		r, _, err := probe.introspect(ctx, token, "access_token")
 		if err != nil {
 			return false, err
 		}
@@ -1216,7 +1218,7 @@ func (w *World) revokesAccessTokens(ctx context.Context) error {
 		return err
 	}
 	if !inactive {
-		return verdict.NotApplicable("the target does not revoke access tokens: a client credentials token it answered 200 to revoking (RFC 7009 2.2 answers 200 for an invalid token too) was still reported active %s later, so RFC 7009 2.1's SHOULD for servers that revoke access tokens does not apply (revocation.feature 'A client revokes its access token' reports that SHOULD)", w.propagationWait())
+		return verdict.NotApplicable("the target does not revoke access tokens: an access token of the %s client it answered 200 to revoking (RFC 7009 2.2 answers 200 for an invalid token too) was still reported active %s later, so RFC 7009 2.1's SHOULD for servers that revoke access tokens does not apply (revocation.feature 'A client revokes its access token' reports that SHOULD)", probe.tokenOwner, w.propagationWait())
 	}
 	return nil
 }
