@@ -550,7 +550,7 @@ func (w *World) refreshNoLongerWorksDespiteHint(ctx context.Context) error {
 		return err
 	}
 	if !again.refused {
-		return verdict.Blocked("RFC7009-2", "the refresh token still worked after the revocation with token_type_hint \"access_token\" (%d refreshes%s) and still works after a revocation without any hint (answered HTTP %d; %d more refreshes): the target does not revoke refresh tokens at all, which revocation.feature's \"A client revokes its refresh token\" reports (RFC 7009 2, MUST), so the hint's effect cannot be seen", t.worked, followedNote(t.rotated), rev.Status, again.worked)
+		return verdict.Blocked("RFC7009-2", "the refresh token still worked after the revocation with token_type_hint \"access_token\" (%d refreshes succeeded%s), and still works after a revocation without any hint (answered HTTP %d; %d more refreshes succeeded): the target does not revoke refresh tokens at all, which revocation.feature's \"A client revokes its refresh token\" reports (RFC 7009 2, MUST), so the hint's effect cannot be seen", t.worked, followedNote(t.rotated), rev.Status, again.worked)
 	}
 	return oauthclient.Failf(t.last, "expected the refresh token revoked with token_type_hint \"access_token\" to stop working within %s, but %d refreshes after that revocation succeeded%s; revoked again without a hint, it stopped working: the wrong hint stopped the revocation (RFC 7009 2.1: the server \"MUST extend its search across all of its supported token types\")", w.propagationWait(), t.worked, followedNote(t.rotated))
 }
