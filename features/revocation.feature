@@ -62,14 +62,15 @@ Feature: Token revocation (RFC 7009)
     When the client that may introspect and revoke revokes an unknown token
     Then the response status is 200
 
-  @RFC7009-2.1 @RFC7009-2.2.1 @MUST @user-token
+  @RFC7009-2.1 @RFC7009-2.2.1 @SHOULD @user-token
   Scenario: Revocation requires client authentication
     RFC 7009 2.1: "The client also includes its authentication credentials as described in Section 2.3. of [RFC6749]."
-    RFC 7009 2.1: "The authorization server first validates the client credentials (in case of a confidential client) and then verifies whether the token was issued to the client making the revocation request."
+    RFC 7009 2.1: "The authorization server first validates the client credentials (in case of a confidential client) and then verifies whether the token was issued to the client making the revocation request.  If this validation fails, the request is refused and the client is informed of the error by the authorization server as described below."
     RFC 7009 2.2.1: "The error presentation conforms to the definition in Section 5.2 of [RFC6749]."
+    None of these sentences has a BCP 14 keyword, so the scenario is at SHOULD. The protection is judged: a token revoked by a request without client authentication fails; a refusal passes (with a warning when its code is not invalid_client); a 200 that leaves the token active passes with a warning (RFC 7009 2.2 answers 200 "if the client submitted an invalid token").
     Given a client that may introspect and revoke has an access token
     When the token's client revokes the access token without client authentication
-    Then the revocation endpoint refuses the request with error "invalid_client"
+    Then the access token was not revoked, and the report warns unless the request was refused with "invalid_client"
 
   @RFC7009-2.1 @MUST @user-token
   Scenario: A wrong token_type_hint does not stop the revocation

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -238,6 +239,38 @@ func (w *World) warnUnlessRefused(ctx context.Context) (context.Context, error) 
 		return ctx, nil
 	}
 	return warnAttach(ctx, fmt.Sprintf("the revocation endpoint answered another client's revocation with HTTP %d %s and left the token active: RFC 7009 2.1 says \"the request is refused and the client is informed of the error\" (no BCP 14 keyword), while 2.2 answers 200 \"if the client submitted an invalid token\"; the token is protected, the answer does not tell the client", r.Status, r.Error())), nil
+}
+
+// unauthenticatedRevocation judges a revocation sent without client authentication. RFC 7009
+// 2.1 has the client include its credentials and the server validate them, and "If this
+// validation fails, the request is refused": no BCP 14 keyword (issue 14 item 2), so the scenario
+// is at SHOULD and judges the protection. A refusal (4xx) holds it; its code is the wording,
+// invalid_client by RFC 6749 5.2 ("no client authentication included"), anything else a
+// warning. Any other answer is read by what became of the token: still active, the protection
+// held and the answer is a warning (2.2 answers 200 "if the client submitted an invalid
+// token"); revoked, anyone holding the token could revoke it without credentials: FAIL.
+func (w *World) unauthenticatedRevocation(ctx context.Context) (context.Context, error) {
+	r, err := w.lastResp()
+	if err != nil {
+		return ctx, err
+	}
+	if r.Status >= 400 && r.Status <= 499 {
+		if r.Error() == "invalid_client" {
+			return ctx, nil
+		}
+		return warnAttach(ctx, fmt.Sprintf("the revocation without client authentication was refused with HTTP %d and error %q, not invalid_client: RFC 7009 2.2.1 takes its errors from RFC 6749 5.2, whose invalid_client is \"Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method)\"", r.Status, r.Error())), nil
+	}
+	if ok, _ := w.p.Supports("introspection"); !ok {
+		return ctx, verdict.Inconclusive("the revocation without client authentication was answered HTTP %d %s, not refused, and the target has no introspection endpoint to show whether the token was revoked", r.Status, r.Error())
+	}
+	if err := w.tokenActivity(ctx, "access token", "still active"); err != nil {
+		var v *verdict.Error
+		if errors.As(err, &v) {
+			return ctx, err
+		}
+		return ctx, fmt.Errorf("a revocation without client authentication (answered HTTP %d) revoked the token: anyone holding a token could revoke it without credentials (RFC 7009 2.1: the server \"first validates the client credentials\"): %w", r.Status, err)
+	}
+	return warnAttach(ctx, fmt.Sprintf("the revocation endpoint answered a revocation without client authentication with HTTP %d %s and left the token active: RFC 7009 2.1 says \"the request is refused and the client is informed of the error\" (no BCP 14 keyword), while 2.2 answers 200 \"if the client submitted an invalid token\"; the token is protected, the answer does not tell the client", r.Status, r.Error())), nil
 }
 
 // sameAnswerWithoutHint judges RFC 7009 2.2: "An invalid token type hint value is ignored by the
@@ -900,6 +933,7 @@ func (w *World) registerTokenOps(sc stepAdder) {
 	sc.Step(`^the token is reported (active|inactive)$`, w.reportedActive)
 	sc.Step(`^the introspection endpoint refuses the caller$`, w.refusesCaller)
 	sc.Step(`^the report warns unless the revocation endpoint refused the request$`, w.warnUnlessRefused)
+	sc.Step(`^the access token was not revoked, and the report warns unless the request was refused with "invalid_client"$`, w.unauthenticatedRevocation)
 	sc.Step(`^the `+roleRe+` client (redeems a made-up authorization code|refreshes a made-up refresh token)$`, w.madeUpGrant)
 	sc.Step(`^the (?:new|newest) refresh token's scope is the original scope$`, w.refreshScopeIsOriginal)
 	sc.Step(`^the answer is the one the revocation gets without a token_type_hint$`, w.sameAnswerWithoutHint)

@@ -310,3 +310,51 @@ func TestFormBodyRefusalNeedsAChallenge(t *testing.T) {
 		})
 	}
 }
+
+// TestUnauthenticatedRevocationJudgesTheProtection: RFC 7009 2.1's refusal has no keyword; a
+// refusal passes, a 200 that leaves the token active passes with a warning, and a token revoked
+// by a request without client authentication fails (the mock's 200 revokes nothing).
+func TestUnauthenticatedRevocationJudgesTheProtection(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		status  int
+		body    string
+		revokes bool
+		want    verdict.Outcome
+	}{
+		{"401 invalid_client", 401, `{"error":"invalid_client"}`, false, verdict.OutcomePass},
+		{"400 invalid_request", 400, `{"error":"invalid_request"}`, false, verdict.OutcomePass},
+		{"200, the token left active", 200, ``, false, verdict.OutcomePass},
+		{"200, the token revoked", 200, ``, true, verdict.OutcomeFail},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var mu sync.Mutex
+			revoked := false
+			w := fakeTarget(t, func(rw http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				defer mu.Unlock()
+				rw.Header().Set("Content-Type", "application/json")
+				switch r.URL.Path {
+				case "/introspect":
+					_, _ = rw.Write([]byte(`{"active":` + map[bool]string{true: "false", false: "true"}[revoked] + `}`))
+				case "/revoke":
+					revoked = c.revokes
+					rw.WriteHeader(c.status)
+					_, _ = rw.Write([]byte(c.body))
+				}
+			})
+			w.p.Endpoints.Revocation = w.p.Issuer + "/revoke"
+			w.tokenOwner = "client credentials"
+			w.accessTokens = []string{"at-1"}
+			w.side.activeSeen = map[string]string{"at-1": "client credentials"}
+			ctx := context.Background()
+			if err := w.tokenOp(ctx, "client credentials", "revokes", "the access token", " without client authentication"); err != nil {
+				t.Fatal(err)
+			}
+			_, err := w.unauthenticatedRevocation(ctx)
+			if got := outcome(err); got != c.want {
+				t.Fatalf("%s, want %s (%v)", got, c.want, err)
+			}
+		})
+	}
+}
