@@ -103,9 +103,11 @@ Feature: Using a bearer token at the protected resource (RFC 6750)
     Then the response status is 403
     And the Bearer challenge carries the error "insufficient_scope"
 
-  @RFC6750-2.2 @MAY @user-token
+  @RFC6750-2.2 @RFC6750-3 @MUST @user-token
   Scenario: A token in a form-encoded POST body is accepted or refused with a Bearer challenge
     RFC 6750 2.2: "Resource servers MAY support this method."
+    RFC 6750 3: "If the protected resource request does not include authentication credentials or does not contain an access token that enables access to the protected resource, the resource server MUST include the HTTP "WWW-Authenticate" response header field"
+    Accepting the token is optional (MAY) and passes; a resource that does not take it has a request without credentials it understands, and a refusal without a Bearer challenge fails at MUST.
     Given a client has an access token for the resource
     When the client calls the resource with the access token in the form body
     Then the resource accepts the request or answers with a Bearer challenge

@@ -103,15 +103,6 @@ Feature: Refreshing an access token (RFC 6749 6, RFC 9700 2.2.2)
     When the token's client refreshes the access token in parallel requests, round after round
     Then at most one of the parallel requests of each round got a token
 
-  @RFC6749-5.2 @RFC7009-2.1 @MUST @revocation @user-token
-  Scenario: A revoked refresh token is refused with invalid_grant
-    RFC 7009 2.1: "The invalidation takes place immediately, and the token cannot be used again after the revocation."
-    RFC 6749 5.2: "invalid_grant [...] The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client."
-    Given a client has an access token and a refresh token
-    When the token's client revokes the refresh token
-    Then the revocation was accepted
-    And the refresh token no longer works
-
   @RFC6749-5.2 @MUST @short-lifetimes @introspection @user-token
   Scenario: An expired refresh token is refused with invalid_grant
     RFC 6749 6: "The authorization server MUST: [...] validate the refresh token."

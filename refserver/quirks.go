@@ -95,6 +95,10 @@ const (
 	// RFC 6749 10.12: "The authorization server MUST implement CSRF protection for its
 	// authorization endpoint".
 	QuirkConsentCSRFUnchecked Quirk = "consent-csrf-unchecked"
+	// RFC 6750 3: a request whose token the resource does not take (here: one in the form
+	// body, RFC 6750 2.2's MAY) carries no credentials it understands, and still "MUST
+	// include the HTTP "WWW-Authenticate" response header field".
+	QuirkFormTokenUnchallenged Quirk = "form-token-unchallenged"
 )
 
 // QuirkInfo describes a quirk for `oauthconf serve --list-quirks` and the self-test report.
@@ -136,6 +140,7 @@ var knownQuirks = []QuirkInfo{
 	{QuirkBareBearerChallenge, "a request without a token gets a bare WWW-Authenticate: Bearer, without auth-params (RFC 6750 3)"},
 	{QuirkRedirectURIHostSuffix, "a redirect URI whose host ends with the registered host is accepted (RFC 9700 2.1)"},
 	{QuirkConsentCSRFUnchecked, "the approval form's anti-forgery token is not checked and the session cookie is SameSite=None, so another site can submit an approval (RFC 6749 10.12)"},
+	{QuirkFormTokenUnchallenged, "an access token in a form body is refused with 400 and no WWW-Authenticate challenge (RFC 6750 3)"},
 }
 
 // KnownQuirks returns every quirk the server knows, in a stable order.

@@ -61,8 +61,10 @@ type bearerError struct {
 	// Allow, for a 405, lists the methods the resource serves.
 	Allow string
 	// bare is QuirkBareBearerChallenge: the challenge is the scheme alone.
-	bare  bool
-	cause error
+	bare bool
+	// unchallenged is QuirkFormTokenUnchallenged: no WWW-Authenticate at all.
+	unchallenged bool
+	cause        error
 }
 
 func bearerNoCredentials(desc string) *bearerError {
@@ -119,7 +121,9 @@ func writeBearerError(w http.ResponseWriter, r *http.Request, e *bearerError) {
 	if e.bare {
 		challenge = "Bearer"
 	}
-	w.Header().Set("WWW-Authenticate", challenge)
+	if !e.unchallenged {
+		w.Header().Set("WWW-Authenticate", challenge)
+	}
 	setNoStore(w)
 	writeJSON(w, e.Status, body)
 }
@@ -134,6 +138,9 @@ func (s *Server) bearerCaller(r *http.Request, methods ...string) (*caller, url.
 			Description: "HTTP method " + safeName(r.Method) + " is not served here: use " + strings.Join(methods, " or ")}
 	}
 	token, form, be := extractBearer(r)
+	if be == nil && token != "" && s.quirks.Has(QuirkFormTokenUnchallenged) && form.Has("access_token") {
+		be = &bearerError{Status: http.StatusBadRequest, Code: errInvalidRequest, Description: "an access token in the body is not accepted here", unchallenged: true}
+	}
 	if be != nil {
 		be.bare = be.Code == "" && s.quirks.Has(QuirkBareBearerChallenge)
 		s.auditBearerRefused(r, be)

@@ -297,13 +297,6 @@ var (
 	keywordRe    = regexp.MustCompile(`\b(MUST|SHALL|REQUIRED|SHOULD|RECOMMENDED|MAY|OPTIONAL)\b`)
 )
 
-// levelAuditPending are scenarios the audit flags in files another helper owns this round
-// (issue 14: the "tokenside" helper owns bearer, revocation, refresh_token): each is reported to
-// the lead and leaves this list when its file is fixed.
-var levelAuditPending = map[string]bool{
-	"A revoked refresh token is refused with invalid_grant": true,
-}
-
 // levelProblem says why a scenario's level is not backed by the keywords of the sentences it
 // quotes ("" when it is).
 func levelProblem(tags []string, description string) string {
@@ -387,13 +380,8 @@ func TestLevelMatchesQuotedKeyword(t *testing.T) {
 				tags = append(tags, tg.Name)
 			}
 			p := levelProblem(tags, sc.scenario.Description)
-			switch {
-			case p != "" && levelAuditPending[sc.scenario.Name]:
-				t.Logf("%s:%d %q: %s (pending: its file is another helper's this round)", path, sc.scenario.Location.Line, sc.scenario.Name, p)
-			case p != "":
+			if p != "" {
 				t.Errorf("%s:%d %q: %s", path, sc.scenario.Location.Line, sc.scenario.Name, p)
-			case levelAuditPending[sc.scenario.Name]:
-				t.Errorf("%s:%d %q passes the level audit now: remove it from levelAuditPending", path, sc.scenario.Location.Line, sc.scenario.Name)
 			}
 		}
 		return nil

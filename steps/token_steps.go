@@ -256,6 +256,7 @@ func (w *World) keepTokens(ctx context.Context, role string, resp *oauthclient.R
 		return
 	}
 	w.accessTokens = append(w.accessTokens, resp.AccessToken())
+	w.noteStatedExpiry(resp)
 	if rt := resp.RefreshToken(); rt != "" {
 		w.refreshTokens = append(w.refreshTokens, rt)
 	}

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -53,6 +54,21 @@ type tokenSide struct {
 	// withoutResourceScope: the scenario's token was asked for without the profile's
 	// resource.required_scope.
 	withoutResourceScope bool
+	// statedExpiry is when each access token expires by its token response's expires_in
+	// (RFC 6749 5.1: "The lifetime in seconds of the access token"), reckoned from its receipt.
+	statedExpiry map[string]time.Time
+}
+
+// noteStatedExpiry records an access token's lifetime as its token response states it.
+func (w *World) noteStatedExpiry(resp *oauthclient.Response) {
+	secs, ok := resp.Number("expires_in")
+	if !ok || secs < 0 || resp.AccessToken() == "" {
+		return
+	}
+	if w.side.statedExpiry == nil {
+		w.side.statedExpiry = map[string]time.Time{}
+	}
+	w.side.statedExpiry[resp.AccessToken()] = time.Now().Add(time.Duration(secs * float64(time.Second)))
 }
 
 // tokenOp sends an introspection or revocation request for the client of role.
@@ -143,6 +159,32 @@ func (w *World) reportedActive(state string) error {
 	return nil
 }
 
+// callerOpUnknown introspects or revokes a made-up token as the client the profile names to call
+// the introspection and revocation endpoints (token_endpoints_caller).
+func (w *World) callerOpUnknown(ctx context.Context, op, which string) error {
+	role := "client credentials"
+	if w.p.TokenEndpointsCaller != "" {
+		role = strings.ReplaceAll(w.p.TokenEndpointsCaller, "_", " ")
+	}
+	return w.tokenOp(ctx, role, op, which, "")
+}
+
+// unknownReportedInactive is the precondition of a check about an inactive token's answer:
+// the endpoint must first answer {"active": false} for a made-up token. When it does not, that
+// is the MUST of RFC 7662 2.2 ("does not exist on this server [...] MUST return an introspection
+// response with the "active" field set to "false""), judged by "An unknown token is reported
+// inactive, not as an error"; the check that needs an inactive answer never ran (issue 14 item
+// 3: a failed precondition never reports the check's own requirement).
+func (w *World) unknownReportedInactive(ctx context.Context) error {
+	if err := w.callerOpUnknown(ctx, "introspects", "an unknown token"); err != nil {
+		return err
+	}
+	if err := w.reportedActive("inactive"); err != nil {
+		return verdict.Blocked("RFC7662-2.2", "the introspection endpoint did not report a made-up token inactive (%s), so there is no inactive token's answer to judge; that is reported by \"An unknown token is reported inactive, not as an error\" (RFC 7662 2.2, MUST)", verdict.FirstLine(err.Error()))
+	}
+	return nil
+}
+
 // refusesCaller checks RFC 7662 2.1/2.3: the endpoint requires authorization; a caller without
 // valid credentials gets an error, never an answer about the token.
 func (w *World) refusesCaller() error {
@@ -197,6 +239,38 @@ func (w *World) warnUnlessRefused(ctx context.Context) (context.Context, error) 
 		return ctx, nil
 	}
 	return warnAttach(ctx, fmt.Sprintf("the revocation endpoint answered another client's revocation with HTTP %d %s and left the token active: RFC 7009 2.1 says \"the request is refused and the client is informed of the error\" (no BCP 14 keyword), while 2.2 answers 200 \"if the client submitted an invalid token\"; the token is protected, the answer does not tell the client", r.Status, r.Error())), nil
+}
+
+// unauthenticatedRevocation judges a revocation sent without client authentication. RFC 7009
+// 2.1 has the client include its credentials and the server validate them, and "If this
+// validation fails, the request is refused": no BCP 14 keyword (issue 14 item 2), so the scenario
+// is at SHOULD and judges the protection. A refusal (4xx) holds it; its code is the wording,
+// invalid_client by RFC 6749 5.2 ("no client authentication included"), anything else a
+// warning. Any other answer is read by what became of the token: still active, the protection
+// held and the answer is a warning (2.2 answers 200 "if the client submitted an invalid
+// token"); revoked, anyone holding the token could revoke it without credentials: FAIL.
+func (w *World) unauthenticatedRevocation(ctx context.Context) (context.Context, error) {
+	r, err := w.lastResp()
+	if err != nil {
+		return ctx, err
+	}
+	if r.Status >= 400 && r.Status <= 499 {
+		if r.Error() == "invalid_client" {
+			return ctx, nil
+		}
+		return warnAttach(ctx, fmt.Sprintf("the revocation without client authentication was refused with HTTP %d and error %q, not invalid_client: RFC 7009 2.2.1 takes its errors from RFC 6749 5.2, whose invalid_client is \"Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method)\"", r.Status, r.Error())), nil
+	}
+	if ok, _ := w.p.Supports("introspection"); !ok {
+		return ctx, verdict.Inconclusive("the revocation without client authentication was answered HTTP %d %s, not refused, and the target has no introspection endpoint to show whether the token was revoked", r.Status, r.Error())
+	}
+	if err := w.tokenActivity(ctx, "access token", "still active"); err != nil {
+		var v *verdict.Error
+		if errors.As(err, &v) {
+			return ctx, err
+		}
+		return ctx, fmt.Errorf("a revocation without client authentication (answered HTTP %d) revoked the token: anyone holding a token could revoke it without credentials (RFC 7009 2.1: the server \"first validates the client credentials\"): %w", r.Status, err)
+	}
+	return warnAttach(ctx, fmt.Sprintf("the revocation endpoint answered a revocation without client authentication with HTTP %d %s and left the token active: RFC 7009 2.1 says \"the request is refused and the client is informed of the error\" (no BCP 14 keyword), while 2.2 answers 200 \"if the client submitted an invalid token\"; the token is protected, the answer does not tell the client", r.Status, r.Error())), nil
 }
 
 // sameAnswerWithoutHint judges RFC 7009 2.2: "An invalid token type hint value is ignored by the
@@ -434,32 +508,84 @@ func (w *World) refreshNoLongerWorks(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var last *oauthclient.Response
-	worked, rotated := 0, 0
+	t, err := w.tryRevokedRefresh(ctx, tr)
+	if err != nil {
+		return err
+	}
+	w.last = t.last
+	if !t.refused {
+		return oauthclient.Failf(t.last, "expected the revoked refresh token to stop working within %s (RFC 7009 2.1), but %d refreshes after the revocation succeeded%s, the last one still", w.propagationWait(), t.worked, followedNote(t.rotated))
+	}
+	return oauthclient.ExpectOAuthError(t.last, "invalid_grant")
+}
+
+// refreshTrial is what became of a revoked refresh token tried until refused.
+type refreshTrial struct {
+	refused         bool
+	last            *oauthclient.Response
+	worked, rotated int
+	// live is the refresh token last tried: the revoked one, or its newest rotated successor.
+	live string
+}
+
+// tryRevokedRefresh refreshes with tr until the token is refused or the propagation wait is
+// over, following each rotated successor.
+func (w *World) tryRevokedRefresh(ctx context.Context, tr oauthclient.TokenRequest) (refreshTrial, error) {
+	var t refreshTrial
 	refused, err := poll(ctx, w.propagationWait(), func() (bool, error) {
 		resp, err := tr.Send(ctx, w.http)
 		if err != nil {
 			return false, err
 		}
-		last = resp
+		t.last = resp
 		if resp.Status != 200 || resp.AccessToken() == "" {
 			return true, nil
 		}
-		worked++
+		t.worked++
 		if next := resp.RefreshToken(); next != "" && next != tr.RefreshToken {
 			tr.RefreshToken = next // issued from the revoked grant: it must die too
-			rotated++
+			t.rotated++
 		}
 		return false, nil
 	})
+	t.refused, t.live = refused, tr.RefreshToken
+	return t, err
+}
+
+// refreshNoLongerWorksDespiteHint judges RFC 7009 2.1's "If the server is unable to locate the
+// token using the given hint, it MUST extend its search across all of its supported token
+// types" after a refresh token was revoked with the hint "access_token". A token that still
+// works may have been spared by the hint, or the target may revoke no refresh token at all (a
+// deviation "A client revokes its refresh token" reports): the live token is revoked again
+// without a hint to tell the two apart. Refused then, the hint stopped the first revocation:
+// FAIL. Still working, the revocation never works and the hint's effect cannot be seen: blocked.
+func (w *World) refreshNoLongerWorksDespiteHint(ctx context.Context) error {
+	tr, err := w.ownerRefresh()
 	if err != nil {
 		return err
 	}
-	w.last = last
-	if !refused {
-		return oauthclient.Failf(last, "expected the revoked refresh token to stop working within %s (RFC 7009 2.1), but %d refreshes after the revocation succeeded%s, the last one still", w.propagationWait(), worked, followedNote(rotated))
+	t, err := w.tryRevokedRefresh(ctx, tr)
+	if err != nil {
+		return err
 	}
-	return oauthclient.ExpectOAuthError(last, "invalid_grant")
+	w.last = t.last
+	if t.refused {
+		return oauthclient.ExpectOAuthError(t.last, "invalid_grant")
+	}
+	rev, err := oauthclient.TokenOpRequest{Endpoint: w.p.Endpoints.Revocation, Token: t.live,
+		Client: tr.Client, AuthMethod: tr.AuthMethod}.Revoke(ctx, w.http)
+	if err != nil {
+		return err
+	}
+	tr.RefreshToken = t.live
+	again, err := w.tryRevokedRefresh(ctx, tr)
+	if err != nil {
+		return err
+	}
+	if !again.refused {
+		return verdict.Blocked("RFC7009-2", "the refresh token still worked after the revocation with token_type_hint \"access_token\" (%d refreshes succeeded%s), and still works after a revocation without any hint (answered HTTP %d; %d more refreshes succeeded): the target does not revoke refresh tokens at all, which revocation.feature's \"A client revokes its refresh token\" reports (RFC 7009 2, MUST), so the hint's effect cannot be seen", t.worked, followedNote(t.rotated), rev.Status, again.worked)
+	}
+	return oauthclient.Failf(t.last, "expected the refresh token revoked with token_type_hint \"access_token\" to stop working within %s, but %d refreshes after that revocation succeeded%s; revoked again without a hint, it stopped working: the wrong hint stopped the revocation (RFC 7009 2.1: the server \"MUST extend its search across all of its supported token types\")", w.propagationWait(), t.worked, followedNote(t.rotated))
 }
 
 // followedNote says how many rotated successors of a revoked refresh token were followed.
@@ -474,14 +600,35 @@ func followedNote(rotated int) string {
 // token must have been seen active by the same caller before (here or when it was issued), or
 // the wait proves nothing and the scenario is inconclusive.
 func (w *World) waitInactive(ctx context.Context, token, hint string, wait time.Duration, what string) error {
+	p, err := w.pollInactive(ctx, token, hint, wait)
+	if err != nil {
+		return err
+	}
+	if !p.done {
+		return oauthclient.Failf(p.last, "the token was still active %s after %s", what, wait)
+	}
+	return nil
+}
+
+// inactivePoll is what pollInactive saw.
+type inactivePoll struct {
+	done bool // reported inactive after it was seen active
+	last *oauthclient.Response
+	// exp is the last active answer's "exp" (RFC 7662 2.2), when it had one.
+	exp    time.Time
+	hasExp bool
+}
+
+// pollInactive introspects the token until it is reported inactive or wait is over.
+func (w *World) pollInactive(ctx context.Context, token, hint string, wait time.Duration) (inactivePoll, error) {
+	var p inactivePoll
 	proven := w.provenActive(token) == nil
-	var last *oauthclient.Response
 	done, err := poll(ctx, wait, func() (bool, error) {
 		resp, _, err := w.introspect(ctx, token, hint)
 		if err != nil {
 			return false, err
 		}
-		last = resp
+		p.last = resp
 		if resp.Status != 200 {
 			return false, oauthclient.Failf(resp, "expected the introspection endpoint to answer HTTP 200, got %d", resp.Status)
 		}
@@ -491,28 +638,61 @@ func (w *World) waitInactive(ctx context.Context, token, hint string, wait time.
 		}
 		if active {
 			proven = true
+			if exp, ok := resp.Number("exp"); ok {
+				p.exp, p.hasExp = time.Unix(int64(exp), 0), true
+			}
 			return false, nil
 		}
 		return proven, nil
 	})
 	if err != nil {
-		return err
+		return p, err
 	}
 	if !proven {
-		return verdict.Inconclusive("the introspection endpoint never reported the token active to the %s client, so active:false proves nothing", w.introspectorRole())
+		return p, verdict.Inconclusive("the introspection endpoint never reported the token active to the %s client, so active:false proves nothing", w.introspectorRole())
 	}
-	if !done {
-		return oauthclient.Failf(last, "the token was still active %s after %s", what, wait)
-	}
-	return nil
+	p.done = done
+	return p, nil
 }
 
+// expirySkew is how long past its stated expiry a token may still be reported active before
+// that is a deviation: the token response's expires_in is reckoned from its receipt here, and an
+// introspection "exp" is read on the server's clock.
+const expirySkew = 5 * time.Second
+
+// expiresWithinWait waits up to timeouts.expiry_wait for a short-lived token to be reported
+// inactive (RFC 7662 2.2: "a "true" value [...] will generally indicate that a given token [...]
+// is within its given time window of validity (e.g., after its issuance time and before its
+// expiration time)"). A token still active at the end of the wait is judged against its own
+// stated lifetime (the token response's expires_in, else the introspection's exp): past it (plus
+// expirySkew), the token outlived its lifetime and fails; not yet past it, or with no lifetime
+// stated, the profile's wait was shorter than the token's life and nothing can be concluded.
 func (w *World) expiresWithinWait(ctx context.Context, which string) error {
 	token, hint, err := w.pickToken(which)
 	if err != nil {
 		return err
 	}
-	return w.waitInactive(ctx, token, hint, w.expiryWait(), "past its lifetime (timeouts.expiry_wait): a short-lived token must expire")
+	wait := w.expiryWait()
+	p, err := w.pollInactive(ctx, token, hint, wait)
+	if err != nil || p.done {
+		return err
+	}
+	return judgeStillActive(p.last, w.side.statedExpiry[token], p.exp, p.hasExp, wait, time.Now())
+}
+
+// judgeStillActive judges a token still reported active when the expiry wait is over, at now.
+func judgeStillActive(last *oauthclient.Response, statedByResponse, exp time.Time, hasExp bool, wait time.Duration, now time.Time) error {
+	stated, by := statedByResponse, "its token response's expires_in"
+	if stated.IsZero() && hasExp {
+		stated, by = exp, "the introspection's exp"
+	}
+	if stated.IsZero() {
+		return verdict.Inconclusive("the token was still active after timeouts.expiry_wait (%s) and states no lifetime (no expires_in in its token response, no exp when introspected), so the suite cannot tell that it should have expired; the profile's short_lived client is expected to get tokens that expire within the wait", wait)
+	}
+	if now.Before(stated.Add(expirySkew)) {
+		return verdict.Inconclusive("the token was still active after timeouts.expiry_wait (%s), but by %s it lives until %s, %s from now (with %s allowed for clock skew): the profile's wait is shorter than the token's life; give the short_lived client a shorter token lifetime or raise timeouts.expiry_wait", wait, by, stated.UTC().Format(time.RFC3339), stated.Sub(now).Round(time.Second), expirySkew)
+	}
+	return oauthclient.Failf(last, "the token was still reported active %s after its stated expiry (by %s, %s; %s allowed for clock skew): a token past its expiration time is not active (RFC 7662 2.2)", now.Sub(stated).Round(time.Second), by, stated.UTC().Format(time.RFC3339), expirySkew)
 }
 
 // codeOutlived waits until the code has expired without touching it (redeeming it would use
@@ -637,17 +817,48 @@ func (w *World) resourceRefuses() error {
 	return nil
 }
 
-// acceptsOrChallenges judges a token in a form body (RFC 6750 2.2: "Resource servers MAY support
-// this method"): accepted, or refused with a Bearer challenge. A resource that does not accept
-// POST at all (HTTP 405) cannot be asked, so the scenario is not applicable.
-func (w *World) acceptsOrChallenges() error {
-	if w.last != nil && w.last.Status >= 200 && w.last.Status < 300 {
+// acceptsOrChallenges judges a token in a form body in two parts. Taking it is optional (RFC
+// 6750 2.2: "Resource servers MAY support this method"), so an acceptance passes. A resource
+// that does not take it has a request without credentials it understands, and RFC 6750 3 binds
+// its refusal: "the resource server MUST include the HTTP "WWW-Authenticate" response header
+// field", so a refusal without a Bearer challenge fails at MUST (the scenario is @MUST for this
+// reason: at @MAY the refusal could never fail). A resource that does not accept POST at all
+// (HTTP 404, 405 or 501, and the same to a POST with the token in the Authorization header)
+// cannot be asked, so the scenario is not applicable.
+func (w *World) acceptsOrChallenges(ctx context.Context) error {
+	r, err := w.lastResp()
+	if err != nil {
+		return err
+	}
+	if success(r) {
 		return nil
 	}
-	if w.last != nil && w.last.Status == 405 {
-		return verdict.NotApplicable("the resource answers POST with HTTP 405: it takes no request with a body, so the form-body method cannot be tried")
+	if r.Status == 404 || r.Status == 405 || r.Status == 501 {
+		// Not found, method not allowed, not implemented: perhaps no POST is served here at
+		// all (oauth2-mock-server's userinfo answers POST with 404), perhaps the answer to a
+		// request it does not authorize. The same POST with the token in the Authorization
+		// header tells: refused too, POST is not served and the form body cannot be tried.
+		if served, err := w.resourceServesPost(ctx); err != nil {
+			return err
+		} else if !served {
+			return verdict.NotApplicable("the resource answers POST with HTTP %d, also with the token in the Authorization header: it takes no POST request, so the form-body method cannot be tried", r.Status)
+		}
 	}
-	return oauthclient.ExpectChallenge(w.last, "Bearer")
+	return oauthclient.ExpectChallenge(r, "Bearer")
+}
+
+// resourceServesPost sends the scenario's token in the Authorization header with POST and
+// reports whether the resource accepted it.
+func (w *World) resourceServesPost(ctx context.Context) (bool, error) {
+	token, _, err := w.pickToken("the access token")
+	if err != nil {
+		return false, err
+	}
+	resp, err := oauthclient.ResourceRequest{URL: w.p.Resource.URL, Method: "POST", Token: token, Placement: oauthclient.InHeader}.Send(ctx, w.http)
+	if err != nil {
+		return false, err
+	}
+	return success(resp), nil
 }
 
 // warnsIfQueryAccepted attaches a warning when the resource accepted a token in the URL query:
@@ -678,14 +889,8 @@ func (w *World) challengeError(code string) error {
 		return err
 	}
 	params, ok := bearerParams(r.Header.Values("WWW-Authenticate"))
-	if !ok && r.Status >= 400 {
-		// One deviation, reported once: a refusal without a Bearer challenge is the failure
-		// of the scenario that requires the challenge (RFC 6750 3, MUST); this one reads the
-		// challenge's error code and cannot see it.
-		return verdict.Blocked("RFC6750-3", "the resource refused the request (HTTP %d) without a Bearer challenge (WWW-Authenticate %q), so the challenge's error code cannot be read; the missing challenge is reported by the scenario that requires it (\"... gets a Bearer challenge\")", r.Status, r.Header.Values("WWW-Authenticate"))
-	}
 	if !ok {
-		return oauthclient.Failf(r, "expected a WWW-Authenticate: Bearer challenge, got %q", r.Header.Values("WWW-Authenticate"))
+		return noChallengeToRead(r)
 	}
 	if code == "" {
 		// RFC 6750 3.1: with no authentication information, the resource SHOULD NOT include an
@@ -703,21 +908,32 @@ func (w *World) challengeError(code string) error {
 
 func (w *World) challengeNoError() error { return w.challengeError("") }
 
+// noChallengeToRead ends a step that reads the Bearer challenge's attributes when there is no
+// challenge to read. One deviation, reported once: the missing challenge (a refusal without one,
+// or no refusal at all, as a resource that answers 200 to a request without a token) breaks
+// RFC 6750 3's MUST ("the resource server MUST include the HTTP "WWW-Authenticate" response
+// header field"), which the "... gets a Bearer challenge" scenarios judge; the attribute this
+// step reads is a SHOULD about a challenge that does not exist.
+func noChallengeToRead(r *oauthclient.Response) error {
+	what := fmt.Sprintf("refused the request (HTTP %d) without a Bearer challenge", r.Status)
+	if success(r) {
+		what = fmt.Sprintf("did not refuse the request (HTTP %d), so it sent no challenge", r.Status)
+	}
+	return verdict.Blocked("RFC6750-3", "the resource %s (WWW-Authenticate %q), so the challenge's error code cannot be read; that is reported by the scenario that requires the challenge (RFC 6750 3, MUST: \"... gets a Bearer challenge\")", what, r.Header.Values("WWW-Authenticate"))
+}
+
 func (w *World) registerTokenOps(sc stepAdder) {
 	sc.Step(`^the `+roleRe+` client (introspects|revokes) (the access token|the refresh token|an unknown token)`+modsRe+`$`, w.tokenOp)
 	sc.Step(`^(the token's client|another client) (introspects|revokes) (the access token|the refresh token|an unknown token)`+modsRe+`$`, w.tokenClientOp)
 	sc.Step(`^the revocation (is accepted|was accepted)$`, w.revocationAccepted)
-	sc.Step(`^the client that may introspect and revoke (introspects|revokes) (an unknown token)$`, func(ctx context.Context, op, which string) error {
-		role := "client credentials"
-		if w.p.TokenEndpointsCaller != "" {
-			role = strings.ReplaceAll(w.p.TokenEndpointsCaller, "_", " ")
-		}
-		return w.tokenOp(ctx, role, op, which, "")
-	})
+	sc.Step(`^the refresh token no longer works, unless a revocation without the hint does not stop it either$`, w.refreshNoLongerWorksDespiteHint)
+	sc.Step(`^the client that may introspect and revoke (introspects|revokes) (an unknown token)$`, w.callerOpUnknown)
+	sc.Step(`^the introspection endpoint has reported an unknown token inactive$`, w.unknownReportedInactive)
 	sc.Step(`^the report warns when the resource accepted it$`, w.warnsIfQueryAccepted)
 	sc.Step(`^the token is reported (active|inactive)$`, w.reportedActive)
 	sc.Step(`^the introspection endpoint refuses the caller$`, w.refusesCaller)
 	sc.Step(`^the report warns unless the revocation endpoint refused the request$`, w.warnUnlessRefused)
+	sc.Step(`^the access token was not revoked, and the report warns unless the request was refused with "invalid_client"$`, w.unauthenticatedRevocation)
 	sc.Step(`^the `+roleRe+` client (redeems a made-up authorization code|refreshes a made-up refresh token)$`, w.madeUpGrant)
 	sc.Step(`^the (?:new|newest) refresh token's scope is the original scope$`, w.refreshScopeIsOriginal)
 	sc.Step(`^the answer is the one the revocation gets without a token_type_hint$`, w.sameAnswerWithoutHint)
@@ -978,34 +1194,67 @@ func (w *World) registerRaces(sc stepAdder) {
 }
 
 // revokesAccessTokens is the precondition of RFC 7009 2.1's "if [...] the authorization server
-// supports the revocation of access tokens": it revokes a separate client credentials token.
-// A 200 shows the support; unsupported_token_type (RFC 7009 2.2.1) shows its absence, and the
-// scenario is not applicable; anything else leaves the suite unable to tell, and a SHOULD that
-// binds only a server with the support is not judged on a guess: inconclusive.
+// supports the revocation of access tokens": it revokes a separate access token of its own and
+// looks at what became of it. The 200 alone proves nothing: RFC 7009 2.2 "responds with HTTP
+// status code 200 if the token has been revoked successfully or if the client submitted an
+// invalid token", and a server that revokes nothing answers the same 200. So after the 200 the
+// token must be reported inactive by introspection within the propagation wait (RFC 7009 2.1);
+// still active, the target does not revoke access tokens and the scenario is not applicable (that
+// SHOULD is judged once, by "A client revokes its access token"). unsupported_token_type
+// (RFC 7009 2.2.1) says the same at once. Anything the suite cannot read is inconclusive: a
+// SHOULD that binds only a server with the support is not judged on a guess.
 func (w *World) revokesAccessTokens(ctx context.Context) error {
-	way := tokenWay{"client credentials", "client_credentials"}
-	if ok, why := w.usable(way); !ok {
-		return verdict.Inconclusive("cannot tell whether the target revokes access tokens: no client credentials token to try (%s)", why)
+	// The probe gets its own token, as "a client that may introspect and revoke" does (the
+	// profile's token_endpoints_caller, else client credentials first), in a copy of the World
+	// so that the scenario's tokens and state stay as they were; browser resources the probe
+	// opens are handed back to the scenario, which closes them.
+	probe := *w
+	probe.accessTokens, probe.refreshTokens, probe.side = nil, nil, tokenSide{}
+	defer func() { w.session, w.listener, w.pages = probe.session, probe.listener, probe.pages }()
+	if _, err := probe.callerHasTokens(ctx); err != nil || len(probe.accessTokens) == 0 {
+		why := "no token was issued"
+		if err != nil {
+			why = verdict.FirstLine(err.Error())
+		}
+		return verdict.Inconclusive("cannot tell whether the target revokes access tokens: no access token to try (%s)", why)
 	}
-	resp, creds, auth, err := w.clientCredentialsToken(ctx, way.role)
+	token := probe.accessTokens[len(probe.accessTokens)-1]
+	if err := probe.provenActive(token); err != nil {
+		return verdict.Inconclusive("cannot tell whether the target revokes access tokens: %s", strings.TrimPrefix(err.Error(), "inconclusive: "))
+	}
+	creds, auth, err := probe.creds(probe.tokenOwner)
 	if err != nil {
 		return err
 	}
-	if resp.Status != 200 || resp.AccessToken() == "" {
-		return verdict.Inconclusive("cannot tell whether the target revokes access tokens: the client credentials client got no token (HTTP %d)", resp.Status)
-	}
-	rev, err := oauthclient.TokenOpRequest{Endpoint: w.p.Endpoints.Revocation, Token: resp.AccessToken(),
+	rev, err := oauthclient.TokenOpRequest{Endpoint: w.p.Endpoints.Revocation, Token: token,
 		TokenTypeHint: "access_token", Client: creds, AuthMethod: auth}.Revoke(ctx, w.http)
 	if err != nil {
 		return err
 	}
 	switch {
-	case rev.Status == 200:
-		return nil
 	case rev.Status == 400 && rev.Error() == "unsupported_token_type":
 		return verdict.NotApplicable("the target does not revoke access tokens (unsupported_token_type, RFC 7009 2.2.1), so RFC 7009 2.1's SHOULD does not apply")
+	case rev.Status != 200:
+		return verdict.Inconclusive("cannot tell whether the target revokes access tokens: revoking one answered HTTP %d %s", rev.Status, rev.Error())
 	}
-	return verdict.Inconclusive("cannot tell whether the target revokes access tokens: revoking one answered HTTP %d %s", rev.Status, rev.Error())
+	inactive, err := poll(ctx, w.propagationWait(), func() (bool, error) {
+		r, _, err := probe.introspect(ctx, token, "access_token")
+		if err != nil {
+			return false, err
+		}
+		active, ok := r.Bool("active")
+		if r.Status != 200 || !ok {
+			return false, verdict.Inconclusive("cannot tell whether the target revokes access tokens: introspecting the revoked token answered HTTP %d without a boolean \"active\"", r.Status)
+		}
+		return !active, nil
+	})
+	if err != nil {
+		return err
+	}
+	if !inactive {
+		return verdict.NotApplicable("the target does not revoke access tokens: an access token of the %s client it answered 200 to revoking (RFC 7009 2.2 answers 200 for an invalid token too) was still reported active %s later, so RFC 7009 2.1's SHOULD for servers that revoke access tokens does not apply (revocation.feature 'A client revokes its access token' reports that SHOULD)", probe.tokenOwner, w.propagationWait())
+	}
+	return nil
 }
 
 // clientCredentialsToken asks for a client credentials token as the client of role.

@@ -137,3 +137,224 @@ func TestRaceRoundsReportTheRate(t *testing.T) {
 		t.Fatalf("no winner in any round: %v", err)
 	}
 }
+
+// TestRevokesAccessTokensNeedsProof: RFC 7009 2.2 answers 200 also for an invalid token, so a 200
+// alone does not show that the target revokes access tokens (oauth2-mock-server answers 200 and
+// revokes nothing); only the token reported inactive afterwards does.
+func TestRevokesAccessTokensNeedsProof(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		revokes bool
+		answer  string // the revocation endpoint's error, "" for 200
+		want    verdict.Outcome
+	}{
+		{"200 and the token inactive", true, "", verdict.OutcomePass},
+		{"200 and the token still active", false, "", verdict.OutcomeNotApplicable},
+		{"unsupported_token_type", false, "unsupported_token_type", verdict.OutcomeNotApplicable},
+		{"another error", false, "invalid_request", verdict.OutcomeInconclusive},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var mu sync.Mutex
+			revoked := false
+			w := fakeTarget(t, func(rw http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				defer mu.Unlock()
+				rw.Header().Set("Content-Type", "application/json")
+				switch r.URL.Path {
+				case "/token":
+					_, _ = rw.Write([]byte(`{"access_token":"at-1","token_type":"Bearer"}`))
+				case "/introspect":
+					_, _ = rw.Write([]byte(`{"active":` + map[bool]string{true: "false", false: "true"}[revoked] + `}`))
+				case "/revoke":
+					if c.answer != "" {
+						rw.WriteHeader(400)
+						_, _ = rw.Write([]byte(`{"error":"` + c.answer + `"}`))
+						return
+					}
+					revoked = c.revokes
+				}
+			})
+			w.p.Endpoints.Revocation = w.p.Issuer + "/revoke"
+			w.p.Timeouts.Request = 600 * time.Millisecond
+			w.tokenOwner = "confidential"
+			err := w.revokesAccessTokens(context.Background())
+			if got := outcome(err); got != c.want {
+				t.Fatalf("%s, want %s (%v)", got, c.want, err)
+			}
+			if w.tokenOwner != "confidential" {
+				t.Errorf("the scenario's token owner was not restored: %q", w.tokenOwner)
+			}
+		})
+	}
+}
+
+// TestWrongHintTellsTheHintFromNoRevocation: after a revocation with a wrong token_type_hint, a
+// refresh token that still works fails the scenario only when a revocation without the hint
+// stops it (the hint was the cause); a target that revokes no refresh token at all is blocked by
+// RFC 7009 2 (revocation:11's deviation).
+func TestWrongHintTellsTheHintFromNoRevocation(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		mode string // "revokes", "hint stops it", "never"
+		want verdict.Outcome
+	}{
+		{"the hint is ignored", "revokes", verdict.OutcomePass},
+		{"the hint stops the revocation", "hint stops it", verdict.OutcomeFail},
+		{"no revocation works", "never", verdict.OutcomeBlocked},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var mu sync.Mutex
+			revoked := map[string]bool{}
+			w := fakeTarget(t, func(rw http.ResponseWriter, r *http.Request) {
+				_ = r.ParseForm()
+				mu.Lock()
+				defer mu.Unlock()
+				rw.Header().Set("Content-Type", "application/json")
+				switch r.URL.Path {
+				case "/revoke":
+					hinted := r.PostForm.Get("token_type_hint") == "access_token"
+					if c.mode == "revokes" || (c.mode == "hint stops it" && !hinted) {
+						revoked[r.PostForm.Get("token")] = true
+					}
+				case "/token":
+					if revoked[r.PostForm.Get("refresh_token")] {
+						rw.WriteHeader(400)
+						_, _ = rw.Write([]byte(`{"error":"invalid_grant"}`))
+						return
+					}
+					_, _ = rw.Write([]byte(`{"access_token":"at","token_type":"Bearer","refresh_token":"` + r.PostForm.Get("refresh_token") + `"}`))
+				}
+			})
+			w.p.Endpoints.Revocation = w.p.Issuer + "/revoke"
+			w.p.Timeouts.Request = 500 * time.Millisecond
+			w.tokenOwner = "client credentials"
+			w.refreshTokens = []string{"rt-0"}
+			if err := w.tokenOp(context.Background(), "client credentials", "revokes", "the refresh token", ` with token_type_hint "access_token"`); err != nil {
+				t.Fatal(err)
+			}
+			err := w.refreshNoLongerWorksDespiteHint(context.Background())
+			if got := outcome(err); got != c.want {
+				t.Fatalf("%s, want %s (%v)", got, c.want, err)
+			}
+		})
+	}
+}
+
+// TestStillActiveIsJudgedByItsStatedLifetime: a token still active when timeouts.expiry_wait is
+// over fails only past its own stated expiry (review section 2, expiresWithinWait); a wait
+// shorter than the token's life, or no stated lifetime, is inconclusive.
+func TestStillActiveIsJudgedByItsStatedLifetime(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	last := resp(200, `{"active":true}`, false)
+	for _, c := range []struct {
+		name     string
+		response time.Time
+		exp      time.Time
+		want     verdict.Outcome
+	}{
+		{"expires_in passed long ago", now.Add(-time.Minute), time.Time{}, verdict.OutcomeFail},
+		{"expires_in not passed yet", now.Add(time.Hour), time.Time{}, verdict.OutcomeInconclusive},
+		{"expires_in passed within the skew", now.Add(-2 * time.Second), time.Time{}, verdict.OutcomeInconclusive},
+		{"only exp, passed", time.Time{}, now.Add(-time.Minute), verdict.OutcomeFail},
+		{"only exp, in an hour", time.Time{}, now.Add(time.Hour), verdict.OutcomeInconclusive},
+		{"no stated lifetime", time.Time{}, time.Time{}, verdict.OutcomeInconclusive},
+		{"expires_in passed, exp later: the response's lifetime counts", now.Add(-time.Minute), now.Add(time.Hour), verdict.OutcomeFail},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := judgeStillActive(last, c.response, c.exp, !c.exp.IsZero(), 15*time.Second, now)
+			if got := outcome(err); got != c.want {
+				t.Fatalf("%s, want %s (%v)", got, c.want, err)
+			}
+		})
+	}
+}
+
+// TestFormBodyRefusalNeedsAChallenge: a form-body token may be accepted (RFC 6750 2.2 MAY); a
+// refusal needs a Bearer challenge (RFC 6750 3 MUST); a resource that serves no POST at all
+// (oauth2-mock-server's userinfo: 404) cannot be asked.
+func TestFormBodyRefusalNeedsAChallenge(t *testing.T) {
+	for _, c := range []struct {
+		name          string
+		form, header  int
+		formChallenge bool
+		want          verdict.Outcome
+	}{
+		{"accepted", 200, 200, false, verdict.OutcomePass},
+		{"refused with a challenge", 401, 200, true, verdict.OutcomePass},
+		{"refused without a challenge", 400, 200, false, verdict.OutcomeFail},
+		{"404 to the form, 200 to the header", 404, 200, false, verdict.OutcomeFail},
+		{"no POST served", 404, 404, false, verdict.OutcomeNotApplicable},
+		{"405 to every POST", 405, 405, false, verdict.OutcomeNotApplicable},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := fakeTarget(t, func(rw http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("Authorization") != "" {
+					rw.WriteHeader(c.header)
+					return
+				}
+				if c.formChallenge {
+					rw.Header().Set("WWW-Authenticate", `Bearer realm="x"`)
+				}
+				rw.WriteHeader(c.form)
+			})
+			w.p.Resource = &profile.Resource{URL: w.p.Issuer + "/resource"}
+			w.accessTokens = []string{"at"}
+			ctx := context.Background()
+			if err := w.callResource(ctx, "with the access token", "form body", "", ""); err != nil {
+				t.Fatal(err)
+			}
+			err := w.acceptsOrChallenges(ctx)
+			if got := outcome(err); got != c.want {
+				t.Fatalf("%s, want %s (%v)", got, c.want, err)
+			}
+		})
+	}
+}
+
+// TestUnauthenticatedRevocationJudgesTheProtection: RFC 7009 2.1's refusal has no keyword; a
+// refusal passes, a 200 that leaves the token active passes with a warning, and a token revoked
+// by a request without client authentication fails (the mock's 200 revokes nothing).
+func TestUnauthenticatedRevocationJudgesTheProtection(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		status  int
+		body    string
+		revokes bool
+		want    verdict.Outcome
+	}{
+		{"401 invalid_client", 401, `{"error":"invalid_client"}`, false, verdict.OutcomePass},
+		{"400 invalid_request", 400, `{"error":"invalid_request"}`, false, verdict.OutcomePass},
+		{"200, the token left active", 200, ``, false, verdict.OutcomePass},
+		{"200, the token revoked", 200, ``, true, verdict.OutcomeFail},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var mu sync.Mutex
+			revoked := false
+			w := fakeTarget(t, func(rw http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				defer mu.Unlock()
+				rw.Header().Set("Content-Type", "application/json")
+				switch r.URL.Path {
+				case "/introspect":
+					_, _ = rw.Write([]byte(`{"active":` + map[bool]string{true: "false", false: "true"}[revoked] + `}`))
+				case "/revoke":
+					revoked = c.revokes
+					rw.WriteHeader(c.status)
+					_, _ = rw.Write([]byte(c.body))
+				}
+			})
+			w.p.Endpoints.Revocation = w.p.Issuer + "/revoke"
+			w.tokenOwner = "client credentials"
+			w.accessTokens = []string{"at-1"}
+			w.side.activeSeen = map[string]string{"at-1": "client credentials"}
+			ctx := context.Background()
+			if err := w.tokenOp(ctx, "client credentials", "revokes", "the access token", " without client authentication"); err != nil {
+				t.Fatal(err)
+			}
+			_, err := w.unauthenticatedRevocation(ctx)
+			if got := outcome(err); got != c.want {
+				t.Fatalf("%s, want %s (%v)", got, c.want, err)
+			}
+		})
+	}
+}
