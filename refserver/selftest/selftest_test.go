@@ -190,7 +190,7 @@ var cases = []Case{
 			"A request without a token gets a Bearer challenge",
 		}},
 	{Quirk: refserver.QuirkFormTokenUnchallenged,
-		Features: []string{"bearer.feature"}, Tags: "@RFC6750-2.2",
+		Features: []string{"bearer.feature"}, Tags: "@RFC6750-2.2,@RFC6750-2.1",
 		Catch: []string{
 			"A token in a form-encoded POST body is accepted or refused with a Bearer challenge",
 		}},
