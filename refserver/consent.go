@@ -36,7 +36,8 @@ func (s *Server) renderConsent(w http.ResponseWriter, p *pendingAuthz, ls loginS
 	if heading == "" {
 		heading = set.ApprovalTitle
 	}
-	s.renderPage(w, http.StatusOK, "consent", set.ApprovalTitle, heading, consentView{
+	// The approval POST redirects to the client's redirect URI (either decision).
+	s.renderPageTo(w, http.StatusOK, "consent", set.ApprovalTitle, heading, consentView{
 		Action:            s.issuer.Path + PathConsent,
 		CSRF:              s.consentCSRFToken(ls, sealed),
 		Pending:           sealed,
@@ -46,7 +47,7 @@ func (s *Server) renderConsent(w http.ResponseWriter, p *pendingAuthz, ls loginS
 		Scopes:            p.scopes,
 		RedirectHost:      p.redirect.Host,
 		Logout:            s.issuer.Path + PathLogout,
-	})
+	}, p.redirect)
 }
 
 func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {

@@ -73,12 +73,22 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 		Username: username,
 		Error:    msg,
 	}
+	var target *url.URL
 	if params != nil {
 		if c, err := s.store.LookupClient(r.Context(), params.Get("client_id")); err == nil && c != nil {
 			v.ClientName = c.Name
 		}
+		// The login POST redirects to /authorize, which may redirect on to the client
+		// (a trusted client, or an error): the form's CSP form-action must allow that
+		// redirect URI (pages.go formActionSources). The pending request was validated when
+		// it was sealed; it is validated again here only to learn where it leads.
+		if p, f := s.checkAuthorize(r.Context(), params, ""); p != nil {
+			target = p.redirect
+		} else if f != nil {
+			target = f.target
+		}
 	}
-	s.renderPage(w, status, "login", "Sign in", "Sign in", v)
+	s.renderPageTo(w, status, "login", "Sign in", "Sign in", v, target)
 }
 
 func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {

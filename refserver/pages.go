@@ -5,7 +5,10 @@ import (
 	"embed"
 	"html/template"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strconv"
+	"strings"
 )
 
 // The resource owner's pages: login, approval, error. Plain server-rendered HTML from
@@ -44,13 +47,15 @@ type errorPage struct {
 }
 
 // setPageHeaders sets the headers every HTML page of the server carries and returns the
-// style nonce for the Content-Security-Policy.
-func setPageHeaders(h http.Header) string {
+// style nonce for the Content-Security-Policy. formTarget is where the page's form leads in the
+// end, through the server's redirects (see formActionSources); nil for a page whose form stays
+// on the server.
+func setPageHeaders(h http.Header, formTarget *url.URL) string {
 	nonce := randomToken()[:22]
 	// RFC 9700 4.16 / RFC 6749 10.13: the login and approval pages must not be framed
 	// (clickjacking): both the legacy header and CSP frame-ancestors.
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "frame-ancestors 'none'; default-src 'self'; style-src 'nonce-"+nonce+"'; base-uri 'none'")
+	h.Set("Content-Security-Policy", "frame-ancestors 'none'; "+pageCSP(nonce, formTarget))
 	// RFC 9700 4.2.4: no Referer carrying authorization request parameters leaves our pages.
 	h.Set("Referrer-Policy", "no-referrer")
 	// Pages contain CSRF tokens and pending requests: never cache them.
@@ -61,13 +66,69 @@ func setPageHeaders(h http.Header) string {
 	return nonce
 }
 
+// pageCSP is the page policy without frame-ancestors (which the frameable-approval quirk
+// drops).
+func pageCSP(nonce string, formTarget *url.URL) string {
+	csp := "default-src 'self'; style-src 'nonce-" + nonce + "'; base-uri 'none'"
+	if fa := formActionSources(formTarget); fa != "" {
+		csp += "; form-action " + fa
+	}
+	return csp
+}
+
+// formActionSources is the CSP form-action source list for a page whose form leads to target.
+//
+// form-action keeps an injected or altered form from posting the owner's password or approval
+// anywhere else. Chrome applies it to every redirect that follows the form's POST (CSP3 6.2.5
+// checks the navigation's redirect chain), and the owner's forms end at the client: the approval
+// POST redirects to the client's redirect URI, the login POST to /authorize and, for a trusted
+// client or a remembered approval, on to the redirect URI. So the list is 'self' plus the
+// origin of the redirect URI of the request in flight (with its port: a loopback redirect URI
+// may use any port, RFC 8252 7.3) or, for a private-use scheme (RFC 8252 7.1), that scheme.
+//
+// A redirect URI that no CSP source expression can name (an IPv6 literal host: CSP3's
+// host-source has no brackets) gets no form-action at all, rather than a policy that would
+// break the flow; every other page gets 'self'.
+func formActionSources(target *url.URL) string {
+	if target == nil {
+		return "'self'"
+	}
+	scheme := strings.ToLower(target.Scheme)
+	if !cspScheme.MatchString(scheme) {
+		return ""
+	}
+	if target.Host == "" {
+		return "'self' " + scheme + ":"
+	}
+	host, port := strings.ToLower(target.Hostname()), target.Port()
+	if !cspHost.MatchString(host) || (port != "" && !cspPort.MatchString(port)) {
+		return ""
+	}
+	src := scheme + "://" + host
+	if port != "" {
+		src += ":" + port
+	}
+	return "'self' " + src
+}
+
+var (
+	cspScheme = regexp.MustCompile(`^[a-z][a-z0-9+.-]*$`)
+	cspHost   = regexp.MustCompile(`^[a-z0-9-]+(\.[a-z0-9-]+)*$`)
+	cspPort   = regexp.MustCompile(`^[0-9]{1,5}$`)
+)
+
 // renderPage writes page name with status. Rendering goes to a buffer first so a template
 // failure can never leave a half-written page.
 func (s *Server) renderPage(w http.ResponseWriter, status int, name, title, heading string, data any) {
-	nonce := setPageHeaders(w.Header())
+	s.renderPageTo(w, status, name, title, heading, data, nil)
+}
+
+// renderPageTo is renderPage for a page whose form leads, through redirects, to formTarget.
+func (s *Server) renderPageTo(w http.ResponseWriter, status int, name, title, heading string, data any, formTarget *url.URL) {
+	nonce := setPageHeaders(w.Header(), formTarget)
 	if name == "consent" && s.quirks.Has(QuirkFrameableApproval) {
 		w.Header().Del("X-Frame-Options")
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'nonce-"+nonce+"'; base-uri 'none'")
+		w.Header().Set("Content-Security-Policy", pageCSP(nonce, formTarget))
 	}
 	v := pageView{Title: title, Heading: heading, Footer: s.current().ApprovalFooter, Nonce: nonce, Data: data}
 	var buf bytes.Buffer

@@ -76,8 +76,15 @@ restarts; the database keeps the secret's fingerprint and refuses to start with 
 different secret unless --rotate-secret). A first start loads --seed FILE, or with --demo the
 published test fixtures (loopback only: their secrets are public); with neither it creates only
 an administrator, "admin" (or --admin-user), whose password it reads from
---admin-password-file or generates and prints once. SIGINT or SIGTERM drains in-flight
-requests and closes the database.
+--admin-password-file or generates and prints once.
+
+SIGINT or SIGTERM stops accepting, waits up to --drain-timeout for the requests in flight, closes
+the database and exits 0. A drain that times out drops the requests still in flight (their
+connections are closed; each write is its own transaction, so none is left half-done), waits at
+most 3 s more for the database to close (a lock held by another process can hold it: SQLite
+then replays its write-ahead log at the next start, nothing committed is lost) and exits 1 with
+one line: "oauthconf serve: the drain timed out: requests still in flight after --drain-timeout
+D were dropped" (and, if so, that the database did not close).
 
 Plain HTTP is allowed on a loopback address only; any other address needs --tls-cert and
 --tls-key (RFC 6749 3.1, 3.2 require TLS) or --insecure-http.
@@ -105,7 +112,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 	fs.DurationVar(&o.RefreshTTL, "refresh-token-ttl", 720*time.Hour, "refresh token lifetime")
 	fs.DurationVar(&o.CodeTTL, "auth-code-ttl", 10*time.Minute, "authorization code lifetime (RFC 6749 4.1.2: at most 10 minutes recommended)")
 	fs.IntVar(&o.BcryptCost, "bcrypt-cost", 10, "bcrypt cost for the seeded secrets and passwords (at least 10)")
-	fs.DurationVar(&o.DrainTimeout, "drain-timeout", 10*time.Second, "how long a shutdown waits for in-flight requests")
+	fs.DurationVar(&o.DrainTimeout, "drain-timeout", 10*time.Second, "how long a shutdown (SIGINT, SIGTERM) waits for in-flight requests before dropping them and exiting 1")
 	fs.Func("quirk", "switch on a deliberate deviation from the RFCs, for testing a conformance suite (repeatable; see --list-quirks)", func(v string) error {
 		o.Quirks = append(o.Quirks, v)
 		return nil
@@ -406,8 +413,40 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 	fmt.Fprintln(out, "shutting down: draining in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), o.DrainTimeout)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	return shutdownError(srv.Shutdown(sctx), o.DrainTimeout)
 }
+
+// shutdownError words what went wrong in a shutdown as one line (serve -h documents it): a
+// drain that timed out names --drain-timeout first, then anything else (a database that did
+// not close in time).
+func shutdownError(err error, drain time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	var parts []string
+	if errors.Is(err, launch.ErrDrainTimeout) {
+		parts = append(parts, fmt.Sprintf("the drain timed out: requests still in flight after --drain-timeout %s were dropped", drain))
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		if e != nil && !errors.Is(e, launch.ErrDrainTimeout) {
+			parts = append(parts, strings.ReplaceAll(e.Error(), "\n", "; "))
+		}
+	}
+	return &shutdownErr{msg: strings.Join(parts, "; "), err: err}
+}
+
+// shutdownErr keeps the launcher's errors for errors.Is behind the one-line message.
+type shutdownErr struct {
+	msg string
+	err error
+}
+
+func (e *shutdownErr) Error() string { return e.msg }
+func (e *shutdownErr) Unwrap() error { return e.err }
 
 // openAuditLog opens the --audit-log destination: "-" is out (standard output), a path is
 // appended to (created 0600: the log names users and clients), "" is no log.

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,6 +44,16 @@ checks, against the restarted server:
 
 It prints the counts and exits 1 on any violation.
 
+With --addr HOST:PORT it drives a server that is already running there instead (a loopback
+address only: the soak is a load generator, and the published demo credentials it uses belong
+on this machine). That server must serve the published test fixtures ("oauthconf serve --demo",
+or --seed fixtures/refserver/seed.yaml). It checks the same things during and after the run,
+against that server, but it did not start the server, so it cannot kill or restart it: this
+mode does not prove that a crash loses nothing. It proves that under a steady load the server
+keeps every token it gave, keeps every revocation, never redeems a code or refresh token twice
+and never answers 5xx. Restart the server yourself during the run to test durability: requests
+that fail to connect are counted apart, as while a server is down.
+
 flags:
 `
 
@@ -54,6 +65,9 @@ type soakOptions struct {
 	MaxUp    time.Duration
 	SeedFile string
 	Keep     bool
+	// Addr, when set, is a running server's host:port (loopback only) that the soak drives
+	// without starting, killing or restarting it.
+	Addr string
 	// bin and env run the server (tests: the test binary as the command); default: this
 	// executable.
 	bin string
@@ -71,12 +85,25 @@ func parseSoakFlags(args []string, stderr io.Writer) (*soakOptions, error) {
 	fs.DurationVar(&o.MaxUp, "max-up", 8*time.Second, "longest time between a start and the next SIGKILL")
 	fs.StringVar(&o.SeedFile, "seed", "fixtures/refserver/seed.yaml", "seed YAML for the server's database (passed to serve --seed)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary database directory (printed) for inspection")
+	fs.StringVar(&o.Addr, "addr", "", "drive the server already running at this loopback host:port (serving the demo fixtures) instead of starting one; no kills")
 	if err := parseFlags(fs, args, soakUsage, stderr); err != nil {
 		return nil, err
 	}
 	var problems []string
 	if fs.NArg() > 0 {
 		problems = append(problems, fmt.Sprintf("unexpected argument %q (flags only)", fs.Arg(0)))
+	}
+	if o.Addr != "" {
+		if p := checkSoakAddr(o.Addr); p != "" {
+			problems = append(problems, p)
+		}
+		// What only a soak that starts its own server uses: said, not silently ignored.
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "min-up", "max-up", "seed", "keep":
+				problems = append(problems, fmt.Sprintf("--%s does not apply with --addr (the soak neither starts nor kills a server it did not start)", f.Name))
+			}
+		})
 	}
 	if o.Duration <= 0 {
 		problems = append(problems, "--duration must be positive")
@@ -90,13 +117,31 @@ func parseSoakFlags(args []string, stderr io.Writer) (*soakOptions, error) {
 	if o.MinUp <= 0 || o.MaxUp < o.MinUp {
 		problems = append(problems, "--min-up must be positive and at most --max-up")
 	}
-	if _, err := os.Stat(o.SeedFile); err != nil {
-		problems = append(problems, fmt.Sprintf("--seed %s: %v", o.SeedFile, err))
+	if o.Addr == "" {
+		if _, err := os.Stat(o.SeedFile); err != nil {
+			problems = append(problems, fmt.Sprintf("--seed %s: %v", o.SeedFile, err))
+		}
 	}
 	if len(problems) > 0 {
 		return nil, errors.New(strings.Join(problems, "; "))
 	}
 	return o, nil
+}
+
+// checkSoakAddr explains what is wrong with an --addr, or returns "". Only loopback literals
+// and localhost are accepted: a name is not resolved, so nothing is sent elsewhere.
+func checkSoakAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Sprintf("--addr %q is not host:port (for example 127.0.0.1:8080)", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Sprintf("--addr %q: the port must be a number from 1 to 65535", addr)
+	}
+	if !isLoopbackHost(host) {
+		return fmt.Sprintf("--addr %q is not a loopback address: the soak drives only a server on this machine (127.0.0.1, ::1 or localhost)", addr)
+	}
+	return ""
 }
 
 func soakCmd(args []string) int {
@@ -136,7 +181,11 @@ var soakSecrets = map[string]string{soakCodeClient: soakCodeSecret, soakCCClient
 type soakServer struct {
 	bin, dir, addr, seed string
 	env                  []string
+	args                 []string // more serve flags (tests: a quirk)
 	out                  io.Writer
+
+	// external: a server the soak did not start (--addr): never killed nor restarted.
+	external bool
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -147,8 +196,8 @@ type soakServer struct {
 // start starts the server and waits until it answers /healthz, at most timeout (the first
 // start hashes the seed's secrets, which under -race on a loaded machine takes a while).
 func (s *soakServer) start(ctx context.Context, timeout time.Duration) error {
-	cmd := exec.CommandContext(ctx, s.bin, "serve", "--addr", s.addr, "--db", filepath.Join(s.dir, "soak.db"),
-		"--seed", s.seed, "--audit-log", filepath.Join(s.dir, "audit.log"))
+	cmd := exec.CommandContext(ctx, s.bin, append([]string{"serve", "--addr", s.addr, "--db", filepath.Join(s.dir, "soak.db"),
+		"--seed", s.seed, "--audit-log", filepath.Join(s.dir, "audit.log")}, s.args...)...)
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	if len(s.env) > 0 {
 		cmd.Env = append(os.Environ(), s.env...)
@@ -213,6 +262,9 @@ func (s *soakServer) isUp() bool {
 
 // waitUp waits until the server is up (or the timeout).
 func (s *soakServer) waitUp(ctx context.Context) error {
+	if s.external {
+		return s.waitHealthy(ctx)
+	}
 	s.mu.Lock()
 	up := s.up
 	s.mu.Unlock()
@@ -223,6 +275,31 @@ func (s *soakServer) waitUp(ctx context.Context) error {
 		return ctx.Err()
 	case <-time.After(soakDownTimeout):
 		return errors.New("the server stayed down")
+	}
+}
+
+// waitHealthy waits until a server the soak did not start answers /healthz again (its
+// operator may be restarting it), at most soakDownTimeout.
+func (s *soakServer) waitHealthy(ctx context.Context) error {
+	hc := &http.Client{Timeout: time.Second}
+	deadline := time.NewTimer(soakDownTimeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if res, err := hc.Get("http://" + s.addr + "/healthz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode < 300 {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline.C:
+			return fmt.Errorf("the server at %s stopped answering /healthz for %s", s.addr, soakDownTimeout)
+		case <-tick.C:
+		}
 	}
 }
 
@@ -248,6 +325,9 @@ type soakFamily struct {
 	implicit bool
 }
 
+// soakCode is a redeemed authorization code and the PKCE verifier it was redeemed with.
+type soakCode struct{ code, verifier string }
+
 type soakResult struct {
 	Counts     map[string]int
 	Violations []string
@@ -260,7 +340,9 @@ type soakRun struct {
 	mu   sync.Mutex // guards res, families, usedCodes, usedRTs
 	fams []*soakFamily
 	// usedCodes and usedRTs were redeemed (the answer was received): each must be refused.
-	usedCodes []string
+	// Each code keeps its PKCE verifier: a replay without it would be refused for the missing
+	// verifier (RFC 7636 4.6) even by a server that redeems codes twice.
+	usedCodes []soakCode
 	usedRTs   []string
 	// lastDown is when the server was last killed; transport errors are expected then.
 	down atomic.Bool
@@ -520,7 +602,7 @@ func (r *soakRun) opCode(cl *http.Client) error {
 	}
 	r.count("grant_authorization_code", 1)
 	r.mu.Lock()
-	r.usedCodes = append(r.usedCodes, code)
+	r.usedCodes = append(r.usedCodes, soakCode{code: code, verifier: verifier})
 	r.mu.Unlock()
 	r.addFamily(soakCodeClient, res, false)
 	return nil
@@ -742,6 +824,9 @@ func (r *soakRun) worker(ctx context.Context, interval time.Duration) {
 }
 
 func soak(ctx context.Context, o *soakOptions, out io.Writer) (*soakResult, error) {
+	if o.Addr != "" {
+		return soakExternal(ctx, o, out)
+	}
 	bin := o.bin
 	if bin == "" {
 		var err error
@@ -824,6 +909,61 @@ func soak(ctx context.Context, o *soakOptions, out io.Writer) (*soakResult, erro
 	return &r.res, nil
 }
 
+// soakExternal drives the server already running at o.Addr: the same operations and checks as
+// the crash soak, without kills (see soakUsage for what that does and does not prove).
+func soakExternal(ctx context.Context, o *soakOptions, out io.Writer) (*soakResult, error) {
+	up := make(chan struct{})
+	close(up) // never killed by the soak: always "up"; a connection failure is counted as such
+	srv := &soakServer{addr: o.Addr, external: true, up: up, out: out}
+	r := &soakRun{srv: srv, base: "http://" + o.Addr, res: soakResult{Counts: map[string]int{}}}
+	if err := r.preflight(); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "soak: driving the running server at %s (not started by the soak: no kills, no restarts), %.0f operations/s with %d workers for %s\n", o.Addr, o.Rate, o.Workers, o.Duration)
+	runCtx, stop := context.WithTimeout(ctx, o.Duration)
+	defer stop()
+	var wg sync.WaitGroup
+	interval := time.Duration(float64(o.Workers) / o.Rate * float64(time.Second))
+	for i := 0; i < o.Workers; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.worker(runCtx, interval) }()
+	}
+	wg.Wait()
+	if err := r.check(); err != nil {
+		return nil, err
+	}
+	r.print(out)
+	return &r.res, nil
+}
+
+// preflight makes sure something at the address is the reference server with the demo
+// fixtures before the run, so a wrong address or seed is one clear message, not a run of
+// violations.
+func (r *soakRun) preflight() error {
+	cl := &http.Client{Timeout: 10 * time.Second}
+	res, err := cl.Get(r.base + "/healthz")
+	if err != nil {
+		return fmt.Errorf("--addr %s: nothing answers there (%v): start the server first, for example: oauthconf serve --demo --addr %s", r.srv.addr, err, r.srv.addr)
+	}
+	res.Body.Close()
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		return fmt.Errorf("--addr %s: GET /healthz answered %d: is it the reference server (oauthconf serve)?", r.srv.addr, res.StatusCode)
+	}
+	req, _ := http.NewRequest(http.MethodPost, r.base+"/oauth2/token",
+		strings.NewReader(url.Values{"grant_type": {"client_credentials"}, "scope": {"calc:read"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(soakCCClient, soakCCSecret)
+	res, err = cl.Do(req)
+	if err != nil {
+		return fmt.Errorf("--addr %s: the token endpoint: %v", r.srv.addr, err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("--addr %s: the demo client %s was refused a token (%d): the soak drives the published test fixtures; serve them with oauthconf serve --demo (or --seed fixtures/refserver/seed.yaml)", r.srv.addr, soakCCClient, res.StatusCode)
+	}
+	return nil
+}
+
 // check verifies every token, then replays every used code and refresh token.
 func (r *soakRun) check() error {
 	cl := &http.Client{Timeout: 10 * time.Second}
@@ -868,9 +1008,9 @@ func (r *soakRun) check() error {
 			}
 		}
 	}
-	for _, code := range r.usedCodes {
-		res, err := r.post(cl, "/oauth2/token", url.Values{"grant_type": {"authorization_code"}, "code": {code},
-			"redirect_uri": {soakCallback}}, soakCodeClient, soakCodeSecret, "code replay")
+	for _, c := range r.usedCodes {
+		res, err := r.post(cl, "/oauth2/token", url.Values{"grant_type": {"authorization_code"}, "code": {c.code},
+			"redirect_uri": {soakCallback}, "code_verifier": {c.verifier}}, soakCodeClient, soakCodeSecret, "code replay")
 		if err != nil {
 			return fmt.Errorf("final check: %w", err)
 		}

@@ -3,6 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,5 +55,137 @@ func TestSoakFlags(t *testing.T) {
 	if _, err := parseSoakFlags([]string{"--duration", "0s", "--rate", "-1", "--seed", "/no/such/file"}, &stderr); err == nil ||
 		!strings.Contains(err.Error(), "--duration") || !strings.Contains(err.Error(), "--rate") || !strings.Contains(err.Error(), "--seed") {
 		t.Errorf("expected every problem named, got %v", err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string // "" = accepted
+	}{
+		{[]string{"--addr", "127.0.0.1:8080"}, ""},
+		{[]string{"--addr", "[::1]:8080"}, ""},
+		{[]string{"--addr", "localhost:8080", "--duration", "5m"}, ""},
+		{[]string{"--addr", "10.0.0.1:8080"}, "not a loopback address"},
+		{[]string{"--addr", "example.com:443"}, "not a loopback address"},
+		{[]string{"--addr", ":8080"}, "not a loopback address"},
+		{[]string{"--addr", "127.0.0.1"}, "not host:port"},
+		{[]string{"--addr", "127.0.0.1:0"}, "the port must be"},
+		{[]string{"--addr", "127.0.0.1:http"}, "the port must be"},
+		{[]string{"--addr", "127.0.0.1:8080", "--max-up", "9s"}, "--max-up does not apply with --addr"},
+		{[]string{"--addr", "127.0.0.1:8080", "--seed", "x.yaml"}, "--seed does not apply with --addr"},
+	} {
+		_, err := parseSoakFlags(c.args, &stderr)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%v: unexpected error %v", c.args, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%v: expected an error containing %q, got %v", c.args, c.want, err)
+		}
+	}
+}
+
+// startSoakTarget runs "oauthconf serve" with the demo fixtures as a child, as an operator
+// would before "oauthconf soak --addr".
+func startSoakTarget(t *testing.T, args ...string) *soakServer {
+	t.Helper()
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	logs, err := os.Create(filepath.Join(dir, "serve.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { logs.Close() })
+	srv := &soakServer{bin: os.Args[0], env: []string{"OAUTHCONF_TEST_AS_COMMAND=1"}, args: args, dir: dir, addr: addr,
+		seed: filepath.Join("..", "..", "fixtures", "refserver", "seed.yaml"), up: make(chan struct{}), logs: logs}
+	if err := srv.start(context.Background(), 4*soakDownTimeout); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.kill)
+	return srv
+}
+
+// soak --addr drives a server it did not start: tokens checked, nothing killed.
+func TestSoakAddr(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server with the demo fixtures; -short skips it")
+	}
+	target := startSoakTarget(t)
+	var out bytes.Buffer
+	res, err := soak(context.Background(), &soakOptions{Addr: target.addr, Duration: 4 * time.Second, Rate: 30, Workers: 4}, &out)
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Violations) > 0 {
+		t.Fatalf("%d violations:\n%s", len(res.Violations), strings.Join(res.Violations, "\n"))
+	}
+	for _, k := range []string{"tokens_issued", "checked_active"} {
+		if res.Counts[k] == 0 {
+			t.Errorf("the soak did no %s: %v", k, res.Counts)
+		}
+	}
+	if res.Counts["kills"] != 0 || res.Counts["restarts"] != 0 {
+		t.Errorf("the soak killed or restarted a server it did not start: %v", res.Counts)
+	}
+	if !target.isUp() {
+		t.Error("the target is no longer up")
+	}
+	if res, err := http.Get("http://" + target.addr + "/healthz"); err != nil || res.StatusCode >= 300 {
+		t.Errorf("the target stopped answering after the soak: %v", err)
+	} else {
+		res.Body.Close()
+	}
+}
+
+// The --addr mode catches a server that redeems a code twice (the code-reusable quirk): its
+// checks can fail.
+func TestSoakAddrCatchesReusableCodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server with the demo fixtures; -short skips it")
+	}
+	target := startSoakTarget(t, "--quirk", "code-reusable")
+	var out bytes.Buffer
+	res, err := soak(context.Background(), &soakOptions{Addr: target.addr, Duration: 4 * time.Second, Rate: 30, Workers: 4}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Counts["grant_authorization_code"] == 0 {
+		t.Fatalf("no code was redeemed in the run, nothing to replay: %v", res.Counts)
+	}
+	found := false
+	for _, v := range res.Violations {
+		found = found || strings.Contains(v, "a used authorization code was redeemed again")
+	}
+	if !found {
+		t.Errorf("expected a replayed code to be a violation:\n%s", out.String())
+	}
+}
+
+// Nothing at the address, or a server without the demo fixtures: one clear message.
+func TestSoakAddrPreflight(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	_, err = soak(context.Background(), &soakOptions{Addr: addr, Duration: time.Second, Rate: 1, Workers: 1}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "nothing answers there") || !strings.Contains(err.Error(), "oauthconf serve --demo") {
+		t.Errorf("nothing listening: got %v", err)
+	}
+	// Something that is not the reference server with the fixtures.
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			return
+		}
+		http.Error(w, `{"error":"invalid_client"}`, http.StatusUnauthorized)
+	}))
+	defer hs.Close()
+	_, err = soak(context.Background(), &soakOptions{Addr: hs.Listener.Addr().String(), Duration: time.Second, Rate: 1, Workers: 1}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "was refused a token (401)") {
+		t.Errorf("a server without the fixtures: got %v", err)
 	}
 }
