@@ -52,10 +52,11 @@ Feature: Using a bearer token at the protected resource (RFC 6750)
   Scenario: An invalid token gets 401 invalid_token
     RFC 6750 3: "If the protected resource request included an access token and failed authentication, the resource server SHOULD include the "error" attribute to provide the client with the reason why the access request was declined."
     RFC 6750 3.1: "The resource SHOULD respond with the HTTP 401 (Unauthorized) status code."
-    The challenge is read first: a resource that accepts the token, or refuses it without a challenge, breaks the MUST of "An invalid token gets a Bearer challenge", and this scenario is then blocked by it rather than failing a second time.
+    A resource that accepts the token breaks the MUST of "An invalid token gets a Bearer challenge", and one that refuses it without a challenge leaves no error code to read: either is reported by that scenario, and blocks this one rather than failing it a second time.
     When the client calls the resource with an unknown token in the Authorization header
-    Then the Bearer challenge carries the error "invalid_token"
+    Then the resource refused the request
     And the response status is 401
+    And the Bearer challenge carries the error "invalid_token"
 
   @RFC6750-3 @MUST @revocation @user-token
   Scenario: A revoked token gets a Bearer challenge
@@ -75,8 +76,9 @@ Feature: Using a bearer token at the protected resource (RFC 6750)
     And the token's client revokes the access token
     And the revocation was accepted
     When the client calls the resource with the access token in the Authorization header until the revocation has taken effect
-    Then the Bearer challenge carries the error "invalid_token"
+    Then the resource refused the request
     And the response status is 401
+    And the Bearer challenge carries the error "invalid_token"
 
   @RFC6750-3 @RFC6750-3.1 @SHOULD @short-lifetimes @introspection
   Scenario: An expired token gets 401 invalid_token with a Bearer challenge
@@ -101,8 +103,9 @@ Feature: Using a bearer token at the protected resource (RFC 6750)
     RFC 6750 3.1: "The resource server SHOULD respond with the HTTP 403 (Forbidden) status code and MAY include the "scope" attribute with the scope necessary to access the protected resource."
     Given a client has an access token for the resource without the resource's scope
     When the client calls the resource with the access token in the Authorization header
-    Then the Bearer challenge carries the error "insufficient_scope"
+    Then the resource refused the request
     And the response status is 403
+    And the Bearer challenge carries the error "insufficient_scope"
 
   @RFC6750-2.2 @RFC6750-3 @MUST @user-token
   Scenario: A token in a form-encoded POST body is accepted or refused with a Bearer challenge

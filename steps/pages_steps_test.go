@@ -116,3 +116,21 @@ func TestUnrecognisedPageIsInconclusive(t *testing.T) {
 		}
 	}
 }
+
+// The status of a refusal is judged only when there is one: a resource that accepted an invalid
+// token (HTTP 200) is the challenge scenario's MUST deviation, and blocks the 401/403 ones.
+func TestResourceRefusedBlocksOnAcceptance(t *testing.T) {
+	w := newWorld(&Env{Profile: &profile.Profile{}})
+	for _, c := range []struct {
+		status  int
+		blocked bool
+	}{{200, true}, {204, true}, {401, false}, {403, false}, {400, false}} {
+		w.last = oauthclient.NewResponse(&oauthclient.Exchange{Method: "GET", URL: "http://rs.example/x", Status: c.status, ResponseHeader: http.Header{}})
+		err := w.resourceRefused()
+		var v *verdict.Error
+		got := errors.As(err, &v) && v.Outcome == verdict.OutcomeBlocked && v.BlockedBy == "RFC6750-3"
+		if got != c.blocked || (!c.blocked && err != nil) {
+			t.Errorf("HTTP %d: %v, want blocked %v", c.status, err, c.blocked)
+		}
+	}
+}

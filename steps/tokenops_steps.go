@@ -908,6 +908,20 @@ func (w *World) challengeError(code string) error {
 
 func (w *World) challengeNoError() error { return w.challengeError("") }
 
+// resourceRefused is the precondition of the scenarios about how a refusal is worded (its status
+// and error code, RFC 6750 3.1's SHOULDs): a resource that answered 2xx refused nothing, which
+// breaks RFC 6750 3's MUST, judged once by the "... gets a Bearer challenge" scenarios.
+func (w *World) resourceRefused() error {
+	r, err := w.lastResp()
+	if err != nil {
+		return err
+	}
+	if r.Status >= 200 && r.Status < 300 {
+		return verdict.Blocked("RFC6750-3", "the resource accepted the request (HTTP %d), so there is no refusal whose wording this scenario could judge; the scenario that requires the Bearer challenge (RFC 6750 3, MUST) reports it", r.Status)
+	}
+	return nil
+}
+
 // noChallengeToRead ends a step that reads the Bearer challenge's attributes when there is no
 // challenge to read. One deviation, reported once: the missing challenge (a refusal without one,
 // or no refusal at all, as a resource that answers 200 to a request without a token) breaks
@@ -945,6 +959,7 @@ func (w *World) registerTokenOps(sc stepAdder) {
 	sc.Step(`^the resource accepts the request$`, w.resourceAccepts)
 	sc.Step(`^the resource refuses the request$`, w.resourceRefuses)
 	sc.Step(`^the resource accepts the request or answers with a Bearer challenge$`, w.acceptsOrChallenges)
+	sc.Step(`^the resource refused the request$`, w.resourceRefused)
 	sc.Step(`^the Bearer challenge carries no error code$`, w.challengeNoError)
 	sc.Step(`^the Bearer challenge carries the error "([a-z_]+)"$`, w.challengeError)
 }
