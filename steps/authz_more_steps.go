@@ -152,6 +152,12 @@ func firstSelector(actions []profile.Action, kind string) string {
 // approval form. It returns the selector of the form's submitting control (the profile's first
 // click), else of its first field ("" for the page's first form).
 func (w *World) reachForm(s *browser.Session, form string, user profile.User) (string, *browser.Outcome, error) {
+	if form == "approval" && len(w.p.Browser.Approve) == 0 {
+		// The profile says the server has no approval page (a login redirects straight to the
+		// client): there is no approval form to forge, which is the target's shape, not something
+		// the suite failed to observe.
+		return "", nil, verdict.NotApplicable("the profile declares no approval page (browser.approve is empty), so there is no approval form to forge")
+	}
 	flow := browser.Flow{Profile: w.p, Decision: "", CallbackPrefix: w.requestedRedirect(), Timeout: w.browserTimeout()}
 	actions := w.p.Browser.Login
 	if form == "approval" {

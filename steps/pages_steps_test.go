@@ -134,3 +134,15 @@ func TestResourceRefusedBlocksOnAcceptance(t *testing.T) {
 		}
 	}
 }
+
+// A profile without an approval page (zitadel's example, the mock) makes the forged-approval
+// rows not applicable before any browser work: "the server showed no approval page" would be
+// an inconclusive about something the profile already says.
+func TestForgedApprovalWithoutApprovalPage(t *testing.T) {
+	w := newWorld(&Env{Profile: &profile.Profile{}})
+	_, _, err := w.reachForm(nil, "approval", profile.User{})
+	var v *verdict.Error
+	if !errors.As(err, &v) || v.Outcome != verdict.OutcomeNotApplicable {
+		t.Fatalf("reachForm(approval) without browser.approve: %v, want not applicable", err)
+	}
+}
