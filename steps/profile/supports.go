@@ -6,19 +6,12 @@ import (
 	"strings"
 )
 
-// CapabilityTags lists the scenario tags (without '@') that name a capability. Other tags
-// (requirement ids such as RFC6749-4.1.2.1, levels such as MUST) do not restrict a scenario.
-func CapabilityTags() []string {
-	return []string{"grant-authorization-code", "grant-implicit", "grant-client-credentials",
-		"grant-password", "grant-refresh-token", "pkce", "introspection", "revocation", "metadata",
-		"iss", "resource", "trusted-client", "short-lifetimes", "loopback-any-port",
-		"client-secret-basic", "client-secret-post", "browser", "refserver"}
-}
-
 // Supports reports whether the target has the capability a scenario tag names, and, when it
 // has not, a reason for the report ("not applicable: ..."). A capability the profile declares
 // wins; an undeclared one is read from the metadata, with the RFC 8414 2 defaults for omitted
-// fields. Tags that are not capabilities are supported. The leading '@' is optional.
+// fields. Markers, levels and requirement tags are supported; a tag in none of the tables of
+// vocab.go is not, with a reason naming it (the suite refuses such tags when it loads, so this
+// is the last guard, never a silent "supported"). The leading '@' is optional.
 func (p *Profile) Supports(tag string) (ok bool, reason string) {
 	tag = strings.TrimPrefix(tag, "@")
 	c := p.Capabilities
@@ -101,6 +94,13 @@ func (p *Profile) Supports(tag string) (ok bool, reason string) {
 			return false, "checks a setting of the reference server; runs only against the embedded one (oauthconf run without --target)"
 		}
 		return true, ""
+	}
+	if IsCapability(tag) {
+		// A capability added to the table without a rule here must not run as supported.
+		return false, fmt.Sprintf("the capability @%s has no rule in Profile.Supports", tag)
+	}
+	if err := CheckTag(tag); err != nil {
+		return false, err.Error()
 	}
 	return true, ""
 }
