@@ -16,6 +16,7 @@ import (
 	messages "github.com/cucumber/messages/go/v34"
 
 	"github.com/oauthconf/oauthconf/features"
+	"github.com/oauthconf/oauthconf/steps/profile"
 	"github.com/oauthconf/oauthconf/steps/report"
 )
 
@@ -101,8 +102,6 @@ func TestEveryStepHasExactlyOneDefinition(t *testing.T) {
 	}
 }
 
-var requirementTag = regexp.MustCompile(`^@RFC\d+-[0-9A-Z][0-9.]*$`)
-
 // TestFeatureCoverage holds the suite to its targets: at least 100 scenarios, 70 distinct
 // requirement tags and 15 browser scenarios, and every scenario tagged with a requirement and
 // its level (but the @product checks of the reference server's own features).
@@ -116,7 +115,7 @@ func TestFeatureCoverage(t *testing.T) {
 			switch {
 			case tag.Name == "@product":
 				product = true
-			case requirementTag.MatchString(tag.Name):
+			case profile.IsRequirementTag(tag.Name):
 				reqs[tag.Name], req = true, true
 			case tag.Name == "@MUST" || tag.Name == "@SHOULD" || tag.Name == "@MAY":
 				level = true
@@ -232,7 +231,7 @@ func quoteProblems(tags []string, description string) []string {
 			if !slices.Contains(levels, tg) {
 				levels = append(levels, tg)
 			}
-		case requirementTag.MatchString(tg):
+		case profile.IsRequirementTag(tg):
 			reqs = append(reqs, strings.TrimPrefix(tg, "@"))
 		}
 	}
@@ -388,5 +387,57 @@ func TestLevelMatchesQuotedKeyword(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFeaturesUseOnlyTheVocabulary: every tag of every feature is a capability, marker, level
+// or requirement, and every request modifier a step uses is in the modifier table, so that the
+// runner's load-time check (VocabularyProblems) never refuses the suite's own features.
+func TestFeaturesUseOnlyTheVocabulary(t *testing.T) {
+	ps := pickles(t)
+	for _, p := range VocabularyProblems(ps) {
+		t.Error(p)
+	}
+	used := map[string]bool{}
+	for _, p := range ps {
+		for _, s := range p.Steps {
+			for _, mod := range stepModifiers(s.Text) {
+				phrase, _, _ := modifierPhrase(mod)
+				used[phrase] = true
+			}
+		}
+	}
+	if len(used) < 10 {
+		t.Fatalf("found only %d distinct modifiers in the features: the modifier steps are no longer recognised", len(used))
+	}
+	for _, m := range modifiers {
+		if m.meaning == "" || m.apply == nil {
+			t.Errorf("modifier %q has no meaning or no effect", m.phrase)
+		}
+		if !used[m.phrase] {
+			t.Logf("modifier not used by any feature: %q", m.phrase)
+		}
+	}
+}
+
+func TestVocabularyProblemsNameScenarioAndWord(t *testing.T) {
+	p := &messages.Pickle{Uri: "x.feature", Name: "typos",
+		Tags: []*messages.PickleTag{{Name: "@grant-passwrd"}, {Name: "@MUST"}, {Name: "@RFC6749-4.3.2"}},
+		Steps: []*messages.PickleStep{
+			{Text: "the confidential client requests a token with its client credentials with a wrong clent secret"},
+			{Text: `the confidential client introspects the access token with token_type_hint "access_token" and a wrong client secret`},
+		}}
+	got := VocabularyProblems([]*messages.Pickle{p})
+	want := []string{
+		`x.feature: scenario "typos": unknown tag @grant-passwrd`,
+		`x.feature: scenario "typos": unknown request modifier "with a wrong clent secret"`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %q", got)
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("got %q, want it to start with %q", got[i], want[i])
+		}
 	}
 }

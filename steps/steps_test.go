@@ -181,3 +181,20 @@ func TestScopesCompareAsSets(t *testing.T) {
 		t.Fatal("scope sets compared wrongly")
 	}
 }
+
+func TestBeforeRefusesAnUnknownTag(t *testing.T) {
+	w := fakeTarget(t, func(http.ResponseWriter, *http.Request) {})
+	sc := &godog.Scenario{Tags: []*messages.PickleTag{{Name: "@grant-passwrd"}, {Name: "@MUST"}}}
+	_, err := w.before(context.Background(), sc)
+	if err == nil || errors.Is(err, godog.ErrSkip) || !strings.Contains(err.Error(), "unknown tag @grant-passwrd") {
+		t.Fatalf("got %v, want an error (not a skip) naming the unknown tag", err)
+	}
+}
+
+func TestMisspeltModifierIsRefused(t *testing.T) {
+	w := fakeTarget(t, func(http.ResponseWriter, *http.Request) { t.Error("nothing should be sent") })
+	err := w.tokenRequest(context.Background(), "client credentials", "requests a token with its client credentials", " with a wrong clent secret")
+	if err == nil || !strings.Contains(err.Error(), `unknown request modifier "with a wrong clent secret"`) {
+		t.Fatalf("got %v", err)
+	}
+}

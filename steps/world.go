@@ -144,6 +144,13 @@ func (w *World) before(ctx context.Context, sc *godog.Scenario) (context.Context
 		}
 	}
 	for _, t := range sc.Tags {
+		// The runner refuses unknown tags when the suite loads; this guards a suite run another
+		// way: an unknown tag is an error of the features, never "not applicable".
+		if err := profile.CheckTag(t.Name); err != nil {
+			return ctx, err
+		}
+	}
+	for _, t := range sc.Tags {
 		tag := strings.TrimPrefix(t.Name, "@")
 		if ok, reason := w.p.Supports(tag); !ok {
 			return ctx, verdict.NotApplicable("%s", reason)

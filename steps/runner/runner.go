@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/cucumber/godog"
+	messages "github.com/cucumber/messages/go/v34"
 
 	"github.com/oauthconf/oauthconf/features"
 	"github.com/oauthconf/oauthconf/steps"
@@ -412,7 +413,24 @@ func targetProfile(t Target) (*profile.Profile, error) {
 // selectedScenarios counts the scenarios the tag expression selects and whether any of them
 // needs the browser (@browser, or @user-token: a token through the code grant), so that a run
 // without such scenarios does not start one.
+//
+// It first refuses features that use a word outside the suite's vocabulary (a tag or a request
+// modifier in none of its tables), in every feature whatever --tags selects: a misspelt
+// capability would run as supported, a misspelt modifier would end inconclusive against the target.
 func selectedScenarios(suite godog.TestSuite) (n int, needBrowser bool, err error) {
+	all := *suite.Options
+	all.Tags = ""
+	every, err := godog.TestSuite{Options: &all}.RetrieveFeatures()
+	if err != nil {
+		return 0, false, fmt.Errorf("reading the features: %w", err)
+	}
+	var pickles []*messages.Pickle
+	for _, f := range every {
+		pickles = append(pickles, f.Pickles...)
+	}
+	if problems := steps.VocabularyProblems(pickles); len(problems) > 0 {
+		return 0, false, fmt.Errorf("the features use words outside the suite's vocabulary; correct them or add them to its tables:\n  %s", strings.Join(problems, "\n  "))
+	}
 	feats, err := suite.RetrieveFeatures()
 	if err != nil {
 		return 0, false, fmt.Errorf("reading the features: %w", err)
