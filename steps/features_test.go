@@ -150,6 +150,20 @@ func TestFeatureCoverage(t *testing.T) {
 // sections that support the judgement).
 func TestEveryScenarioQuotesItsRequirement(t *testing.T) {
 	var missing, checked int
+	walkScenarios(t, func(path string, sc *messages.Scenario, tags []string) {
+		checked++
+		if problems := quoteProblems(tags, sc.Description); len(problems) > 0 {
+			missing++
+			t.Errorf("%s:%d %q: %s", path, sc.Location.Line, sc.Name, strings.Join(problems, "; "))
+		}
+	})
+	t.Logf("%d scenarios checked, %d without a proper level, requirement tag and quote", checked, missing)
+}
+
+// walkScenarios parses every feature and calls fn for each scenario (outlines once) with every
+// tag that applies to it: its feature's, its rule's, its own and its examples'.
+func walkScenarios(t *testing.T, fn func(path string, sc *messages.Scenario, tags []string)) {
+	t.Helper()
 	n := 0
 	newID := func() string { n++; return strconv.Itoa(n) }
 	err := fs.WalkDir(features.FS, ".", func(path string, d fs.DirEntry, err error) error {
@@ -167,15 +181,14 @@ func TestEveryScenarioQuotesItsRequirement(t *testing.T) {
 			return nil
 		}
 		for _, sc := range scenariosOf(doc.Feature) {
-			checked++
 			var tags []string
 			for _, tg := range doc.Feature.Tags {
 				tags = append(tags, tg.Name)
 			}
-			for _, tg := range sc.scenario.Tags {
+			for _, tg := range sc.rule {
 				tags = append(tags, tg.Name)
 			}
-			for _, tg := range sc.rule {
+			for _, tg := range sc.scenario.Tags {
 				tags = append(tags, tg.Name)
 			}
 			for _, ex := range sc.scenario.Examples {
@@ -183,17 +196,13 @@ func TestEveryScenarioQuotesItsRequirement(t *testing.T) {
 					tags = append(tags, tg.Name)
 				}
 			}
-			if problems := quoteProblems(tags, sc.scenario.Description); len(problems) > 0 {
-				missing++
-				t.Errorf("%s:%d %q: %s", path, sc.scenario.Location.Line, sc.scenario.Name, strings.Join(problems, "; "))
-			}
+			fn(path, sc.scenario, tags)
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d scenarios checked, %d without a proper level, requirement tag and quote", checked, missing)
 }
 
 type astScenario struct {
@@ -351,43 +360,11 @@ func TestLevelProblem(t *testing.T) {
 
 // TestLevelMatchesQuotedKeyword is the level audit of every scenario (levelProblem).
 func TestLevelMatchesQuotedKeyword(t *testing.T) {
-	n := 0
-	newID := func() string { n++; return strconv.Itoa(n) }
-	err := fs.WalkDir(features.FS, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".feature") {
-			return err
+	walkScenarios(t, func(path string, sc *messages.Scenario, tags []string) {
+		if p := levelProblem(tags, sc.Description); p != "" {
+			t.Errorf("%s:%d %q: %s", path, sc.Location.Line, sc.Name, p)
 		}
-		f, err := features.FS.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		doc, err := gherkin.ParseGherkinDocument(f, newID)
-		if err != nil || doc.Feature == nil {
-			t.Errorf("%s: %v", path, err)
-			return nil
-		}
-		for _, sc := range scenariosOf(doc.Feature) {
-			var tags []string
-			for _, tg := range doc.Feature.Tags {
-				tags = append(tags, tg.Name)
-			}
-			for _, tg := range sc.scenario.Tags {
-				tags = append(tags, tg.Name)
-			}
-			for _, tg := range sc.rule {
-				tags = append(tags, tg.Name)
-			}
-			p := levelProblem(tags, sc.scenario.Description)
-			if p != "" {
-				t.Errorf("%s:%d %q: %s", path, sc.scenario.Location.Line, sc.scenario.Name, p)
-			}
-		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // TestFeaturesUseOnlyTheVocabulary: every tag of every feature is a capability, marker, level
