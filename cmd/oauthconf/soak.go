@@ -865,12 +865,7 @@ func soak(ctx context.Context, o *soakOptions, out io.Writer) (*soakResult, erro
 
 	runCtx, stop := context.WithTimeout(ctx, o.Duration)
 	defer stop()
-	var wg sync.WaitGroup
-	interval := time.Duration(float64(o.Workers) / o.Rate * float64(time.Second))
-	for i := 0; i < o.Workers; i++ {
-		wg.Add(1)
-		go func() { defer wg.Done(); r.worker(runCtx, interval) }()
-	}
+	wg := r.startWorkers(runCtx, o)
 	// The killer: SIGKILL at a random moment within [MinUp, MaxUp] after each start.
 	var killErr error
 	for runCtx.Err() == nil {
@@ -909,6 +904,18 @@ func soak(ctx context.Context, o *soakOptions, out io.Writer) (*soakResult, erro
 	return &r.res, nil
 }
 
+// startWorkers starts o.Workers workers that together drive o.Rate operations per second until
+// ctx ends; Wait on the result to know they are done.
+func (r *soakRun) startWorkers(ctx context.Context, o *soakOptions) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	interval := time.Duration(float64(o.Workers) / o.Rate * float64(time.Second))
+	for i := 0; i < o.Workers; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.worker(ctx, interval) }()
+	}
+	return &wg
+}
+
 // soakExternal drives the server already running at o.Addr: the same operations and checks as
 // the crash soak, without kills (see soakUsage for what that does and does not prove).
 func soakExternal(ctx context.Context, o *soakOptions, out io.Writer) (*soakResult, error) {
@@ -922,12 +929,7 @@ func soakExternal(ctx context.Context, o *soakOptions, out io.Writer) (*soakResu
 	fmt.Fprintf(out, "soak: driving the running server at %s (not started by the soak: no kills, no restarts), %.0f operations/s with %d workers for %s\n", o.Addr, o.Rate, o.Workers, o.Duration)
 	runCtx, stop := context.WithTimeout(ctx, o.Duration)
 	defer stop()
-	var wg sync.WaitGroup
-	interval := time.Duration(float64(o.Workers) / o.Rate * float64(time.Second))
-	for i := 0; i < o.Workers; i++ {
-		wg.Add(1)
-		go func() { defer wg.Done(); r.worker(runCtx, interval) }()
-	}
+	wg := r.startWorkers(runCtx, o)
 	wg.Wait()
 	if err := r.check(); err != nil {
 		return nil, err
