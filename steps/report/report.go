@@ -66,6 +66,8 @@ type Report struct {
 	// Scenarios are sorted by feature file, then line.
 	Scenarios []Scenario  `json:"scenarios"`
 	Waivers   []WaiverUse `json:"waivers,omitempty"`
+	// Security is the same outcomes read as attacks of RFC 9700 section 4 (security.go).
+	Security *Security `json:"security"`
 }
 
 // Tool is the harness that wrote the report.
@@ -457,6 +459,7 @@ func Build(in Input) (*Report, error) {
 	r.Requirements = requirements(r.Scenarios)
 	r.Waivers = waiverUses(p.Waivers, r.Scenarios)
 	r.Summary = summarize(r.Scenarios, r.Requirements)
+	r.Security = BuildSecurity(r.Scenarios, p)
 	return r, nil
 }
 

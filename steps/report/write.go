@@ -34,6 +34,7 @@ var htmlTemplate string
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"statusLabel": statusLabel,
+	"markLabel":   MarkLabel,
 	"groups":      groupByRFC,
 	"shortQuote":  func(q Quote) string { return q.Short(160) },
 	"isImage":     func(a Attachment) bool { return strings.HasPrefix(a.MediaType, "image/") },

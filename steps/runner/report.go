@@ -134,6 +134,9 @@ func printSummary(out io.Writer, r *Result, failOn string) {
 			}
 		}
 	}
+	if rep != nil && rep.Security != nil {
+		printSecurity(out, rep.Security)
+	}
 	list := func(title string, lines []string) {
 		if len(lines) == 0 {
 			return
@@ -263,4 +266,29 @@ func (o *onceFailures) Write(p []byte) (int, error) {
 		}
 	}
 	return o.w.Write(p)
+}
+
+// printSecurity is the console's security view: one line per attack of RFC 9700 section 4 with
+// its mark and what it rests on, the deprecated features the target still offers, and the
+// fixes that close the most attacks (report.html lists the scenarios behind each mark).
+func printSecurity(out io.Writer, sec *report.Security) {
+	fmt.Fprintf(out, "security view (%s): %s\n", sec.Source, sec.CountLine())
+	for _, a := range sec.Attacks {
+		fmt.Fprintf(out, "  %-5s %-17s %s: %s\n", a.Section, report.MarkLabel(a.Mark), a.Title, a.Why)
+	}
+	fmt.Fprintln(out, sec.Headline())
+	if len(sec.Fixes) > 0 {
+		fmt.Fprintln(out, "fixes, ranked by the attacks they close:")
+		for i, f := range sec.Fixes {
+			if i == 5 {
+				fmt.Fprintf(out, "  ... %d more in report.html\n", len(sec.Fixes)-i)
+				break
+			}
+			closes := "no attack alone"
+			if len(f.Closes) > 0 {
+				closes = strings.Join(f.Closes, ", ")
+			}
+			fmt.Fprintf(out, "  %d. %s (%s): closes %s; bears on %s\n", i+1, f.Requirement, f.Level, closes, strings.Join(f.Bears, ", "))
+		}
+	}
 }
