@@ -178,6 +178,40 @@ func TestNoLongerActiveNeedsProof(t *testing.T) {
 	}
 }
 
+// TestStillActiveNeedsAnEndpointThatCanSayInactive: "still active" is what passes another
+// client's revocation; an introspection endpoint that answers every token active (as
+// oauth2-mock-server does) proves nothing, so the scenario is inconclusive, not a pass.
+func TestStillActiveNeedsAnEndpointThatCanSayInactive(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		unknownOK bool // the endpoint reports a made-up token active
+		want      verdict.Outcome
+	}{
+		{"an endpoint that tells tokens apart", false, verdict.OutcomePass},
+		{"an endpoint that reports every token active", true, verdict.OutcomeInconclusive},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := fakeTarget(t, func(rw http.ResponseWriter, r *http.Request) {
+				_ = r.ParseForm()
+				rw.Header().Set("Content-Type", "application/json")
+				if r.PostForm.Get("token") == "tok" || c.unknownOK {
+					_, _ = rw.Write([]byte(`{"active":true}`))
+					return
+				}
+				_, _ = rw.Write([]byte(`{"active":false}`))
+			})
+			w.accessTokens, w.tokenOwner = []string{"tok"}, "client credentials"
+			err := w.tokenActivity(context.Background(), "access token", "still active")
+			if got := outcome(err); got != c.want {
+				t.Fatalf("%s, want %s (%v)", got, c.want, err)
+			}
+			if c.want == verdict.OutcomeInconclusive && !strings.Contains(err.Error(), "made up") {
+				t.Errorf("the verdict should say why: %v", err)
+			}
+		})
+	}
+}
+
 // TestMetadataFromOpenIDDiscoveryOnly (review C): the member checks judge the document the run
 // found; only the RFC 8414 location scenario sees the missing RFC 8414 document.
 func TestMetadataFromOpenIDDiscoveryOnly(t *testing.T) {

@@ -435,6 +435,25 @@ func (w *World) provenActive(token string) error {
 	return nil
 }
 
+// introspectionDiscriminates ends the scenario inconclusive when the introspection endpoint
+// reports a token this scenario made up active too, as the same caller: then its "active" says
+// nothing about the scenario's token, and a pass resting on it would be unearned (seen on the
+// interop bed: oauth2-mock-server answers every introspection active). A made-up token
+// reported active is a deviation of its own (RFC 7662 2.2, "An unknown token is reported
+// inactive"), judged there, not here. An answer that cannot be read is left to that scenario too.
+func (w *World) introspectionDiscriminates(ctx context.Context) error {
+	saved := w.last
+	defer func() { w.last = saved }()
+	resp, role, err := w.introspect(ctx, "unknown-"+oauthclient.RandomString(40), "")
+	if err != nil {
+		return err
+	}
+	if active, ok := resp.Bool("active"); ok && active {
+		return verdict.Inconclusive("the introspection endpoint reported the token active, but it also reports a token the suite made up active to the %s client, so \"active\" proves nothing about the token (RFC 7662 2.2: \"If the introspection call is properly authorized but the token is not active, does not exist on this server, or the protected resource is not allowed to introspect this particular token, then the authorization server MUST return an introspection response with the \"active\" field set to \"false\"\")", roleKey(role))
+	}
+	return nil
+}
+
 // propagationWait bounds how long the suite waits for a revocation to take effect. RFC 7009 2.1:
 // "In practice, there could be a propagation delay, for example, in which some servers know about
 // the invalidation while others do not." The request timeout is the profile's bound for one answer.
@@ -487,7 +506,13 @@ func (w *World) tokenActivity(ctx context.Context, which, state string) error {
 				return err
 			}
 		}
-		return w.reportedActive("active")
+		if err := w.reportedActive("active"); err != nil {
+			return err
+		}
+		// "Still active" is the evidence that a revocation which should have been refused
+		// left the token alone: a pass. It is evidence only if the endpoint can say
+		// inactive at all.
+		return w.introspectionDiscriminates(ctx)
 	}
 	if err := w.provenActive(token); err != nil {
 		return err
