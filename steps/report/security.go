@@ -20,9 +20,11 @@ import (
 const (
 	// Mitigated: every scenario that bears on it and ran to a verdict passed (at least one did).
 	Mitigated = "mitigated"
-	// PartlyMitigated: some passed, some failed (a failed SHOULD beside passed MUSTs lands here).
+	// PartlyMitigated: no MUST scenario that bears on it failed, but one at SHOULD or MAY did
+	// (or one without a level): the defence the RFC requires holds, a recommended one is missing.
 	PartlyMitigated = "partly_mitigated"
-	// NotMitigated: every scenario that bears on it and ran to a verdict failed.
+	// NotMitigated: a MUST scenario that bears on it failed: a countermeasure the RFC requires
+	// is missing, so the attack has a way through whatever else passed.
 	NotMitigated = "not_mitigated"
 	// NotApplicable: the target does not offer what the attack needs (every scenario that bears
 	// on it was not applicable), or the countermeasures are the client's alone.
@@ -262,7 +264,7 @@ func BuildSecurity(scenarios []Scenario, p *profile.Profile) *Security {
 	failed := map[string][]*Scenario{} // attack -> its failed scenarios
 	for _, d := range attackDefs {
 		a := Attack{Section: d.Section, Title: d.Title, ServerPart: d.ServerPart}
-		var pass, fail, unobserved, na int
+		var pass, fail, mustFail, unobserved, na int
 		for i := range scenarios {
 			s := &scenarios[i]
 			if !d.bears(s) {
@@ -277,6 +279,9 @@ func BuildSecurity(scenarios []Scenario, p *profile.Profile) *Security {
 				// A waiver accepts the deviation for the conformance verdict; the attack is
 				// still open.
 				fail++
+				if s.Level == "MUST" {
+					mustFail++
+				}
 				failed[d.Section] = append(failed[d.Section], s)
 			case NotApplicable:
 				na++
@@ -284,7 +289,7 @@ func BuildSecurity(scenarios []Scenario, p *profile.Profile) *Security {
 				unobserved++
 			}
 		}
-		counts := countPhrase(pass, fail, unobserved, na)
+		counts := countPhrase(pass, fail, mustFail, unobserved, na)
 		switch {
 		case len(a.Scenarios) == 0 && d.ClientOnly:
 			a.Mark, a.Why = NotApplicable_, d.Outside
@@ -292,10 +297,10 @@ func BuildSecurity(scenarios []Scenario, p *profile.Profile) *Security {
 			a.Mark, a.Why = Undetermined, d.Outside
 		case len(a.Scenarios) == 0:
 			a.Mark, a.Why = Undetermined, "no scenario of this run bears on it (a run restricted by --tags?)"
-		case fail > 0 && pass > 0:
-			a.Mark, a.Why = PartlyMitigated, counts
-		case fail > 0:
+		case mustFail > 0:
 			a.Mark, a.Why = NotMitigated, counts
+		case fail > 0:
+			a.Mark, a.Why = PartlyMitigated, counts
 		case pass > 0:
 			a.Mark, a.Why = Mitigated, counts
 		case unobserved > 0:
@@ -322,8 +327,12 @@ func BuildSecurity(scenarios []Scenario, p *profile.Profile) *Security {
 
 // countPhrase is "12 pass, 1 fail, 2 could not observe": the counts a mark rests on, the zero
 // ones left out (the pass count always shown).
-func countPhrase(pass, fail, unobserved, na int) string {
+func countPhrase(pass, fail, mustFail, unobserved, na int) string {
 	parts := []string{fmt.Sprintf("%d pass", pass)}
+	if fail > 0 {
+		parts = append(parts, fmt.Sprintf("%d fail (%d at MUST)", fail, mustFail))
+		fail = 0
+	}
 	for _, c := range []struct {
 		n    int
 		what string

@@ -51,9 +51,11 @@ func TestSecurityMarks(t *testing.T) {
 		sc("CSP frame-ancestors", "SHOULD", Fail, "RFC9700-4.16"),
 		// 4.12: only a pass -> mitigated.
 		sc("no 307 after login", "MUST", Pass, "RFC9700-4.12"),
-		// 4.5: PKCE and code binding all fail, one waived -> not mitigated.
+		// 4.5: PKCE and code binding fail at MUST, one waived -> not mitigated, although a
+		// third passes.
 		sc("A code issued with a challenge is refused with a wrong code_verifier", "MUST", Fail, "RFC7636-4.6"),
 		sc("An authorization code issued to one client is refused for another client", "MUST", Waived, "RFC6749-4.1.3", "RFC6749-10.5"),
+		sc("A code redeemed without the redirect_uri of the authorization request is refused", "MUST", Pass, "RFC6749-4.1.3"),
 		// 4.4: iss scenarios not applicable -> not applicable, with the reason.
 		{ID: "iss", Name: "iss", Location: "iss.feature:3", Level: "MUST", Outcome: NotApplicable, Requirements: []string{"RFC9207-2"},
 			Reason: "the target does not return iss"},
