@@ -157,7 +157,8 @@ func newServer(cfg Config, st *store.Store) (*Server, error) {
 		compose.OAuth2TokenRevocationFactory,
 		compose.OAuth2PKCEFactory, // after the explicit factory
 	)
-	if quirks.Has(QuirkPKCEVerifierOptional) || quirks.Has(QuirkPKCEDowngrade) {
+	if quirks.Has(QuirkPKCEVerifierOptional) || quirks.Has(QuirkPKCEDowngrade) ||
+		quirks.Has(QuirkPKCEShortVerifier) || quirks.Has(QuirkPKCEChallengeAsVerifier) {
 		// The same grants without the PKCE handler: used for code redemptions that send no
 		// code_verifier, as servers that check PKCE only "if a verifier is present" do.
 		// compose.Compose appends its handlers to the config, so this provider gets a copy
