@@ -138,6 +138,8 @@ var cases = []Case{
 		Features: []string{"pkce.feature"},
 		Catch: []string{
 			"A code issued with a challenge is refused with a wrong code_verifier",
+			// The challenge sent as the verifier is a wrong verifier too (pkce, issue 17).
+			"A code issued for an S256 challenge is refused when the challenge itself is sent as the code_verifier",
 		}},
 	{Quirk: refserver.QuirkImplicitTokenInQuery,
 		Features: []string{"implicit.feature", "iss.feature"},
