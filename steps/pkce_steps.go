@@ -150,7 +150,9 @@ func (w *World) bearerChallengeChars() error {
 		}
 	}
 	if seen == 0 {
-		return verdict.Blocked("RFC6750-3", "the resource sent no Bearer challenge in this scenario, so there were no attribute values to check")
+		// The missing challenge itself is the deviation of "A request without a token gets a
+		// Bearer challenge" and "An invalid token gets a Bearer challenge" (RFC 6750 3).
+		return verdict.Blocked("a Bearer challenge from the resource", "the resource sent no Bearer challenge to a request without a token nor to an unknown token, so there were no attribute values to check (the missing challenge is reported by \"A request without a token gets a Bearer challenge\")")
 	}
 	return nil
 }
