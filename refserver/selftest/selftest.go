@@ -44,6 +44,10 @@ type Case struct {
 	// Catch names the scenarios (as godog names them: an outline row's name has its example
 	// values filled in) that must fail with the quirk on.
 	Catch []string
+	// Undeclare names capabilities fields of the profile (refserver.yaml's capabilities) to
+	// leave out, so that the run reads them from the server's metadata, as it would for a
+	// target whose profile does not declare them.
+	Undeclare []string
 	// Warn names the scenarios that must pass with a warning attached: the deviations no
 	// sentence forbids the server (a sentence that binds the client, RFC 7636 4.1's verifier
 	// length), which the suite reports as warnings, never as failures.
@@ -102,7 +106,7 @@ func (h *Harness) Run(ctx context.Context, c Case) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := h.startServer(ctx, runDir, []string{string(c.Quirk)})
+	srv, err := h.startServer(ctx, runDir, []string{string(c.Quirk)}, c.Undeclare)
 	if err != nil {
 		return nil, fmt.Errorf("quirk %s: %w", c.Quirk, err)
 	}
@@ -213,13 +217,13 @@ type server struct {
 }
 
 // startServer starts the reference server with quirks on a copy of the template database.
-func (h *Harness) startServer(ctx context.Context, dir string, quirks []string) (*server, error) {
+func (h *Harness) startServer(ctx context.Context, dir string, quirks, undeclare []string) (*server, error) {
 	srv, err := launch.Start(ctx, launch.DBOptions{Path: filepath.Join(dir, "oauth.db"), Template: h.template},
 		launch.Options{Config: refserver.Config{Quirks: quirks}})
 	if err != nil {
 		return nil, err
 	}
-	path, err := writeProfile(dir, srv.Issuer)
+	path, err := writeProfile(dir, srv.Issuer, undeclare...)
 	if err != nil {
 		_ = srv.Close()
 		return nil, err
@@ -228,11 +232,20 @@ func (h *Harness) startServer(ctx context.Context, dir string, quirks []string) 
 }
 
 // writeProfile writes the reference server's target profile (fixtures/targets/refserver.yaml)
-// with its issuer set, so the run treats the quirked server like any other target.
-func writeProfile(dir, issuer string) (string, error) {
+// with its issuer set, so the run treats the quirked server like any other target, and without
+// the capabilities fields named in undeclare.
+func writeProfile(dir, issuer string, undeclare ...string) (string, error) {
 	var doc map[string]any
 	if err := yaml.Unmarshal(fixtures.RefserverProfileYAML(), &doc); err != nil {
 		return "", fmt.Errorf("fixtures/targets/refserver.yaml: %w", err)
+	}
+	if caps, ok := doc["capabilities"].(map[string]any); ok {
+		for _, f := range undeclare {
+			if _, ok := caps[f]; !ok {
+				return "", fmt.Errorf("fixtures/targets/refserver.yaml declares no capabilities.%s to leave out", f)
+			}
+			delete(caps, f)
+		}
 	}
 	doc["issuer"] = issuer
 	// Twenty runs back to back on a busy two-core machine: generous timeouts, so that a slow
