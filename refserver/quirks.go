@@ -115,6 +115,10 @@ const (
 	// (RFC 9700 2.1.1 RECOMMENDS publishing it) while PKCE is enforced as always. It proves the
 	// PKCE checks run whatever the metadata says, and that only the metadata check fails.
 	QuirkMetadataOmitsPKCE Quirk = "metadata-omits-pkce"
+	// RFC 6749 2.3.1: "The authorization server MUST support the HTTP Basic authentication
+	// scheme for authenticating clients that were issued a client password." This server
+	// refuses Basic and says so in its metadata (client_secret_post and none only).
+	QuirkBasicAuthRefused Quirk = "basic-auth-refused"
 )
 
 // QuirkInfo describes a quirk for `oauthconf serve --list-quirks` and the self-test report.
@@ -162,6 +166,7 @@ var knownQuirks = []QuirkInfo{
 	{QuirkPKCEChallengeAsVerifier, "the S256 code_challenge itself is accepted as the code_verifier (RFC 7636 4.6, RFC 9700 2.1.1)"},
 	{QuirkBearerChallengeUnsafeChars, "an invalid token's Bearer challenge has a '\"' and a non-ASCII character in error_description (RFC 6750 3)"},
 	{QuirkMetadataOmitsPKCE, "the metadata omits code_challenge_methods_supported while PKCE is enforced (RFC 9700 2.1.1's RECOMMENDED metadata)"},
+	{QuirkBasicAuthRefused, "HTTP Basic client authentication is refused, and the metadata lists client_secret_post and none only (RFC 6749 2.3.1)"},
 }
 
 // KnownQuirks returns every quirk the server knows, in a stable order.

@@ -133,6 +133,7 @@ func newServer(cfg Config, st *store.Store) (*Server, error) {
 	verified := newVerifiedCache()
 	clientAuth := newClientAuthenticator(st, verified)
 	clientAuth.limiter, clientAuth.gate, clientAuth.dummyHash = limiter, gate, dummyHashForCost(cfg.BcryptCost)
+	clientAuth.basicRefused = quirks.Has(QuirkBasicAuthRefused)
 	owners := &ownerPasswords{store: st, gate: gate, cache: verified,
 		compare: bcrypt.CompareHashAndPassword, dummyHash: dummyHashForCost(cfg.BcryptCost)}
 	if quirks.Has(QuirkPKCEPlain) {

@@ -217,6 +217,13 @@ var cases = []Case{
 		Catch: []string{
 			"The metadata advertises S256 as a code challenge method",
 		}},
+	// The profile leaves token_endpoint_auth_methods to the metadata, which lists no
+	// client_secret_basic: RFC 6749 2.3.1 is checked all the same.
+	{Quirk: refserver.QuirkBasicAuthRefused, Undeclare: []string{"token_endpoint_auth_methods"},
+		Features: []string{"client_authentication.feature"},
+		Catch: []string{
+			"A client authenticates with HTTP Basic",
+		}},
 	{Quirk: refserver.QuirkFormTokenUnchallenged,
 		Features: []string{"bearer.feature"}, Tags: "@RFC6750-2.2,@RFC6750-2.1",
 		Catch: []string{
