@@ -48,6 +48,16 @@ Feature: Using a bearer token at the protected resource (RFC 6750)
     When the client calls the resource with an unknown token in the Authorization header
     Then the response has a "Bearer" challenge
 
+  @RFC6750-3 @MUST
+  Scenario: The attribute values of the resource's Bearer challenges use only the characters RFC 6750 allows
+    RFC 6750 3: "Values for the "scope" attribute [...] MUST NOT include characters outside the set %x21 / %x23-5B / %x5D-7E for representing scope values and %x20 for delimiters between scope values."
+    RFC 6750 3: "Values for the "error" and "error_description" attributes [...] MUST NOT include characters outside the set %x20-21 / %x23-5B / %x5D-7E."
+    RFC 6750 3: "Values for the "error_uri" attribute [...] MUST conform to the URI-reference syntax and thus MUST NOT include characters outside the set %x21 / %x23-5B / %x5D-7E."
+    Every Bearer challenge of the scenario is read: a quotation mark or backslash (legal in a quoted-string when escaped, but outside the set) and any non-ASCII character fail.
+    When the client calls the resource without a token
+    And the client calls the resource with an unknown token in the Authorization header
+    Then every Bearer challenge the resource sent uses only the characters RFC 6750 allows
+
   @RFC6750-3 @RFC6750-3.1 @SHOULD
   Scenario: An invalid token gets 401 invalid_token
     RFC 6750 3: "If the protected resource request included an access token and failed authentication, the resource server SHOULD include the "error" attribute to provide the client with the reason why the access request was declined."

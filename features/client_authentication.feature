@@ -9,8 +9,9 @@ Feature: Client authentication at the token endpoint (RFC 6749 2.3.1, 5.2)
   @RFC6749-2.3.1 @MUST @client-secret-basic
   Scenario: A client authenticates with HTTP Basic
     RFC 6749 2.3.1: "The authorization server MUST support the HTTP Basic authentication scheme for authenticating clients that were issued a client password."
+    Checked on every target whose profile has a client with a secret, whatever token_endpoint_auth_methods_supported or the profile's token_endpoint_auth_methods say. A refusal fails when the client is declared for client_secret_basic, or when the target does not list client_secret_basic at all; a target that lists it but refuses it from a client the profile registers for client_secret_post may accept Basic only from clients registered for it, and the scenario is then inconclusive.
     When a client authenticating with client_secret_basic obtains an access token through any grant the target offers
-    Then the token endpoint issues an access token
+    Then the token endpoint issues an access token to the client authenticating with HTTP Basic
 
   @RFC6749-2.3.1 @MAY @client-secret-post
   Scenario: A client authenticates with its credentials in the request body

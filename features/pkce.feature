@@ -3,21 +3,46 @@ Feature: Proof Key for Code Exchange (RFC 7636, RFC 9700 2.1.1)
   A code issued for a code_challenge can only be redeemed with the matching code_verifier.
   "The PKCE client" is the profile's public client, or its confidential client when it has no
   public one: RFC 9700 2.1.1 asks every authorization server to support PKCE, for every client.
+  These checks run on every server that offers the code grant, whatever its metadata
+  (code_challenge_methods_supported absent, or plain alone) or its profile says: a server that
+  ignores PKCE fails them under RFC 9700 2.1.1 "Authorization servers MUST support PKCE".
 
   @RFC7636-4.5 @RFC9700-2.1.1 @MUST @browser
   Scenario: A code issued with a challenge is refused without the code_verifier
+    RFC 9700 2.1.1: "Authorization servers MUST support PKCE [RFC7636]."
     RFC 9700 2.1.1: "If a client sends a valid PKCE `code_challenge` parameter in the authorization request, the authorization server MUST enforce the correct usage of `code_verifier` at the token endpoint."
     RFC 7636 4.5: "code_verifier REQUIRED.  Code verifier"
     Given the PKCE client has an authorization code
     When the PKCE client redeems the authorization code without the code_verifier
-    Then the token endpoint refuses the request with error "invalid_grant" or "invalid_request"
+    Then PKCE is enforced: the token endpoint refuses the request with error "invalid_grant" or "invalid_request"
 
-  @RFC7636-4.6 @MUST @browser
+  @RFC7636-4.6 @RFC9700-2.1.1 @MUST @browser
   Scenario: A code issued with a challenge is refused with a wrong code_verifier
+    RFC 9700 2.1.1: "Authorization servers MUST support PKCE [RFC7636]."
+    RFC 9700 2.1.1: "If a client sends a valid PKCE `code_challenge` parameter in the authorization request, the authorization server MUST enforce the correct usage of `code_verifier` at the token endpoint."
     RFC 7636 4.6: "If the values are not equal, an error response indicating "invalid_grant" as described in Section 5.2 of [RFC6749] MUST be returned."
     Given the confidential client has an authorization code
     When the confidential client redeems the authorization code with a wrong code_verifier
-    Then the token endpoint refuses the request with error "invalid_grant"
+    Then PKCE is enforced: the token endpoint refuses the request with error "invalid_grant"
+
+  @RFC7636-4.6 @RFC9700-2.1.1 @RFC9700-4.8 @MUST @browser
+  Scenario: A code issued for an S256 challenge is refused when the challenge itself is sent as the code_verifier
+    RFC 7636 4.6: "If the "code_challenge_method" from Section 4.3 was "S256", the received "code_verifier" is hashed by SHA-256, base64url-encoded, and then compared to the "code_challenge""
+    RFC 7636 4.6: "If the values are not equal, an error response indicating "invalid_grant" as described in Section 5.2 of [RFC6749] MUST be returned."
+    RFC 9700 2.1.1: "If a client sends a valid PKCE `code_challenge` parameter in the authorization request, the authorization server MUST enforce the correct usage of `code_verifier` at the token endpoint."
+    A server that compares the verifier with the challenge as sent treats S256 as plain: whoever saw the authorization request (RFC 9700 4.8's downgrade, by another road) can redeem the code.
+    Given the PKCE client has an authorization code
+    When the PKCE client redeems the authorization code with the code_challenge as the code_verifier
+    Then PKCE is enforced: the token endpoint refuses the request with error "invalid_grant"
+
+  @RFC7636-4.1 @RFC7636-4.6 @SHOULD @warning @browser
+  Scenario: A code_verifier shorter than 43 characters is refused even when its S256 challenge matches, or accepted with a warning
+    RFC 7636 4.1: "code_verifier = high-entropy cryptographic random STRING using the unreserved characters [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~" from Section 2.3 of [RFC3986], with a minimum length of 43 characters and a maximum length of 128 characters."
+    RFC 7636 4.6: "If the values are equal, the token endpoint MUST continue processing as normal (as defined by OAuth 2.0 [RFC6749])."
+    4.1 tells the client what to send; no sentence tells the server to refuse a shorter verifier, and 4.6 compares hashes only (its MUST is about equal values). So a server that refuses passes plainly, and one that redeems the code passes with a warning: a 42-character verifier is one the client should never have made, and a short one is easier to guess.
+    Given the PKCE client has an authorization code issued for a code_verifier of 42 characters
+    When the PKCE client redeems the authorization code
+    Then the report warns if the token endpoint issued an access token: the token endpoint redeemed a code with a code_verifier of 42 characters (RFC 7636 4.1 defines 43 to 128 characters for the client to send; a shorter verifier is easier to guess)
 
   @RFC9700-2.1.1 @RFC7636-4.4 @MUST @browser
   Scenario: A code issued with a challenge keeps needing its verifier after a failed attempt

@@ -42,6 +42,8 @@ type clientAuthenticator struct {
 	// dummyHash is compared against when the client is unknown, so an unknown client costs
 	// what a wrong secret costs (no client enumeration by timing). Same cost as the clients'.
 	dummyHash []byte
+	// basicRefused is QuirkBasicAuthRefused: every HTTP Basic authentication is refused.
+	basicRefused bool
 }
 
 func newClientAuthenticator(st *store.Store, cache *verifiedCache) *clientAuthenticator {
@@ -82,6 +84,9 @@ func (a *clientAuthenticator) authenticate(ctx context.Context, r *http.Request,
 		scheme, cred, _ := strings.Cut(h, " ")
 		if !strings.EqualFold(scheme, "Basic") {
 			return nil, invalidClient("unsupported authentication scheme: use HTTP Basic with the client id and secret")
+		}
+		if a.basicRefused {
+			return nil, invalidClient("HTTP Basic is not supported: send client_id and client_secret in the body")
 		}
 		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
 		if err != nil {

@@ -37,6 +37,16 @@ func (s *Server) metadata(r *http.Request) (map[string]any, error) {
 		// RFC 9207 3.
 		"authorization_response_iss_parameter_supported": true,
 	}
+	if s.quirks.Has(QuirkMetadataOmitsPKCE) {
+		delete(md, "code_challenge_methods_supported")
+	}
+	if s.quirks.Has(QuirkBasicAuthRefused) {
+		// The metadata says what the server does: no client_secret_basic anywhere.
+		for _, k := range []string{"token_endpoint_auth_methods_supported", "revocation_endpoint_auth_methods_supported"} {
+			md[k] = []string{authMethodPost, authMethodNone}
+		}
+		md["introspection_endpoint_auth_methods_supported"] = []string{authMethodPost}
+	}
 	// RFC 8414 2: scopes_supported is RECOMMENDED; 3.2: omit an empty array.
 	if len(names) > 0 {
 		md["scopes_supported"] = names

@@ -3,6 +3,7 @@ package refserver
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
@@ -99,6 +100,25 @@ const (
 	// body, RFC 6750 2.2's MAY) carries no credentials it understands, and still "MUST
 	// include the HTTP "WWW-Authenticate" response header field".
 	QuirkFormTokenUnchallenged Quirk = "form-token-unchallenged"
+
+	// pkce (issue 17 items 5 and 6).
+	// RFC 7636 4.1: a code_verifier has 43 to 128 characters; this server redeems a shorter one
+	// whose S256 challenge matches (a warning: no sentence obliges the server to refuse it).
+	QuirkPKCEShortVerifier Quirk = "pkce-short-verifier"
+	// RFC 7636 4.6, RFC 9700 2.1.1: an S256 verifier is hashed before it is compared; this
+	// server also takes the challenge itself as the verifier (S256 treated as plain).
+	QuirkPKCEChallengeAsVerifier Quirk = "pkce-challenge-as-verifier"
+	// RFC 6750 3: error_description in a Bearer challenge stays within %x20-21 / %x23-5B /
+	// %x5D-7E; this one quotes a word (an escaped '"') and has a non-ASCII dash.
+	QuirkBearerChallengeUnsafeChars Quirk = "bearer-challenge-unsafe-chars"
+	// Not a deviation of the protocol: the metadata omits code_challenge_methods_supported
+	// (RFC 9700 2.1.1 RECOMMENDS publishing it) while PKCE is enforced as always. It proves the
+	// PKCE checks run whatever the metadata says, and that only the metadata check fails.
+	QuirkMetadataOmitsPKCE Quirk = "metadata-omits-pkce"
+	// RFC 6749 2.3.1: "The authorization server MUST support the HTTP Basic authentication
+	// scheme for authenticating clients that were issued a client password." This server
+	// refuses Basic and says so in its metadata (client_secret_post and none only).
+	QuirkBasicAuthRefused Quirk = "basic-auth-refused"
 )
 
 // QuirkInfo describes a quirk for `oauthconf serve --list-quirks` and the self-test report.
@@ -141,6 +161,12 @@ var knownQuirks = []QuirkInfo{
 	{QuirkRedirectURIHostSuffix, "a redirect URI whose host ends with the registered host is accepted (RFC 9700 2.1)"},
 	{QuirkConsentCSRFUnchecked, "the approval form's anti-forgery token is not checked and the session cookie is SameSite=None, so another site can submit an approval (RFC 6749 10.12)"},
 	{QuirkFormTokenUnchallenged, "an access token in a form body is refused with 400 and no WWW-Authenticate challenge (RFC 6750 3)"},
+	// pkce (issue 17 items 5 and 6)
+	{QuirkPKCEShortVerifier, "a code_verifier shorter than 43 characters is accepted when its S256 challenge matches (RFC 7636 4.1)"},
+	{QuirkPKCEChallengeAsVerifier, "the S256 code_challenge itself is accepted as the code_verifier (RFC 7636 4.6, RFC 9700 2.1.1)"},
+	{QuirkBearerChallengeUnsafeChars, "an invalid token's Bearer challenge has a '\"' and a non-ASCII character in error_description (RFC 6750 3)"},
+	{QuirkMetadataOmitsPKCE, "the metadata omits code_challenge_methods_supported while PKCE is enforced (RFC 9700 2.1.1's RECOMMENDED metadata)"},
+	{QuirkBasicAuthRefused, "HTTP Basic client authentication is refused, and the metadata lists client_secret_post and none only (RFC 6749 2.3.1)"},
 }
 
 // KnownQuirks returns every quirk the server knows, in a stable order.
@@ -234,4 +260,25 @@ func (s *Server) grantUnknown(ctx context.Context, gt string, form url.Values) b
 func losesRace(signature string) bool {
 	sum := sha256.Sum256([]byte(signature))
 	return sum[0]%8 == 0
+}
+
+// pkceQuirkAccepts reports whether QuirkPKCEShortVerifier or QuirkPKCEChallengeAsVerifier lets
+// this code redemption's code_verifier through: the redemption then skips the PKCE handler.
+func (s *Server) pkceQuirkAccepts(ctx context.Context, form url.Values) bool {
+	v := form.Get("code_verifier")
+	if v == "" || !(s.quirks.Has(QuirkPKCEShortVerifier) || s.quirks.Has(QuirkPKCEChallengeAsVerifier)) {
+		return false
+	}
+	req, err := s.store.GetPKCERequestSession(ctx, s.strategy.AuthorizeCodeSignature(ctx, form.Get("code")), NewSession(""))
+	if err != nil || req == nil {
+		return false
+	}
+	challenge := req.GetRequestForm().Get("code_challenge")
+	if challenge == "" || req.GetRequestForm().Get("code_challenge_method") != "S256" {
+		return false
+	}
+	sum := sha256.Sum256([]byte(v))
+	matches := base64.RawURLEncoding.EncodeToString(sum[:]) == challenge
+	return (s.quirks.Has(QuirkPKCEShortVerifier) && len(v) < 43 && matches) ||
+		(s.quirks.Has(QuirkPKCEChallengeAsVerifier) && v == challenge)
 }

@@ -64,7 +64,9 @@ type bearerError struct {
 	bare bool
 	// unchallenged is QuirkFormTokenUnchallenged: no WWW-Authenticate at all.
 	unchallenged bool
-	cause        error
+	// unsafeChars is QuirkBearerChallengeUnsafeChars: error_description with '"' and non-ASCII.
+	unsafeChars bool
+	cause       error
 }
 
 func bearerNoCredentials(desc string) *bearerError {
@@ -108,6 +110,11 @@ func writeBearerError(w http.ResponseWriter, r *http.Request, e *bearerError) {
 	if e.Code != "" && e.Code != errAccessDenied {
 		challenge += `, error="` + e.Code + `"`
 		if d := body["error_description"]; d != "" {
+			if e.unsafeChars {
+				// QuirkBearerChallengeUnsafeChars: a legal quoted-string whose value breaks
+				// RFC 6750 3's character set.
+				d = `the token \"` + "presented" + `\" is not active – ask for a new one`
+			}
 			challenge += `, error_description="` + d + `"`
 		}
 	}
@@ -147,6 +154,9 @@ func (s *Server) bearerCaller(r *http.Request, methods ...string) (*caller, url.
 		return nil, form, be
 	}
 	c, be := s.checkAccessToken(r, token)
+	if be != nil && be.Code == errInvalidToken && s.quirks.Has(QuirkBearerChallengeUnsafeChars) {
+		be.unsafeChars = true
+	}
 	s.auditBearerRefused(r, be)
 	return c, form, be
 }

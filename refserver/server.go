@@ -133,6 +133,7 @@ func newServer(cfg Config, st *store.Store) (*Server, error) {
 	verified := newVerifiedCache()
 	clientAuth := newClientAuthenticator(st, verified)
 	clientAuth.limiter, clientAuth.gate, clientAuth.dummyHash = limiter, gate, dummyHashForCost(cfg.BcryptCost)
+	clientAuth.basicRefused = quirks.Has(QuirkBasicAuthRefused)
 	owners := &ownerPasswords{store: st, gate: gate, cache: verified,
 		compare: bcrypt.CompareHashAndPassword, dummyHash: dummyHashForCost(cfg.BcryptCost)}
 	if quirks.Has(QuirkPKCEPlain) {
@@ -157,7 +158,8 @@ func newServer(cfg Config, st *store.Store) (*Server, error) {
 		compose.OAuth2TokenRevocationFactory,
 		compose.OAuth2PKCEFactory, // after the explicit factory
 	)
-	if quirks.Has(QuirkPKCEVerifierOptional) || quirks.Has(QuirkPKCEDowngrade) {
+	if quirks.Has(QuirkPKCEVerifierOptional) || quirks.Has(QuirkPKCEDowngrade) ||
+		quirks.Has(QuirkPKCEShortVerifier) || quirks.Has(QuirkPKCEChallengeAsVerifier) {
 		// The same grants without the PKCE handler: used for code redemptions that send no
 		// code_verifier, as servers that check PKCE only "if a verifier is present" do.
 		// compose.Compose appends its handlers to the config, so this provider gets a copy

@@ -76,6 +76,16 @@ var modifiers = []modifier{
 		apply: freshVerifier},
 	{phrase: "with a code_verifier", meaning: "send a code_verifier for a code issued without a challenge (the PKCE downgrade check)", tokenOnly: true,
 		apply: freshVerifier},
+	// pkce (issue 17): RFC 7636 4.6 hashes an S256 verifier before comparing, so the challenge
+	// itself must not pass as the verifier.
+	{phrase: "with the code_challenge as the code_verifier", meaning: "redeem a code issued for an S256 challenge with that challenge as the verifier", tokenOnly: true,
+		apply: func(w *World, r *request, _ string) error {
+			if w.codeVerifier == "" {
+				return fmt.Errorf("the code was issued without a code_challenge, so there is no challenge to send as the code_verifier")
+			}
+			r.tr.CodeVerifier = oauthclient.S256(w.codeVerifier)
+			return nil
+		}},
 	{phrase: "without the redirect_uri", meaning: "leave out the redirect_uri the authorization request carried", tokenOnly: true,
 		apply: func(_ *World, r *request, _ string) error {
 			if r.tr.RedirectURI == "" {

@@ -467,6 +467,22 @@ func (w *World) anyGrantToken(ctx context.Context, method, tail string) (context
 				why = append(why, fmt.Sprintf("the %s client authenticates with %s (clients.%s.auth_method, auth_methods)", way.role, c.AuthMethod, roleKey(way.role)))
 			}
 		}
+		if kept == nil && method == "client_secret_basic" {
+			// RFC 6749 2.3.1: "The authorization server MUST support the HTTP Basic
+			// authentication scheme for authenticating clients that were issued a client
+			// password": tried with every client that has a secret, whatever it is registered
+			// for (issuesTokenToBasic tells a refusal of that client from a missing scheme).
+			for _, way := range ways {
+				if c, ok := w.p.Client(roleKey(way.role)); ok && c.Confidential() {
+					if w.authAs == nil {
+						w.authAs = map[string]string{}
+					}
+					w.authAs[roleKey(way.role)] = method
+					kept = append(kept, way)
+				}
+			}
+			w.basicUnregistered = strings.Join(why, "; ")
+		}
 		if kept == nil {
 			return ctx, verdict.NotApplicable("the profile has no client registered for %s: %s", method, strings.Join(why, "; "))
 		}

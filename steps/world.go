@@ -112,6 +112,10 @@ type World struct {
 	unsupportedMethod   string
 	methodsFromMetadata bool
 
+	// basicUnregistered (pkce_steps.go, RFC 6749 2.3.1) names the clients HTTP Basic was tried
+	// with although the profile registers them for another method; "" when none was.
+	basicUnregistered string
+
 	// ended is set when a step ended the scenario without judging the target (a verdict.Error).
 	ended *verdict.Error
 }

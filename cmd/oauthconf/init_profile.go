@@ -59,12 +59,9 @@ func starterProfile(o initOptions, doc map[string]any, from string, login *login
 		secretMethod = "client_secret_post"
 	}
 	challenges := knownOf(doc, "code_challenge_methods_supported", initChallenges)
-	pkce := profile.PKCEUnsupported
-	if len(challenges) > 0 || noMeta && o.AuthorizationEndpoint != "" {
-		// Without metadata nothing says PKCE is missing, and RFC 9700 2.1.1 says
-		// "Authorization servers MUST support PKCE".
-		pkce = profile.PKCEOptional
-	}
+	// RFC 9700 2.1.1: "Authorization servers MUST support PKCE": whatever the metadata says,
+	// the PKCE checks run on a server that offers the code grant, and the starter profile
+	// always says pkce: optional (the owner may tighten it).
 	scopes := allStrings(doc, "scopes_supported")
 	refresh := ""
 	if slices.Contains(scopes, "offline_access") {
@@ -159,9 +156,7 @@ func starterProfile(o initOptions, doc map[string]any, from string, login *login
 	if has(profile.GrantAuthorizationCode) {
 		client(profile.RoleConfidential, "the code flow", true, true, codeGrants...)
 		client(profile.RoleSecondConfidential, "optional: another confidential client, for the checks that codes and tokens are bound to their client", true, true, codeGrants...)
-		if pkce != profile.PKCEUnsupported {
-			client(profile.RolePublic, "optional: a public client (no secret); without it the PKCE checks use the confidential client", false, true, codeGrants...)
-		}
+		client(profile.RolePublic, "optional: a public client (no secret); without it the PKCE checks use the confidential client", false, true, codeGrants...)
 	}
 	if has(profile.GrantImplicit) {
 		client(profile.RoleImplicit, "the implicit grant", false, true, profile.GrantImplicit)
@@ -253,10 +248,10 @@ func starterProfile(o initOptions, doc map[string]any, from string, login *login
 		w("  grants: [%s]", strings.Join(grants, ", "))
 	}
 	switch {
-	case pkce == profile.PKCEUnsupported:
-		w("  pkce: unsupported   # the metadata has no code_challenge_methods_supported (RFC 8414 2)")
 	case noMeta:
-		w("  pkce: optional   # CHECK: or required / required_for_public, or unsupported (RFC 9700 2.1.1 asks every server to support it)")
+		w("  pkce: optional   # CHECK: or required / required_for_public (RFC 9700 2.1.1 asks every server to support it)")
+	case len(challenges) == 0:
+		w("  pkce: optional   # the metadata has no code_challenge_methods_supported; PKCE is checked anyway (RFC 9700 2.1.1)")
 	default:
 		w("  pkce: optional   # or required / required_for_public: the metadata cannot say")
 		// Left to the metadata, not declared: a declared list is the profile author's claim,

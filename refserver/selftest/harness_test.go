@@ -105,6 +105,20 @@ func TestCompare(t *testing.T) {
 	}
 }
 
+// A declared warning (Case.Warn) is caught by a pass with a warning attached, and missed by a
+// pass without one or by any other outcome.
+func TestCompareWarnings(t *testing.T) {
+	c := Case{Quirk: refserver.QuirkPKCEShortVerifier, Warn: []string{"w"}}
+	if o := Compare(c, []ScenarioResult{{Name: "w", Outcome: report.Pass, Warnings: []string{"accepted"}}, {Name: "x", Outcome: report.Pass}}); !o.OK() || len(o.Warned) != 1 {
+		t.Errorf("warned: got OK %v, warned %v, missed %v", o.OK(), o.Warned, o.Missed)
+	}
+	for _, r := range []ScenarioResult{{Name: "w", Outcome: report.Pass}, {Name: "w", Outcome: report.Fail}, {Name: "w", Outcome: report.NotApplicable}} {
+		if o := Compare(c, []ScenarioResult{r}); o.OK() || len(o.Missed) != 1 {
+			t.Errorf("%s without a warning: got OK %v, missed %v", r.Outcome, o.OK(), o.Missed)
+		}
+	}
+}
+
 func TestSubset(t *testing.T) {
 	src := fstest.MapFS{"a.feature": {Data: []byte("A")}, "b.feature": {Data: []byte("B")}}
 	sub, err := Subset(src, []string{"b.feature"})

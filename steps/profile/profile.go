@@ -24,8 +24,8 @@
 //	                          {wait_url: GLOB}, optionally with optional: true; TEXT may hold
 //	                          {{user.username}} and {{user.password}}; selectors are Playwright's
 //	capabilities              grants (authorization_code, implicit, client_credentials, password,
-//	                          refresh_token), pkce (required, required_for_public, optional,
-//	                          unsupported), code_challenge_methods, token_endpoint_auth_methods,
+//	                          refresh_token), pkce (required, required_for_public, optional;
+//	                          never unsupported), code_challenge_methods, token_endpoint_auth_methods,
 //	                          and the switches introspection, revocation, metadata, iss_parameter,
 //	                          loopback_any_port, trusted_client, short_lifetimes;
 //	                          redirect_uri_registration (uri, origin). What is not
@@ -283,7 +283,7 @@ const (
 	PKCERequired          = "required"            // every client must use PKCE
 	PKCERequiredForPublic = "required_for_public" // public clients must, confidential may
 	PKCEOptional          = "optional"            // supported, never required
-	PKCEUnsupported       = "unsupported"
+	// There is no "unsupported": RFC 9700 2.1.1 "Authorization servers MUST support PKCE".
 )
 
 // Capabilities say what the target supports. A nil (absent) field is read from the metadata by

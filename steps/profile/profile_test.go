@@ -383,7 +383,7 @@ scopes: {allowed: [read]}
 	check("grant-implicit", false)
 	check("pkce", true)
 	check("client-secret-post", true)
-	check("client-secret-basic", false)
+	check("client-secret-basic", false) // no client with a secret: nothing for 2.3.1 to bind
 	check("iss", true)
 	check("metadata", true)
 	check("revocation", true)
@@ -395,10 +395,60 @@ scopes: {allowed: [read]}
 	check("grant-authorization-code", true)
 	check("grant-implicit", true)
 	check("grant-refresh-token", false)
-	check("client-secret-basic", true)
+	check("client-secret-basic", false) // still no client with a secret
 	check("client-secret-post", false)
-	check("pkce", false)
+	check("pkce", true) // the code grant is offered (the default): RFC 9700 2.1.1
 	check("iss", false)
+}
+
+// What metadata cannot excuse (issue 17 item 5): PKCE on every server that offers the code
+// grant (RFC 9700 2.1.1 "Authorization servers MUST support PKCE"), HTTP Basic for every
+// client with a secret (RFC 6749 2.3.1), whatever code_challenge_methods_supported,
+// token_endpoint_auth_methods_supported or the profile's lists say; and a profile cannot
+// declare PKCE unsupported.
+func TestSupportsWhatMetadataCannotExcuse(t *testing.T) {
+	p, err := Parse([]byte(`
+issuer: https://as.example.com
+clients:
+  confidential: {id: app, secret: s3cret, redirect_uri: "http://127.0.0.1/callback", auth_method: client_secret_post}
+scopes: {allowed: [read]}
+capabilities:
+  token_endpoint_auth_methods: [client_secret_post]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, meta := range []map[string]any{
+		{"issuer": "https://as.example.com", "grant_types_supported": []any{"authorization_code"}},
+		{"issuer": "https://as.example.com", "grant_types_supported": []any{"authorization_code"}, "code_challenge_methods_supported": []any{"plain"}},
+		{"issuer": "https://as.example.com", "grant_types_supported": []any{"authorization_code"}, "code_challenge_methods_supported": []any{}},
+	} {
+		p.Metadata = meta
+		for _, tag := range []string{"pkce", "client-secret-basic"} {
+			if ok, why := p.Supports(tag); !ok {
+				t.Errorf("metadata %v: Supports(%s) = false (%s), want true", meta, tag, why)
+			}
+		}
+		if declared, _ := p.DeclaresAuthMethod("client_secret_basic"); declared {
+			t.Error("DeclaresAuthMethod(client_secret_basic) = true for a profile that lists client_secret_post only")
+		}
+	}
+	p.Metadata = map[string]any{"issuer": "https://as.example.com", "grant_types_supported": []any{"client_credentials"}}
+	if ok, why := p.Supports("pkce"); ok || !strings.Contains(why, "RFC 9700 2.1.1") {
+		t.Errorf("without the code grant: Supports(pkce) = %v, %q", ok, why)
+	}
+
+	_, err = Parse([]byte(`
+issuer: https://as.example.com
+clients: {confidential: {id: app, secret: s3cret, redirect_uri: "http://127.0.0.1/callback"}}
+users: {valid: {username: u, password: p}}
+browser: {login: [{click: "#go"}]}
+scopes: {allowed: [read]}
+capabilities: {grants: [authorization_code], pkce: unsupported}
+`))
+	if err == nil || !strings.Contains(err.Error(), "capabilities.pkce: unsupported is no longer accepted") {
+		t.Errorf("pkce: unsupported: err = %v", err)
+	}
 }
 
 func TestResourceTokenGrant(t *testing.T) {

@@ -27,16 +27,12 @@ func (p *Profile) Supports(tag string) (ok bool, reason string) {
 	case "grant-refresh-token":
 		return p.grantSupported(GrantRefreshToken)
 	case "pkce":
-		switch {
-		case c.PKCE == PKCEUnsupported:
-			return false, "the profile says PKCE is unsupported (capabilities.pkce)"
-		case c.PKCE != "":
-			return true, ""
-		case p.Metadata == nil:
-			return false, "capabilities.pkce is not declared and the target publishes no metadata"
-		case len(metaStrings(p.Metadata, "code_challenge_methods_supported")) == 0:
-			// RFC 8414 2: "If omitted, the authorization server does not support PKCE."
-			return false, "the metadata has no code_challenge_methods_supported, so the target does not support PKCE (RFC 8414 2)"
+		// RFC 9700 2.1.1: "Authorization servers MUST support PKCE [RFC7636]." Neither the
+		// metadata (code_challenge_methods_supported absent, or plain alone) nor the profile
+		// can excuse it: every server that offers the code grant gets the PKCE checks, so a
+		// server that ignores code_challenge fails them instead of being skipped.
+		if ok, why := p.grantSupported(GrantAuthorizationCode); !ok {
+			return false, "PKCE is checked on every server that offers the authorization code grant (RFC 9700 2.1.1), and this one does not: " + why
 		}
 		return true, ""
 	case "introspection":
@@ -81,7 +77,14 @@ func (p *Profile) Supports(tag string) (ok bool, reason string) {
 		}
 		return true, ""
 	case "client-secret-basic":
-		return p.authMethodSupported("client_secret_basic")
+		// RFC 6749 2.3.1: "The authorization server MUST support the HTTP Basic authentication
+		// scheme for authenticating clients that were issued a client password." Checked on
+		// every target the profile gives a client with a secret, whatever
+		// token_endpoint_auth_methods_supported or capabilities.token_endpoint_auth_methods say.
+		if !p.hasClientWithSecret() {
+			return false, "the profile has no client with a secret (clients.<role>.secret): RFC 6749 2.3.1 asks for HTTP Basic for clients that were issued a client password"
+		}
+		return true, ""
 	case "client-secret-post":
 		return p.authMethodSupported("client_secret_post")
 	case "browser":
@@ -140,6 +143,23 @@ func (p *Profile) endpointCapability(decl *bool, name, endpoint string) (bool, s
 		return false, fmt.Sprintf("the target publishes no %s_endpoint and the profile sets no endpoints.%s", name, name)
 	}
 	return true, ""
+}
+
+// hasClientWithSecret reports whether any client of the profile was issued a password.
+func (p *Profile) hasClientWithSecret() bool {
+	for _, c := range p.Clients {
+		if c.Secret != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// DeclaresAuthMethod reports whether the target says it supports method at its token endpoint:
+// capabilities.token_endpoint_auth_methods when declared, else the metadata's
+// token_endpoint_auth_methods_supported, else RFC 8414 2's default (client_secret_basic).
+func (p *Profile) DeclaresAuthMethod(method string) (bool, string) {
+	return p.authMethodSupported(method)
 }
 
 func (p *Profile) authMethodSupported(method string) (bool, string) {

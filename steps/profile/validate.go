@@ -12,7 +12,7 @@ import (
 // Values the profile accepts, listed in error messages.
 var (
 	knownGrants      = []string{GrantAuthorizationCode, GrantImplicit, GrantClientCredentials, GrantPassword, GrantRefreshToken}
-	knownPKCE        = []string{PKCERequired, PKCERequiredForPublic, PKCEOptional, PKCEUnsupported}
+	knownPKCE        = []string{PKCERequired, PKCERequiredForPublic, PKCEOptional}
 	knownChallenges  = []string{"S256", "plain"}
 	knownAuthMethods = []string{"client_secret_basic", "client_secret_post", "none"}
 	knownUserRoles   = []string{UserValid, UserSecond}
@@ -267,11 +267,13 @@ func (p *Profile) validateCapabilities(ps *problems) {
 	if r := c.RedirectURIRegistration; r != "" && r != RegistrationURI && r != RegistrationOrigin {
 		ps.add("capabilities.redirect_uri_registration", "%q is not one of %s, %s", r, RegistrationURI, RegistrationOrigin)
 	}
-	if c.PKCE != "" && !slices.Contains(knownPKCE, c.PKCE) {
+	switch {
+	case c.PKCE == "unsupported":
+		// RFC 9700 2.1.1: "Authorization servers MUST support PKCE [RFC7636]." A profile
+		// cannot switch the PKCE checks off for a server that offers the code grant.
+		ps.add("capabilities.pkce", "unsupported is no longer accepted: RFC 9700 2.1.1 says \"Authorization servers MUST support PKCE\", so the PKCE checks run on every server that offers the code grant; remove the field or say optional")
+	case c.PKCE != "" && !slices.Contains(knownPKCE, c.PKCE):
 		ps.add("capabilities.pkce", "%q is not one of %s", c.PKCE, strings.Join(knownPKCE, ", "))
-	}
-	if c.PKCE == PKCEUnsupported && len(c.CodeChallengeMethods) > 0 {
-		ps.add("capabilities.code_challenge_methods", "is set but capabilities.pkce is unsupported")
 	}
 	if c.Grants != nil && slices.Contains(c.Grants, GrantRefreshToken) &&
 		!slices.ContainsFunc(c.Grants, func(g string) bool {

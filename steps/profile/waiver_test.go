@@ -122,8 +122,13 @@ func TestShippedExampleProfiles(t *testing.T) {
 	if err := sp.Validate(); err != nil {
 		t.Fatalf("refserver-strict.yaml: %v", err)
 	}
-	if ok, _ := sp.Supports("client-secret-basic"); ok {
-		t.Error("the strict profile must not support client_secret_basic")
+	// It lists client_secret_post only, yet HTTP Basic is checked: RFC 6749 2.3.1 "MUST
+	// support the HTTP Basic authentication scheme" cannot be declared away.
+	if ok, why := sp.Supports("client-secret-basic"); !ok {
+		t.Errorf("the strict profile has clients with secrets, so client_secret_basic is checked: %s", why)
+	}
+	if declared, _ := sp.DeclaresAuthMethod("client_secret_basic"); declared {
+		t.Error("the strict profile declares client_secret_post only")
 	}
 	if ok, _ := sp.Supports("grant-password"); ok {
 		t.Error("the strict profile must not support the password grant")
