@@ -37,6 +37,10 @@ func (s *Server) metadata(r *http.Request) (map[string]any, error) {
 		// RFC 9207 3.
 		"authorization_response_iss_parameter_supported": true,
 	}
+	if s.jwtKeys != nil {
+		// RFC 8414 2: "jwks_uri OPTIONAL. URL of the authorization server's JWK Set".
+		md["jwks_uri"] = iss + PathJWKS
+	}
 	// RFC 8414 2: scopes_supported is RECOMMENDED; 3.2: omit an empty array.
 	if len(names) > 0 {
 		md["scopes_supported"] = names

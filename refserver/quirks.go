@@ -99,6 +99,11 @@ const (
 	// body, RFC 6750 2.2's MAY) carries no credentials it understands, and still "MUST
 	// include the HTTP "WWW-Authenticate" response header field".
 	QuirkFormTokenUnchallenged Quirk = "form-token-unchallenged"
+
+	// tokens (issue 17 item 8): RFC 6749 7 "The resource server MUST validate the access
+	// token", RFC 7662 4 "If the token has been signed, the authorization server MUST validate
+	// the signature". Switching it on also switches on JWT access tokens (jwt.go).
+	QuirkJWTSignatureUnchecked Quirk = "jwt-signature-unchecked"
 )
 
 // QuirkInfo describes a quirk for `oauthconf serve --list-quirks` and the self-test report.
@@ -141,6 +146,8 @@ var knownQuirks = []QuirkInfo{
 	{QuirkRedirectURIHostSuffix, "a redirect URI whose host ends with the registered host is accepted (RFC 9700 2.1)"},
 	{QuirkConsentCSRFUnchecked, "the approval form's anti-forgery token is not checked and the session cookie is SameSite=None, so another site can submit an approval (RFC 6749 10.12)"},
 	{QuirkFormTokenUnchallenged, "an access token in a form body is refused with 400 and no WWW-Authenticate challenge (RFC 6750 3)"},
+	// tokens (issue 17 item 8)
+	{QuirkJWTSignatureUnchecked, "JWT access tokens are issued, and the resource and introspection decode them without checking alg, signature or key: forged tokens are accepted (RFC 6749 7, RFC 7662 4, RFC 8725 3.1)"},
 }
 
 // KnownQuirks returns every quirk the server knows, in a stable order.
