@@ -15,6 +15,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/oauthconf/oauthconf/steps/entropy"
 	"regexp"
 	"slices"
 	"strconv"
@@ -66,6 +67,9 @@ type Report struct {
 	// Scenarios are sorted by feature file, then line.
 	Scenarios []Scenario  `json:"scenarios"`
 	Waivers   []WaiverUse `json:"waivers,omitempty"`
+	// Entropy estimates the guessability of the codes and tokens seen during the run (RFC 6749
+	// 10.10), as warnings only (steps/entropy); set by the runner.
+	Entropy []entropy.Estimate `json:"entropy,omitempty"`
 }
 
 // Tool is the harness that wrote the report.
