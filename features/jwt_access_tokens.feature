@@ -6,6 +6,9 @@ Feature: Forged JWT access tokens are refused (RFC 6749 7, RFC 7662 4, RFC 8725)
   spellings), signed by a key the suite made (with the original kid and with another), a claim
   changed under the original signature (a wider scope, another subject, a later expiry), and
   HS256 keyed with the server's own public key from its JWK Set (RS256/HS256 key confusion).
+  A resource that also accepts a made-up token, or an introspection endpoint that reports one
+  active, validates nothing at all: that is reported once, by bearer.feature and
+  introspection.feature, and blocks these scenarios rather than failing each of them again.
   A target whose access tokens are not JWTs is not applicable; the key confusion needs a
   jwks_uri in the metadata. Forgeries other than "none" are made with go-jose; the unsigned
   ones and the changed claims are assembled by hand, since nothing is signed in them.

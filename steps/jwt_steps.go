@@ -103,6 +103,17 @@ func (w *World) genuineJWT(ctx context.Context, where string) error {
 		if !success(resp) {
 			return verdict.Blocked("RFC6750-2.1", "the resource refused the genuine JWT access token (HTTP %d), so a refusal of its forgery would prove nothing", resp.Status)
 		}
+		// A resource that accepts anything would accept a forgery too, and that is one
+		// deviation, reported once: by bearer.feature's "An invalid token gets a Bearer
+		// challenge" (RFC 6750 3, MUST), not again here for every forgery.
+		unknown, err := oauthclient.ResourceRequest{URL: w.p.Resource.URL, Method: w.p.Resource.Method,
+			Token: "unknown-" + oauthclient.RandomString(40), Placement: oauthclient.InHeader}.Send(ctx, w.http)
+		if err != nil {
+			return err
+		}
+		if success(unknown) {
+			return verdict.Blocked("RFC6750-3", "the resource also accepts a made-up token (HTTP %d): it validates no token at all, which bearer.feature's \"An invalid token gets a Bearer challenge\" reports; a forged JWT accepted here would be the same deviation", unknown.Status)
+		}
 		return nil
 	}
 	resp, _, err := w.introspect(ctx, token, "access_token")
@@ -111,6 +122,15 @@ func (w *World) genuineJWT(ctx context.Context, where string) error {
 	}
 	if active, _ := resp.Bool("active"); resp.Status != 200 || !active {
 		return verdict.Blocked("RFC7662-2.2", "the introspection endpoint did not report the genuine JWT access token active (HTTP %d), so an inactive forgery would prove nothing", resp.Status)
+	}
+	// An endpoint that reports any token active reports a forgery active too: one deviation,
+	// judged by introspection.feature's "An unknown token is reported inactive, not as an error".
+	unknown, _, err := w.introspect(ctx, "unknown-"+oauthclient.RandomString(40), "access_token")
+	if err != nil {
+		return err
+	}
+	if active, _ := unknown.Bool("active"); active {
+		return verdict.Blocked("RFC7662-2.2", "the introspection endpoint also reports a made-up token active: it checks no token at all, which introspection.feature's \"An unknown token is reported inactive, not as an error\" reports; a forged JWT reported active here would be the same deviation")
 	}
 	return nil
 }

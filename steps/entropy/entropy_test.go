@@ -67,7 +67,7 @@ func TestLowEntropyTokensWarn(t *testing.T) {
 
 // TestCollectorSamplesWhatTheServerIssued: tokens of successful responses and codes of
 // successful redemptions are sampled; a refused redemption's (made-up) code is not; a value
-// issued twice is a duplicate, with a warning.
+// seen twice is counted once.
 func TestCollectorSamplesWhatTheServerIssued(t *testing.T) {
 	c := NewCollector()
 	ok := func(code, at, rt string) *oauthclient.Exchange {
@@ -84,8 +84,10 @@ func TestCollectorSamplesWhatTheServerIssued(t *testing.T) {
 	if got[Code].Samples != 2 || got[RefreshToken].Samples != 2 || got[AccessToken].Samples != 1 {
 		t.Fatalf("samples: %+v", got)
 	}
-	if got[AccessToken].Duplicates != 1 || !strings.Contains(got[AccessToken].Warning, "more than once") {
-		t.Errorf("access token issued twice: duplicates %d, warning %q", got[AccessToken].Duplicates, got[AccessToken].Warning)
+	// An access token seen twice is counted, not judged (a JWT re-signed over the same claims
+	// in the same second repeats legitimately).
+	if got[AccessToken].Duplicates != 1 || got[AccessToken].Warning != "" {
+		t.Errorf("access token seen twice: duplicates %d, warning %q", got[AccessToken].Duplicates, got[AccessToken].Warning)
 	}
 	if got[AccessToken].Bits != -1 {
 		t.Errorf("one sample: bits %v, want -1 (no estimate)", got[AccessToken].Bits)
