@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	// go-jose v3, not the suite's v4: fosite v0.49.0 signs with v3 and its DefaultSigner
+	// recognises only v3's JSONWebKey (with the kid it puts in the header).
 	jose "github.com/go-jose/go-jose/v3"
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/compose"
@@ -66,11 +68,11 @@ type jwtStrategy struct {
 	*oauth2.DefaultJWTStrategy
 }
 
-func newJWTStrategy(keys *jwtKeys, hmac oauth2.CoreStrategy, fcfg *fosite.Config) *jwtStrategy {
+func newJWTStrategy(keys *jwtKeys, hmac oauth2.CoreStrategy, fcfg *fosite.Config, issuer string) *jwtStrategy {
 	// RFC 9068 2.2.3: the scope claim is "scope", a space-separated string (fosite's default
 	// is the "scp" list).
 	fcfg.JWTScopeClaimKey = jwt.JWTScopeFieldString
-	fcfg.AccessTokenIssuer = fcfg.TokenURL[:len(fcfg.TokenURL)-len(PathToken)]
+	fcfg.AccessTokenIssuer = issuer // RFC 9068 2.2: iss REQUIRED
 	return &jwtStrategy{compose.NewOAuth2JWTStrategy(func(context.Context) (interface{}, error) { return keys.private, nil }, hmac, fcfg)}
 }
 

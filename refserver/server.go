@@ -156,7 +156,7 @@ func newServer(cfg Config, st *store.Store) (*Server, error) {
 			return nil, fmt.Errorf("refserver config: %w", err)
 		}
 		s.jwtKeys = keys
-		s.strategy = newJWTStrategy(keys, s.strategy, fcfg)
+		s.strategy = newJWTStrategy(keys, s.strategy, fcfg, cfg.Issuer)
 	}
 	// fosite gets the store through fositeStorage, which corrects the PKCE record deletion and
 	// the scope of rotated refresh tokens (fositestore.go).
