@@ -4,6 +4,7 @@
 package refserver
 
 import (
+	"crypto/rsa"
 	"net/netip"
 	"time"
 
@@ -19,6 +20,13 @@ type Config struct {
 	// GlobalSecret keys the HMAC token strategy; at least 32 bytes. Required. Tokens issued
 	// under one secret stay valid across restarts only if the same secret is given again.
 	GlobalSecret []byte
+	// JWTAccessTokens issues access tokens as JWTs signed RS256 (RFC 9068's format; jwt.go)
+	// instead of opaque HMAC tokens; codes and refresh tokens stay opaque. The tokens are
+	// still recorded, so revocation and introspection work as with opaque tokens.
+	// JWTSigningKey is the RSA key that signs them; nil generates a 2048-bit key at start-up
+	// (tokens then do not survive a restart).
+	JWTAccessTokens bool
+	JWTSigningKey   *rsa.PrivateKey
 	// AccessTokenTTL defaults to 1h, RefreshTokenTTL to 720h, AuthCodeTTL to 10m
 	// (RFC 6749 4.1.2 recommends at most 10 minutes), LoginSessionTTL to 8h.
 	AccessTokenTTL  time.Duration

@@ -47,6 +47,10 @@ func (s *Server) metadata(r *http.Request) (map[string]any, error) {
 		}
 		md["introspection_endpoint_auth_methods_supported"] = []string{authMethodPost}
 	}
+	if s.jwtKeys != nil {
+		// RFC 8414 2: "jwks_uri OPTIONAL. URL of the authorization server's JWK Set".
+		md["jwks_uri"] = iss + PathJWKS
+	}
 	// RFC 8414 2: scopes_supported is RECOMMENDED; 3.2: omit an empty array.
 	if len(names) > 0 {
 		md["scopes_supported"] = names

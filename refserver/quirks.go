@@ -119,6 +119,10 @@ const (
 	// scheme for authenticating clients that were issued a client password." This server
 	// refuses Basic and says so in its metadata (client_secret_post and none only).
 	QuirkBasicAuthRefused Quirk = "basic-auth-refused"
+	// tokens (issue 17 item 8): RFC 6749 7 "The resource server MUST validate the access
+	// token", RFC 7662 4 "If the token has been signed, the authorization server MUST validate
+	// the signature". Switching it on also switches on JWT access tokens (jwt.go).
+	QuirkJWTSignatureUnchecked Quirk = "jwt-signature-unchecked"
 )
 
 // QuirkInfo describes a quirk for `oauthconf serve --list-quirks` and the self-test report.
@@ -167,6 +171,8 @@ var knownQuirks = []QuirkInfo{
 	{QuirkBearerChallengeUnsafeChars, "an invalid token's Bearer challenge has a '\"' and a non-ASCII character in error_description (RFC 6750 3)"},
 	{QuirkMetadataOmitsPKCE, "the metadata omits code_challenge_methods_supported while PKCE is enforced (RFC 9700 2.1.1's RECOMMENDED metadata)"},
 	{QuirkBasicAuthRefused, "HTTP Basic client authentication is refused, and the metadata lists client_secret_post and none only (RFC 6749 2.3.1)"},
+	// tokens (issue 17 item 8)
+	{QuirkJWTSignatureUnchecked, "JWT access tokens are issued, and the resource and introspection decode them without checking alg, signature or key: forged tokens are accepted (RFC 6749 7, RFC 7662 4, RFC 8725 3.1)"},
 }
 
 // KnownQuirks returns every quirk the server knows, in a stable order.

@@ -34,6 +34,8 @@ type Session struct {
 	fosite.DefaultSession
 	// AuthTime is when the resource owner logged in (zero for client credentials).
 	AuthTime time.Time `json:"auth_time,omitempty"`
+	// jwtClientID is the client a JWT access token is being signed for (jwt.go); never stored.
+	jwtClientID string
 }
 
 // NewSession makes an empty session for fosite to fill or hydrate.
@@ -63,8 +65,11 @@ type Server struct {
 	fcfg     *fosite.Config
 	issuer   *url.URL
 	mux      *http.ServeMux
-	// strategy makes and checks the HMAC tokens; the revocation endpoint uses it directly.
-	strategy *oauth2.HMACSHAStrategy
+	// strategy makes and checks the tokens (HMAC, or JWT access tokens with HMAC codes and
+	// refresh tokens); the revocation endpoint uses it directly.
+	strategy oauth2.CoreStrategy
+	// jwtKeys signs the JWT access tokens; nil unless Config.JWTAccessTokens (jwt.go).
+	jwtKeys *jwtKeys
 	// clientAuth authenticates clients at the token, introspection and revocation endpoints.
 	clientAuth *clientAuthenticator
 	// quirks are the deliberate deviations switched on (quirks.go); nil for a conforming server.
@@ -146,6 +151,14 @@ func newServer(cfg Config, st *store.Store) (*Server, error) {
 	// verified secrets, client_secret_basic and client_secret_post.
 	fcfg.ClientAuthenticationStrategy = s.fositeClientAuth
 	s.strategy = compose.NewOAuth2HMACStrategy(fcfg)
+	if cfg.JWTAccessTokens || quirks.Has(QuirkJWTSignatureUnchecked) {
+		keys, err := newJWTKeys(cfg.JWTSigningKey)
+		if err != nil {
+			return nil, fmt.Errorf("refserver config: %w", err)
+		}
+		s.jwtKeys = keys
+		s.strategy = newJWTStrategy(keys, s.strategy, fcfg, cfg.Issuer)
+	}
 	// fosite gets the store through fositeStorage, which corrects the PKCE record deletion and
 	// the scope of rotated refresh tokens (fositestore.go).
 	s.provider = compose.Compose(fcfg, fositeStorage{Store: st, quirks: quirks, owners: owners}, s.strategy,
@@ -191,6 +204,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc(PathMetadata, s.handleMetadata)
 	s.mux.HandleFunc(PathCalculate, s.handleCalculate) // resource server (calculator.go)
 	s.mux.HandleFunc(PathHistory, s.handleHistory)
+	s.mux.HandleFunc(PathJWKS, s.handleJWKS)
 	s.mux.HandleFunc(PathHealth, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 }
 

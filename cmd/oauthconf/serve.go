@@ -55,6 +55,8 @@ type serveOptions struct {
 	// conformance suite; ListQuirks prints them and exits.
 	Quirks     []string
 	ListQuirks bool
+	// JWTAccessTokens issues RS256-signed JWT access tokens (refserver.Config.JWTAccessTokens).
+	JWTAccessTokens bool
 	// AuditLog is where the security audit log goes: a file (appended to), "-" for standard
 	// output, empty for none.
 	AuditLog string
@@ -118,6 +120,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 		return nil
 	})
 	fs.StringVar(&o.AuditLog, "audit-log", "", "security audit log: a file (appended to) or - for standard output; JSON lines (default: none)")
+	fs.BoolVar(&o.JWTAccessTokens, "jwt-access-tokens", false, "issue access tokens as JWTs signed with a key generated at start-up, published at "+refserver.PathJWKS+" (default: opaque tokens)")
 	fs.BoolVar(&o.ListQuirks, "list-quirks", false, "list the known quirks with what each breaks, and exit")
 	fs.StringVar(&o.AdminUser, "admin-user", "", "an administrator of the admin console and API (with --admin-password-file; default admin)")
 	fs.StringVar(&o.AdminPasswordFile, "admin-password-file", "", "file holding the administrator's password (first line); without --admin-user it names \"admin\"")
@@ -372,6 +375,7 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 		BcryptCost:      o.BcryptCost,
 		SecureCookies:   tlsCfg != nil || o.SecureCookies,
 		Quirks:          o.Quirks,
+		JWTAccessTokens: o.JWTAccessTokens,
 		Audit:           auditLog,
 		RestrictHosts:   demo, // public passwords: no DNS rebinding onto them (hostcheck.go)
 		TrustedProxies:  o.TrustedProxies,

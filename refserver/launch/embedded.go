@@ -24,6 +24,8 @@ type EmbeddedOptions struct {
 	// AuditLog, when set, also receives the security audit log (JSON lines); the run's
 	// @refserver scenarios read it from memory either way.
 	AuditLog io.Writer
+	// JWTAccessTokens starts the server issuing JWT access tokens (refserver.Config).
+	JWTAccessTokens bool
 }
 
 // Embedded is the reference server started in-process for a conformance run: a free loopback
@@ -72,7 +74,7 @@ func StartEmbedded(ctx context.Context, o EmbeddedOptions) (*Embedded, error) {
 			e.err = fmt.Errorf("embedded reference server: %w", err)
 			return
 		}
-		if e.srv, err = Serve(db, Options{Listener: ln, Config: refserver.Config{Issuer: e.issuer, Audit: audit.New(auditW)}}); err != nil {
+		if e.srv, err = Serve(db, Options{Listener: ln, Config: refserver.Config{Issuer: e.issuer, Audit: audit.New(auditW), JWTAccessTokens: o.JWTAccessTokens}}); err != nil {
 			e.err = fmt.Errorf("embedded reference server: %w", err)
 		}
 	}()

@@ -241,6 +241,33 @@ var cases = []Case{
 			"A forged approval submission (with its anti-forgery value from another session) yields no authorization code",
 			"A forged approval submission (with its anti-forgery value removed) yields no authorization code",
 		}},
+	// tokens (issue 17 item 8): the quirk also switches on JWT access tokens, so the forgery
+	// scenarios run; every forgery is accepted by introspection, and by the resource except
+	// another subject: the forged subject (the second user) is not in the calculator's ACL, so
+	// the resource refuses that token for its principal, by luck rather than by validation.
+	{Quirk: refserver.QuirkJWTSignatureUnchecked,
+		Features: []string{"jwt_access_tokens.feature"},
+		Catch: []string{
+			"The resource refuses a JWT access token forged with alg \"none\"",
+			"The resource refuses a JWT access token forged with alg \"None\"",
+			"The resource refuses a JWT access token forged with alg \"NONE\"",
+			"The resource refuses a JWT access token forged with alg \"nOnE\"",
+			"The resource refuses a JWT access token forged with a signature by another key with the same kid",
+			"The resource refuses a JWT access token forged with a signature by another key with another kid",
+			"The resource refuses a JWT access token forged with a widened scope under the original signature",
+			"The resource refuses a JWT access token forged with a later expiry under the original signature",
+			"The resource refuses a JWT access token forged with HS256 keyed with the server's public key",
+			"Introspection reports a JWT access token forged with alg \"none\" inactive",
+			"Introspection reports a JWT access token forged with alg \"None\" inactive",
+			"Introspection reports a JWT access token forged with alg \"NONE\" inactive",
+			"Introspection reports a JWT access token forged with alg \"nOnE\" inactive",
+			"Introspection reports a JWT access token forged with a signature by another key with the same kid inactive",
+			"Introspection reports a JWT access token forged with a signature by another key with another kid inactive",
+			"Introspection reports a JWT access token forged with a widened scope under the original signature inactive",
+			"Introspection reports a JWT access token forged with another subject under the original signature inactive",
+			"Introspection reports a JWT access token forged with a later expiry under the original signature inactive",
+			"Introspection reports a JWT access token forged with HS256 keyed with the server's public key inactive",
+		}},
 }
 
 // TestTableCoversEveryQuirk: a new quirk must be declared here, with the scenarios that

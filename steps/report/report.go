@@ -15,6 +15,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/oauthconf/oauthconf/steps/entropy"
 	"regexp"
 	"slices"
 	"strconv"
@@ -68,6 +69,9 @@ type Report struct {
 	Waivers   []WaiverUse `json:"waivers,omitempty"`
 	// Security is the same outcomes read as attacks of RFC 9700 section 4 (security.go).
 	Security *Security `json:"security"`
+	// Entropy estimates the guessability of the codes and tokens seen during the run (RFC 6749
+	// 10.10), as warnings only (steps/entropy); set by the runner.
+	Entropy []entropy.Estimate `json:"entropy,omitempty"`
 }
 
 // Tool is the harness that wrote the report.

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"github.com/oauthconf/oauthconf/steps/entropy"
 	"io"
 	"regexp"
 	"slices"
@@ -115,6 +116,7 @@ func printSummary(out io.Writer, r *Result, failOn string) {
 		q := rep.Summary.Requirements
 		fmt.Fprintf(out, "requirements: %d: %d pass, %d fail, %d waived, %d inconclusive, %d blocked, %d not applicable; %d warnings\n",
 			q.Total, q.Pass, q.Fail, q.Waived, q.Inconclusive, q.Blocked, q.NotApplicable, rep.Summary.Warnings)
+		printEntropy(out, rep.Entropy)
 		var fails []*report.Scenario
 		for i := range rep.Scenarios {
 			if s := &rep.Scenarios[i]; s.Outcome == report.Fail {
@@ -291,4 +293,23 @@ func printSecurity(out io.Writer, sec *report.Security) {
 			fmt.Fprintf(out, "  %d. %s (%s): closes %s; bears on %s\n", i+1, f.Requirement, f.Level, closes, strings.Join(f.Bears, ", "))
 		}
 	}
+}
+
+// printEntropy prints the token entropy estimates (RFC 6749 10.10): warnings, never failures.
+func printEntropy(out io.Writer, es []entropy.Estimate) {
+	if len(es) == 0 {
+		return
+	}
+	fmt.Fprintln(out, "token entropy (RFC 6749 10.10; an upper-bound estimate, warnings only):")
+	for _, e := range es {
+		bits := "too few samples to estimate"
+		if e.Bits >= 0 {
+			bits = fmt.Sprintf("at most ~%.0f bits (%d changing positions, %s)", e.Bits, e.VaryingPositions, e.Alphabet)
+		}
+		fmt.Fprintf(out, "  %s: %d samples, %s: %s\n", e.Kind, e.Samples, e.Part, bits)
+		if e.Warning != "" {
+			fmt.Fprintf(out, "    WARNING: %s\n", e.Warning)
+		}
+	}
+	fmt.Fprintf(out, "  method: %s\n", entropy.Method)
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/oauthconf/oauthconf/steps/entropy"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -255,6 +256,15 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 	}
 
 	env := &steps.Env{Profile: p, OnExchange: opts.OnExchange, ScreenshotsAll: opts.Screenshots == ScreenshotsAll}
+	// Every code and token the target issues is sampled for the entropy estimate (RFC 6749
+	// 10.10, a warning only): the recording clients of all scenarios report here.
+	tokens := entropy.NewCollector()
+	env.OnExchange = func(ex *oauthclient.Exchange) {
+		tokens.Observe(ex)
+		if opts.OnExchange != nil {
+			opts.OnExchange(ex)
+		}
+	}
 	if opts.Target != nil {
 		env.AuditLog = opts.Target.AuditLog
 	}
@@ -303,6 +313,7 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 	if err != nil {
 		return res, err
 	}
+	rep.Entropy = tokens.Estimates()
 	fromReport(res, rep, opts.FailOn)
 	// godog's status is non-zero for any failed step, waived, SHOULD or MAY; the report knows
 	// better. A failing status with no failed, undefined or pending step in the report (never
