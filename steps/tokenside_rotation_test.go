@@ -164,7 +164,11 @@ func TestRevokesAccessTokensNeedsProof(t *testing.T) {
 				case "/token":
 					_, _ = rw.Write([]byte(`{"access_token":"at-1","token_type":"Bearer"}`))
 				case "/introspect":
-					_, _ = rw.Write([]byte(`{"active":` + map[bool]string{true: "false", false: "true"}[revoked] + `}`))
+					// Active only for the scenario's own token: the suite checks that the
+					// endpoint reports a made-up token inactive before it believes "active".
+					_ = r.ParseForm()
+					active := r.PostForm.Get("token") == "at-1" && !revoked
+					_, _ = rw.Write([]byte(`{"active":` + map[bool]string{true: "true", false: "false"}[active] + `}`))
 				case "/revoke":
 					if c.answer != "" {
 						rw.WriteHeader(400)
@@ -336,7 +340,11 @@ func TestUnauthenticatedRevocationJudgesTheProtection(t *testing.T) {
 				rw.Header().Set("Content-Type", "application/json")
 				switch r.URL.Path {
 				case "/introspect":
-					_, _ = rw.Write([]byte(`{"active":` + map[bool]string{true: "false", false: "true"}[revoked] + `}`))
+					// Active only for the scenario's own token: the suite checks that the
+					// endpoint reports a made-up token inactive before it believes "active".
+					_ = r.ParseForm()
+					active := r.PostForm.Get("token") == "at-1" && !revoked
+					_, _ = rw.Write([]byte(`{"active":` + map[bool]string{true: "true", false: "false"}[active] + `}`))
 				case "/revoke":
 					revoked = c.revokes
 					rw.WriteHeader(c.status)
