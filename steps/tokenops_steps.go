@@ -973,6 +973,7 @@ func (w *World) register(sc stepAdder) {
 	w.registerRaces(sc)
 	w.registerAdmin(sc) // admin_steps.go: the @refserver scenarios
 	w.registerWarnings(sc)
+	w.registerHygiene(sc) // hygiene_steps.go: authorization endpoint hygiene, consent, lifetimes
 }
 
 // sendAtOnce sends n copies of a token request as close together as the client allows and
