@@ -1,11 +1,8 @@
 package refserver
 
 import (
-	"context"
 	"net/http"
 	"time"
-
-	"github.com/ory/fosite"
 
 	"github.com/oauthconf/oauthconf/refserver/store"
 )
@@ -49,17 +46,13 @@ func (s *Server) loginRedirectStatus() int {
 	return http.StatusSeeOther
 }
 
-// GetClient is the store's; under QuirkLongLivedBrowserTokens a public client's access tokens
-// live a day, as on servers with one lifetime for every client.
-func (f fositeStorage) GetClient(ctx context.Context, id string) (fosite.Client, error) {
-	c, err := f.Store.GetClient(ctx, id)
-	if err != nil || !f.quirks.Has(QuirkLongLivedBrowserTokens) {
-		return c, err
+// quirkLongLived gives a public client's access tokens a day of life under
+// QuirkLongLivedBrowserTokens, as on servers with one lifetime for every client.
+func (s *Server) quirkLongLived(c *store.Client) *store.Client {
+	if c == nil || !c.Public || !s.quirks.Has(QuirkLongLivedBrowserTokens) {
+		return c
 	}
-	if sc, ok := c.(*store.Client); ok && sc.Public {
-		long := *sc
-		long.AccessTokenTTL = 24 * time.Hour
-		return &long, nil
-	}
-	return c, nil
+	long := *c
+	long.AccessTokenTTL = 24 * time.Hour
+	return &long
 }
