@@ -74,7 +74,7 @@ func (w *World) noCORSAllowed() error {
 		for _, acao := range ex.ResponseHeader.Values("Access-Control-Allow-Origin") {
 			v := strings.TrimSpace(acao)
 			if v == "*" || strings.EqualFold(v, attackerOrigin) {
-				return oauthclient.Failf(oauthclient.NewResponse(ex), "expected no CORS at the authorization endpoint (RFC 9700 2.6: \"CORS MUST NOT be supported at the authorization endpoint\"), got Access-Control-Allow-Origin %q answering %s from origin %s: scripts of that site may read the endpoint's answers", v, ex.Method, attackerOrigin)
+				return oauthclient.Failf(oauthclient.NewResponse(ex), "expected no CORS at the authorization endpoint, got Access-Control-Allow-Origin %q answering %s from origin %s (RFC 9700 2.6: \"CORS MUST NOT be supported at the authorization endpoint\"): scripts of that site may read the endpoint's answers", v, ex.Method, attackerOrigin)
 			}
 		}
 	}
@@ -116,7 +116,7 @@ func (w *World) noRedirectBeforeLogin() error {
 	} else if a.params.Get("code") != "" || a.fragment.Get("access_token") != "" {
 		what = "a code or token"
 	}
-	return w.authFail("expected the resource owner to be asked to log in before any redirect to the client (RFC 9700 4.11.2: \"The authorization server MUST always authenticate the user first and, with the exception of the silent authentication use case, prompt the user for credentials when needed, before redirecting the user.\"), got %s to %s in a browser without a session, no login page shown: a link to this request forwards anyone to the client's site", what, redactedURL(w.requestedRedirect()))
+	return w.authFail("expected a login page before any redirect to the client, got %s to %s in a browser without a session, with no login page shown (RFC 9700 4.11.2: \"The authorization server MUST always authenticate the user first and, with the exception of the silent authentication use case, prompt the user for credentials when needed, before redirecting the user.\"): a link to this request forwards anyone to the client's site", what, redactedURL(w.requestedRedirect()))
 }
 
 // loginRedirectsAre303 judges RFC 9700 4.12: "If an HTTP redirection (and not, for example,
@@ -137,7 +137,7 @@ func (w *World) loginRedirectsAre303() error {
 		}
 		judged++
 		if r.status != http.StatusSeeOther {
-			return fmt.Errorf("expected HTTP 303 answering the login form's POST (RFC 9700 4.12: \"the authorization server SHOULD use HTTP status code 303 (See Other)\"), got %d from POST %s: only 303 makes every user agent drop the form with the password", r.status, redactedURL(r.url))
+			return fmt.Errorf("expected HTTP 303 answering the login form's POST, got %d from POST %s (RFC 9700 4.12: \"the authorization server SHOULD use HTTP status code 303 (See Other)\"): only 303 makes every user agent drop the form with the password", r.status, redactedURL(r.url))
 		}
 	}
 	if judged == 0 {
