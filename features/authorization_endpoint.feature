@@ -53,10 +53,12 @@ Feature: Hygiene of the authorization endpoint (RFC 9700 2.6, 4.2.4, 4.11.2, 4.1
     Then no page the server showed lets other sites read its URL in the Referer
 
   # A server may refuse a request it finds too long (an error page, HTTP 414): not following
-  # it is fine. A response that reaches the client carries the state whole.
-  @RFC6749-4.1.2 @MUST @browser
+  # it is fine. A response that reaches the client, an error response too, carries the state
+  # whole.
+  @RFC6749-4.1.2 @RFC6749-4.1.2.1 @MUST @browser
   Scenario: A 1,000-character state comes back whole, or the request is refused
     RFC 6749 4.1.2: "state REQUIRED if the "state" parameter was present in the client authorization request.  The exact value received from the client."
+    RFC 6749 4.1.2.1: "REQUIRED if a "state" parameter was present in the client authorization request.  The exact value received from the client."
     Given the confidential client starts an authorization request
     And the authorization request has a state of 1000 characters
     When the resource owner approves the authorization request

@@ -253,7 +253,7 @@ func (w *World) longState(n int) error {
 // longStateEchoed judges RFC 6749 4.1.2 / 4.1.2.1 for a long state: "REQUIRED if the "state"
 // parameter was present in the client authorization request. The exact value received from the
 // client." A server may refuse a request it finds too long (no redirect, an error page, a 414);
-// a response that reaches the client carries the state whole. A cut or altered state is the
+// a response that reaches the client, an error response included, carries the state whole. A cut or altered state is the
 // FAIL: the client then rejects the server's own response, or matches it to the wrong request.
 func (w *World) longStateEchoed() error {
 	if err := w.requireAuthResp(); err != nil {
@@ -265,7 +265,10 @@ func (w *World) longStateEchoed() error {
 	}
 	want := w.state
 	if !a.params.Has("state") {
-		return w.authFail("expected the %d-character state in the authorization response (RFC 6749 4.1.2: \"REQUIRED if the \"state\" parameter was present in the client authorization request\"), got none", len(want))
+		if e := a.params.Get("error"); e != "" {
+			return w.authFail("expected the %d-character state in the error response (error %q), got none (RFC 6749 4.1.2.1: \"REQUIRED if a \"state\" parameter was present in the client authorization request\"): a server may refuse a long state, but its refusal carries it", len(want), e)
+		}
+		return w.authFail("expected the %d-character state in the authorization response, got none (RFC 6749 4.1.2: \"REQUIRED if the \"state\" parameter was present in the client authorization request\")", len(want))
 	}
 	got := a.params.Get("state")
 	if got == want {
