@@ -8,7 +8,7 @@ Feature: Hygiene of the authorization endpoint (RFC 9700 2.6, 4.2.4, 4.11.2, 4.1
   @RFC9700-2.6 @MUST
   Scenario: The authorization endpoint does not support CORS
     RFC 9700 2.6: "However, CORS MUST NOT be supported at the authorization endpoint, as the client does not access this endpoint directly; instead, the client redirects the user agent to it."
-    An Access-Control-Allow-Origin naming the other site's origin, or "*", on the answer to the request or to the preflight lets that site's scripts read what the endpoint answers.
+    Any Access-Control-Allow-Origin answering the request or the preflight is CORS support: the other site's origin, "*" or "null" let that site read what the endpoint answers, and another origin shows CORS supported for that origin.
     Given the confidential client starts an authorization request
     When a script on another site requests the authorization endpoint, with a CORS preflight
     Then no answer let the other site read it

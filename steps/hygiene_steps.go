@@ -60,9 +60,10 @@ func (w *World) crossOriginAuthorize(ctx context.Context) error {
 
 // noCORSAllowed judges RFC 9700 2.6: "CORS MUST NOT be supported at the authorization endpoint,
 // as the client does not access this endpoint directly; instead, the client redirects the user
-// agent to it." A server supports CORS for the other site when an answer's
-// Access-Control-Allow-Origin names that origin or is "*" (the Fetch standard's CORS check
-// passes then); any other value, or none, lets no script of that site read the answer.
+// agent to it." An Access-Control-Allow-Origin on an answer to a cross-origin request is CORS
+// support, whatever its value: the other site's origin, "*" or "null" let that site's scripts
+// (or a sandboxed frame's) read the answer; another origin shows CORS supported for that
+// origin, which the sentence forbids as well.
 func (w *World) noCORSAllowed() error {
 	exchanges := w.http.Exchanges()
 	judged := 0
@@ -73,9 +74,14 @@ func (w *World) noCORSAllowed() error {
 		judged++
 		for _, acao := range ex.ResponseHeader.Values("Access-Control-Allow-Origin") {
 			v := strings.TrimSpace(acao)
-			if v == "*" || strings.EqualFold(v, attackerOrigin) {
-				return oauthclient.Failf(oauthclient.NewResponse(ex), "expected no CORS at the authorization endpoint, got Access-Control-Allow-Origin %q answering %s from origin %s (RFC 9700 2.6: \"CORS MUST NOT be supported at the authorization endpoint\"): scripts of that site may read the endpoint's answers", v, ex.Method, attackerOrigin)
+			consequence := "scripts of that site may read the endpoint's answers"
+			switch {
+			case strings.EqualFold(v, "null"):
+				consequence = "a sandboxed frame of any site (origin null) may read the endpoint's answers"
+			case v != "*" && !strings.EqualFold(v, attackerOrigin):
+				consequence = "the endpoint supports CORS for that origin, though not for the one that asked"
 			}
+			return oauthclient.Failf(oauthclient.NewResponse(ex), "expected no CORS at the authorization endpoint, got Access-Control-Allow-Origin %q answering %s from origin %s (RFC 9700 2.6: \"CORS MUST NOT be supported at the authorization endpoint\"): %s", v, ex.Method, attackerOrigin, consequence)
 		}
 	}
 	if judged < 2 {
