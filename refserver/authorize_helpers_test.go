@@ -159,6 +159,19 @@ func (p azPage) form(t *testing.T) (string, url.Values) {
 	return html.UnescapeString(m[1]), v
 }
 
+// signedIn is a browser whose resource owner has logged in already (on the login page reached
+// by its own URL): its erroneous authorization requests are redirected to the client at once,
+// where a browser without a session is asked to log in first (RFC 9700 4.11.2).
+func (e *azEnv) signedIn(t *testing.T) *azBrowser {
+	t.Helper()
+	b := e.browser(t)
+	p := b.login(b.get(e.issuer+PathLogin), azUser, azPassword)
+	if p.resp.StatusCode != http.StatusOK || p.isLogin() {
+		t.Fatalf("signing in: status %d: %s", p.resp.StatusCode, p.body)
+	}
+	return b
+}
+
 func (p azPage) isLogin() bool    { return strings.Contains(p.body, `id="username"`) }
 func (p azPage) isApproval() bool { return strings.Contains(p.body, `id="approve"`) }
 

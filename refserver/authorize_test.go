@@ -142,15 +142,35 @@ func TestAuthorizationEndpoint(t *testing.T) {
 	for _, tc := range redirectErrors {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			p := e.browser(t).get(e.authURL(tc.kv...))
+			p := e.signedIn(t).get(e.authURL(tc.kv...))
 			e.wantError(t, p, tc.inFragment, tc.code, tc.state)
+		})
+	}
+
+	// RFC 9700 4.11.2: "The authorization server MUST always authenticate the user first and,
+	// with the exception of the silent authentication use case, prompt the user for credentials
+	// when needed, before redirecting the user." A browser without a session logs in first; the
+	// same error is redirected after the login.
+	for _, tc := range redirectErrors {
+		t.Run(tc.name+", from a browser without a session", func(t *testing.T) {
+			t.Parallel()
+			b := e.browser(t)
+			p := b.get(e.authURL(tc.kv...))
+			if !p.isLogin() {
+				t.Fatalf("expected the login page before any redirect, got %d (Location %q)", p.resp.StatusCode, p.resp.Header.Get("Location"))
+			}
+			e.wantError(t, b.login(p, azUser, azPassword), tc.inFragment, tc.code, tc.state)
 		})
 	}
 
 	t.Run("malformed percent-encoding: invalid_request", func(t *testing.T) {
 		t.Parallel()
-		p := e.browser(t).get(e.issuer + PathAuthorize + "?response_type=code&client_id=conf-code&scope=%zz")
+		const q = "?response_type=code&client_id=conf-code&scope=%zz"
+		p := e.signedIn(t).get(e.issuer + PathAuthorize + q)
 		e.wantError(t, p, false, "invalid_request", "")
+		// Without a session: a page, since a malformed request cannot be carried through the
+		// login as it came, and nobody is redirected before logging in.
+		e.wantPage(t, e.browser(t).get(e.issuer+PathAuthorize+q), http.StatusBadRequest)
 	})
 
 	// Errors shown to the owner: never a redirect (RFC 6749 3.1.2.4, 4.1.2.1).
@@ -370,7 +390,7 @@ func TestAuthorizationEndpoint(t *testing.T) {
 
 	t.Run("bad input never gives 500", func(t *testing.T) {
 		t.Parallel()
-		b := e.browser(t)
+		b := e.signedIn(t)
 		huge := e.authURL("response_type", "code", "client_id", "conf-code", "state", strings.Repeat("a", 40<<10))
 		e.wantPage(t, b.get(huge), http.StatusRequestURITooLong)
 
@@ -514,7 +534,7 @@ func azPKCEOptionalForPublic(t *testing.T, base *azEnv) {
 	if p := e.browser(t).get(e.authURL("response_type", "code", "client_id", "public-pkce", "state", "n")); !p.isLogin() {
 		t.Errorf("public client without PKCE: want the login page, got %d: %s", p.resp.StatusCode, p.body)
 	}
-	p := e.browser(t).get(e.authURL("response_type", "code", "client_id", "public-pkce", "code_challenge", azVerifier, "code_challenge_method", "plain"))
+	p := e.signedIn(t).get(e.authURL("response_type", "code", "client_id", "public-pkce", "code_challenge", azVerifier, "code_challenge_method", "plain"))
 	e.wantError(t, p, false, "invalid_request", "")
 }
 

@@ -142,7 +142,8 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 	}
 	s.rotateLoginBinding(w) // csrf.go
 	if params != nil {
-		s.backToAuthorize(w, r, params)
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, s.issuer.Path+PathAuthorize+"?"+params.Encode(), s.loginRedirectStatus())
 		return
 	}
 	s.renderPage(w, http.StatusOK, "signedin", "Signed in", "Signed in", struct{ Username, Logout string }{username, s.issuer.Path + PathLogout})

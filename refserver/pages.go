@@ -126,6 +126,9 @@ func (s *Server) renderPage(w http.ResponseWriter, status int, name, title, head
 // renderPageTo is renderPage for a page whose form leads, through redirects, to formTarget.
 func (s *Server) renderPageTo(w http.ResponseWriter, status int, name, title, heading string, data any, formTarget *url.URL) {
 	nonce := setPageHeaders(w.Header(), formTarget)
+	if s.quirks.Has(QuirkReferrerLeaksURL) {
+		w.Header().Set("Referrer-Policy", "unsafe-url")
+	}
 	if name == "consent" && s.quirks.Has(QuirkFrameableApproval) {
 		w.Header().Del("X-Frame-Options")
 		w.Header().Set("Content-Security-Policy", pageCSP(nonce, formTarget))

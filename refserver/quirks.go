@@ -123,6 +123,26 @@ const (
 	// token", RFC 7662 4 "If the token has been signed, the authorization server MUST validate
 	// the signature". Switching it on also switches on JWT access tokens (jwt.go).
 	QuirkJWTSignatureUnchecked Quirk = "jwt-signature-unchecked"
+	// Authorization endpoint hygiene and consent (issue 17 items 4 and 7).
+	//
+	// RFC 9700 2.6: "CORS MUST NOT be supported at the authorization endpoint".
+	QuirkAuthorizeCORS Quirk = "authorize-cors"
+	// RFC 9700 4.11.2: "The authorization server MUST always authenticate the user first ...
+	// before redirecting the user."
+	QuirkErrorRedirectBeforeLogin Quirk = "error-redirect-before-login"
+	// RFC 9700 4.12: the login POST's redirect "SHOULD use HTTP status code 303".
+	QuirkLoginRedirect302 Quirk = "login-redirect-302"
+	// RFC 9700 4.12: "MUST NOT use the HTTP 307 status code" for a request carrying credentials.
+	QuirkLoginRedirect307 Quirk = "login-redirect-307"
+	// RFC 9700 4.2.4: the pages' Referrer Policy should suppress the Referer to other sites.
+	QuirkReferrerLeaksURL Quirk = "referrer-leaks-url"
+	// RFC 6749 4.1.2: state is "The exact value received from the client", however long.
+	QuirkStateTruncated Quirk = "state-truncated"
+	// RFC 6749 10.2: repeated requests are not processed "automatically (without active
+	// resource owner interaction) without authenticating the client".
+	QuirkPublicClientAutoApprove Quirk = "public-client-auto-approve"
+	// RFC 6750 5.3: "Token servers SHOULD issue short-lived (one hour or less) bearer tokens".
+	QuirkLongLivedBrowserTokens Quirk = "long-lived-browser-tokens"
 )
 
 // QuirkInfo describes a quirk for `oauthconf serve --list-quirks` and the self-test report.
@@ -173,6 +193,15 @@ var knownQuirks = []QuirkInfo{
 	{QuirkBasicAuthRefused, "HTTP Basic client authentication is refused, and the metadata lists client_secret_post and none only (RFC 6749 2.3.1)"},
 	// tokens (issue 17 item 8)
 	{QuirkJWTSignatureUnchecked, "JWT access tokens are issued, and the resource and introspection decode them without checking alg, signature or key: forged tokens are accepted (RFC 6749 7, RFC 7662 4, RFC 8725 3.1)"},
+	// Authorization endpoint hygiene and consent (issue 17 items 4 and 7).
+	{QuirkAuthorizeCORS, "the authorization endpoint answers CORS: it echoes any Origin in Access-Control-Allow-Origin and answers preflights (RFC 9700 2.6)"},
+	{QuirkErrorRedirectBeforeLogin, "an erroneous request of a registered client is redirected to the client at once, before the user logs in (RFC 9700 4.11.2)"},
+	{QuirkLoginRedirect302, "the login form's POST is answered with a 302 instead of a 303 (RFC 9700 4.12)"},
+	{QuirkLoginRedirect307, "the login form's POST is answered with a 307, so the browser re-posts the password (RFC 9700 4.12)"},
+	{QuirkReferrerLeaksURL, "the login and approval pages send Referrer-Policy: unsafe-url, so other sites get their full URL (RFC 9700 4.2.4)"},
+	{QuirkStateTruncated, "a state longer than 512 bytes comes back cut to 512 bytes (RFC 6749 4.1.2)"},
+	{QuirkPublicClientAutoApprove, "a public client's repeated request in a session that approved it before is approved without asking (RFC 6749 10.2)"},
+	{QuirkLongLivedBrowserTokens, "access tokens of public clients live a day (RFC 6750 5.3)"},
 }
 
 // KnownQuirks returns every quirk the server knows, in a stable order.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/ory/fosite"
@@ -86,6 +87,9 @@ type Server struct {
 	gate         *throttle.Gate
 	// owners checks resource owners' passwords (login.go).
 	owners *ownerPasswords
+	// quirkApprovals remembers the (login session, public client) pairs approved, for
+	// QuirkPublicClientAutoApprove only.
+	quirkApprovals sync.Map
 }
 
 // New builds the reference server from cfg over st. It never starts a listener.

@@ -104,13 +104,13 @@ func TestRuntimePKCEAndBrandingSettings(t *testing.T) {
 		"scope", "calc:read", "state", "s1")
 	b := env.browser(t)
 	// RFC 9700 2.1.1: required by default.
-	env.wantError(t, b.get(noChallenge), false, "invalid_request", "s1")
+	env.wantError(t, env.signedIn(t).get(noChallenge), false, "invalid_request", "s1")
 	put(false, "Approve access", "", "")
 	if p := b.get(noChallenge); !p.isLogin() {
 		t.Fatalf("with PKCE no longer required the login page should show, got %d: %s", p.resp.StatusCode, p.body)
 	}
 	put(true, "Let Example in?", "Example Corp sign-in", "Questions: it@example.com")
-	env.wantError(t, b.get(noChallenge), false, "invalid_request", "s1")
+	env.wantError(t, env.signedIn(t).get(noChallenge), false, "invalid_request", "s1")
 
 	approval := b.get(env.authURL("response_type", "code", "client_id", "conf-code", "redirect_uri", "http://127.0.0.1/callback",
 		"scope", "calc:read", "state", "s2"))

@@ -268,6 +268,49 @@ var cases = []Case{
 			"Introspection reports a JWT access token forged with a later expiry under the original signature inactive",
 			"Introspection reports a JWT access token forged with HS256 keyed with the server's public key inactive",
 		}},
+	// Authorization endpoint hygiene and consent (issue 17 items 4 and 7).
+	{Quirk: refserver.QuirkAuthorizeCORS,
+		Features: []string{"authorization_endpoint.feature"}, Tags: "@RFC9700-2.6",
+		Catch: []string{
+			"The authorization endpoint does not support CORS",
+		}},
+	{Quirk: refserver.QuirkErrorRedirectBeforeLogin,
+		Features: []string{"authorization_endpoint.feature"}, Tags: "@RFC9700-4.11.2",
+		Catch: []string{
+			"A request with an invalid scope is not redirected to the client before the resource owner logs in",
+			"A request with an unknown response_type is not redirected to the client before the resource owner logs in",
+		}},
+	{Quirk: refserver.QuirkLoginRedirect302,
+		Features: []string{"authorization_endpoint.feature", "approval.feature"}, Tags: "@RFC9700-4.12",
+		Catch: []string{
+			"The redirect after the login form uses HTTP 303",
+		}},
+	{Quirk: refserver.QuirkLoginRedirect307,
+		Features: []string{"authorization_endpoint.feature", "approval.feature"}, Tags: "@RFC9700-4.12",
+		Catch: []string{
+			"The redirect after the login form does not use HTTP 307",
+			"The redirect after the login form uses HTTP 303",
+		}},
+	{Quirk: refserver.QuirkReferrerLeaksURL,
+		Features: []string{"authorization_endpoint.feature"}, Tags: "@RFC9700-4.2.4",
+		Catch: []string{
+			"The login and approval pages keep their URL from other sites",
+		}},
+	{Quirk: refserver.QuirkStateTruncated,
+		Features: []string{"authorization_endpoint.feature", "security.feature"}, Tags: "@RFC6749-4.1.2",
+		Catch: []string{
+			"A 1,000-character state comes back whole, or the request is refused",
+		}},
+	{Quirk: refserver.QuirkPublicClientAutoApprove,
+		Features: []string{"consent_lifetimes.feature"}, Tags: "@RFC6749-10.2",
+		Catch: []string{
+			"A public client's repeated authorization request is not approved without the resource owner",
+		}},
+	{Quirk: refserver.QuirkLongLivedBrowserTokens,
+		Features: []string{"consent_lifetimes.feature"}, Tags: "@RFC6750-5.3",
+		Catch: []string{
+			"A public client's access token is stated to live one hour or less",
+		}},
 }
 
 // TestTableCoversEveryQuirk: a new quirk must be declared here, with the scenarios that

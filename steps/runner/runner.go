@@ -422,7 +422,8 @@ func targetProfile(t Target) (*profile.Profile, error) {
 }
 
 // selectedScenarios counts the scenarios the tag expression selects and whether any of them
-// needs the browser (@browser, or @user-token: a token through the code grant), so that a run
+// needs the browser (@browser, or @user-token: a token through the code grant; or an
+// authorization request, which a login page may interrupt), so that a run
 // without such scenarios does not start one.
 //
 // It first refuses features that use a word outside the suite's vocabulary (a tag or a request
@@ -453,6 +454,14 @@ func selectedScenarios(suite godog.TestSuite) (n int, needBrowser bool, err erro
 				// @user-token scenarios obtain an end-user token through the code grant,
 				// which takes the browser too.
 				if t.Name == "@browser" || t.Name == "@user-token" {
+					needBrowser = true
+				}
+			}
+			for _, st := range p.Steps {
+				// An authorization request sent over plain HTTP is continued in the browser
+				// when the server asks the resource owner to log in first, which RFC 9700
+				// 4.11.2 requires even before an error is redirected to the client.
+				if st.Text == "the user agent sends the authorization request" {
 					needBrowser = true
 				}
 			}
