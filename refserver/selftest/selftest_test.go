@@ -270,12 +270,12 @@ var cases = []Case{
 		}},
 	// Authorization endpoint hygiene and consent (issue 17 items 4 and 7).
 	{Quirk: refserver.QuirkAuthorizeCORS,
-		Features: []string{"authorization_endpoint.feature"}, Tags: "@RFC9700-2.6",
+		Features: []string{"authorization_endpoint.feature"},
 		Catch: []string{
 			"The authorization endpoint does not support CORS",
 		}},
 	{Quirk: refserver.QuirkErrorRedirectBeforeLogin,
-		Features: []string{"authorization_endpoint.feature"}, Tags: "@RFC9700-4.11.2",
+		Features: []string{"authorization_endpoint.feature"},
 		Catch: []string{
 			"A request with an invalid scope is not redirected to the client before the resource owner logs in",
 			"A request with an unknown response_type is not redirected to the client before the resource owner logs in",
@@ -286,13 +286,13 @@ var cases = []Case{
 			"The redirect after the login form uses HTTP 303",
 		}},
 	{Quirk: refserver.QuirkLoginRedirect307,
-		Features: []string{"authorization_endpoint.feature", "approval.feature"}, Tags: "@RFC9700-4.12",
+		Features: []string{"authorization_endpoint.feature", "approval.feature"},
 		Catch: []string{
 			"The redirect after the login form does not use HTTP 307",
 			"The redirect after the login form uses HTTP 303",
 		}},
 	{Quirk: refserver.QuirkReferrerLeaksURL,
-		Features: []string{"authorization_endpoint.feature"}, Tags: "@RFC9700-4.2.4",
+		Features: []string{"authorization_endpoint.feature"},
 		Catch: []string{
 			"The login and approval pages keep their URL from other sites",
 		}},
@@ -302,12 +302,12 @@ var cases = []Case{
 			"A 1,000-character state comes back whole, or the request is refused",
 		}},
 	{Quirk: refserver.QuirkPublicClientAutoApprove,
-		Features: []string{"consent_lifetimes.feature"}, Tags: "@RFC6749-10.2",
+		Features: []string{"consent_lifetimes.feature"},
 		Catch: []string{
 			"A public client's repeated authorization request is not approved without the resource owner",
 		}},
 	{Quirk: refserver.QuirkLongLivedBrowserTokens,
-		Features: []string{"consent_lifetimes.feature"}, Tags: "@RFC6750-5.3",
+		Features: []string{"consent_lifetimes.feature"},
 		Catch: []string{
 			"A public client's access token is stated to live one hour or less",
 		}},
