@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -67,6 +68,8 @@ type queries struct {
 	userInsert, userGet, userList            *stmt
 	scopePut, scopeGet, scopeList            *stmt
 	jtiGet, jtiPut, jtiDeleteExpired         *stmt
+	serviceUserInsert, serviceUserDelete     *stmt
+	membershipsDelete                        *stmt
 }
 
 const clientColumns = `id, name, description, secret_hash, public, redirect_uris, grant_types, scopes,
@@ -129,6 +132,10 @@ func (s *Store) prepareAll(ctx context.Context) error {
 		jtiGet:           p(`SELECT expires_at FROM client_assertion_jtis WHERE jti = ?`, true),
 		jtiPut:           p(`INSERT INTO client_assertion_jtis (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at`, false),
 		jtiDeleteExpired: p(`DELETE FROM client_assertion_jtis WHERE expires_at < ?`, false),
+		serviceUserInsert: p(`INSERT INTO service_users (client_id, created_at) VALUES (?, ?)
+			ON CONFLICT (client_id) DO NOTHING`, false),
+		serviceUserDelete: p(`DELETE FROM service_users WHERE client_id = ?`, false),
+		membershipsDelete: p(`DELETE FROM group_members WHERE principal = ?`, false),
 	}
 	if err != nil {
 		return err
@@ -199,16 +206,46 @@ func (s *Store) CreateClient(ctx context.Context, c *Client) error {
 	if err != nil {
 		return err
 	}
-	s.clientsChanging(ctx, c.ID)
-	_, err = s.exec(ctx, s.q.clientInsert, c.ID, c.Name, c.Description, nilIfEmpty(c.SecretHash), boolInt(c.Public),
-		ru, gt, sc, c.TokenEndpointAuthMethod, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), int64(c.AuthCodeTTL),
-		boolInt(c.Trusted), boolInt(c.Enabled), nanos(c.CreatedAt), nanos(c.UpdatedAt))
+	err = s.inTx(ctx, func(ctx context.Context) error {
+		s.clientsChanging(ctx, c.ID)
+		_, err := s.exec(ctx, s.q.clientInsert, c.ID, c.Name, c.Description, nilIfEmpty(c.SecretHash), boolInt(c.Public),
+			ru, gt, sc, c.TokenEndpointAuthMethod, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), int64(c.AuthCodeTTL),
+			boolInt(c.Trusted), boolInt(c.Enabled), nanos(c.CreatedAt), nanos(c.UpdatedAt))
+		if isConstraint(err) {
+			return fmt.Errorf("client %q: %w", c.ID, ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("store: create client %q: %w", c.ID, err)
+		}
+		return s.syncServiceUser(ctx, c, c.CreatedAt)
+	})
 	s.clients.invalidate(c.ID)
-	if isConstraint(err) {
-		return fmt.Errorf("client %q: %w", c.ID, ErrConflict)
+	return err
+}
+
+// syncServiceUser applies the service-user rule in the client's own transaction: a client
+// allowed client_credentials has a service user (principal "client:<id>"); a client without
+// the grant has none, and losing the grant also removes the service user's group
+// memberships, so granting it again later starts from no memberships instead of silently
+// restoring old rights.
+func (s *Store) syncServiceUser(ctx context.Context, c *Client, at time.Time) error {
+	if slices.Contains(c.GrantTypes, "client_credentials") {
+		if _, err := s.exec(ctx, s.q.serviceUserInsert, c.ID, nanos(at)); err != nil {
+			return fmt.Errorf("store: service user of client %q: %w", c.ID, err)
+		}
+		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("store: create client %q: %w", c.ID, err)
+	if _, err := s.exec(ctx, s.q.serviceUserDelete, c.ID); err != nil {
+		return fmt.Errorf("store: service user of client %q: %w", c.ID, err)
+	}
+	return s.deleteMemberships(ctx, ServiceUserPrincipal(c.ID))
+}
+
+// deleteMemberships removes every group membership of a principal (a deleted user, a client
+// deleted or without client_credentials), in the context's transaction.
+func (s *Store) deleteMemberships(ctx context.Context, principal string) error {
+	if _, err := s.exec(ctx, s.q.membershipsDelete, principal); err != nil {
+		return fmt.Errorf("store: memberships of %q: %w", principal, err)
 	}
 	return nil
 }
@@ -240,6 +277,9 @@ func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("client %q: %w", c.ID, ErrNotFound)
 		}
+		if err := s.syncServiceUser(ctx, c, c.UpdatedAt); err != nil {
+			return err
+		}
 		if !c.Enabled {
 			for _, kind := range tokenKinds {
 				if _, err := s.exec(ctx, s.tokens[kind].deactivateClient, c.ID); err != nil {
@@ -263,6 +303,11 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("client %q: %w", id, ErrNotFound)
+		}
+		// The service user goes with the client (its row by the foreign key's cascade), and
+		// so do its memberships.
+		if err := s.deleteMemberships(ctx, ServiceUserPrincipal(id)); err != nil {
+			return err
 		}
 		for _, kind := range tokenKinds {
 			if _, err := s.exec(ctx, s.tokens[kind].deleteClient, id); err != nil {
@@ -417,6 +462,12 @@ func nilIfEmpty(b []byte) any {
 func (s *Store) CreateUser(ctx context.Context, u *User) error {
 	if u == nil || strings.TrimSpace(u.Username) == "" {
 		return errors.New("store: create user: the username is empty")
+	}
+	if strings.Contains(u.Username, ":") {
+		// RFC 9700 4.15: a username never equals a service user's principal "client:<id>"
+		// (see ServiceUserPrefix), so no client can act as a resource owner.
+		return &InvalidError{What: "user", Fields: []FieldError{{"username",
+			"must not contain ':' (reserved for client service users, RFC 9700 4.15)"}}}
 	}
 	if len(u.PasswordHash) == 0 {
 		return fmt.Errorf("store: create user %q: the password hash is empty", u.Username)
