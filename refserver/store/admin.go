@@ -87,6 +87,9 @@ func (s *Store) PutAdmin(ctx context.Context, username string, passwordHash []by
 
 // AdminPasswordHash returns the administrator's bcrypt hash, ErrNotFound if unknown.
 func (s *Store) AdminPasswordHash(ctx context.Context, username string) ([]byte, error) {
+	if s.unstorable(username) {
+		return nil, fmt.Errorf("admin %q: %w", username, ErrNotFound)
+	}
 	var h []byte
 	err := s.adminQueryRow(ctx, `SELECT password_hash FROM admins WHERE username = ?`, username).Scan(&h)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -271,6 +274,9 @@ func (s *Store) RevokeToken(ctx context.Context, kind TokenKind, signature strin
 			return fmt.Errorf("store: revoke %s: %w", kind, err)
 		}
 		if kind == KindRefreshToken {
+			if err := s.lockFamily(ctx, requestID); err != nil {
+				return err
+			}
 			if err := s.deactivateFamily(ctx, KindAccessToken, requestID); err != nil {
 				return err
 			}
@@ -286,9 +292,9 @@ func (s *Store) adminExec(ctx context.Context, query string, args ...any) (sql.R
 		err error
 	)
 	if t := txFrom(ctx); t != nil {
-		res, err = t.tx.ExecContext(ctx, query, args...)
+		res, err = t.tx.ExecContext(ctx, s.rebind(query), args...)
 	} else {
-		res, err = s.wdb.ExecContext(ctx, query, args...)
+		res, err = s.wdb.ExecContext(ctx, s.rebind(query), args...)
 	}
 	return res, mapErr(err)
 }
@@ -296,7 +302,7 @@ func (s *Store) adminExec(ctx context.Context, query string, args ...any) (sql.R
 // adminQueryRow runs an ad-hoc single-row read in the context's transaction, if any.
 func (s *Store) adminQueryRow(ctx context.Context, query string, args ...any) row {
 	if t := txFrom(ctx); t != nil {
-		return row{t.tx.QueryRowContext(ctx, query, args...)}
+		return row{t.tx.QueryRowContext(ctx, s.rebind(query), args...)}
 	}
-	return row{s.rdb.QueryRowContext(ctx, query, args...)}
+	return row{s.rdb.QueryRowContext(ctx, s.rebind(query), args...)}
 }

@@ -23,7 +23,7 @@ import (
 // The migrations of each dialect live in their own folder, numbered alike (the same number is
 // the same change in both).
 //
-//go:embed migrations/sqlite/*.sql
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrationsFS embed.FS
 
 // busyTimeoutMS bounds how long a statement waits for a lock held by another process before it
@@ -230,22 +230,33 @@ func loadMigrations(dialect string) ([]migration, error) {
 	return out, nil
 }
 
-// migrate applies the embedded migrations not yet recorded in schema_migrations, all in one
-// transaction: a failed migration leaves the database as it was.
-func migrate(ctx context.Context, db *sql.DB) error {
-	ms, err := loadMigrations("sqlite")
+// migrate applies the embedded migrations of the dialect not yet recorded in
+// schema_migrations, all in one transaction: a failed migration leaves the database as it was.
+// On PostgreSQL the transaction first takes an advisory lock, so that replicas starting at
+// once migrate one after the other: the first applies, the others find nothing left to do.
+func migrate(ctx context.Context, db *sql.DB, pg bool) error {
+	dialect := "sqlite"
+	if pg {
+		dialect = "postgres"
+	}
+	ms, err := loadMigrations(dialect)
 	if err != nil {
 		return err
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
+		return fmt.Errorf("store: migrate: %w", mapErr(err))
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	if pg {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(`+strconv.FormatInt(migrationLockKey, 10)+`)`); err != nil {
+			return fmt.Errorf("store: migrate: %w", mapErr(err))
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT    NOT NULL,
-		applied_at INTEGER NOT NULL)`); err != nil {
+		applied_at BIGINT  NOT NULL)`); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
 	applied := map[int]bool{}
@@ -278,12 +289,16 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			return fmt.Errorf("store: migration %s: %w", m.name, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		insert := `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`
+		if pg {
+			insert = rebindPG(insert)
+		}
+		if _, err := tx.ExecContext(ctx, insert,
 			m.version, m.name, time.Now().UnixNano()); err != nil {
 			return fmt.Errorf("store: migration %s: %w", m.name, err)
 		}
 	}
-	return tx.Commit()
+	return mapErr(tx.Commit())
 }
 
 // stmt is one statement prepared on the writer and, for reads, on the reader pool.
@@ -300,6 +315,7 @@ type stmt struct {
 }
 
 func (s *Store) prepare(ctx context.Context, query string, read bool) (*stmt, error) {
+	query = s.rebind(query)
 	st := &stmt{sql: query}
 	var err error
 	if st.w, err = s.wdb.PrepareContext(ctx, query); err != nil {
@@ -525,9 +541,9 @@ func (s *Store) query(ctx context.Context, st *stmt, args ...any) (*rows, error)
 // queryRaw runs an ad-hoc read (ListTokens builds its query from the filter).
 func (s *Store) queryRaw(ctx context.Context, query string, args ...any) (*rows, error) {
 	if t := txFrom(ctx); t != nil {
-		return wrapRows(t.tx.QueryContext(ctx, query, args...))
+		return wrapRows(t.tx.QueryContext(ctx, s.rebind(query), args...))
 	}
-	return wrapRows(s.rdb.QueryContext(ctx, query, args...))
+	return wrapRows(s.rdb.QueryContext(ctx, s.rebind(query), args...))
 }
 
 func nanos(t time.Time) int64 {

@@ -292,7 +292,7 @@ func (s *Store) txExec(ctx context.Context, query string, args ...any) (sql.Resu
 	if t == nil {
 		return nil, errors.New("store: internal error: a model write outside a transaction")
 	}
-	res, err := t.tx.ExecContext(ctx, query, args...)
+	res, err := t.tx.ExecContext(ctx, s.rebind(query), args...)
 	return res, mapErr(err)
 }
 
@@ -1231,12 +1231,12 @@ func (s *Store) AddCalculation(ctx context.Context, c *Calculation) error {
 		c.At = time.Now().UTC()
 	}
 	return s.inTx(ctx, func(ctx context.Context) error {
-		res, err := s.txExec(ctx, `INSERT INTO calculations (principal, client_id, op, a, b, result, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			c.Principal, c.ClientID, c.Op, c.A, c.B, c.Result, nanos(c.At))
+		// RETURNING rather than LastInsertId, which pgx's database/sql driver does not offer.
+		err := s.adminQueryRow(ctx, `INSERT INTO calculations (principal, client_id, op, a, b, result, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+			RETURNING id`, c.Principal, c.ClientID, c.Op, c.A, c.B, c.Result, nanos(c.At)).Scan(&c.ID)
 		if err != nil {
 			return fmt.Errorf("store: add calculation: %w", err)
 		}
-		c.ID, _ = res.LastInsertId()
 		return nil
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -51,6 +52,12 @@ type Store struct {
 
 	savepoints atomic.Uint64
 	closed     atomic.Bool
+
+	// pg: the database is PostgreSQL (postgres.go); wdb and rdb are then one pool, and the
+	// SQLite-only machinery (group commit, the hook, the WAL sync, the caches) is off.
+	pg bool
+	// rebound caches the PostgreSQL text of ad-hoc queries (rebind).
+	rebound sync.Map
 }
 
 var (
@@ -79,25 +86,45 @@ const clientColumns = `id, name, description, secret_hash, public, redirect_uris
 // Open opens (creating if needed) the database named by dsn and applies the embedded
 // migrations. dsn is a SQLite file path ("oauth.db", "/tmp/x.db") or "file:..." URI; query
 // parameters the caller sets (modernc.org/sqlite's _pragma=..., _busy_timeout=...) win over
-// the store's defaults. ":memory:" works but keeps everything on one connection.
+// the store's defaults. ":memory:" works but keeps everything on one connection. A
+// postgres:// or postgresql:// URL opens a PostgreSQL database instead (postgres.go), whose
+// schema the store creates and migrates itself.
 //
 // Stored sessions are unmarshalled into the session value fosite passes in; where fosite
 // passes none (revocation), a fosite.DefaultSession is used.
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	s := &Store{clients: newClientCache(), atCache: newAccessTokenCache()}
+	if IsPostgresURL(dsn) {
+		db, err := openPostgres(ctx, dsn)
+		if err != nil {
+			return nil, err
+		}
+		s.pg = true
+		s.wdb, s.rdb = db, db
+		s.atCache.setTTL(0) // see postgres.go: nothing another replica can change is cached
+		if err := migrate(ctx, db, true); err != nil {
+			s.Close()
+			return nil, err
+		}
+		if err := s.prepareAll(ctx); err != nil {
+			s.Close()
+			return nil, mapErr(err)
+		}
+		return s, nil
+	}
 	w, r, err := openDBs(ctx, dsn, s.onRowChange)
 	if err != nil {
-		return nil, err
+		return nil, mapErr(err)
 	}
 	s.wdb, s.rdb = w, r
 	s.walPath = walPath(dsn)
-	if err := migrate(ctx, w); err != nil {
+	if err := migrate(ctx, w, false); err != nil {
 		s.Close()
 		return nil, err
 	}
 	if err := s.prepareAll(ctx); err != nil {
 		s.Close()
-		return nil, err
+		return nil, mapErr(err)
 	}
 	s.gw = newGroupWriter(s)
 	s.hooked.Store(true)
@@ -130,7 +157,7 @@ func (s *Store) prepareAll(ctx context.Context) error {
 		scopeGet:         p(`SELECT name, description FROM scopes WHERE name = ?`, true),
 		scopeList:        p(`SELECT name, description FROM scopes ORDER BY name`, true),
 		jtiGet:           p(`SELECT expires_at FROM client_assertion_jtis WHERE jti = ?`, true),
-		jtiPut:           p(`INSERT INTO client_assertion_jtis (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at`, false),
+		jtiPut:           p(`INSERT INTO client_assertion_jtis (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at WHERE client_assertion_jtis.expires_at <= ?`, false),
 		jtiDeleteExpired: p(`DELETE FROM client_assertion_jtis WHERE expires_at < ?`, false),
 		serviceUserInsert: p(`INSERT INTO service_users (client_id, created_at) VALUES (?, ?)
 			ON CONFLICT (client_id) DO NOTHING`, false),
@@ -172,9 +199,11 @@ func (s *Store) Close() error {
 	if s.rdb != nil && s.rdb != s.wdb {
 		errs = append(errs, s.rdb.Close())
 	}
-	if s.wdb != nil {
+	if s.wdb != nil && !s.pg {
 		// Best effort: a failed checkpoint loses nothing, the WAL is replayed at the next open.
 		_, _ = s.wdb.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+		errs = append(errs, s.wdb.Close())
+	} else if s.wdb != nil {
 		errs = append(errs, s.wdb.Close())
 	}
 	return errors.Join(errs...)
@@ -356,6 +385,9 @@ func (s *Store) ListClients(ctx context.Context) ([]*Client, error) {
 
 // readClient reads a client from the database; nil, nil when there is none.
 func (s *Store) readClient(ctx context.Context, id string) (*Client, error) {
+	if s.unstorable(id) {
+		return nil, nil
+	}
 	c, err := scanClient(s.queryRow(ctx, s.q.clientGet, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -367,9 +399,10 @@ func (s *Store) readClient(ctx context.Context, id string) (*Client, error) {
 }
 
 // cachedClient returns the client (nil when unknown) from the cache, reading it on a miss.
-// Inside a transaction the cache is bypassed: the transaction may see its own changes.
+// Inside a transaction the cache is bypassed: the transaction may see its own changes. On
+// PostgreSQL it is never used: another replica may have disabled the client a moment ago.
 func (s *Store) cachedClient(ctx context.Context, id string) (*Client, error) {
-	if txFrom(ctx) != nil {
+	if txFrom(ctx) != nil || s.pg {
 		return s.readClient(ctx, id)
 	}
 	if c, ok := s.clients.get(id); ok {
@@ -487,6 +520,9 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 
 // GetUser returns the user (enabled or not), ErrNotFound if unknown.
 func (s *Store) GetUser(ctx context.Context, username string) (*User, error) {
+	if s.unstorable(username) {
+		return nil, fmt.Errorf("user %q: %w", username, ErrNotFound)
+	}
 	u, err := scanUser(s.queryRow(ctx, s.q.userGet, username))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("user %q: %w", username, ErrNotFound)
