@@ -99,6 +99,15 @@ const (
 	// body, RFC 6750 2.2's MAY) carries no credentials it understands, and still "MUST
 	// include the HTTP "WWW-Authenticate" response header field".
 	QuirkFormTokenUnchallenged Quirk = "form-token-unchallenged"
+
+	// issue 17, TLS: listener-level quirks, applied by refserver/launch (a TLS server only).
+	//
+	// RFC 9325 3.1.1: "Implementations MUST NOT negotiate TLS version 1.0" (and 1.1); 4.1:
+	// "Implementations MUST NOT negotiate RC4 cipher suites."
+	QuirkTLSLegacy Quirk = "tls-legacy"
+	// RFC 6749 3.2: "the authorization server MUST require the use of TLS [...] when sending
+	// requests to the token endpoint" (and 3.1 for the authorization endpoint).
+	QuirkPlainHTTPToo Quirk = "plain-http-too"
 )
 
 // QuirkInfo describes a quirk for `oauthconf serve --list-quirks` and the self-test report.
@@ -141,6 +150,19 @@ var knownQuirks = []QuirkInfo{
 	{QuirkRedirectURIHostSuffix, "a redirect URI whose host ends with the registered host is accepted (RFC 9700 2.1)"},
 	{QuirkConsentCSRFUnchecked, "the approval form's anti-forgery token is not checked and the session cookie is SameSite=None, so another site can submit an approval (RFC 6749 10.12)"},
 	{QuirkFormTokenUnchallenged, "an access token in a form body is refused with 400 and no WWW-Authenticate challenge (RFC 6750 3)"},
+	{QuirkTLSLegacy, "the TLS listener negotiates TLS 1.0 and 1.1 and the RC4, 3DES and static-RSA cipher suites (RFC 9325 3.1.1, 4.1)"},
+	{QuirkPlainHTTPToo, "the TLS listener also answers plain http on the same port, tokens and pages included (RFC 6749 3.1, 3.2)"},
+}
+
+// HasQuirk reports whether names (Config.Quirks) switches q on: for the quirks applied outside
+// the handler, by refserver/launch (QuirkTLSLegacy, QuirkPlainHTTPToo).
+func HasQuirk(names []string, q Quirk) bool {
+	for _, n := range names {
+		if Quirk(strings.TrimSpace(n)) == q {
+			return true
+		}
+	}
+	return false
 }
 
 // KnownQuirks returns every quirk the server knows, in a stable order.

@@ -3,6 +3,7 @@ package launch
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -24,6 +25,9 @@ type EmbeddedOptions struct {
 	// AuditLog, when set, also receives the security audit log (JSON lines); the run's
 	// @refserver scenarios read it from memory either way.
 	AuditLog io.Writer
+	// TLS, when set, serves the embedded server over https (ServerTLS); its issuer is then
+	// https://127.0.0.1:PORT, and the profile must trust the certificate (tls.ca_file).
+	TLS *tls.Config
 }
 
 // Embedded is the reference server started in-process for a conformance run: a free loopback
@@ -55,6 +59,9 @@ func StartEmbedded(ctx context.Context, o EmbeddedOptions) (*Embedded, error) {
 		return nil, fmt.Errorf("embedded reference server: cannot listen on loopback: %w", err)
 	}
 	e.issuer = "http://" + ln.Addr().String()
+	if o.TLS != nil {
+		e.issuer = "https://" + ln.Addr().String()
+	}
 	var auditW io.Writer = e.audit
 	if o.AuditLog != nil {
 		auditW = io.MultiWriter(e.audit, o.AuditLog)
@@ -72,7 +79,7 @@ func StartEmbedded(ctx context.Context, o EmbeddedOptions) (*Embedded, error) {
 			e.err = fmt.Errorf("embedded reference server: %w", err)
 			return
 		}
-		if e.srv, err = Serve(db, Options{Listener: ln, Config: refserver.Config{Issuer: e.issuer, Audit: audit.New(auditW)}}); err != nil {
+		if e.srv, err = Serve(db, Options{Listener: ln, TLS: o.TLS, Config: refserver.Config{Issuer: e.issuer, Audit: audit.New(auditW), SecureCookies: o.TLS != nil}}); err != nil {
 			e.err = fmt.Errorf("embedded reference server: %w", err)
 		}
 	}()
@@ -89,7 +96,7 @@ func (e *Embedded) Ready(ctx context.Context) error {
 	}
 }
 
-// Issuer is the server's issuer identifier, http://127.0.0.1:PORT.
+// Issuer is the server's issuer identifier, http(s)://127.0.0.1:PORT.
 func (e *Embedded) Issuer() string { return e.issuer }
 
 // Profile is its target profile (YAML), whose issuer the runner replaces with Issuer.

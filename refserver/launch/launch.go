@@ -175,11 +175,16 @@ func Serve(db *Database, o Options) (_ *Server, err error) {
 			IdleTimeout:       2 * time.Minute,
 			MaxHeaderBytes:    64 << 10,
 		}}
+	tlsCfg := quirkTLS(o.TLS, cfg.Quirks)
+	s.srv.TLSConfig = tlsCfg
 	go func() {
 		defer close(s.done)
-		if o.TLS != nil {
+		switch {
+		case tlsCfg != nil && refserver.HasQuirk(cfg.Quirks, refserver.QuirkPlainHTTPToo):
+			s.err = s.srv.Serve(&plainAndTLS{Listener: ln, cfg: tlsCfg})
+		case tlsCfg != nil:
 			s.err = s.srv.ServeTLS(ln, "", "")
-		} else {
+		default:
 			s.err = s.srv.Serve(ln)
 		}
 	}()
