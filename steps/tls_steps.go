@@ -154,7 +154,7 @@ func (w *World) plainAuthorization(ctx context.Context, plain string) error {
 			if q.Get("error") != "" || frag.Get("error") != "" {
 				return nil // an error to the client: refused, nothing issued
 			}
-			if !w.p.IsServerOrigin(loc) {
+			if !w.p.IsServerOrigin(loc) && !sameHostPort(loc, plain) {
 				return verdict.Inconclusive("the plain http authorization request was redirected to %s, which is not the server's: the suite cannot tell whether that refuses it", oauthclient.RedactText(loc.String()))
 			}
 			next = loc.String()
@@ -170,6 +170,14 @@ func (w *World) plainAuthorization(ctx context.Context, plain string) error {
 		return verdict.Inconclusive("the authorization endpoint answered plain http (%s) with HTTP %d: neither a refusal nor a page the suite can judge", plain, r.Status)
 	}
 	return verdict.Inconclusive("the plain http authorization request was redirected more than 5 times on plain http")
+}
+
+// sameHostPort reports whether u is on the host and port of the plain URL the probe started
+// from: the server's own listener spoken to over http, whose origin differs from its https
+// origins by the scheme.
+func sameHostPort(u *url.URL, plain string) bool {
+	p, err := url.Parse(plain)
+	return err == nil && strings.EqualFold(u.Scheme, "http") && strings.EqualFold(profile.HostPort(u), profile.HostPort(p))
 }
 
 // plainToken: a client credentials request with a wrong secret first; if that is answered as
