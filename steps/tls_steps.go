@@ -369,7 +369,8 @@ func (w *World) refusesVersion(ctx context.Context, name string) error {
 	}
 	var failed []string
 	for _, o := range origins {
-		st, _, err := w.handshake(ctx, o, &tls.Config{MinVersion: v, MaxVersion: v, InsecureSkipVerify: true}) //nolint:gosec // probing the version only
+		// Every suite crypto/tls implements: only the version decides.
+		st, _, err := w.handshake(ctx, o, &tls.Config{MinVersion: v, MaxVersion: v, CipherSuites: allSuites(), InsecureSkipVerify: true}) //nolint:gosec // probing the version only
 		if err != nil {
 			return err
 		}
@@ -388,6 +389,15 @@ func (w *World) refusesVersion(ctx context.Context, name string) error {
 // suites that use algorithms offering less than 128 bits of security") and static RSA ("SHOULD
 // NOT negotiate cipher suites based on RSA key transport"). crypto/tls implements no NULL or
 // export suite, so those are not offered.
+// allSuites are the IDs of every TLS 1.0-1.2 suite crypto/tls implements.
+func allSuites() []uint16 {
+	var out []uint16
+	for _, s := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		out = append(out, s.ID)
+	}
+	return out
+}
+
 func weakSuites(kind string) []uint16 {
 	var out []uint16
 	all := append(tls.InsecureCipherSuites(), tls.CipherSuites()...)
