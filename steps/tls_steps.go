@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -109,9 +110,10 @@ func (w *World) plainHTTPRefused(ctx context.Context, name string) error {
 
 // plainAuthorization sends an authorization request of the confidential (else public) client
 // over plain http, follows redirects that stay on plain http at the server's origins (a login
-// page behind a redirect), and fails on a code or token delivered, or on a page with a form (a
-// login or approval page served over plain http, where the resource owner would type a
-// password in the clear). It never fills the form.
+// page behind a redirect), and fails on a code or token delivered, or on a page with a password
+// field (a login page served over plain http, where the resource owner would type a password
+// in the clear). It never fills the form. A redirect to https (a login page there) refuses:
+// nothing secret travels before it.
 func (w *World) plainAuthorization(ctx context.Context, plain string) error {
 	role := profile.RoleConfidential
 	c, ok := w.p.Client(role)
@@ -162,15 +164,18 @@ func (w *World) plainAuthorization(ctx context.Context, plain string) error {
 		}
 		if r.Status >= 200 && r.Status < 300 {
 			body := strings.ToLower(string(ex.ResponseBody))
-			if strings.Contains(body, "<form") || strings.Contains(body, `type="password"`) {
-				return oauthclient.Failf(r, "RFC 6749 3.1: the authorization endpoint, reached over plain http (%s), served a page with a form (HTTP %d, hop %d): the resource owner's credentials or approval would travel in the clear; it does not require TLS", plain, r.Status, hop+1)
+			if passwordField.MatchString(body) {
+				return oauthclient.Failf(r, "RFC 6749 3.1: the authorization endpoint, reached over plain http (%s), served a page with a password field (HTTP %d, hop %d): the resource owner would type a password in the clear, and the code would follow over http; it does not require TLS", plain, r.Status, hop+1)
 			}
-			return verdict.Inconclusive("the authorization endpoint answered plain http (%s) with HTTP %d and a page without a form: the suite cannot tell whether that is a refusal", plain, r.Status)
+			return verdict.Inconclusive("the authorization endpoint answered plain http (%s) with HTTP %d and a page without a password field: the suite cannot tell whether that is a refusal", plain, r.Status)
 		}
 		return verdict.Inconclusive("the authorization endpoint answered plain http (%s) with HTTP %d: neither a refusal nor a page the suite can judge", plain, r.Status)
 	}
 	return verdict.Inconclusive("the plain http authorization request was redirected more than 5 times on plain http")
 }
+
+// passwordField finds an <input type=password> (quoted or not) in a lower-cased page.
+var passwordField = regexp.MustCompile(`<input[^>]*type\s*=\s*["']?password`)
 
 // sameHostPort reports whether u is on the host and port of the plain URL the probe started
 // from: the server's own listener spoken to over http, whose origin differs from its https

@@ -123,6 +123,19 @@ func TestPlainRefusal(t *testing.T) {
 	}
 }
 
+func TestPasswordField(t *testing.T) {
+	for page, want := range map[string]bool{
+		`<input id="password" name="password" type="password">`: true,
+		`<input type=password name=p>`:                          true,
+		`<input type='password'>`:                               true,
+		`<form><input type="text" name="q"></form>`:             false,
+	} {
+		if got := passwordField.MatchString(page); got != want {
+			t.Errorf("%s: %v, want %v", page, got, want)
+		}
+	}
+}
+
 func TestPlainURL(t *testing.T) {
 	for in, want := range map[string]string{
 		"https://as.example.com/token":      "http://as.example.com/token",
