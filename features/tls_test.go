@@ -51,13 +51,12 @@ func TestOverTLS(t *testing.T) {
 	if !strings.HasPrefix(target.Issuer(), "https://") {
 		t.Fatalf("issuer %s, want https", target.Issuer())
 	}
-	// Under -race (make test): the TLS scenarios, and browser flows through the login and
-	// approval pages over https (the code grant's responses and the approval's anti-forgery
-	// checks), with the tokens they yield used at the token endpoint. Without -race the whole
-	// suite runs over https.
+	// Under -race (make test): the TLS scenarios, and the browser flows of the code grant over
+	// https (login, approval, the code at the redirect URI, its redemption at the token
+	// endpoint, with and without PKCE). Without -race the whole suite runs over https.
 	tags := ""
 	if raceDetector {
-		tags = "@tls,@RFC6749-4.1.2.1,@RFC6749-10.12"
+		tags = "@tls,@RFC6749-A.11,@RFC6749-4.1.4"
 	}
 	reportDir := filepath.Join(dir, "reports")
 	var out bytes.Buffer

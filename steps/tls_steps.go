@@ -325,10 +325,10 @@ func (w *World) resourcePlainHTTP(ctx context.Context) (context.Context, error) 
 	return ctx, nil
 }
 
-// handshake connects to origin with cfg (InsecureSkipVerify: these probes judge the protocol
-// version or suite, and the certificate scenario judges the certificate) and returns the
-// negotiated state, or the handshake error.
-func (w *World) handshake(ctx context.Context, origin string, cfg *tls.Config) (*tls.ConnectionState, error, error) {
+// handshake connects to origin with cfg and returns the negotiated state, or in refused the
+// error that ended the handshake (the server's refusal, or the client's: a certificate that did
+// not verify). err is set when the suite could not judge: no connection, no answer in time.
+func (w *World) handshake(ctx context.Context, origin string, cfg *tls.Config) (st *tls.ConnectionState, refused, err error) {
 	u, err := url.Parse(origin)
 	if err != nil {
 		return nil, nil, err
@@ -349,8 +349,8 @@ func (w *World) handshake(ctx context.Context, origin string, cfg *tls.Config) (
 		}
 		return nil, err, nil
 	}
-	st := conn.ConnectionState()
-	return &st, nil, nil
+	state := conn.ConnectionState()
+	return &state, nil, nil
 }
 
 func (w *World) httpsOrigins() ([]string, error) {
