@@ -22,12 +22,12 @@ type EmbeddedOptions struct {
 	// (a second server shape, e.g. fixtures/refserver/seed-strict.yaml); nil takes the defaults.
 	Seed    []byte
 	Profile []byte
-	// AuditLog, when set, also receives the security audit log (JSON lines); the run's
-	// @refserver scenarios read it from memory either way.
-	AuditLog io.Writer
 	// TLS, when set, serves the embedded server over https (ServerTLS); its issuer is then
 	// https://127.0.0.1:PORT, and the profile must trust the certificate (tls.ca_file).
 	TLS *tls.Config
+	// AuditLog, when set, also receives the security audit log (JSON lines); the run's
+	// @refserver scenarios read it from memory either way.
+	AuditLog io.Writer
 }
 
 // Embedded is the reference server started in-process for a conformance run: a free loopback

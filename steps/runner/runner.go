@@ -276,10 +276,11 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 		defer launch.discard()
 	}
 
-	env := &steps.Env{Profile: p, OnExchange: opts.OnExchange, ScreenshotsAll: opts.Screenshots == ScreenshotsAll, TLS: clientTLS}
+	env := &steps.Env{Profile: p, OnExchange: opts.OnExchange, ScreenshotsAll: opts.Screenshots == ScreenshotsAll}
 	if opts.Target != nil {
 		env.AuditLog = opts.Target.AuditLog
 	}
+	env.TLS = clientTLS
 	if launch != nil {
 		// The metadata may have named endpoints on ports the browser was not launched for.
 		var took time.Duration
