@@ -147,6 +147,13 @@ func Serve(db *Database, o Options) (_ *Server, err error) {
 		}
 	}
 	cfg := o.Config
+	// The TLS listener's quirks do nothing on plain http: refuse them rather than let a quirked
+	// server look conforming.
+	for _, q := range []refserver.Quirk{refserver.QuirkTLSLegacy, refserver.QuirkPlainHTTPToo} {
+		if o.TLS == nil && refserver.HasQuirk(cfg.Quirks, q) {
+			return nil, fmt.Errorf("quirk %s changes the TLS listener: serve TLS (--tls-cert and --tls-key) to use it", q)
+		}
+	}
 	if cfg.Issuer == "" {
 		scheme := "http"
 		if o.TLS != nil {

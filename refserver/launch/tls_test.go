@@ -109,3 +109,15 @@ func TestPlainHTTPOnlyWithTheQuirk(t *testing.T) {
 	}
 	_ = resp.Body.Close()
 }
+
+func TestTLSQuirksNeedTLS(t *testing.T) {
+	for _, q := range []refserver.Quirk{refserver.QuirkTLSLegacy, refserver.QuirkPlainHTTPToo} {
+		srv, err := Start(context.Background(), DBOptions{}, Options{Config: refserver.Config{Quirks: []string{string(q)}}})
+		if err == nil {
+			_ = srv.Close()
+			t.Errorf("quirk %s started on plain http", q)
+		} else if !strings.Contains(err.Error(), "--tls-cert") {
+			t.Errorf("quirk %s: %v", q, err)
+		}
+	}
+}
