@@ -134,11 +134,10 @@ func (w *World) plainAuthorization(ctx context.Context, plain string) error {
 		if err != nil {
 			return err
 		}
-		if plainRefusal(ex) != "" {
-			return nil
-		}
 		r := oauthclient.NewResponse(ex)
-		if r.IsRedirect() {
+		// A redirect is read before plainRefusal: a code delivered to an https redirect URI is
+		// still a code issued over plain http.
+		if ex.Err == nil && r.IsRedirect() {
 			loc, err := url.Parse(r.Location())
 			if err != nil {
 				return verdict.Inconclusive("the plain http authorization request was redirected to an unreadable Location %q", oauthclient.RedactText(r.Location()))
@@ -156,11 +155,17 @@ func (w *World) plainAuthorization(ctx context.Context, plain string) error {
 			if q.Get("error") != "" || frag.Get("error") != "" {
 				return nil // an error to the client: refused, nothing issued
 			}
+			if plainRefusal(ex) != "" {
+				return nil // to https: nothing secret travelled before it
+			}
 			if !w.p.IsServerOrigin(loc) && !sameHostPort(loc, plain) {
 				return verdict.Inconclusive("the plain http authorization request was redirected to %s, which is not the server's: the suite cannot tell whether that refuses it", oauthclient.RedactText(loc.String()))
 			}
 			next = loc.String()
 			continue
+		}
+		if plainRefusal(ex) != "" {
+			return nil
 		}
 		if r.Status >= 200 && r.Status < 300 {
 			body := strings.ToLower(string(ex.ResponseBody))

@@ -149,3 +149,46 @@ func TestPlainURL(t *testing.T) {
 		t.Error("a relative URL was taken")
 	}
 }
+
+func TestPlainAuthorizationJudgesWhatCameBack(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		handler http.HandlerFunc
+		want    string // "" passes, "fail", "inconclusive"
+	}{
+		{"redirect to https", func(rw http.ResponseWriter, r *http.Request) {
+			http.Redirect(rw, r, "https://as.example.com"+r.URL.RequestURI(), http.StatusMovedPermanently)
+		}, ""},
+		{"code to an https redirect URI", func(rw http.ResponseWriter, r *http.Request) {
+			http.Redirect(rw, r, "https://client.example.com/cb?code=abc&state=tls-probe", http.StatusFound)
+		}, "fail"},
+		{"error to the client", func(rw http.ResponseWriter, r *http.Request) {
+			http.Redirect(rw, r, "http://127.0.0.1/cb?error=invalid_request", http.StatusFound)
+		}, ""},
+		{"login page behind a redirect", func(rw http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/login" {
+				_, _ = rw.Write([]byte(`<form method="post"><input type="password" name="p"></form>`))
+				return
+			}
+			http.Redirect(rw, r, "/login", http.StatusFound)
+		}, "fail"},
+		{"a page without a password field", func(rw http.ResponseWriter, r *http.Request) {
+			_, _ = rw.Write([]byte(`<p>use https</p>`))
+		}, "inconclusive"},
+		{"404", http.NotFound, ""},
+	} {
+		srv := httptest.NewServer(c.handler)
+		p := &profile.Profile{Issuer: srv.URL, Timeouts: profile.Timeouts{Request: 5e9},
+			Endpoints: profile.Endpoints{Authorization: srv.URL + "/authorize"},
+			Clients:   map[string]profile.Client{profile.RoleConfidential: {ID: "c", Secret: "s", RedirectURI: "http://127.0.0.1/cb"}}}
+		err := newWorld(&Env{Profile: p}).plainHTTPRefused(context.Background(), "authorization")
+		srv.Close()
+		var v *verdict.Error
+		switch {
+		case c.want == "" && err != nil, c.want == "fail" && (err == nil || errors.As(err, &v)):
+			t.Errorf("%s: got %v, want %s", c.name, err, map[string]string{"": "a pass", "fail": "a failure"}[c.want])
+		case c.want == "inconclusive" && (!errors.As(err, &v) || v.Outcome != verdict.OutcomeInconclusive):
+			t.Errorf("%s: got %v, want inconclusive", c.name, err)
+		}
+	}
+}
