@@ -143,6 +143,14 @@ const (
 	QuirkPublicClientAutoApprove Quirk = "public-client-auto-approve"
 	// RFC 6750 5.3: "Token servers SHOULD issue short-lived (one hour or less) bearer tokens".
 	QuirkLongLivedBrowserTokens Quirk = "long-lived-browser-tokens"
+	// issue 17, TLS: listener-level quirks, applied by refserver/launch (a TLS server only).
+	//
+	// RFC 9325 3.1.1: "Implementations MUST NOT negotiate TLS version 1.0" (and 1.1); 4.1:
+	// "Implementations MUST NOT negotiate RC4 cipher suites."
+	QuirkTLSLegacy Quirk = "tls-legacy"
+	// RFC 6749 3.2: "the authorization server MUST require the use of TLS [...] when sending
+	// requests to the token endpoint" (and 3.1 for the authorization endpoint).
+	QuirkPlainHTTPToo Quirk = "plain-http-too"
 )
 
 // QuirkInfo describes a quirk for `oauthconf serve --list-quirks` and the self-test report.
@@ -202,6 +210,19 @@ var knownQuirks = []QuirkInfo{
 	{QuirkStateTruncated, "a state longer than 512 bytes comes back cut to 512 bytes (RFC 6749 4.1.2)"},
 	{QuirkPublicClientAutoApprove, "a public client's repeated request in a session that approved it before is approved without asking (RFC 6749 10.2)"},
 	{QuirkLongLivedBrowserTokens, "access tokens of public clients live a day (RFC 6750 5.3)"},
+	{QuirkTLSLegacy, "the TLS listener negotiates TLS 1.0 and 1.1 and the RC4, 3DES and static-RSA cipher suites (RFC 9325 3.1.1, 4.1)"},
+	{QuirkPlainHTTPToo, "the TLS listener also answers plain http on the same port, tokens and pages included (RFC 6749 3.1, 3.2)"},
+}
+
+// HasQuirk reports whether names (Config.Quirks) switches q on: for the quirks applied outside
+// the handler, by refserver/launch (QuirkTLSLegacy, QuirkPlainHTTPToo).
+func HasQuirk(names []string, q Quirk) bool {
+	for _, n := range names {
+		if Quirk(strings.TrimSpace(n)) == q {
+			return true
+		}
+	}
+	return false
 }
 
 // KnownQuirks returns every quirk the server knows, in a stable order.

@@ -5,6 +5,7 @@ package steps
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
@@ -34,6 +35,9 @@ type Env struct {
 	AuditLog func() []byte
 	// OnExchange, when set, is called with every HTTP exchange the scenarios make.
 	OnExchange func(*oauthclient.Exchange)
+	// TLS is the TLS configuration of the suite's connections to the target (the profile's
+	// tls.ca_file as extra roots); nil: crypto/tls's defaults.
+	TLS *tls.Config
 	// ScreenshotsAll attaches a screenshot after every browser step; by default only a failed,
 	// blocked or inconclusive scenario gets one (its last page), which keeps the flows fast.
 	ScreenshotsAll bool
@@ -125,7 +129,7 @@ func newWorld(env *Env) *World {
 	if timeout <= 0 {
 		timeout = profile.DefaultRequestTimeout
 	}
-	w := &World{env: env, p: env.Profile, http: oauthclient.New(timeout)}
+	w := &World{env: env, p: env.Profile, http: oauthclient.NewTLS(timeout, env.TLS)}
 	if env.OnExchange != nil {
 		w.http.Observe(env.OnExchange)
 	}

@@ -344,7 +344,7 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("loading --tls-cert/--tls-key: %w", err)
 		}
-		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		tlsCfg = launch.ServerTLS(cert)
 	}
 
 	auditLog, closeAudit, err := openAuditLog(o.AuditLog, out)

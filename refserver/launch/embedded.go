@@ -3,6 +3,7 @@ package launch
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -21,6 +22,9 @@ type EmbeddedOptions struct {
 	// (a second server shape, e.g. fixtures/refserver/seed-strict.yaml); nil takes the defaults.
 	Seed    []byte
 	Profile []byte
+	// TLS, when set, serves the embedded server over https (ServerTLS); its issuer is then
+	// https://127.0.0.1:PORT, and the profile must trust the certificate (tls.ca_file).
+	TLS *tls.Config
 	// AuditLog, when set, also receives the security audit log (JSON lines); the run's
 	// @refserver scenarios read it from memory either way.
 	AuditLog io.Writer
@@ -60,6 +64,9 @@ func StartEmbedded(ctx context.Context, o EmbeddedOptions) (*Embedded, error) {
 		return nil, fmt.Errorf("embedded reference server: cannot listen on loopback: %w", err)
 	}
 	e.issuer = "http://" + ln.Addr().String()
+	if o.TLS != nil {
+		e.issuer = "https://" + ln.Addr().String()
+	}
 	var auditW io.Writer = e.audit
 	if o.AuditLog != nil {
 		auditW = io.MultiWriter(e.audit, o.AuditLog)
@@ -77,7 +84,7 @@ func StartEmbedded(ctx context.Context, o EmbeddedOptions) (*Embedded, error) {
 			e.err = fmt.Errorf("embedded reference server: %w", err)
 			return
 		}
-		if e.srv, err = Serve(db, Options{Listener: ln, Config: refserver.Config{Issuer: e.issuer, Audit: audit.New(auditW), JWTAccessTokens: o.JWTAccessTokens}}); err != nil {
+		if e.srv, err = Serve(db, Options{Listener: ln, TLS: o.TLS, Config: refserver.Config{Issuer: e.issuer, Audit: audit.New(auditW), SecureCookies: o.TLS != nil, JWTAccessTokens: o.JWTAccessTokens}}); err != nil {
 			e.err = fmt.Errorf("embedded reference server: %w", err)
 		}
 	}()
@@ -94,7 +101,7 @@ func (e *Embedded) Ready(ctx context.Context) error {
 	}
 }
 
-// Issuer is the server's issuer identifier, http://127.0.0.1:PORT.
+// Issuer is the server's issuer identifier, http(s)://127.0.0.1:PORT.
 func (e *Embedded) Issuer() string { return e.issuer }
 
 // Profile is its target profile (YAML), whose issuer the runner replaces with Issuer.

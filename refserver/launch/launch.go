@@ -150,6 +150,13 @@ func Serve(db *Database, o Options) (_ *Server, err error) {
 		}
 	}
 	cfg := o.Config
+	// The TLS listener's quirks do nothing on plain http: refuse them rather than let a quirked
+	// server look conforming.
+	for _, q := range []refserver.Quirk{refserver.QuirkTLSLegacy, refserver.QuirkPlainHTTPToo} {
+		if o.TLS == nil && refserver.HasQuirk(cfg.Quirks, q) {
+			return nil, fmt.Errorf("quirk %s changes the TLS listener: serve TLS (--tls-cert and --tls-key) to use it", q)
+		}
+	}
 	if cfg.Issuer == "" {
 		scheme := "http"
 		if o.TLS != nil {
@@ -178,11 +185,16 @@ func Serve(db *Database, o Options) (_ *Server, err error) {
 			IdleTimeout:       2 * time.Minute,
 			MaxHeaderBytes:    64 << 10,
 		}}
+	tlsCfg := quirkTLS(o.TLS, cfg.Quirks)
+	s.srv.TLSConfig = tlsCfg
 	go func() {
 		defer close(s.done)
-		if o.TLS != nil {
+		switch {
+		case tlsCfg != nil && refserver.HasQuirk(cfg.Quirks, refserver.QuirkPlainHTTPToo):
+			s.err = s.srv.Serve(&plainAndTLS{Listener: ln, cfg: tlsCfg})
+		case tlsCfg != nil:
 			s.err = s.srv.ServeTLS(ln, "", "")
-		} else {
+		default:
 			s.err = s.srv.Serve(ln)
 		}
 	}()

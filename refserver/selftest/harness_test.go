@@ -156,7 +156,7 @@ func TestWriteTableDetectionRate(t *testing.T) {
 }
 
 func TestWriteProfileSetsTheIssuer(t *testing.T) {
-	path, err := writeProfile(t.TempDir(), "http://127.0.0.1:4242")
+	path, err := writeProfile(t.TempDir(), "http://127.0.0.1:4242", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,6 +52,10 @@ type Case struct {
 	// sentence forbids the server (a sentence that binds the client, RFC 7636 4.1's verifier
 	// length), which the suite reports as warnings, never as failures.
 	Warn []string
+	// TLS serves the quirked server over https (launch.ServerTLS, with a certificate from a CA
+	// made for the run and named in the profile's tls.ca_file): for the quirks of the TLS
+	// listener, which an http server cannot show.
+	TLS bool
 }
 
 // Outcome is what one quirked run showed.
@@ -106,7 +110,7 @@ func (h *Harness) Run(ctx context.Context, c Case) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := h.startServer(ctx, runDir, []string{string(c.Quirk)}, c.Undeclare)
+	srv, err := h.startServer(ctx, runDir, []string{string(c.Quirk)}, c.Undeclare, c.TLS)
 	if err != nil {
 		return nil, fmt.Errorf("quirk %s: %w", c.Quirk, err)
 	}
@@ -216,14 +220,25 @@ type server struct {
 	profile string // the path of its target profile
 }
 
-// startServer starts the reference server with quirks on a copy of the template database.
-func (h *Harness) startServer(ctx context.Context, dir string, quirks, undeclare []string) (*server, error) {
-	srv, err := launch.Start(ctx, launch.DBOptions{Path: filepath.Join(dir, "oauth.db"), Template: h.template},
-		launch.Options{Config: refserver.Config{Quirks: quirks}})
+// startServer starts the reference server with quirks on a copy of the template database,
+// over https when useTLS is set.
+func (h *Harness) startServer(ctx context.Context, dir string, quirks, undeclare []string, useTLS bool) (*server, error) {
+	opts := launch.Options{Config: refserver.Config{Quirks: quirks}}
+	caFile := ""
+	if useTLS {
+		ca, err := launch.NewTestCA(dir)
+		if err != nil {
+			return nil, err
+		}
+		opts.TLS = launch.ServerTLS(ca.Server)
+		opts.Config.SecureCookies = true
+		caFile = ca.CAFile
+	}
+	srv, err := launch.Start(ctx, launch.DBOptions{Path: filepath.Join(dir, "oauth.db"), Template: h.template}, opts)
 	if err != nil {
 		return nil, err
 	}
-	path, err := writeProfile(dir, srv.Issuer, undeclare...)
+	path, err := writeProfile(dir, srv.Issuer, caFile, undeclare...)
 	if err != nil {
 		_ = srv.Close()
 		return nil, err
@@ -232,9 +247,9 @@ func (h *Harness) startServer(ctx context.Context, dir string, quirks, undeclare
 }
 
 // writeProfile writes the reference server's target profile (fixtures/targets/refserver.yaml)
-// with its issuer set, so the run treats the quirked server like any other target, and without
-// the capabilities fields named in undeclare.
-func writeProfile(dir, issuer string, undeclare ...string) (string, error) {
+// with its issuer set, so the run treats the quirked server like any other target, with
+// tls.ca_file when caFile is set, and without the capabilities fields named in undeclare.
+func writeProfile(dir, issuer, caFile string, undeclare ...string) (string, error) {
 	var doc map[string]any
 	if err := yaml.Unmarshal(fixtures.RefserverProfileYAML(), &doc); err != nil {
 		return "", fmt.Errorf("fixtures/targets/refserver.yaml: %w", err)
@@ -248,6 +263,9 @@ func writeProfile(dir, issuer string, undeclare ...string) (string, error) {
 		}
 	}
 	doc["issuer"] = issuer
+	if caFile != "" {
+		doc["tls"] = map[string]any{"ca_file": caFile}
+	}
 	// Twenty runs back to back on a busy two-core machine: generous timeouts, so that a slow
 	// answer is never mistaken for a caught quirk.
 	doc["timeouts"] = map[string]any{"request": "30s", "browser_step": "30s", "expiry_wait": "30s"}

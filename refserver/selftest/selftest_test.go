@@ -311,6 +311,25 @@ var cases = []Case{
 		Catch: []string{
 			"A public client's access token is stated to live one hour or less",
 		}},
+	// issue 17, TLS: the listener's quirks, on a server served over https.
+	{Quirk: refserver.QuirkTLSLegacy, TLS: true,
+		Features: []string{"tls.feature"},
+		Catch: []string{
+			"A handshake offering only TLS 1.0 is refused",
+			"A handshake offering only TLS 1.1 is refused",
+			"A handshake offering only RC4 cipher suites is refused",
+			"A handshake offering only 3DES cipher suites is refused",
+			"A handshake offering only static RSA cipher suites is refused",
+		}},
+	// The resource's scenario only warns (RFC 6750 5.3 binds the client), and the revocation
+	// endpoint is judged by the URL it publishes (RFC 7009 2 asks for a service on plain http).
+	{Quirk: refserver.QuirkPlainHTTPToo, TLS: true,
+		Features: []string{"tls.feature"},
+		Catch: []string{
+			"An authorization request over plain http is refused or redirected to https",
+			"A token request over plain http issues no token",
+			"An introspection request over plain http is not answered",
+		}},
 }
 
 // TestTableCoversEveryQuirk: a new quirk must be declared here, with the scenarios that

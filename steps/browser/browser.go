@@ -45,6 +45,12 @@ type Options struct {
 	// and a passing scenario needs none; a failed one gets its last page from the scenario's
 	// after hook (Session.Screenshot).
 	Screenshots bool
+	// TrustedSPKI are base64 SHA-256 hashes of the public keys of server certificates that the
+	// suite itself verified against the profile's tls.ca_file (runner: verifiedSPKIs). Chromium
+	// has no switch to trust a CA file, and the machine's trust store is not ours to change: so
+	// Chromium is told to accept exactly these keys (--ignore-certificate-errors-spki-list),
+	// never to ignore certificate errors in general.
+	TrustedSPKI []string
 }
 
 // DefaultOptions reads PLAYWRIGHT_DRIVER_PATH and OAUTHCONF_CHROMIUM (see chromiumCandidates
@@ -196,6 +202,9 @@ func launchArgs(opts Options) []string {
 	}
 	if len(ports) > 0 {
 		args = append(args, "--explicitly-allowed-ports="+strings.Join(ports, ","))
+	}
+	if len(opts.TrustedSPKI) > 0 {
+		args = append(args, "--ignore-certificate-errors-spki-list="+strings.Join(opts.TrustedSPKI, ","))
 	}
 	return args
 }

@@ -43,6 +43,8 @@
 //	race_requests             parallel requests of the race scenarios (1..64, default 8)
 //	race_rounds               rounds of the race scenarios, each a fresh code or refresh token
 //	                          (1..1000, default 50)
+//	tls.ca_file               PEM certificates of the CA that issued the target's certificate,
+//	                          trusted besides the system's roots (a private or test CA)
 //
 // fixtures/targets/README.md documents every field with a complete, commented example.
 package profile
@@ -94,6 +96,8 @@ type Profile struct {
 	// RaceRoundCount is how many rounds the race scenarios repeat (1..1000; nil: the default).
 	// See RaceRounds.
 	RaceRoundCount *int `yaml:"race_rounds"`
+	// TLS says how the suite trusts a target served over https (tls.ca_file). See tls.go.
+	TLS TLSSettings `yaml:"tls"`
 
 	// Metadata is the target's RFC 8414 (or OpenID discovery) document, filled by Resolve;
 	// nil when the target publishes none.

@@ -3,6 +3,7 @@ package profile
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -214,6 +215,19 @@ func DescribeTransportError(err error) string {
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		return fmt.Sprintf("the host name %q does not resolve", dnsErr.Name)
+	}
+	// The TLS scenarios judge a certificate (features/tls.feature); the run itself needs to
+	// trust it first, and says how.
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &unknown):
+		return fmt.Sprintf("the server's certificate does not lead to a trusted root (%v): if its CA is private, name the CA's PEM file in the profile's tls.ca_file", unknown.Error())
+	case errors.As(err, &host):
+		return fmt.Sprintf("the server's certificate is not for this host name (%v): the issuer's host must be one the certificate names", host.Error())
+	case errors.As(err, &invalid):
+		return fmt.Sprintf("the server's certificate is invalid (%v)", invalid.Error())
 	}
 	return err.Error()
 }

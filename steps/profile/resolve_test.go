@@ -3,6 +3,8 @@ package profile
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -238,5 +240,20 @@ func TestMetadataURLs(t *testing.T) {
 	p := &Profile{Issuer: "https://as.example.com", Endpoints: Endpoints{Metadata: "https://as.example.com/meta.json"}}
 	if got := p.metadataURLs(); len(got) != 1 || got[0] != "https://as.example.com/meta.json" {
 		t.Errorf("with endpoints.metadata: %v", got)
+	}
+}
+
+func TestResolveNamesTLSCAFileForAnUntrustedCertificate(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	defer srv.Close()
+	p, err := Parse([]byte(strings.Replace(minimal, "https://as.example.com", srv.URL, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = p.Resolve(context.Background(), &http.Client{})
+	if err == nil || !strings.Contains(err.Error(), "tls.ca_file") {
+		t.Fatalf("want an error naming tls.ca_file, got %v", err)
 	}
 }

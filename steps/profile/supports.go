@@ -92,6 +92,8 @@ func (p *Profile) Supports(tag string) (ok bool, reason string) {
 			return false, "the profile has no browser.login actions"
 		}
 		return true, ""
+	case "tls":
+		return p.ServedOverHTTPS()
 	case "refserver":
 		if !p.Embedded {
 			return false, "checks a setting of the reference server; runs only against the embedded one (oauthconf run without --target)"

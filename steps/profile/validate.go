@@ -42,6 +42,7 @@ func (p *Profile) Validate() error {
 	p.validateTokenEndpointsCaller(&ps)
 	p.validateWaivers(&ps)
 	p.validateDeployment(&ps)
+	p.validateTLS(&ps) // tls.go (issue 17, TLS)
 	return ps.err()
 }
 

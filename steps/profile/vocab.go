@@ -34,6 +34,8 @@ var CapabilityTable = []Word{
 	{"client-secret-post", "the target accepts client_secret_post (RFC 6749 2.3.1)"},
 	{"browser", "the scenario drives a browser through the profile's login and approval pages"},
 	{"refserver", "the scenario checks a setting of the embedded reference server only"},
+	// issue 17, TLS (features/tls.feature)
+	{"tls", "the target is served over https (its issuer's scheme); http loopback targets are not applicable"},
 }
 
 // MarkerTable holds tags that say something about a scenario without restricting where it runs.

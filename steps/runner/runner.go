@@ -224,7 +224,13 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 	// The browser starts in the background while the target finishes starting and its
 	// metadata is read: each takes a good part of a second.
 	var launch *launching
-	if needBrowser && !opts.List {
+	// With tls.ca_file the browser is launched once the target's certificates are verified
+	// (verifiedSPKIs, after the metadata): it is told which keys to accept.
+	clientTLS, err := p.ClientTLS()
+	if err != nil {
+		return res, err
+	}
+	if needBrowser && !opts.List && clientTLS == nil {
 		bopts := browser.DefaultOptions()
 		if opts.Browser != nil {
 			bopts = *opts.Browser
@@ -243,7 +249,7 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 		fmt.Fprintf(out, "target: the embedded reference server at %s (ready in %s)\n", p.Issuer, since(start))
 	}
 
-	if err := p.Resolve(ctx, &http.Client{}); err != nil {
+	if err := p.Resolve(ctx, &http.Client{Transport: &http.Transport{TLSClientConfig: clientTLS}}); err != nil {
 		return res, fmt.Errorf("target %s: %w", p.Issuer, err)
 	}
 	if opts.List {
@@ -253,6 +259,22 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 		res.Listing.Print(out)
 		res.ExitCode = ExitPassed
 		return res, nil
+	}
+
+	if needBrowser && !opts.List && clientTLS != nil {
+		bopts := browser.DefaultOptions()
+		if opts.Browser != nil {
+			bopts = *opts.Browser
+		}
+		bopts.Screenshots = opts.Screenshots == ScreenshotsAll
+		bopts.AllowedPorts = profile.BrowserPorts(p)
+		var problems []string
+		bopts.TrustedSPKI, problems = verifiedSPKIs(ctx, p, clientTLS, p.Timeouts.Request)
+		for _, pr := range problems {
+			fmt.Fprintf(out, "warning: the browser will refuse %s (its certificate did not verify against the system's roots and tls.ca_file)\n", pr)
+		}
+		launch = launchBrowser(bopts)
+		defer launch.discard()
 	}
 
 	env := &steps.Env{Profile: p, OnExchange: opts.OnExchange, ScreenshotsAll: opts.Screenshots == ScreenshotsAll}
@@ -268,6 +290,7 @@ func run(ctx context.Context, opts Options, initScenario initializer) (res *Resu
 	if opts.Target != nil {
 		env.AuditLog = opts.Target.AuditLog
 	}
+	env.TLS = clientTLS
 	if launch != nil {
 		// The metadata may have named endpoints on ports the browser was not launched for.
 		var took time.Duration
