@@ -99,6 +99,20 @@ const (
 	// body, RFC 6750 2.2's MAY) carries no credentials it understands, and still "MUST
 	// include the HTTP "WWW-Authenticate" response header field".
 	QuirkFormTokenUnchallenged Quirk = "form-token-unchallenged"
+
+	// Redirect URI confusion and open redirectors (issue 17, redirect_uri.feature and
+	// open_redirect.feature).
+	//
+	// RFC 6749 3.1.2.3: "simple string comparison"; RFC 9700 2.1: "exact string matching". This
+	// server decodes the requested URI's path, drops its ";" parameters and dot segments and its
+	// user information before comparing, as servlet-style normalisation does, and then redirects
+	// to the URI as requested.
+	QuirkRedirectURINormalised Quirk = "redirect-uri-normalised"
+	// RFC 6749 3.1.2.3, RFC 9700 2.1: the query is part of the string compared.
+	QuirkRedirectURIQueryIgnored Quirk = "redirect-uri-query-ignored"
+	// RFC 9700 2.1: "MUST NOT expose URLs that forward the user's browser to arbitrary URIs
+	// obtained from a query parameter (open redirectors)".
+	QuirkLoginOpenReturnTo Quirk = "login-open-return-to"
 )
 
 // QuirkInfo describes a quirk for `oauthconf serve --list-quirks` and the self-test report.
@@ -141,6 +155,10 @@ var knownQuirks = []QuirkInfo{
 	{QuirkRedirectURIHostSuffix, "a redirect URI whose host ends with the registered host is accepted (RFC 9700 2.1)"},
 	{QuirkConsentCSRFUnchecked, "the approval form's anti-forgery token is not checked and the session cookie is SameSite=None, so another site can submit an approval (RFC 6749 10.12)"},
 	{QuirkFormTokenUnchallenged, "an access token in a form body is refused with 400 and no WWW-Authenticate challenge (RFC 6750 3)"},
+	// redirect (issue 17)
+	{QuirkRedirectURINormalised, "a redirect URI is compared after decoding its path and dropping ';' parameters, dot segments and user information, then followed as requested (RFC 9700 2.1)"},
+	{QuirkRedirectURIQueryIgnored, "a redirect URI is compared without its query, so an added, changed or dropped query is followed (RFC 9700 2.1)"},
+	{QuirkLoginOpenReturnTo, "the login page takes a return_to parameter and redirects there after the login, wherever it points (RFC 9700 2.1)"},
 }
 
 // KnownQuirks returns every quirk the server knows, in a stable order.

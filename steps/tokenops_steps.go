@@ -973,6 +973,7 @@ func (w *World) register(sc stepAdder) {
 	w.registerRaces(sc)
 	w.registerAdmin(sc) // admin_steps.go: the @refserver scenarios
 	w.registerWarnings(sc)
+	w.registerRedirect(sc) // redirect_steps.go: redirect URI confusion and open redirectors
 }
 
 // sendAtOnce sends n copies of a token request as close together as the client allows and

@@ -56,6 +56,17 @@ var cases = []Case{
 			"A redirect URI that differs from the registered one is not followed (path traversal)",
 			"A redirect URI that differs from the registered one is not followed (trailing slash)",
 			"An unregistered redirect URI is shown as an error page rather than followed (longer path)",
+			// redirect (issue 17): the spellings that extend the registered URI.
+			"The registered redirect URI in another spelling is not followed (encoded slash)",
+			"The registered redirect URI in another spelling is not followed (double-encoded slash)",
+			"The registered redirect URI in another spelling is not followed (half-encoded traversal)",
+			"The registered redirect URI in another spelling is not followed (path parameter)",
+			"The registered redirect URI in another spelling is not followed (encoded path parameter)",
+			"The registered redirect URI in another spelling is not followed (encoded CR LF)",
+			"The registered redirect URI in another spelling is not followed (space)",
+			"The registered redirect URI in another spelling is not followed (backslash)",
+			"The registered redirect URI in another spelling is not followed (encoded fragment)",
+			"A changed query on a registered redirect URI is not followed (added parameter)",
 		}},
 	{Quirk: refserver.QuirkErrorRedirectUnregistered,
 		Features: []string{"redirect_uri.feature", "security.feature"},
@@ -198,6 +209,8 @@ var cases = []Case{
 		Features: []string{"redirect_uri.feature"},
 		Catch: []string{
 			"A redirect URI that differs from the registered one is not followed (host ending with the registered host)",
+			// redirect (issue 17): "evil@127.0.0.1" ends with the registered host too.
+			"The registered redirect URI in another spelling is not followed (user-info on the registered host)",
 		}},
 	{Quirk: refserver.QuirkConsentCSRFUnchecked,
 		Features: []string{"approval.feature"}, Tags: "@RFC6749-10.12",
@@ -205,6 +218,29 @@ var cases = []Case{
 			"A forged approval submission (from another site) yields no authorization code",
 			"A forged approval submission (with its anti-forgery value from another session) yields no authorization code",
 			"A forged approval submission (with its anti-forgery value removed) yields no authorization code",
+		}},
+	// redirect (issue 17): redirect URI confusion and open redirectors.
+	{Quirk: refserver.QuirkRedirectURINormalised,
+		Features: []string{"redirect_uri.feature"},
+		Catch: []string{
+			"A redirect URI that differs from the registered one is not followed (encoded path)",
+			"The registered redirect URI in another spelling is not followed (encoded dot segments)",
+			"The registered redirect URI in another spelling is not followed (path parameter)",
+			"The registered redirect URI in another spelling is not followed (encoded path parameter)",
+			"The registered redirect URI in another spelling is not followed (user-info on the registered host)",
+		}},
+	{Quirk: refserver.QuirkRedirectURIQueryIgnored,
+		Features: []string{"redirect_uri.feature"},
+		Catch: []string{
+			"A redirect URI that differs from the registered one is not followed (extra query parameter)",
+			"A changed query on a registered redirect URI is not followed (added parameter)",
+			"A changed query on a registered redirect URI is not followed (changed value)",
+			"A changed query on a registered redirect URI is not followed (query removed)",
+		}},
+	{Quirk: refserver.QuirkLoginOpenReturnTo,
+		Features: []string{"open_redirect.feature"},
+		Catch: []string{
+			"The login page does not forward the browser to a URI from its parameters",
 		}},
 }
 

@@ -125,6 +125,14 @@ func (s *Session) redirectTargets() []string {
 	return append([]string(nil), s.redirects...)
 }
 
+// Seen returns the main-frame navigation requests and the redirect targets (each Location as
+// the server wrote it, resolved) recorded since the last Authorize, for steps that drive the
+// page themselves: a redirect the page's policy then blocks (a CSP form-action) still shows.
+func (s *Session) Seen() (navigations, redirects []string) {
+	navs, _ := s.navigation()
+	return navs, s.redirectTargets()
+}
+
 // Goto loads url and returns the status of the final response (after redirects).
 func (s *Session) Goto(rawURL string, timeout time.Duration) (int, error) {
 	resp, err := s.page.Goto(rawURL, playwright.PageGotoOptions{

@@ -364,6 +364,10 @@ const (
 	RolePassword           = "password"
 	RoleTrusted            = "trusted"
 	RoleShortLived         = "short_lived"
+	// RoleQueryRedirect is a client whose registered redirect URI has a query component
+	// (RFC 6749 3.1.2: "MAY include ... query component"), optional: the redirect URI checks
+	// of issue 17 need one, and are not applicable without it.
+	RoleQueryRedirect = "query_redirect"
 	// RolePKCE is not a profile role but the client the PKCE checks use (see Client).
 	RolePKCE = "pkce"
 )
@@ -371,7 +375,7 @@ const (
 // Roles lists every client role, in documentation order.
 func Roles() []string {
 	return []string{RoleConfidential, RoleSecondConfidential, RolePublic, RoleImplicit,
-		RoleClientCredentials, RolePassword, RoleTrusted, RoleShortLived}
+		RoleClientCredentials, RolePassword, RoleTrusted, RoleShortLived, RoleQueryRedirect}
 }
 
 // UserValid is the user role of a resource owner who can log in.
