@@ -14,6 +14,7 @@ import (
 	"github.com/playwright-community/playwright-go"
 
 	"github.com/oauthconf/oauthconf/steps/callback"
+	"github.com/oauthconf/oauthconf/steps/profile"
 	"github.com/oauthconf/oauthconf/steps/verdict"
 )
 
@@ -273,7 +274,7 @@ func (w *World) codeKeepsRegisteredQuery() error {
 // the attacker's URI absolute in one pass and scheme-relative ("//attacker.example/...", which
 // passes a check for a leading "/") in a second. The browser's requests to the attacker's host
 // are answered by the suite and recorded.
-func (w *World) probeReturnParams(pageURL string, actions func() error) error {
+func (w *World) probeReturnParams(pageURL string, skip []string, actions func() error) error {
 	s, err := w.ensureSession()
 	if err != nil {
 		return verdict.SuiteTrouble(err)
@@ -289,6 +290,14 @@ func (w *World) probeReturnParams(pageURL string, actions func() error) error {
 		_ = r.Fulfill(playwright.RouteFulfillOptions{Status: playwright.Int(200), ContentType: playwright.String("text/html"),
 			Body: "<!doctype html><title>attacker</title><p id=oauthconf-attacker>The attacker's page</p>"})
 	}
+	// Every navigation is fetched by the suite so that each redirect's Location is recorded,
+	// also one the page's CSP form-action then blocks; the attacker's host (routed after, so
+	// first) is answered by the suite.
+	stopWatch, err := s.WatchRedirects(w.browserTimeout())
+	if err != nil {
+		return verdict.SuiteTrouble(err)
+	}
+	defer stopWatch()
 	if err := page.Route(attackerURL, handler); err != nil {
 		return verdict.SuiteTrouble(fmt.Errorf("browser: answering the attacker's host: %w", err))
 	}
@@ -305,7 +314,7 @@ func (w *World) probeReturnParams(pageURL string, actions func() error) error {
 		q := u.Query()
 		var names []string
 		for name, vs := range q {
-			if isReturnParam(name, vs) {
+			if isReturnParam(name, vs) && !slices.Contains(skip, name) {
 				names = append(names, name)
 			}
 		}
@@ -422,7 +431,7 @@ func (w *World) probeLogin(ctx context.Context) (context.Context, error) {
 	}
 	vars := map[string]string{"user.username": w.p.ValidUser().Username, "user.password": w.p.ValidUser().Password}
 	login := w.p.Browser.Login
-	err := w.probeReturnParams(o.FinalURL.String(), func() error {
+	err := w.probeReturnParams(o.FinalURL.String(), nil, func() error {
 		if len(login) == 0 || !w.loginFormShown() {
 			return w.session.Settle(w.browserTimeout())
 		}
@@ -434,9 +443,65 @@ func (w *World) probeLogin(ctx context.Context) (context.Context, error) {
 	return ctx, err
 }
 
+// probeLogout opens the sign-out page (endpoints.logout, or the metadata's end_session_endpoint)
+// in the browser that holds the resource owner's session, with the client's id and its return
+// parameters pointing to the attacker's URI (post_logout_redirect_uri among the common names),
+// and signs out with the profile's browser.logout actions when the page shows them.
+func (w *World) probeLogout(ctx context.Context) (context.Context, error) {
+	logout := w.p.Endpoints.Logout
+	if logout == "" {
+		return ctx, verdict.NotApplicable("the profile names no sign-out page (endpoints.logout) and the metadata no end_session_endpoint")
+	}
+	u, err := url.Parse(logout)
+	if err != nil || !u.IsAbs() {
+		return ctx, fmt.Errorf("endpoints.logout %q is not an absolute URL", logout)
+	}
+	q := u.Query()
+	if c, err := w.client("confidential"); err == nil {
+		q.Set("client_id", c.ID)
+	}
+	q.Set("state", w.state)
+	u.RawQuery = q.Encode()
+	actions := w.p.Browser.Logout
+	err = w.probeReturnParams(u.String(), nil, func() error {
+		if len(actions) == 0 || !w.firstActionShown(actions) {
+			return w.session.Settle(w.browserTimeout())
+		}
+		if err := w.session.Perform(actions, nil, w.browserTimeout()); err != nil {
+			return err
+		}
+		return w.session.Settle(w.browserTimeout())
+	})
+	return ctx, err
+}
+
+// probeErrorPage reopens the error page the browser stopped on with return parameters pointing
+// to the attacker's URI: the common names, and those the page's URL carries beyond the
+// authorization request's own (an error page at the authorization endpoint is that request,
+// whose redirect_uri the redirect URI scenarios judge).
+func (w *World) probeErrorPage(ctx context.Context) (context.Context, error) {
+	if err := w.requireAuthResp(); err != nil {
+		return ctx, err
+	}
+	o := w.authResp.outcome
+	if o == nil || w.authResp.reached || o.FinalURL == nil || o.LoginShown || o.ApprovalShown {
+		return ctx, verdict.Blocked("RFC6749-3.1.2.4", "the browser did not stop at an error page of the server: %s", verdict.FirstLine(w.authResp.describe()))
+	}
+	var skip []string
+	if req, err := url.Parse(w.authReq.String()); err == nil {
+		for name := range req.Query() {
+			skip = append(skip, name)
+		}
+	}
+	return ctx, w.probeReturnParams(o.FinalURL.String(), skip, func() error { return w.session.Settle(w.browserTimeout()) })
+}
+
 // loginFormShown reports whether the page shows the element of the profile's first login action.
-func (w *World) loginFormShown() bool {
-	for _, a := range w.p.Browser.Login {
+func (w *World) loginFormShown() bool { return w.firstActionShown(w.p.Browser.Login) }
+
+// firstActionShown reports whether the page shows the element of the first action with a selector.
+func (w *World) firstActionShown(actions []profile.Action) bool {
+	for _, a := range actions {
 		if sel := a.Fill + a.Click + a.WaitFor; sel != "" {
 			v, err := w.session.Page().Locator(sel).First().IsVisible()
 			return err == nil && v
@@ -467,5 +532,7 @@ func (w *World) registerRedirect(sc stepAdder) {
 	sc.Step(`^the user agent is sent to no URI but the registered redirect URI$`, w.sentOnlyToRegistered)
 	sc.Step(`^the client receives an authorization code at the registered redirect URI with its query$`, w.codeKeepsRegisteredQuery)
 	sc.Step(`^the login page is opened with its return parameters set to an attacker's URI and the resource owner logs in$`, w.probeLogin)
+	sc.Step(`^the sign-out page is opened with its return parameters set to an attacker's URI and the resource owner signs out$`, w.probeLogout)
+	sc.Step(`^the error page is opened again with return parameters set to an attacker's URI$`, w.probeErrorPage)
 	sc.Step(`^the browser is never sent to the attacker's URI$`, w.neverSentToAttacker)
 }

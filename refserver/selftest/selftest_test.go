@@ -242,6 +242,11 @@ var cases = []Case{
 		Catch: []string{
 			"The login page does not forward the browser to a URI from its parameters",
 		}},
+	{Quirk: refserver.QuirkLogoutOpenRedirect,
+		Features: []string{"open_redirect.feature"},
+		Catch: []string{
+			"The sign-out page does not forward the browser to a URI from its parameters",
+		}},
 }
 
 // TestTableCoversEveryQuirk: a new quirk must be declared here, with the scenarios that

@@ -598,6 +598,13 @@ func loadable(host string) bool {
 	return last == "" || strings.Trim(last, "0123456789") != "" && !strings.HasPrefix(strings.ToLower(last), "0x")
 }
 
+// WatchRedirects is watchRedirects for steps that drive the page themselves: every redirect's
+// Location is recorded (Seen), even one the page's policy then blocks, such as a redirect
+// answering a form's POST that the CSP form-action does not allow.
+func (s *Session) WatchRedirects(timeout time.Duration) (stop func(), err error) {
+	return s.watchRedirects(timeout)
+}
+
 // watchRedirects fetches the page's navigations itself (route.Fetch, no redirects followed) and
 // records the Location of each redirect before handing the response to the page, until stop.
 func (s *Session) watchRedirects(timeout time.Duration) (stop func(), err error) {

@@ -113,6 +113,10 @@ type Endpoints struct {
 	Revocation    string `yaml:"revocation"`
 	// Metadata is the URL of the metadata document when it is not at the RFC 8414 well-known place.
 	Metadata string `yaml:"metadata"`
+	// Logout is the resource owner's sign-out page (OpenID's end_session_endpoint when the
+	// metadata has one), optional: the open-redirector check of the sign-out needs it. It may
+	// start with {issuer}, as resource.url may.
+	Logout string `yaml:"logout"`
 }
 
 // Client is a client registered at the target for one role.
@@ -175,6 +179,9 @@ type BrowserActions struct {
 	Login   []Action `yaml:"login"`
 	Approve []Action `yaml:"approve"`
 	Deny    []Action `yaml:"deny"`
+	// Logout, optional, signs the resource owner out on the page at endpoints.logout (a
+	// confirmation button); none when loading that page signs out.
+	Logout []Action `yaml:"logout"`
 }
 
 // Action is one browser step. Exactly one of Fill, Click, WaitFor and WaitURL is set.
