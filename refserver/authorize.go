@@ -772,6 +772,15 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, p *pendingAuthz
 		w.WriteHeader(http.StatusSeeOther)
 		return
 	}
+	if !p.fragment && p.redirect.RawQuery != "" && s.quirks.Has(QuirkRedirectURIQueryDropped) {
+		// The response replaces the registered query instead of being added to it.
+		u := *p.redirect
+		u.RawQuery = params.Encode()
+		w.Header().Set("Location", u.String())
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusSeeOther)
+		return
+	}
 	s.provider.WriteAuthorizeResponse(ctx, w, p.ar, resp)
 }
 

@@ -113,6 +113,9 @@ const (
 	// RFC 9700 2.1: "MUST NOT expose URLs that forward the user's browser to arbitrary URIs
 	// obtained from a query parameter (open redirectors)".
 	QuirkLoginOpenReturnTo Quirk = "login-open-return-to"
+	// RFC 6749 3.1.2: a registered query "MUST be retained when adding additional query
+	// parameters".
+	QuirkRedirectURIQueryDropped Quirk = "redirect-uri-query-dropped"
 	// RFC 9700 2.1, as above, on the sign-out page.
 	QuirkLogoutOpenRedirect Quirk = "logout-open-redirect"
 )
@@ -161,6 +164,7 @@ var knownQuirks = []QuirkInfo{
 	{QuirkRedirectURINormalised, "a redirect URI is compared after decoding its path and dropping ';' parameters, dot segments and user information, then followed as requested (RFC 9700 2.1)"},
 	{QuirkRedirectURIQueryIgnored, "a redirect URI is compared without its query, so an added, changed or dropped query is followed (RFC 9700 2.1)"},
 	{QuirkLoginOpenReturnTo, "the login page takes a return_to parameter and redirects there after the login, wherever it points (RFC 9700 2.1)"},
+	{QuirkRedirectURIQueryDropped, "a successful code response replaces the registered redirect URI's query instead of adding to it (RFC 6749 3.1.2)"},
 	{QuirkLogoutOpenRedirect, "the sign-out page takes post_logout_redirect_uri and redirects there after signing out, wherever it points (RFC 9700 2.1)"},
 }
 

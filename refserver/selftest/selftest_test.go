@@ -237,6 +237,11 @@ var cases = []Case{
 			"A changed query on a registered redirect URI is not followed (changed value)",
 			"A changed query on a registered redirect URI is not followed (query removed)",
 		}},
+	{Quirk: refserver.QuirkRedirectURIQueryDropped,
+		Features: []string{"redirect_uri.feature"},
+		Catch: []string{
+			"A registered redirect URI's query is retained in the response",
+		}},
 	{Quirk: refserver.QuirkLoginOpenReturnTo,
 		Features: []string{"open_redirect.feature"},
 		Catch: []string{
