@@ -42,7 +42,7 @@ Feature: Redirect URI handling (RFC 6749 3.1.2, RFC 9700 2.1, RFC 8252 7.3)
     RFC 9700 2.1: "When comparing client redirection URIs against pre-registered URIs, authorization servers MUST utilize exact string matching except for port numbers in `localhost` redirection URIs of native apps (see Section 4.1.3)."
     Given the confidential client starts an authorization request
     And the authorization request has redirect_uri "<redirect_uri>"
-    When the user agent sends the authorization request
+    When the user agent sends the authorization request and follows where it is sent
     Then the user agent is sent to no URI but the registered redirect URI
 
     Examples:
@@ -79,7 +79,7 @@ Feature: Redirect URI handling (RFC 6749 3.1.2, RFC 9700 2.1, RFC 8252 7.3)
     RFC 9700 2.1: "When comparing client redirection URIs against pre-registered URIs, authorization servers MUST utilize exact string matching except for port numbers in `localhost` redirection URIs of native apps (see Section 4.1.3)."
     Given the query-redirect client starts an authorization request
     And the authorization request has redirect_uri "<redirect_uri>"
-    When the user agent sends the authorization request
+    When the user agent sends the authorization request and follows where it is sent
     Then the user agent is sent to no URI but the registered redirect URI
 
     Examples:
