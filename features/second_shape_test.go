@@ -87,6 +87,11 @@ func TestSecondServerShape(t *testing.T) {
 				t.Errorf("%s %q: outcome %s (reason %q), want not_applicable with a reason", s.Location, s.Name, s.Outcome, s.Reason)
 			}
 		}
+		// The one scenario not applicable to the reference server in either shape: both let
+		// loopback redirect URIs use any port (RFC 8252 7.3), so another port is no variant.
+		if s.Name == "The registered redirect URI in another spelling is not followed (another port)" {
+			excluded = true
+		}
 		if s.Outcome == report.NotApplicable && !excluded {
 			t.Errorf("%s %q is not applicable (%s); only password-grant and client_secret_basic scenarios should be", s.Location, s.Name, s.Reason)
 		}
