@@ -32,6 +32,62 @@ Feature: Redirect URI handling (RFC 6749 3.1.2, RFC 9700 2.1, RFC 8252 7.3)
       | path traversal                       | {callback}/../evil               |
       | encoded path                         | {callback-origin}/%63allback     |
 
+  @RFC6749-3.1.2.3 @RFC9700-2.1 @MUST
+  Scenario Outline: The registered redirect URI in another spelling is not followed (<variant>)
+    A server that decodes, normalises or partly parses the requested URI before comparing takes
+    these for the registered one. Judged by where the user agent went: refused, or answered at
+    the exact registered URI, passes; sent to any other URI on the registered or the requested
+    origin (as a browser reads it) fails.
+    RFC 6749 3.1.2.3: "If the client registration included the full redirection URI, the authorization server MUST compare the two URIs using simple string comparison as defined in [RFC3986] Section 6.2.1."
+    RFC 9700 2.1: "When comparing client redirection URIs against pre-registered URIs, authorization servers MUST utilize exact string matching except for port numbers in `localhost` redirection URIs of native apps (see Section 4.1.3)."
+    Given the confidential client starts an authorization request
+    And the authorization request has redirect_uri "<redirect_uri>"
+    When the user agent sends the authorization request and follows where it is sent
+    Then the user agent is sent to no URI but the registered redirect URI
+
+    Examples:
+      | variant                         | redirect_uri                                                         |
+      | encoded slash                   | {callback}%2Fevil                                                    |
+      | double-encoded slash            | {callback}%252Fevil                                                  |
+      | encoded dot segments            | {callback-scheme}://{callback-authority}/evil%2F..{callback-path}    |
+      | double-encoded dot segments     | {callback-scheme}://{callback-authority}/evil%252F..{callback-path}  |
+      | half-encoded traversal          | {callback}/..%2Fevil                                                 |
+      | path parameter                  | {callback};evil                                                      |
+      | encoded path parameter          | {callback}%3Bevil                                                    |
+      | encoded CR LF                   | {callback}%0D%0Aevil                                                 |
+      | raw CR LF                       | {callback-crlf}                                                      |
+      | space                           | {callback} evil                                                      |
+      | backslash                       | {callback}\\evil                                                     |
+      | encoded fragment                | {callback}%23evil                                                    |
+      | backslash before user-info      | {callback-scheme}://attacker.example\\@{callback-authority}{callback-path} |
+      | registered host as user-info    | {callback-scheme}://{callback-authority}@attacker.example{callback-path} |
+      | user-info on the registered host | {callback-userinfo}                                                 |
+      | fragment before user-info       | {callback-scheme}://attacker.example#@{callback-authority}{callback-path} |
+      | query before user-info          | {callback-scheme}://attacker.example?@{callback-authority}{callback-path} |
+      | another port                    | {callback-other-port}                                                |
+
+  @RFC6749-3.1.2 @RFC6749-3.1.2.3 @MUST @browser
+  Scenario: A registered redirect URI's query is retained in the response
+    RFC 6749 3.1.2: "The endpoint URI MAY include an "application/x-www-form-urlencoded" formatted (per Appendix B) query component ([RFC3986] Section 3.4), which MUST be retained when adding additional query parameters."
+    Given the query-redirect client starts an authorization request
+    When the resource owner approves the authorization request
+    Then the client receives an authorization code at the registered redirect URI with its query
+
+  @RFC6749-3.1.2.3 @RFC9700-2.1 @MUST
+  Scenario Outline: A changed query on a registered redirect URI is not followed (<variant>)
+    RFC 6749 3.1.2.3: "If the client registration included the full redirection URI, the authorization server MUST compare the two URIs using simple string comparison as defined in [RFC3986] Section 6.2.1."
+    RFC 9700 2.1: "When comparing client redirection URIs against pre-registered URIs, authorization servers MUST utilize exact string matching except for port numbers in `localhost` redirection URIs of native apps (see Section 4.1.3)."
+    Given the query-redirect client starts an authorization request
+    And the authorization request has redirect_uri "<redirect_uri>"
+    When the user agent sends the authorization request and follows where it is sent
+    Then the user agent is sent to no URI but the registered redirect URI
+
+    Examples:
+      | variant         | redirect_uri             |
+      | added parameter | {callback-query-added}   |
+      | changed value   | {callback-query-changed} |
+      | query removed   | {callback-query-dropped} |
+
   @RFC6749-3.1.2 @RFC6749-3.1.2.4 @MUST
   Scenario: A redirect URI with a fragment is not followed
     RFC 6749 3.1.2: "The endpoint URI MUST NOT include a fragment component."

@@ -118,6 +118,10 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		// Ask the owner to log in; the login form carries the request and brings the owner
 		// back here, where it is validated again.
 		loc := s.issuer.Path + PathLogin + "?authz=" + url.QueryEscape(s.sealPending(p.params, now))
+		if s.quirks.Has(QuirkLoginOpenReturnTo) {
+			// The quirk's login page says where it returns to in its URL, as many do.
+			loc += "&return_to=" + url.QueryEscape(s.issuer.Path+PathAuthorize+"?"+p.params.Encode())
+		}
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, loc, http.StatusSeeOther)
 		return
@@ -288,6 +292,12 @@ func (s *Server) checkAuthorize(ctx context.Context, raw url.Values, problem str
 		// fosite is then shown the registered URI, as for the prefix quirk.
 		redirect, prefixMatched = hostSuffixMatchRedirectURI(clean.Get("redirect_uri"), client.RedirectURIs)
 		suffixMatched = redirect != nil
+	}
+	if redirect == nil && s.quirks.Has(QuirkRedirectURINormalised) {
+		redirect, prefixMatched = normalisedMatchRedirectURI(clean.Get("redirect_uri"), client.RedirectURIs)
+	}
+	if redirect == nil && s.quirks.Has(QuirkRedirectURIQueryIgnored) {
+		redirect, prefixMatched = queryIgnoredMatchRedirectURI(clean.Get("redirect_uri"), client.RedirectURIs)
 	}
 	var unregistered *authzFailure
 	if redirect == nil && s.quirks.Has(QuirkErrorRedirectUnregistered) {
@@ -600,6 +610,56 @@ func hostSuffixMatchRedirectURI(requested string, registered []string) (*url.URL
 	return nil, ""
 }
 
+// normalisedMatchRedirectURI is QuirkRedirectURINormalised: the requested URI is accepted when,
+// its path decoded once, stripped of ";" parameters and dot segments, and its user information
+// dropped, it matches a registered one (loopback: any port); that registered URI is returned
+// with it.
+func normalisedMatchRedirectURI(requested string, registered []string) (*url.URL, string) {
+	q, err := url.Parse(requested)
+	if requested == "" || err != nil || !validRedirectURI(q) {
+		return nil, ""
+	}
+	n := *q
+	n.User = nil
+	segs := strings.Split(q.Path, "/")
+	for i, sg := range segs {
+		if j := strings.IndexByte(sg, ';'); j >= 0 {
+			segs[i] = sg[:j]
+		}
+	}
+	n.Path = (&url.URL{}).ResolveReference(&url.URL{Path: strings.Join(segs, "/")}).Path
+	n.RawPath = ""
+	for _, reg := range registered {
+		if n.String() == reg || loopbackMatch(n.String(), reg) {
+			return q, reg
+		}
+	}
+	return nil, ""
+}
+
+// queryIgnoredMatchRedirectURI is QuirkRedirectURIQueryIgnored: the requested URI is accepted
+// when it matches a registered one but for the query (loopback: any port); that registered URI
+// is returned with it.
+func queryIgnoredMatchRedirectURI(requested string, registered []string) (*url.URL, string) {
+	q, err := url.Parse(requested)
+	if requested == "" || err != nil || !validRedirectURI(q) {
+		return nil, ""
+	}
+	n := *q
+	n.RawQuery, n.ForceQuery = "", false
+	for _, reg := range registered {
+		g, err := url.Parse(reg)
+		if err != nil {
+			continue
+		}
+		g.RawQuery, g.ForceQuery = "", false
+		if n.String() == g.String() || loopbackMatch(n.String(), g.String()) {
+			return q, reg
+		}
+	}
+	return nil, ""
+}
+
 // validRedirectURI: RFC 6749 3.1.2: absolute, no fragment.
 func validRedirectURI(u *url.URL) bool {
 	return u.IsAbs() && u.Host != "" && u.Fragment == "" && !strings.Contains(u.String(), "#") && fosite.IsValidRedirectURI(u)
@@ -756,6 +816,15 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, p *pendingAuthz
 			q[k] = vs
 		}
 		u.RawQuery, u.Fragment, u.RawFragment = q.Encode(), "", ""
+		w.Header().Set("Location", u.String())
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusSeeOther)
+		return
+	}
+	if !p.fragment && p.redirect.RawQuery != "" && s.quirks.Has(QuirkRedirectURIQueryDropped) {
+		// The response replaces the registered query instead of being added to it.
+		u := *p.redirect
+		u.RawQuery = params.Encode()
 		w.Header().Set("Location", u.String())
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusSeeOther)

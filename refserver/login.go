@@ -31,6 +31,8 @@ type loginView struct {
 	Username   string
 	ClientName string
 	Error      string
+	// ReturnTo is QuirkLoginOpenReturnTo's return address, carried by the form.
+	ReturnTo string
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
@@ -57,6 +59,12 @@ func (s *Server) loginGet(w http.ResponseWriter, r *http.Request) {
 			msg = "This sign-in request has expired or is not valid. Return to the application and start again."
 		}
 	}
+	if rt := r.URL.Query().Get("return_to"); rt != "" && s.quirks.Has(QuirkLoginOpenReturnTo) {
+		if _, ok := s.currentSession(r, now); ok {
+			http.Redirect(w, r, rt, http.StatusSeeOther) // the open redirector: wherever it points
+			return
+		}
+	}
 	if _, ok := s.currentSession(r, now); ok && sealed != "" {
 		// Already logged in: straight back to the authorization endpoint.
 		s.backToAuthorize(w, r, params)
@@ -72,6 +80,9 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 		Pending:  sealed,
 		Username: username,
 		Error:    msg,
+	}
+	if s.quirks.Has(QuirkLoginOpenReturnTo) {
+		v.ReturnTo = r.URL.Query().Get("return_to")
 	}
 	var target *url.URL
 	if params != nil {
@@ -141,6 +152,10 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.rotateLoginBinding(w) // csrf.go
+	if rt := form.Get("return_to"); rt != "" && s.quirks.Has(QuirkLoginOpenReturnTo) {
+		http.Redirect(w, r, rt, http.StatusSeeOther) // the open redirector: wherever it points
+		return
+	}
 	if params != nil {
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, s.issuer.Path+PathAuthorize+"?"+params.Encode(), s.loginRedirectStatus())

@@ -22,6 +22,8 @@ type logoutView struct {
 	CSRF     string
 	Username string // empty: not signed in
 	Done     bool
+	// PostLogout is QuirkLogoutOpenRedirect's return address, carried by the form.
+	PostLogout string
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
@@ -31,6 +33,9 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 		v := logoutView{Action: s.issuer.Path + PathLogout, CSRF: s.loginCSRFToken(w, r)}
 		if ls, ok := s.currentSession(r, now); ok {
 			v.Username = ls.Username
+		}
+		if s.quirks.Has(QuirkLogoutOpenRedirect) {
+			v.PostLogout = r.URL.Query().Get("post_logout_redirect_uri")
 		}
 		s.renderPage(w, http.StatusOK, "signout", "Sign out", "Sign out", v)
 	case http.MethodPost:
@@ -55,6 +60,10 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 			s.auditLogout(r, ls.Username)
 		}
 		s.clearSession(w)
+		if to := form.Get("post_logout_redirect_uri"); to != "" && s.quirks.Has(QuirkLogoutOpenRedirect) {
+			http.Redirect(w, r, to, http.StatusSeeOther) // the open redirector: wherever it points
+			return
+		}
 		s.renderPage(w, http.StatusOK, "signout", "Signed out", "Signed out", logoutView{Done: true})
 	default:
 		s.methodNotAllowed(w, r, "GET, POST")

@@ -151,6 +151,24 @@ const (
 	// RFC 6749 3.2: "the authorization server MUST require the use of TLS [...] when sending
 	// requests to the token endpoint" (and 3.1 for the authorization endpoint).
 	QuirkPlainHTTPToo Quirk = "plain-http-too"
+	// Redirect URI confusion and open redirectors (issue 17, redirect_uri.feature and
+	// open_redirect.feature).
+	//
+	// RFC 6749 3.1.2.3: "simple string comparison"; RFC 9700 2.1: "exact string matching". This
+	// server decodes the requested URI's path, drops its ";" parameters and dot segments and its
+	// user information before comparing, as servlet-style normalisation does, and then redirects
+	// to the URI as requested.
+	QuirkRedirectURINormalised Quirk = "redirect-uri-normalised"
+	// RFC 6749 3.1.2.3, RFC 9700 2.1: the query is part of the string compared.
+	QuirkRedirectURIQueryIgnored Quirk = "redirect-uri-query-ignored"
+	// RFC 9700 2.1: "MUST NOT expose URLs that forward the user's browser to arbitrary URIs
+	// obtained from a query parameter (open redirectors)".
+	QuirkLoginOpenReturnTo Quirk = "login-open-return-to"
+	// RFC 6749 3.1.2: a registered query "MUST be retained when adding additional query
+	// parameters".
+	QuirkRedirectURIQueryDropped Quirk = "redirect-uri-query-dropped"
+	// RFC 9700 2.1, as above, on the sign-out page.
+	QuirkLogoutOpenRedirect Quirk = "logout-open-redirect"
 )
 
 // QuirkInfo describes a quirk for `oauthconf serve --list-quirks` and the self-test report.
@@ -212,6 +230,12 @@ var knownQuirks = []QuirkInfo{
 	{QuirkLongLivedBrowserTokens, "access tokens of public clients live a day (RFC 6750 5.3)"},
 	{QuirkTLSLegacy, "the TLS listener negotiates TLS 1.0 and 1.1 and the RC4, 3DES and static-RSA cipher suites (RFC 9325 3.1.1, 4.1)"},
 	{QuirkPlainHTTPToo, "the TLS listener also answers plain http on the same port, tokens and pages included (RFC 6749 3.1, 3.2)"},
+	// redirect (issue 17)
+	{QuirkRedirectURINormalised, "a redirect URI is compared after decoding its path and dropping ';' parameters, dot segments and user information, then followed as requested (RFC 9700 2.1)"},
+	{QuirkRedirectURIQueryIgnored, "a redirect URI is compared without its query, so an added, changed or dropped query is followed (RFC 9700 2.1)"},
+	{QuirkLoginOpenReturnTo, "the login page takes a return_to parameter and redirects there after the login, wherever it points (RFC 9700 2.1)"},
+	{QuirkRedirectURIQueryDropped, "a successful code response replaces the registered redirect URI's query instead of adding to it (RFC 6749 3.1.2)"},
+	{QuirkLogoutOpenRedirect, "the sign-out page takes post_logout_redirect_uri and redirects there after signing out, wherever it points (RFC 9700 2.1)"},
 }
 
 // HasQuirk reports whether names (Config.Quirks) switches q on: for the quirks applied outside

@@ -248,13 +248,20 @@ func (w *World) sendAuthorization(ctx context.Context) (context.Context, error) 
 	w.last = resp
 	a := &authResponse{via: "http", http: resp, params: url.Values{}, query: url.Values{}, fragment: url.Values{}}
 	w.authResp = a
+	w.redirect.httpLocation = ""
 	redirect, _ := url.Parse(w.requestedRedirect())
 	base, _ := url.Parse(authURL)
 	if resp.IsRedirect() {
 		loc, err := base.Parse(resp.Location())
 		if err != nil {
+			// A Location that Go's parser refuses may still be one a browser follows
+			// ("http://attacker.example\@host/cb"): read it as the browser would.
+			loc, err = callback.ParseLikeBrowser(resp.Location())
+		}
+		if err != nil {
 			return ctx, oauthclient.Failf(resp, "the Location header %q is not a URL", resp.Location())
 		}
+		w.redirect.httpLocation = loc.String()
 		if reachesURI(loc, redirect) {
 			a.reached = true
 			w.fill(a, loc)
@@ -277,7 +284,7 @@ func (w *World) authorizeInBrowser(ctx context.Context, decision string) (contex
 	}
 	out, err := s.Authorize(w.authReq.String(), browser.Flow{
 		Profile: w.p, User: w.p.ValidUser(), Decision: decision,
-		CallbackPrefix: w.requestedRedirect(), Timeout: w.browserTimeout(),
+		CallbackPrefix: w.browserCallback(), Timeout: w.browserTimeout(),
 	})
 	if out != nil {
 		ctx = w.attachScreenshots(ctx, "authorization", out.Screenshots)

@@ -156,7 +156,7 @@ func (w *World) callbackVariant(name string) (string, error) {
 		u.Host = "localhost:" + u.Port()
 		return u.String(), nil
 	}
-	return "", fmt.Errorf("unknown placeholder {%s}", name)
+	return w.redirectVariant(name, u) // redirect_steps.go: the confusion variants (issue 17)
 }
 
 // joinScopes joins scope strings into one scope value as RFC 6749 3.3 writes it: "a list of

@@ -17,7 +17,7 @@ import (
 // roleRe matches a client role as the features write it.
 // "PKCE" is the client the PKCE checks use: the public one, or the confidential one when the
 // profile has no public client (profile.Profile.Client).
-const roleRe = `(confidential|second confidential|public|implicit|client credentials|password|trusted|short-lived|PKCE)`
+const roleRe = `(confidential|second confidential|public|implicit|client credentials|password|trusted|short-lived|query-redirect|PKCE)`
 
 // modsRe is the optional tail of a request step: "with ...", "without ...", "using ...",
 // joined by "and".

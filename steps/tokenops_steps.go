@@ -998,10 +998,11 @@ func (w *World) register(sc stepAdder) {
 	w.registerRaces(sc)
 	w.registerAdmin(sc) // admin_steps.go: the @refserver scenarios
 	w.registerWarnings(sc)
-	w.registerPKCE(sc)    // pkce_steps.go: issue 17 items 5 and 6
-	w.registerJWT(sc)     // jwt_steps.go: forged JWT access tokens (tokens, issue 17)
-	w.registerHygiene(sc) // hygiene_steps.go: authorization endpoint hygiene, consent, lifetimes
-	w.registerTLS(sc)     // tls_steps.go (issue 17, TLS)
+	w.registerPKCE(sc)     // pkce_steps.go: issue 17 items 5 and 6
+	w.registerJWT(sc)      // jwt_steps.go: forged JWT access tokens (tokens, issue 17)
+	w.registerHygiene(sc)  // hygiene_steps.go: authorization endpoint hygiene, consent, lifetimes
+	w.registerTLS(sc)      // tls_steps.go (issue 17, TLS)
+	w.registerRedirect(sc) // redirect_steps.go: redirect URI confusion and open redirectors
 }
 
 // sendAtOnce sends n copies of a token request as close together as the client allows and

@@ -77,6 +77,8 @@ type World struct {
 	authResp *authResponse
 	// forgery is what a forged form submission showed (authz_more_steps.go).
 	forgery *forgery
+	// redirect is what the redirect URI and open-redirector checks saw (redirect_steps.go).
+	redirect redirectState
 
 	// The code obtained, with what its redemption needs.
 	code            string

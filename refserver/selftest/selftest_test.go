@@ -56,6 +56,17 @@ var cases = []Case{
 			"A redirect URI that differs from the registered one is not followed (path traversal)",
 			"A redirect URI that differs from the registered one is not followed (trailing slash)",
 			"An unregistered redirect URI is shown as an error page rather than followed (longer path)",
+			// redirect (issue 17): the spellings that extend the registered URI.
+			"The registered redirect URI in another spelling is not followed (encoded slash)",
+			"The registered redirect URI in another spelling is not followed (double-encoded slash)",
+			"The registered redirect URI in another spelling is not followed (half-encoded traversal)",
+			"The registered redirect URI in another spelling is not followed (path parameter)",
+			"The registered redirect URI in another spelling is not followed (encoded path parameter)",
+			"The registered redirect URI in another spelling is not followed (encoded CR LF)",
+			"The registered redirect URI in another spelling is not followed (space)",
+			"The registered redirect URI in another spelling is not followed (backslash)",
+			"The registered redirect URI in another spelling is not followed (encoded fragment)",
+			"A changed query on a registered redirect URI is not followed (added parameter)",
 		}},
 	{Quirk: refserver.QuirkErrorRedirectUnregistered,
 		Features: []string{"redirect_uri.feature", "security.feature"},
@@ -233,6 +244,8 @@ var cases = []Case{
 		Features: []string{"redirect_uri.feature"},
 		Catch: []string{
 			"A redirect URI that differs from the registered one is not followed (host ending with the registered host)",
+			// redirect (issue 17): "evil@127.0.0.1" ends with the registered host too.
+			"The registered redirect URI in another spelling is not followed (user-info on the registered host)",
 		}},
 	{Quirk: refserver.QuirkConsentCSRFUnchecked,
 		Features: []string{"approval.feature"}, Tags: "@RFC6749-10.12",
@@ -329,6 +342,39 @@ var cases = []Case{
 			"An authorization request over plain http is refused or redirected to https",
 			"A token request over plain http issues no token",
 			"An introspection request over plain http is not answered",
+		}},
+	// redirect (issue 17): redirect URI confusion and open redirectors.
+	{Quirk: refserver.QuirkRedirectURINormalised,
+		Features: []string{"redirect_uri.feature"},
+		Catch: []string{
+			"A redirect URI that differs from the registered one is not followed (encoded path)",
+			"The registered redirect URI in another spelling is not followed (encoded dot segments)",
+			"The registered redirect URI in another spelling is not followed (path parameter)",
+			"The registered redirect URI in another spelling is not followed (encoded path parameter)",
+			"The registered redirect URI in another spelling is not followed (user-info on the registered host)",
+		}},
+	{Quirk: refserver.QuirkRedirectURIQueryIgnored,
+		Features: []string{"redirect_uri.feature"},
+		Catch: []string{
+			"A redirect URI that differs from the registered one is not followed (extra query parameter)",
+			"A changed query on a registered redirect URI is not followed (added parameter)",
+			"A changed query on a registered redirect URI is not followed (changed value)",
+			"A changed query on a registered redirect URI is not followed (query removed)",
+		}},
+	{Quirk: refserver.QuirkRedirectURIQueryDropped,
+		Features: []string{"redirect_uri.feature"},
+		Catch: []string{
+			"A registered redirect URI's query is retained in the response",
+		}},
+	{Quirk: refserver.QuirkLoginOpenReturnTo,
+		Features: []string{"open_redirect.feature"},
+		Catch: []string{
+			"The login page does not forward the browser to a URI from its parameters",
+		}},
+	{Quirk: refserver.QuirkLogoutOpenRedirect,
+		Features: []string{"open_redirect.feature"},
+		Catch: []string{
+			"The sign-out page does not forward the browser to a URI from its parameters",
 		}},
 }
 

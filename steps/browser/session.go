@@ -125,6 +125,14 @@ func (s *Session) redirectTargets() []string {
 	return append([]string(nil), s.redirects...)
 }
 
+// Seen returns the main-frame navigation requests and the redirect targets (each Location as
+// the server wrote it, resolved) recorded since the last Authorize, for steps that drive the
+// page themselves: a redirect the page's policy then blocks (a CSP form-action) still shows.
+func (s *Session) Seen() (navigations, redirects []string) {
+	navs, _ := s.navigation()
+	return navs, s.redirectTargets()
+}
+
 // Goto loads url and returns the status of the final response (after redirects).
 func (s *Session) Goto(rawURL string, timeout time.Duration) (int, error) {
 	resp, err := s.page.Goto(rawURL, playwright.PageGotoOptions{
@@ -588,6 +596,13 @@ func loadable(host string) bool {
 	labels := strings.Split(strings.TrimSuffix(host, "."), ".")
 	last := labels[len(labels)-1]
 	return last == "" || strings.Trim(last, "0123456789") != "" && !strings.HasPrefix(strings.ToLower(last), "0x")
+}
+
+// WatchRedirects is watchRedirects for steps that drive the page themselves: every redirect's
+// Location is recorded (Seen), even one the page's policy then blocks, such as a redirect
+// answering a form's POST that the CSP form-action does not allow.
+func (s *Session) WatchRedirects(timeout time.Duration) (stop func(), err error) {
+	return s.watchRedirects(timeout)
 }
 
 // watchRedirects fetches the page's navigations itself (route.Fetch, no redirects followed) and

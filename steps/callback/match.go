@@ -29,6 +29,11 @@ func Reaches(u, requested *url.URL) bool {
 	if !strings.EqualFold(u.Scheme, requested.Scheme) || hostPort(u) != hostPort(requested) {
 		return false
 	}
+	// User information is part of the URI: "http://evil@host/cb" is not "http://host/cb"
+	// (RFC 9700 2.1, exact string matching), so neither reaches the other.
+	if u.User.String() != requested.User.String() {
+		return false
+	}
 	if path(u) != path(requested) {
 		return false
 	}
@@ -77,4 +82,50 @@ func path(u *url.URL) string {
 // scheme's default port filled in.
 func SameOrigin(a, b *url.URL) bool {
 	return a != nil && b != nil && strings.EqualFold(a.Scheme, b.Scheme) && hostPort(a) == hostPort(b)
+}
+
+// ParseLikeBrowser parses raw as a browser reads it before following it, where the URL
+// Standard departs from RFC 3986 in ways a redirect URI attack uses: leading and trailing
+// controls and spaces are dropped, tabs and newlines are removed anywhere, and in an http or
+// https URL a backslash before the query is a slash ("http://attacker.example\@host/cb" goes to
+// attacker.example). Go's url.Parse then reads the result.
+func ParseLikeBrowser(raw string) (*url.URL, error) {
+	s := strings.TrimFunc(raw, func(r rune) bool { return r <= ' ' })
+	s = strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace(s)
+	if lower := strings.ToLower(s); strings.HasPrefix(lower, "http:") || strings.HasPrefix(lower, "https:") {
+		end := strings.IndexAny(s, "?#")
+		if end < 0 {
+			end = len(s)
+		}
+		s = strings.ReplaceAll(s[:end], "\\", "/") + s[end:]
+	}
+	return url.Parse(s)
+}
+
+// IsRegistered reports whether a request to u is a request to the registered redirect URI
+// and to nothing the request added to it: Reaches, with the registered URI's own user
+// information (none), and without any query parameter the requested URI carries beyond the
+// registered one's ("?tenant=a&evil=1" for a registered "?tenant=a" is not the registered URI,
+// though the parameters a server adds to it are the response).
+func IsRegistered(u, registered, requested *url.URL) bool {
+	if !Reaches(u, registered) {
+		return false
+	}
+	if requested == nil {
+		return true
+	}
+	reg := map[string]bool{}
+	for _, p := range strings.Split(registered.RawQuery, "&") {
+		reg[p] = true
+	}
+	got := map[string]bool{}
+	for _, p := range strings.Split(u.RawQuery, "&") {
+		got[p] = true
+	}
+	for _, p := range strings.Split(requested.RawQuery, "&") {
+		if p != "" && !reg[p] && got[p] {
+			return false
+		}
+	}
+	return true
 }

@@ -75,3 +75,63 @@ func TestSameOrigin(t *testing.T) {
 		}
 	}
 }
+
+// User information is part of the URI compared: a redirect naming "evil@" is not the
+// registered URI, and the registered URI is not the requested "evil@" one.
+func TestReachesUserInfo(t *testing.T) {
+	for _, c := range []struct {
+		requested, got string
+		want           bool
+	}{
+		{"http://evil@127.0.0.1:5/cb", "http://evil@127.0.0.1:5/cb?code=x", true},
+		{"http://evil@127.0.0.1:5/cb", "http://127.0.0.1:5/cb?code=x", false},
+		{"http://127.0.0.1:5/cb", "http://evil@127.0.0.1:5/cb?code=x", false},
+	} {
+		r, _ := url.Parse(c.requested)
+		g, _ := url.Parse(c.got)
+		if got := Reaches(g, r); got != c.want {
+			t.Errorf("Reaches(%s, %s) = %v, want %v", c.got, c.requested, got, c.want)
+		}
+	}
+}
+
+// ParseLikeBrowser reads a URL where a browser would go: a backslash before the query is a
+// slash in http(s), tabs and newlines vanish.
+func TestParseLikeBrowser(t *testing.T) {
+	for raw, want := range map[string]string{
+		`http://attacker.example\@127.0.0.1:5/cb`: "attacker.example",
+		"http://127.0.0.1:5/cb\r\nLocation: x":    "127.0.0.1:5",
+		`http://127.0.0.1:5/cb?x=\`:               "127.0.0.1:5",
+		"  http://h:1/cb  ":                       "h:1",
+	} {
+		u, err := ParseLikeBrowser(raw)
+		if err != nil || u.Host != want {
+			t.Errorf("ParseLikeBrowser(%q) = %v, %v; want host %q", raw, u, err, want)
+		}
+	}
+	if u, _ := ParseLikeBrowser(`http://h:1/a\b?c\d`); u.Path != "/a/b" || u.RawQuery != `c\d` {
+		t.Errorf("a backslash in the path is a slash, in the query it stays: got path %q query %q", u.Path, u.RawQuery)
+	}
+}
+
+// IsRegistered: the registered URI with the response's parameters added, but nothing the
+// request added to it.
+func TestIsRegistered(t *testing.T) {
+	reg, _ := url.Parse("http://127.0.0.1:5/cb?tenant=a")
+	for _, c := range []struct {
+		requested, got string
+		want           bool
+	}{
+		{"http://127.0.0.1:5/cb?tenant=a&evil=1", "http://127.0.0.1:5/cb?tenant=a&code=x", true},
+		{"http://127.0.0.1:5/cb?tenant=a&evil=1", "http://127.0.0.1:5/cb?tenant=a&evil=1&code=x", false},
+		{"http://127.0.0.1:5/cb?tenant=b", "http://127.0.0.1:5/cb?tenant=b&code=x", false},
+		{"http://127.0.0.1:5/cb", "http://127.0.0.1:5/cb?code=x", false},
+		{"http://evil@127.0.0.1:5/cb?tenant=a", "http://evil@127.0.0.1:5/cb?tenant=a&code=x", false},
+	} {
+		r, _ := url.Parse(c.requested)
+		g, _ := url.Parse(c.got)
+		if got := IsRegistered(g, reg, r); got != c.want {
+			t.Errorf("IsRegistered(%s) for requested %s = %v, want %v", c.got, c.requested, got, c.want)
+		}
+	}
+}

@@ -117,6 +117,10 @@ type Endpoints struct {
 	Revocation    string `yaml:"revocation"`
 	// Metadata is the URL of the metadata document when it is not at the RFC 8414 well-known place.
 	Metadata string `yaml:"metadata"`
+	// Logout is the resource owner's sign-out page (OpenID's end_session_endpoint when the
+	// metadata has one), optional: the open-redirector check of the sign-out needs it. It may
+	// start with {issuer}, as resource.url may.
+	Logout string `yaml:"logout"`
 }
 
 // Client is a client registered at the target for one role.
@@ -179,6 +183,9 @@ type BrowserActions struct {
 	Login   []Action `yaml:"login"`
 	Approve []Action `yaml:"approve"`
 	Deny    []Action `yaml:"deny"`
+	// Logout, optional, signs the resource owner out on the page at endpoints.logout (a
+	// confirmation button); none when loading that page signs out.
+	Logout []Action `yaml:"logout"`
 }
 
 // Action is one browser step. Exactly one of Fill, Click, WaitFor and WaitURL is set.
@@ -368,6 +375,10 @@ const (
 	RolePassword           = "password"
 	RoleTrusted            = "trusted"
 	RoleShortLived         = "short_lived"
+	// RoleQueryRedirect is a client whose registered redirect URI has a query component
+	// (RFC 6749 3.1.2: "MAY include ... query component"), optional: the redirect URI checks
+	// of issue 17 need one, and are not applicable without it.
+	RoleQueryRedirect = "query_redirect"
 	// RolePKCE is not a profile role but the client the PKCE checks use (see Client).
 	RolePKCE = "pkce"
 )
@@ -375,7 +386,7 @@ const (
 // Roles lists every client role, in documentation order.
 func Roles() []string {
 	return []string{RoleConfidential, RoleSecondConfidential, RolePublic, RoleImplicit,
-		RoleClientCredentials, RolePassword, RoleTrusted, RoleShortLived}
+		RoleClientCredentials, RolePassword, RoleTrusted, RoleShortLived, RoleQueryRedirect}
 }
 
 // UserValid is the user role of a resource owner who can log in.

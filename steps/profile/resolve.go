@@ -99,6 +99,8 @@ func (p *Profile) useMetadata(from string, doc map[string]any) error {
 	fill("token_endpoint", &p.Endpoints.Token)
 	fill("introspection_endpoint", &p.Endpoints.Introspection)
 	fill("revocation_endpoint", &p.Endpoints.Revocation)
+	// OpenID Connect RP-Initiated Logout 1.0: the sign-out page (open_redirect.feature).
+	fill("end_session_endpoint", &p.Endpoints.Logout)
 	if err := ps.err(); err != nil {
 		return fmt.Errorf("the metadata at %s is unusable: %w", from, err)
 	}

@@ -77,6 +77,10 @@ func (p *Profile) applyDefaults() {
 		// its resource's URL) is known only at run time.
 		p.Resource.URL = strings.ReplaceAll(p.Resource.URL, "{issuer}", strings.TrimSuffix(p.Issuer, "/"))
 	}
+	if p.Issuer != "" {
+		// endpoints.logout likewise (the reference server's sign-out page is {issuer}/logout).
+		p.Endpoints.Logout = strings.ReplaceAll(p.Endpoints.Logout, "{issuer}", strings.TrimSuffix(p.Issuer, "/"))
+	}
 }
 
 func (p *Profile) validateIssuer(ps *problems) {
@@ -103,8 +107,9 @@ func (p *Profile) validateEndpoints(ps *problems) {
 		{"introspection", p.Endpoints.Introspection},
 		{"revocation", p.Endpoints.Revocation},
 		{"metadata", p.Endpoints.Metadata},
+		{"logout", p.Endpoints.Logout},
 	} {
-		if e.value != "" {
+		if e.value != "" && !strings.HasPrefix(e.value, "{issuer}") {
 			checkURL(ps, "endpoints."+e.name, e.value)
 		}
 	}
@@ -288,7 +293,7 @@ func (p *Profile) validateBrowser(ps *problems) {
 	sets := []struct {
 		name    string
 		actions []Action
-	}{{"login", p.Browser.Login}, {"approve", p.Browser.Approve}, {"deny", p.Browser.Deny}}
+	}{{"login", p.Browser.Login}, {"approve", p.Browser.Approve}, {"deny", p.Browser.Deny}, {"logout", p.Browser.Logout}}
 	for _, set := range sets {
 		path := "browser." + set.name
 		// A server without an approval page (it redirects after the login) has no approve or
