@@ -145,7 +145,9 @@ var attackDefs = []attackDef{
 	{Section: "4.1", Title: "Insufficient redirect URI validation",
 		ServerPart: "RFC 9700 2.1: \"When comparing client redirection URIs against pre-registered URIs, authorization servers MUST utilize exact string matching except for port numbers in `localhost` redirection URIs of native apps (see Section 4.1.3).\"",
 		Evidence: []evidence{
-			{Tags: []string{"RFC9700-2.1", "RFC6749-3.1.2.2", "RFC6749-3.1.2.3", "RFC6749-3.1.2.4", "RFC8252-7.3"}},
+			{Tags: []string{"RFC6749-3.1.2.2", "RFC6749-3.1.2.3", "RFC6749-3.1.2.4", "RFC8252-7.3"}},
+			// RFC 9700 2.1 also holds the open redirectors, which are attack 4.11's.
+			{Tags: []string{"RFC9700-2.1"}, Name: rx(`redirect uri|attacker's uri`)},
 			{Tags: []string{"RFC6749-3.1.2"}, Name: rx(`redirect uri`)},
 		}},
 	{Section: "4.2", Title: "Credential leakage via Referer headers",
@@ -179,7 +181,7 @@ var attackDefs = []attackDef{
 		ServerPart: `RFC 6749 10.12: "The authorization server MUST implement CSRF protection for its authorization endpoint and ensure that a malicious client cannot obtain authorization without the awareness and explicit consent of the resource owner."; and state returned exactly (RFC 6749 4.1.2), on which clients' CSRF protection rests`,
 		Evidence: []evidence{
 			{Tags: []string{"RFC6749-10.12"}},
-			{Tags: []string{"RFC6749-4.1.2"}, Name: rx(`state is echoed`)},
+			{Tags: []string{"RFC6749-4.1.2"}, Name: rx(`state is echoed|state comes back`)},
 		}},
 	{Section: "4.8", Title: "PKCE downgrade attack",
 		ServerPart: "RFC 9700 2.1.1: \"Authorization servers MUST mitigate PKCE downgrade attacks by ensuring that a token request containing a `code_verifier` parameter is accepted only if a `code_challenge` parameter was present in the authorization request; see Section 4.8.2 for details.\"",
@@ -194,11 +196,13 @@ var attackDefs = []attackDef{
 		Evidence: []evidence{
 			{Tags: []string{"RFC6749-3.3"}},
 			{Tags: []string{"RFC6750-3.1"}, Name: rx(`required scope`)},
+			// RFC 6750 5.3: short-lived bearer tokens limit what a stolen one is worth.
+			{Tags: []string{"RFC6750-5.3"}},
 		}},
 	{Section: "4.11", Title: "Open redirection",
 		ServerPart: `RFC 9700 2.1: "Clients and authorization servers MUST NOT expose URLs that forward the user's browser to arbitrary URIs obtained from a query parameter (open redirectors) as described in Section 4.11."; and no redirect to an unregistered redirect URI (RFC 6749 4.1.2.1)`,
 		Evidence: []evidence{
-			{Tags: []string{"RFC6749-4.1.2.1", "RFC6749-3.1.2.4", "RFC9700-2.1"}, Name: rx(`not redirected|not followed|rather than followed`)},
+			{Tags: []string{"RFC6749-4.1.2.1", "RFC6749-3.1.2.4", "RFC9700-2.1"}, Name: rx(`not redirected|not followed|rather than followed|does not forward`)},
 		}},
 	{Section: "4.12", Title: "307 redirect",
 		ServerPart: `RFC 9700 4.12: "Authorization servers that redirect a request that potentially contains the user's credentials therefore MUST NOT use the HTTP 307 status code for redirection."`},
