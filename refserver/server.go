@@ -129,7 +129,7 @@ func newServer(cfg Config, st *store.Store) (*Server, error) {
 		// -1 switches that check off (fosite compares len(state) < MinParameterEntropy).
 		MinParameterEntropy: -1,
 	}
-	limiter, gate := newGuessingDefences(cfg)
+	limiter, gate := newGuessingDefences(cfg, st)
 	verified := newVerifiedCache()
 	clientAuth := newClientAuthenticator(st, verified)
 	clientAuth.limiter, clientAuth.gate, clientAuth.dummyHash = limiter, gate, dummyHashForCost(cfg.BcryptCost)

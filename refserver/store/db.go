@@ -21,7 +21,10 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-//go:embed migrations/*.sql
+// The migrations of each dialect live in their own folder, numbered alike (the same number is
+// the same change in both).
+//
+//go:embed migrations/sqlite/*.sql
 var migrationsFS embed.FS
 
 // busyTimeoutMS bounds how long a statement waits for a lock held by another process before it
@@ -196,8 +199,9 @@ type migration struct {
 	sql     string
 }
 
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationsFS, "migrations")
+func loadMigrations(dialect string) ([]migration, error) {
+	dir := "migrations/" + dialect
+	entries, err := fs.ReadDir(migrationsFS, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +221,7 @@ func loadMigrations() ([]migration, error) {
 			return nil, fmt.Errorf("store: migrations %q and %q share version %d", prev, name, v)
 		}
 		seen[v] = name
-		body, err := migrationsFS.ReadFile("migrations/" + name)
+		body, err := migrationsFS.ReadFile(dir + "/" + name)
 		if err != nil {
 			return nil, err
 		}
@@ -230,7 +234,7 @@ func loadMigrations() ([]migration, error) {
 // migrate applies the embedded migrations not yet recorded in schema_migrations, all in one
 // transaction: a failed migration leaves the database as it was.
 func migrate(ctx context.Context, db *sql.DB) error {
-	ms, err := loadMigrations()
+	ms, err := loadMigrations("sqlite")
 	if err != nil {
 		return err
 	}
