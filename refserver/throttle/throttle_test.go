@@ -50,7 +50,6 @@ func fail(t *testing.T, l *Limiter, kind Kind, account, remote string) {
 	a.Fail()
 }
 
-
 // check reports the refusal of a check from remote, releasing an admitted one.
 func check(l *Limiter, kind Kind, account, remote string) *Refusal {
 	a, ref := l.Reserve(ctx, kind, account, remote)
