@@ -50,6 +50,8 @@ type Store struct {
 
 	savepoints atomic.Uint64
 	closed     atomic.Bool
+	// statements counts what was sent to the database (Statements).
+	statements atomic.Int64
 }
 
 var (
@@ -82,7 +84,7 @@ const clientColumns = `id, name, description, secret_hash, public, redirect_uris
 // passes none (revocation), a fosite.DefaultSession is used.
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	s := &Store{clients: newClientCache(), atCache: newAccessTokenCache()}
-	w, r, err := openDBs(ctx, dsn, s.onRowChange)
+	w, r, err := openDBs(ctx, dsn, s.onRowChange, &s.statements)
 	if err != nil {
 		return nil, err
 	}

@@ -45,6 +45,10 @@ type ThrottleCounter struct {
 	// mark only grows, so one written less than goodSlack ago is not written again.
 	goodMu      sync.Mutex
 	goodWritten map[string]time.Time
+	// clearedAt remembers, by the first key's name, when this process last ran Cleared for a
+	// key set: a remembered credential (every request of a known client) reads the counts at
+	// most once per clearSlack, not once per request.
+	clearedAt map[string]time.Time
 
 	nextSweep atomic.Int64 // unix nanoseconds of the counter's clock
 }
@@ -55,9 +59,14 @@ const (
 	// goodSlack: a good mark (valid throttle.Config.GoodFor, 7 days by default) is rewritten
 	// at most this often per process, so a mark may end up to goodSlack earlier than Memory's.
 	goodSlack = time.Hour
-	// maxGoodWritten bounds goodWritten (it is dropped whole when full: only a rewrite is lost).
+	// maxGoodWritten bounds goodWritten and clearedAt (each is dropped whole when full: only a
+	// rewrite or a read that could have been saved is lost).
 	maxGoodWritten = 10000
-	sweepEvery     = time.Minute
+	// clearSlack: a holder's success clears its source's count at most this late (Memory
+	// clears it at once). Its own mistakes are thus forgiven a few seconds later; an
+	// outsider's count from another source is never cleared by it.
+	clearSlack = 5 * time.Second
+	sweepEvery = time.Minute
 )
 
 // Shareable reports whether other processes can open this database too (a file, not an
@@ -68,7 +77,7 @@ func (s *Store) Shareable() bool { return s.rdb != s.wdb }
 // config: throttle.Config.Counter = store.ThrottleCounter(cfg)).
 func (s *Store) ThrottleCounter(cfg throttle.Config) *ThrottleCounter {
 	return &ThrottleCounter{s: s, rules: throttle.NewRules(cfg), timeout: 5 * time.Second,
-		log: slog.Default(), goodWritten: map[string]time.Time{}}
+		log: slog.Default(), goodWritten: map[string]time.Time{}, clearedAt: map[string]time.Time{}}
 }
 
 const throttleColumns = `name, failures, pending, pending_at, last_failure, throttled_until, good_until`
@@ -244,8 +253,24 @@ func (c *ThrottleCounter) Settle(now time.Time, keys []throttle.Key, o throttle.
 
 // Cleared implements throttle.Counter. It reads first, outside a transaction: a remembered
 // credential (every token request of a known client) usually finds nothing to clear, and then
-// writes nothing.
+// writes nothing; and it reads at most once per clearSlack for one key set.
 func (c *ThrottleCounter) Cleared(now time.Time, keys []throttle.Key) {
+	if len(keys) == 0 {
+		return
+	}
+	c.goodMu.Lock()
+	last, ok := c.clearedAt[keys[0].Name]
+	if !ok || now.Sub(last) >= clearSlack || now.Before(last) {
+		if len(c.clearedAt) >= maxGoodWritten {
+			clear(c.clearedAt)
+		}
+		c.clearedAt[keys[0].Name] = now
+		ok = false
+	}
+	c.goodMu.Unlock()
+	if ok {
+		return
+	}
 	ks := make([]string, len(keys))
 	for i, k := range keys {
 		ks[i] = k.Name
