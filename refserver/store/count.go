@@ -87,6 +87,15 @@ func (c *countingConn) QueryContext(ctx context.Context, query string, args []dr
 	return q.QueryContext(ctx, query, args)
 }
 
+// CheckNamedValue lets the driver convert its own argument types (pgx: arrays, JSON) as it
+// would without the wrapper; ErrSkip falls back to database/sql's conversion.
+func (c *countingConn) CheckNamedValue(nv *driver.NamedValue) error {
+	if ch, ok := c.Conn.(driver.NamedValueChecker); ok {
+		return ch.CheckNamedValue(nv)
+	}
+	return driver.ErrSkip
+}
+
 func (c *countingConn) Ping(ctx context.Context) error {
 	if p, ok := c.Conn.(driver.Pinger); ok {
 		return p.Ping(ctx)
@@ -143,6 +152,14 @@ func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValu
 		return nil, err
 	}
 	return s.Stmt.Query(vs) //nolint:staticcheck // the driver offers no QueryContext
+}
+
+// CheckNamedValue: as countingConn's, for the statement.
+func (s *countingStmt) CheckNamedValue(nv *driver.NamedValue) error {
+	if ch, ok := s.Stmt.(driver.NamedValueChecker); ok {
+		return ch.CheckNamedValue(nv)
+	}
+	return driver.ErrSkip
 }
 
 func namedToValues(args []driver.NamedValue) ([]driver.Value, error) {

@@ -71,12 +71,12 @@ const (
 
 // Shareable reports whether other processes can open this database too (a file, not an
 // in-memory database): what they count must then be counted in it (ThrottleCounter).
-func (s *Store) Shareable() bool { return s.rdb != s.wdb }
+func (s *Store) Shareable() bool { return s.pg || s.rdb != s.wdb }
 
 // ThrottleCounter returns the counter of this database with cfg's rules (the limiter's own
 // config: throttle.Config.Counter = store.ThrottleCounter(cfg)).
 func (s *Store) ThrottleCounter(cfg throttle.Config) *ThrottleCounter {
-	return &ThrottleCounter{s: s, rules: throttle.NewRules(cfg), timeout: 5 * time.Second,
+	return &ThrottleCounter{s: s, rules: throttle.NewRules(cfg), lockRows: s.pg, timeout: 5 * time.Second,
 		log: slog.Default(), goodWritten: map[string]time.Time{}, clearedAt: map[string]time.Time{}}
 }
 

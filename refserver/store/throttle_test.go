@@ -27,6 +27,9 @@ func TestThrottleCounterContract(t *testing.T) {
 // go through; and once they failed, both refuse.
 func TestThrottleCountsAcrossStores(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "oauth.db")
+	if onPostgres(t) {
+		path = pgSchemaURL(t)
+	}
 	var limiters [2]*throttle.Limiter
 	for i := range limiters {
 		st, err := store.Open(context.Background(), path)

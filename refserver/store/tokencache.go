@@ -145,7 +145,12 @@ func (c *accessTokenCache) setTTL(d time.Duration) {
 // SetAccessTokenCacheTTL sets how long a looked-up access token is served from memory (see
 // DefaultAccessTokenCacheTTL); 0 turns the cache off. Set it to 0 when several processes
 // share the database and a revocation must be seen by all of them at once.
+//
+// On PostgreSQL the cache stays off whatever d is (postgres.go says why).
 func (s *Store) SetAccessTokenCacheTTL(d time.Duration) {
+	if s.pg {
+		return
+	}
 	s.atCache.setTTL(d)
 }
 
