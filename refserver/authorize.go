@@ -774,3 +774,12 @@ func (s *Server) openPending(sealed string, now time.Time) (url.Values, bool) {
 	}
 	return v, true
 }
+
+// authorizeStore is what the authorization endpoint reads: the client and the scopes shown
+// on the approval page.
+type authorizeStore interface {
+	GetClient(ctx context.Context, id string) (fosite.Client, error)
+	GetScope(ctx context.Context, name string) (*store.Scope, error)
+}
+
+var _ authorizeStore = (*store.Store)(nil)

@@ -46,7 +46,7 @@ func newAZEnv(t *testing.T, mod func(*Config)) *azEnv {
 // variant starts another server over the same store with a changed config.
 func (e *azEnv) variant(t *testing.T, mod func(*Config)) *azEnv {
 	t.Helper()
-	return startAZEnv(t, e.srv.store, mod)
+	return startAZEnv(t, e.srv.db, mod)
 }
 
 func startAZEnv(t *testing.T, st *store.Store, mod func(*Config)) *azEnv {

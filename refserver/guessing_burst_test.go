@@ -72,7 +72,7 @@ func TestBurstOfGrantPasswordsIsCountedBeforeComparing(t *testing.T) {
 
 func TestBurstAtTheLoginPageIsCountedBeforeComparing(t *testing.T) {
 	e := newAZEnv(t, uncapped)
-	cheapPasswords(t, e.srv.store)
+	cheapPasswords(t, e.srv.db)
 	br := e.browser(t)
 	page := br.get(e.issuer + PathLogin)
 	b := throttletest.New(burstSize)

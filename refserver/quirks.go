@@ -235,3 +235,13 @@ func losesRace(signature string) bool {
 	sum := sha256.Sum256([]byte(signature))
 	return sum[0]%8 == 0
 }
+
+// quirkStore is what the quirks' deliberately deviating paths read.
+type quirkStore interface {
+	GetAuthorizeCodeSession(ctx context.Context, code string, sess fosite.Session) (fosite.Requester, error)
+	GetClient(ctx context.Context, id string) (fosite.Client, error)
+	GetPKCERequestSession(ctx context.Context, sig string, sess fosite.Session) (fosite.Requester, error)
+	GetRefreshTokenSession(ctx context.Context, sig string, sess fosite.Session) (fosite.Requester, error)
+}
+
+var _ quirkStore = (*store.Store)(nil)

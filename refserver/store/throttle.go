@@ -24,9 +24,13 @@ import (
 // locked (SELECT ... FOR UPDATE) in name order, so concurrent reservations of one key queue
 // on its row and never deadlock.
 //
-// What a failure of the database does: Reserve refuses (fails closed, as Memory does when
-// full, Retry-After the base delay); a failed Settle, Cleared or MarkGood is logged and lost
-// (a pending count left behind expires after throttle.PendingTimeout).
+// What a failure of the database does (locked by another process past its busy timeout,
+// unreachable): the operation is counted in this process instead (a throttle.Memory with the
+// same rules), and logged. Guessing stays throttled, per process as before counts were shared,
+// and the request goes on to meet the same failure where it needs the database (answered
+// temporarily_unavailable), instead of being told it made too many attempts. A reservation
+// counted in memory is settled there; a pending count lost with the database expires after
+// throttle.PendingTimeout.
 //
 // Rows that hold nothing any more (Rules.Expires passed) are deleted by a sweep at most once a
 // minute, made by whichever operation comes first.
@@ -51,7 +55,13 @@ type ThrottleCounter struct {
 	clearedAt map[string]time.Time
 
 	nextSweep atomic.Int64 // unix nanoseconds of the counter's clock
+
+	// local counts what the database could not take (see above).
+	local *throttle.Memory
 }
+
+// localMark prefixes the names of a reservation counted in local, so Settle finds it there.
+const localMark = "\x01local\x00"
 
 var _ throttle.Counter = (*ThrottleCounter)(nil)
 
@@ -77,7 +87,8 @@ func (s *Store) Shareable() bool { return s.pg || s.rdb != s.wdb }
 // config: throttle.Config.Counter = store.ThrottleCounter(cfg)).
 func (s *Store) ThrottleCounter(cfg throttle.Config) *ThrottleCounter {
 	return &ThrottleCounter{s: s, rules: throttle.NewRules(cfg), lockRows: s.pg, timeout: 5 * time.Second,
-		log: slog.Default(), goodWritten: map[string]time.Time{}, clearedAt: map[string]time.Time{}}
+		log: slog.Default(), goodWritten: map[string]time.Time{}, clearedAt: map[string]time.Time{},
+		local: throttle.NewMemory(cfg)}
 }
 
 const throttleColumns = `name, failures, pending, pending_at, last_failure, throttled_until, good_until`
@@ -219,22 +230,31 @@ func names(keys []throttle.Key) []string {
 
 // Reserve implements throttle.Counter.
 func (c *ThrottleCounter) Reserve(now time.Time, keys []throttle.Key) ([]throttle.Key, *throttle.Refusal) {
+	if len(keys) > 0 {
+		c.forgetCleared(keys[0].Name)
+	}
 	var applied []throttle.Key
 	var ref *throttle.Refusal
 	err := c.update(now, names(keys), func(t *throttleTable) {
 		applied, ref = c.rules.Reserve(t, now, keys)
 	})
-	if err != nil {
-		// Fail closed: a check the counts cannot follow is not made. The client is told to
-		// retry in a moment, as when the bcrypt queue is full.
-		c.log.Error("throttle: the counts could not be read or written: the credential check is refused", "err", err)
-		limit := "account"
-		if len(keys) > 0 {
-			limit = keys[0].Limit
-		}
-		return nil, &throttle.Refusal{Limit: limit, RetryAfter: c.rules.Config().BaseDelay}
+	if err == nil {
+		return applied, ref
+	}
+	c.log.Error("throttle: the counts could not be read or written: this check is counted in this process only", "err", err)
+	applied, ref = c.local.Reserve(now, keys)
+	for i := range applied {
+		applied[i].Name = localMark + applied[i].Name
 	}
 	return applied, ref
+}
+
+// forgetCleared drops the note that Cleared ran for a key set: this process is checking the
+// key again, so the next remembered success reads the counts.
+func (c *ThrottleCounter) forgetCleared(name string) {
+	c.goodMu.Lock()
+	delete(c.clearedAt, name)
+	c.goodMu.Unlock()
 }
 
 // Settle implements throttle.Counter.
@@ -242,12 +262,24 @@ func (c *ThrottleCounter) Settle(now time.Time, keys []throttle.Key, o throttle.
 	if len(keys) == 0 {
 		return
 	}
+	if strings.HasPrefix(keys[0].Name, localMark) {
+		local := make([]throttle.Key, len(keys))
+		for i, k := range keys {
+			local[i] = k
+			local[i].Name = strings.TrimPrefix(k.Name, localMark)
+		}
+		c.local.Settle(now, local, o)
+		c.forgetCleared(local[0].Name)
+		return
+	}
+	c.forgetCleared(keys[0].Name)
 	ks := make([]string, len(keys))
 	for i, k := range keys {
 		ks[i] = k.Name
 	}
 	if err := c.update(now, ks, func(t *throttleTable) { c.rules.Settle(t, now, keys, o) }); err != nil {
-		c.log.Error("throttle: a check's outcome could not be counted", "err", err)
+		c.log.Error("throttle: a check's outcome could not be written: counted in this process only", "err", err)
+		c.local.Settle(now, keys, o)
 	}
 }
 
@@ -258,6 +290,8 @@ func (c *ThrottleCounter) Cleared(now time.Time, keys []throttle.Key) {
 	if len(keys) == 0 {
 		return
 	}
+	c.local.Cleared(now, keys) // counts made while the database was away
+
 	c.goodMu.Lock()
 	last, ok := c.clearedAt[keys[0].Name]
 	if !ok || now.Sub(last) >= clearSlack || now.Before(last) {
@@ -286,7 +320,7 @@ func (c *ThrottleCounter) Cleared(now time.Time, keys []throttle.Key) {
 		err = c.update(now, ks, func(t *throttleTable) { c.rules.Cleared(t, now, keys) })
 	}
 	if err != nil {
-		c.log.Error("throttle: a remembered credential's success could not be counted", "err", err)
+		c.log.Error("throttle: a remembered credential's success could not be written", "err", err)
 	}
 }
 
@@ -300,7 +334,8 @@ func (c *ThrottleCounter) MarkGood(now time.Time, name string, until time.Time) 
 	}
 	err := c.update(now, []string{name}, func(t *throttleTable) { c.rules.MarkGood(t, now, name, until) })
 	if err != nil {
-		c.log.Error("throttle: a good mark could not be written", "err", err)
+		c.log.Error("throttle: a good mark could not be written: kept in this process only", "err", err)
+		c.local.MarkGood(now, name, until)
 		return
 	}
 	c.goodMu.Lock()

@@ -117,3 +117,26 @@ func TestThrottleCounterSweepsIdleRows(t *testing.T) {
 		t.Error("the sweep forgot a throttled account")
 	}
 }
+
+// When the database cannot take the counts (here: closed), the checks are counted in the
+// process: guessing stays throttled, and a check is not refused for the database's sake.
+func TestThrottleCounterFallsBackToTheProcess(t *testing.T) {
+	st, _ := openStore(t)
+	cfg := throttle.Config{AccountFailures: 3, BaseDelay: time.Hour, MaxDelay: time.Hour}
+	cfg.Counter = st.ThrottleCounter(cfg)
+	l := throttle.NewLimiter(cfg)
+	st.Close()
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		a, ref := l.Reserve(ctx, throttle.User, "u", "203.0.113.9:1")
+		if ref != nil {
+			t.Fatalf("check %d with the database closed: refused %+v", i+1, ref)
+		}
+		a.Fail()
+	}
+	a, ref := l.Reserve(ctx, throttle.User, "u", "203.0.113.9:1")
+	a.Release()
+	if ref == nil || ref.Limit != "account" {
+		t.Errorf("after 3 failures counted in the process: expected the account throttled, got %+v", ref)
+	}
+}
