@@ -10,15 +10,29 @@ import (
 	"time"
 
 	"github.com/oauthconf/oauthconf/refserver"
+	"github.com/oauthconf/oauthconf/refserver/pgcluster"
 )
 
-// Two servers over one database file (two replicas): guesses of one client's secret spread over
+// Two servers over one database (two replicas), a SQLite file and PostgreSQL: guesses of one client's secret spread over
 // both reach the per-account limit (20 failures from one source) together, and then both
 // refuse even the right secret, unchecked. With counts per process, each would have admitted
 // 20 (40 in all).
 func TestThrottleCountsAcrossTwoServers(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { throttleAcrossTwoServers(t, filepath.Join(t.TempDir(), "shared.db")) })
+	t.Run("postgres", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		c, err := pgcluster.Start(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("the PostgreSQL case needs a cluster (make setup installs PostgreSQL): %v", err)
+		}
+		defer c.Stop()
+		throttleAcrossTwoServers(t, c.URL)
+	})
+}
+
+func throttleAcrossTwoServers(t *testing.T, path string) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "shared.db")
 	seed := []byte(`clients:
   - {id: guessed, name: Guessed, secret: "guessed-secret-0123456789", auth_method: client_secret_basic, grants: [client_credentials]}
 `)
