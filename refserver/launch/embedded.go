@@ -24,6 +24,9 @@ type EmbeddedOptions struct {
 	// AuditLog, when set, also receives the security audit log (JSON lines); the run's
 	// @refserver scenarios read it from memory either way.
 	AuditLog io.Writer
+	// DB is the database (DBOptions.Path): empty for a fresh SQLite file in a temporary
+	// folder, or a postgres:// URL (the run of the whole suite on PostgreSQL).
+	DB string
 }
 
 // Embedded is the reference server started in-process for a conformance run: a free loopback
@@ -61,7 +64,7 @@ func StartEmbedded(ctx context.Context, o EmbeddedOptions) (*Embedded, error) {
 	}
 	go func() {
 		defer close(e.ready)
-		db, err := OpenDB(ctx, DBOptions{Seed: o.Seed})
+		db, err := OpenDB(ctx, DBOptions{Path: o.DB, Seed: o.Seed})
 		if err == nil {
 			if err = stretchLifetimes(ctx, db.Store, raceFactor); err != nil {
 				_ = db.Close()
