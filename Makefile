@@ -36,7 +36,8 @@ help:
 	@echo "make selftest     run the suite against the reference server with each quirk; print what caught what"
 	@echo "make serve        run the reference server (ADDR=$(ADDR) DB=$(DB) ISSUER=...; DB=postgres: a throwaway local cluster)"
 	@echo "make pg           start a throwaway PostgreSQL cluster on a loopback port, print its URL; Ctrl-C removes it"
-	@echo "make bench        load-test the reference server over loopback"
+	@echo "make bench        load-test the reference server over loopback beside a bare net/http handler"
+	@echo "                  (DB=postgres: a throwaway local cluster; REPLICAS=N servers over one database)"
 	@echo "make soak         kill -9 and restart the server under load; check nothing is lost (DURATION=60s)"
 	@echo "make setup        install Chromium, the Playwright driver, PostgreSQL and Go modules"
 	@echo "make interop      run the suite against third-party servers (zitadel/oidc example, oauth2-mock-server)"
@@ -121,8 +122,19 @@ endif
 pg: setup-go setup-postgres
 	$(GO) run ./cmd/pgcluster
 
-bench: setup-go
-	$(GO) run ./cmd/oauthconf bench
+# DB=postgres benches over a throwaway local cluster (cmd/pgcluster), REPLICAS=N serves N servers
+# over the one database (the load spread over them); BENCH_FLAGS adds flags (--duration 5s,
+# --only client_credentials, --cpuprofile FILE). Any other DB is ignored: the bench never
+# writes to a database file of yours (it uses a fresh temporary one).
+REPLICAS    ?= 1
+BENCH_FLAGS ?=
+bench: setup-go $(if $(filter postgres,$(DB)),setup-postgres)
+ifeq ($(DB),postgres)
+	$(GO) build -o bin/oauthconf ./cmd/oauthconf
+	$(GO) run ./cmd/pgcluster -- bin/oauthconf bench --db '{url}' --replicas $(REPLICAS) $(BENCH_FLAGS)
+else
+	$(GO) run ./cmd/oauthconf bench --replicas $(REPLICAS) $(BENCH_FLAGS)
+endif
 
 # The interop test bed (steps/interop): authorization servers this project did not write, each
 # started from its own shipped command on free loopback ports, the suite run against each, the

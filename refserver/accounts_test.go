@@ -130,13 +130,13 @@ func TestPasswordChangeEndsSessionsAndRevokesTokens(t *testing.T) {
 	if p := b.get(e.issuer + PathLogout); !strings.Contains(p.body, `id="signout-user"`) {
 		t.Fatalf("not signed in after login: %s", p.body)
 	}
-	te := &testEnv{t: t, srv: e.srv, st: e.srv.store}
+	te := &testEnv{t: t, srv: e.srv, st: e.srv.db}
 	tok := te.aliceTokens()
 	h, err := bcrypt.GenerateFromPassword([]byte("alice-New-Secret-2"), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.srv.store.UpdateUser(context.Background(), &store.User{Username: "alice", PasswordHash: h, Enabled: true}); err != nil {
+	if err := e.srv.db.UpdateUser(context.Background(), &store.User{Username: "alice", PasswordHash: h, Enabled: true}); err != nil {
 		t.Fatal(err)
 	}
 	if p := b.get(e.issuer + PathLogout); !strings.Contains(p.body, `id="not-signedin"`) {

@@ -135,3 +135,15 @@ func (s *Server) allowAccess(w http.ResponseWriter, r *http.Request, c *caller, 
 	writeBearerError(w, r, &bearerError{Status: http.StatusForbidden, Code: errAccessDenied, Description: d.Reason})
 	return false
 }
+
+// aclStore is what the ACL check reads: the scopes and ACLs guarding a resource, the
+// principal's groups, the client.
+type aclStore interface {
+	ACLsGuarding(ctx context.Context, req store.ResourceRequest) ([]string, error)
+	GetACL(ctx context.Context, name string) (*store.ACL, error)
+	GroupsOf(ctx context.Context, principal string) ([]string, error)
+	LookupClient(ctx context.Context, id string) (*store.Client, error)
+	ScopesOpening(ctx context.Context, req store.ResourceRequest) ([]string, error)
+}
+
+var _ aclStore = (*store.Store)(nil)

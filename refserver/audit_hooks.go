@@ -316,3 +316,12 @@ func (s *Server) auditAdminChange(ctx context.Context, c admin.Change) {
 	}
 	s.audit(ctx, rec)
 }
+
+// auditStore is what the audit hooks read to name who acted.
+type auditStore interface {
+	AdminPasswordHash(ctx context.Context, username string) ([]byte, error)
+	GetUser(ctx context.Context, username string) (*store.User, error)
+	LookupClient(ctx context.Context, id string) (*store.Client, error)
+}
+
+var _ auditStore = (*store.Store)(nil)

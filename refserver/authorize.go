@@ -13,6 +13,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/oauthconf/oauthconf/refserver/domain"
 	"github.com/oauthconf/oauthconf/refserver/store"
 )
 
@@ -546,7 +547,7 @@ func matchRedirectURI(requested string, repeated bool, registered []string) (*ur
 			return nil, "The request has no redirect_uri, and the client does not have exactly one registered."
 		}
 		u, err := url.Parse(registered[0])
-		if err != nil || !validRedirectURI(u) {
+		if err != nil || domain.RedirectURIProblem(registered[0]) != "" {
 			return nil, "The client's registered redirect URI is invalid."
 		}
 		return u, ""
@@ -556,8 +557,11 @@ func matchRedirectURI(requested string, repeated bool, registered []string) (*ur
 	}
 	for _, reg := range registered {
 		if reg == requested || loopbackMatch(requested, reg) {
+			// The registration rule (refserver/domain) applies to what is redirected to: the
+			// seed, the console and the API refuse what it refuses, and a URI stored before
+			// the rule (or a loopback one with another port) is held to it here.
 			u, err := url.Parse(requested)
-			if err != nil || !validRedirectURI(u) {
+			if err != nil || domain.RedirectURIProblem(requested) != "" {
 				break
 			}
 			return u, ""
@@ -660,7 +664,11 @@ func queryIgnoredMatchRedirectURI(requested string, registered []string) (*url.U
 	return nil, ""
 }
 
-// validRedirectURI: RFC 6749 3.1.2: absolute, no fragment.
+// validRedirectURI is the quirk matchers' structural check (RFC 6749 3.1.2: absolute, no
+// fragment, with a host). The conforming path (matchRedirectURI) holds a URI to
+// domain.RedirectURIProblem, the one rule the seed, the console and the API apply; the quirks
+// reproduce servers that match loosely, so they must not be stopped by it (an
+// "http://evil.127.0.0.1/" a host-suffix match lets through is what that quirk is about).
 func validRedirectURI(u *url.URL) bool {
 	return u.IsAbs() && u.Host != "" && u.Fragment == "" && !strings.Contains(u.String(), "#") && fosite.IsValidRedirectURI(u)
 }
@@ -884,3 +892,12 @@ func (s *Server) openPending(sealed string, now time.Time) (url.Values, bool) {
 	}
 	return v, true
 }
+
+// authorizeStore is what the authorization endpoint reads: the client and the scopes shown
+// on the approval page.
+type authorizeStore interface {
+	GetClient(ctx context.Context, id string) (fosite.Client, error)
+	GetScope(ctx context.Context, name string) (*store.Scope, error)
+}
+
+var _ authorizeStore = (*store.Store)(nil)

@@ -46,7 +46,7 @@ func newAZEnv(t *testing.T, mod func(*Config)) *azEnv {
 // variant starts another server over the same store with a changed config.
 func (e *azEnv) variant(t *testing.T, mod func(*Config)) *azEnv {
 	t.Helper()
-	return startAZEnv(t, e.srv.store, mod)
+	return startAZEnv(t, e.srv.db, mod)
 }
 
 func startAZEnv(t *testing.T, st *store.Store, mod func(*Config)) *azEnv {
@@ -319,5 +319,34 @@ func azCheckPageHeaders(t *testing.T, resp *http.Response) {
 	}
 	if !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
 		t.Errorf("Content-Type = %q, want text/html", h.Get("Content-Type"))
+	}
+}
+
+// The authorize handler holds redirect URIs to the registration rule (refserver/domain), not
+// to a stricter one of its own: a private-use URI without a host (RFC 8252 7.1) is redirected
+// to; what registration refuses is refused here too, even if it was stored.
+func TestMatchRedirectURIFollowsTheDomainRule(t *testing.T) {
+	for _, c := range []struct {
+		requested string
+		ok        bool
+	}{
+		{"com.example.app:/cb", true},
+		{"com.example.app:/cb?x=1", true},
+		{"https://app.example/cb", true},
+		{"http://127.0.0.1/callback", true},
+		{"http://app.example/cb", false}, // http on a non-loopback host
+		{"myapp:/cb", false},             // a private-use scheme not in reverse-domain form
+		{"https:///cb", false},           // no host
+		{"http://example.com/cb/*", false},
+	} {
+		u, msg := matchRedirectURI(c.requested, false, []string{c.requested})
+		if (u != nil) != c.ok {
+			t.Errorf("%q registered and requested: matched %v (%q), want %v", c.requested, u != nil, msg, c.ok)
+		}
+		// Without redirect_uri, the one registered is used, under the same rule.
+		u, msg = matchRedirectURI("", false, []string{c.requested})
+		if (u != nil) != c.ok {
+			t.Errorf("%q registered, none requested: matched %v (%q), want %v", c.requested, u != nil, msg, c.ok)
+		}
 	}
 }

@@ -469,7 +469,7 @@ func TestAuthorizationEndpoint(t *testing.T) {
 		if r := e.redirected(t, p, azCallback, false); r.query.Get("code") == "" {
 			t.Fatalf("no code: %s", r.loc)
 		}
-		codes, err := e.srv.store.ListTokens(t.Context(), store.TokenFilter{Kind: store.KindAuthorizeCode, ClientID: "short-lived"})
+		codes, err := e.srv.db.ListTokens(t.Context(), store.TokenFilter{Kind: store.KindAuthorizeCode, ClientID: "short-lived"})
 		if err != nil || len(codes) != 1 {
 			t.Fatalf("stored codes of short-lived: %v, %v", codes, err)
 		}
@@ -548,7 +548,7 @@ func azSessionSurvivesRestart(t *testing.T, e *azEnv) {
 	check := func(secret byte, wantLoggedIn bool) {
 		cfg := e.srv.cfg
 		cfg.GlobalSecret = []byte(strings.Repeat(string(secret), 32))
-		s2, err := newServer(cfg, e.srv.store)
+		s2, err := newServer(cfg, e.srv.db)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -641,12 +641,12 @@ func TestApprovalRevalidatesTheRequest(t *testing.T) {
 		}
 	}
 	ctx := t.Context()
-	c, err := e.srv.store.LookupClient(ctx, "conf-code-2")
+	c, err := e.srv.db.LookupClient(ctx, "conf-code-2")
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.RedirectURIs = []string{azCallback}
-	if err := e.srv.store.UpdateClient(ctx, c); err != nil {
+	if err := e.srv.db.UpdateClient(ctx, c); err != nil {
 		t.Fatal(err)
 	}
 	e.wantPage(t, b.decide(p, "approve"), http.StatusBadRequest)

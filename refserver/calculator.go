@@ -21,6 +21,7 @@ package refserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -246,3 +247,11 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
 	setNoStore(w)
 	writeJSON(w, http.StatusOK, map[string]any{"calculations": list})
 }
+
+// calculatorStore is the calculator resource's history.
+type calculatorStore interface {
+	AddCalculation(ctx context.Context, c *store.Calculation) error
+	ListCalculations(ctx context.Context, principal string, limit int) ([]store.Calculation, error)
+}
+
+var _ calculatorStore = (*store.Store)(nil)

@@ -31,7 +31,7 @@ const clientAuthFailed = "client authentication failed"
 // AS "MUST support") and client_secret_post, against bcrypt hashes of the secrets, through a
 // verifiedCache (verified.go): a secret that passed bcrypt is not checked again for a while.
 type clientAuthenticator struct {
-	store *store.Store
+	store clientStore
 	cache *verifiedCache
 	// compare is bcrypt.CompareHashAndPassword; tests count its calls.
 	compare func(hash, secret []byte) error
@@ -46,7 +46,7 @@ type clientAuthenticator struct {
 	basicRefused bool
 }
 
-func newClientAuthenticator(st *store.Store, cache *verifiedCache) *clientAuthenticator {
+func newClientAuthenticator(st clientStore, cache *verifiedCache) *clientAuthenticator {
 	return &clientAuthenticator{store: st, cache: cache, compare: bcrypt.CompareHashAndPassword,
 		dummyHash: []byte(dummyClientSecretHash)}
 }
@@ -210,3 +210,10 @@ func (s *Server) fositeClientAuth(ctx context.Context, r *http.Request, form url
 	}
 	return s.quirkLongLived(s.withSettingsLifetimes(c)), nil
 }
+
+// clientStore is what client authentication reads: the client.
+type clientStore interface {
+	GetClient(ctx context.Context, id string) (fosite.Client, error)
+}
+
+var _ clientStore = (*store.Store)(nil)

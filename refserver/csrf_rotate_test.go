@@ -9,7 +9,7 @@ import (
 // before the sign-in no longer passes.
 func TestLoginBindingIsRotatedAtSignIn(t *testing.T) {
 	e := newAZEnv(t, nil)
-	cheapPasswords(t, e.srv.store)
+	cheapPasswords(t, e.srv.db)
 	b := e.browser(t)
 	page := b.get(e.issuer + PathLogin)
 	_, before := page.form(t)

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/oauthconf/oauthconf/refserver/audit"
+	"github.com/oauthconf/oauthconf/refserver/store"
 	"github.com/oauthconf/oauthconf/refserver/throttle"
 )
 
@@ -27,12 +28,31 @@ import (
 // against for unknown client ids.
 const dummyClientSecretHash = "$2a$10$X9HhOvPuWtcu1y3OVYdcde1lTqLs/aYE32kZ8WAp4oTpFhYHBW3ea"
 
-func newGuessingDefences(cfg Config) (*throttle.Limiter, *throttle.Gate) {
+// throttleStore is what the guessing defences need of the store: whether other processes
+// can open the database, and its counter.
+type throttleStore interface {
+	Shareable() bool
+	ThrottleCounter(cfg throttle.Config) *store.ThrottleCounter
+}
+
+var _ throttleStore = (*store.Store)(nil)
+
+// newGuessingDefences counts in the database whenever another process can serve from it (a
+// SQLite file, PostgreSQL): replicas behind one address then give an attacker the budget of
+// one server, not N times it, and a restart does not reset an attacker's count. For a SQLite
+// file this costs one short write transaction per bcrypt comparison (itself ~50 ms of CPU),
+// and the remembered-credential path (every token request of a known client) only reads.
+// An in-memory database counts in the process (throttle.Memory): nothing else can share it.
+func newGuessingDefences(cfg Config, st throttleStore) (*throttle.Limiter, *throttle.Gate) {
 	var gate *throttle.Gate
 	if cfg.BcryptConcurrency >= 0 {
 		gate = throttle.NewGateQueue(cfg.BcryptConcurrency, cfg.BcryptQueue)
 	}
-	return throttle.NewLimiter(cfg.Throttle), gate
+	tc := cfg.Throttle
+	if tc.Counter == nil && !tc.Disabled && st.Shareable() {
+		tc.Counter = st.ThrottleCounter(tc)
+	}
+	return throttle.NewLimiter(tc), gate
 }
 
 // dummyHashForCost is a hash at cost for the unknown-client comparison: the fixed one at 10,

@@ -223,7 +223,7 @@ func TestGuessingPasswordsIsThrottled(t *testing.T) {
 
 func TestGuessingAtTheLoginPageIsThrottled(t *testing.T) {
 	e := newAZEnv(t, nil)
-	cheapPasswords(t, e.srv.store)
+	cheapPasswords(t, e.srv.db)
 	b := e.browser(t)
 	var last azPage
 	for i := 0; i < 50; i++ {

@@ -167,7 +167,7 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 // ownerPasswords checks resource owners' passwords, for the login page and the password grant:
 // bcrypt through the gate, with the successes remembered (verifiedCache).
 type ownerPasswords struct {
-	store *store.Store
+	store userStore
 	gate  *throttle.Gate
 	cache *verifiedCache
 	// compare is bcrypt.CompareHashAndPassword; tests count its calls.
@@ -220,3 +220,17 @@ func (s *Server) backToAuthorize(w http.ResponseWriter, r *http.Request, params 
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, s.issuer.Path+PathAuthorize+"?"+params.Encode(), http.StatusSeeOther)
 }
+
+// loginStore is what the login page reads: the client of the request in flight.
+type loginStore interface {
+	LookupClient(ctx context.Context, id string) (*store.Client, error)
+}
+
+var _ loginStore = (*store.Store)(nil)
+
+// userStore is what the resource-owner password check reads: the user.
+type userStore interface {
+	GetUser(ctx context.Context, username string) (*store.User, error)
+}
+
+var _ userStore = (*store.Store)(nil)

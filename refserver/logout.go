@@ -1,6 +1,9 @@
 package refserver
 
 import (
+	"context"
+
+	"github.com/oauthconf/oauthconf/refserver/store"
 	"net/http"
 	"net/url"
 	"time"
@@ -69,3 +72,10 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 		s.methodNotAllowed(w, r, "GET, POST")
 	}
 }
+
+// logoutStore ends a user's sessions.
+type logoutStore interface {
+	EndUserSessions(ctx context.Context, username string) error
+}
+
+var _ logoutStore = (*store.Store)(nil)

@@ -1,6 +1,9 @@
 package refserver
 
 import (
+	"context"
+
+	"github.com/oauthconf/oauthconf/refserver/store"
 	"net/http"
 )
 
@@ -77,3 +80,10 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=60")
 	writeJSON(w, http.StatusOK, md)
 }
+
+// metadataStore is what the metadata document lists: the scopes.
+type metadataStore interface {
+	ListScopes(ctx context.Context) ([]*store.Scope, error)
+}
+
+var _ metadataStore = (*store.Store)(nil)

@@ -362,3 +362,13 @@ func (s *Server) pkceQuirkAccepts(ctx context.Context, form url.Values) bool {
 	return (s.quirks.Has(QuirkPKCEShortVerifier) && len(v) < 43 && matches) ||
 		(s.quirks.Has(QuirkPKCEChallengeAsVerifier) && v == challenge)
 }
+
+// quirkStore is what the quirks' deliberately deviating paths read.
+type quirkStore interface {
+	GetAuthorizeCodeSession(ctx context.Context, code string, sess fosite.Session) (fosite.Requester, error)
+	GetClient(ctx context.Context, id string) (fosite.Client, error)
+	GetPKCERequestSession(ctx context.Context, sig string, sess fosite.Session) (fosite.Requester, error)
+	GetRefreshTokenSession(ctx context.Context, sig string, sess fosite.Session) (fosite.Requester, error)
+}
+
+var _ quirkStore = (*store.Store)(nil)

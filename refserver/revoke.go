@@ -1,6 +1,7 @@
 package refserver
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -129,3 +130,14 @@ func isGone(err error) bool {
 	return errors.Is(err, fosite.ErrNotFound) || errors.Is(err, fosite.ErrInactiveToken) ||
 		errors.Is(err, store.ErrNotFound) || errors.Is(err, fosite.ErrInvalidatedAuthorizeCode)
 }
+
+// revokeStore is what the revocation endpoint reads and revokes.
+type revokeStore interface {
+	DeleteAccessTokenSession(ctx context.Context, sig string) error
+	GetAccessTokenSession(ctx context.Context, sig string, sess fosite.Session) (fosite.Requester, error)
+	GetRefreshTokenSession(ctx context.Context, sig string, sess fosite.Session) (fosite.Requester, error)
+	RevokeAccessToken(ctx context.Context, requestID string) error
+	RevokeRefreshToken(ctx context.Context, requestID string) error
+}
+
+var _ revokeStore = (*store.Store)(nil)

@@ -60,8 +60,13 @@ func (s *Session) Clone() fosite.Session {
 
 // Server is the reference server. Build it with New.
 type Server struct {
-	cfg      Config
-	store    *store.Store
+	cfg Config
+	// store is what the handlers read and change themselves, each through the interface named
+	// next to it (aclStore in acl.go, revokeStore in revoke.go, ...); fosite reaches the
+	// store through fositeStorage. db is the concrete store, for wiring (fosite, the admin
+	// handler, the guessing counts) and tests only.
+	store    serverStore
+	db       *store.Store
 	provider fosite.OAuth2Provider
 	fcfg     *fosite.Config
 	issuer   *url.URL
@@ -138,7 +143,7 @@ func newServer(cfg Config, st *store.Store) (*Server, error) {
 		// -1 switches that check off (fosite compares len(state) < MinParameterEntropy).
 		MinParameterEntropy: -1,
 	}
-	limiter, gate := newGuessingDefences(cfg)
+	limiter, gate := newGuessingDefences(cfg, st)
 	verified := newVerifiedCache()
 	clientAuth := newClientAuthenticator(st, verified)
 	clientAuth.limiter, clientAuth.gate, clientAuth.dummyHash = limiter, gate, dummyHashForCost(cfg.BcryptCost)
@@ -148,7 +153,7 @@ func newServer(cfg Config, st *store.Store) (*Server, error) {
 	if quirks.Has(QuirkPKCEPlain) {
 		fcfg.EnablePKCEPlainChallengeMethod = true
 	}
-	s := &Server{cfg: cfg, store: st, fcfg: fcfg, issuer: iss, mux: http.NewServeMux(), clientAuth: clientAuth, quirks: quirks,
+	s := &Server{cfg: cfg, store: st, db: st, fcfg: fcfg, issuer: iss, mux: http.NewServeMux(), clientAuth: clientAuth, quirks: quirks,
 		limiter: limiter, gate: gate, owners: owners}
 	limiter.OnRefuse = s.auditThrottled
 	// Client authentication is this server's own (clientauth.go): bcrypt with a cache of
@@ -266,4 +271,19 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("refserver config: %w", errors.Join(problems...))
 	}
 	return c, nil
+}
+
+// serverStore is every handler's store interface together: what Server.store offers.
+type serverStore interface {
+	aclStore
+	auditStore
+	authorizeStore
+	calculatorStore
+	loginStore
+	logoutStore
+	metadataStore
+	quirkStore
+	revokeStore
+	sessionStore
+	tokenStore
 }

@@ -1,6 +1,7 @@
 package refserver
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -184,3 +185,11 @@ func (s *Server) currentSession(r *http.Request, now time.Time) (loginSession, b
 	}
 	return ls, true
 }
+
+// sessionStore is what a login session is checked against: the user and its session version.
+type sessionStore interface {
+	GetUser(ctx context.Context, username string) (*store.User, error)
+	SessionVersion(ctx context.Context, principal string) (int64, error)
+}
+
+var _ sessionStore = (*store.Store)(nil)

@@ -144,7 +144,7 @@ func (s *Server) mountAdmin() error {
 		OnChange:          s.auditAdminChange, // the audit log's admin_change (audit_hooks.go)
 		Limiter:           s.limiter,
 		Gate:              s.gate,
-	}, s.store)
+	}, s.db)
 	if err != nil {
 		return fmt.Errorf("refserver: %w", err)
 	}

@@ -358,3 +358,12 @@ func contains[S ~[]string](list S, v string) bool {
 	}
 	return false
 }
+
+// tokenStore is what the token endpoint does itself (fosite does the rest through
+// fositeStorage): revoke the tokens of a replayed code or refresh token.
+type tokenStore interface {
+	RevokeAccessToken(ctx context.Context, requestID string) error
+	RevokeRefreshToken(ctx context.Context, requestID string) error
+}
+
+var _ tokenStore = (*store.Store)(nil)

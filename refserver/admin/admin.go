@@ -73,7 +73,7 @@ type Config struct {
 // handler is the admin API and console.
 type handler struct {
 	cfg Config
-	st  *store.Store
+	st  consoleStore
 	svc *service
 	mux *http.ServeMux
 	// templates are the console's pages, parsed once.
@@ -93,7 +93,7 @@ type handler struct {
 const maxVerified = 1024
 
 // New builds the admin handler over st.
-func New(cfg Config, st *store.Store) (http.Handler, error) {
+func New(cfg Config, st Store) (http.Handler, error) {
 	if st == nil {
 		return nil, errors.New("admin: a store is required")
 	}
@@ -234,3 +234,31 @@ const dummyHash = "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"
 
 // path returns the browser-visible path of an admin path.
 func (h *handler) path(p string) string { return h.cfg.PathPrefix + p }
+
+// consoleStore is what the console and the API read themselves (changes go through the
+// service, serviceStore): the lists they show, the administrator's password, session versions.
+type consoleStore interface {
+	AdminPasswordHash(ctx context.Context, username string) ([]byte, error)
+	AllScopeResources(ctx context.Context) (map[string][]store.Resource, error)
+	EndSessions(ctx context.Context, principal string) error
+	GroupsOf(ctx context.Context, principal string) ([]string, error)
+	ListACLs(ctx context.Context) ([]*store.ACL, error)
+	ListClients(ctx context.Context) ([]*store.Client, error)
+	ListGroups(ctx context.Context) ([]*store.Group, error)
+	ListPackages(ctx context.Context) ([]*store.Package, error)
+	ListResourceACLs(ctx context.Context) ([]store.ResourceACL, error)
+	ListScopes(ctx context.Context) ([]*store.Scope, error)
+	ListUsers(ctx context.Context) ([]*store.User, error)
+	SessionVersion(ctx context.Context, principal string) (int64, error)
+}
+
+var _ consoleStore = (*store.Store)(nil)
+
+// Store is what the admin handler needs of the store: the console's reads and the service's
+// changes. *store.Store is one.
+type Store interface {
+	consoleStore
+	serviceStore
+}
+
+var _ Store = (*store.Store)(nil)

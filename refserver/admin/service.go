@@ -98,7 +98,7 @@ type ClientInput struct {
 
 // service holds what the operations need.
 type service struct {
-	st         *store.Store
+	st         serviceStore
 	bcryptCost int
 	// hashFn is bcrypt.GenerateFromPassword; tests make it cheaper.
 	hashFn func(password []byte, cost int) ([]byte, error)
@@ -742,3 +742,49 @@ func (s *service) putSettings(ctx context.Context, in SettingsInput) (store.Sett
 	}
 	return st, s.st.PutSettings(ctx, &st)
 }
+
+// serviceStore is what the admin service (the console's and the API's changes) reads and
+// changes, in transactions.
+type serviceStore interface {
+	AddGroupMember(ctx context.Context, group, principal string) error
+	BeginTX(ctx context.Context) (context.Context, error)
+	Commit(ctx context.Context) error
+	CreateACL(ctx context.Context, a *store.ACL) error
+	CreateClient(ctx context.Context, c *store.Client) error
+	CreateGroup(ctx context.Context, g *store.Group) error
+	CreateScope(ctx context.Context, sc *store.Scope) error
+	CreateUser(ctx context.Context, u *store.User) error
+	DeleteACL(ctx context.Context, name string) error
+	DeleteClient(ctx context.Context, id string) error
+	DeleteGroup(ctx context.Context, name string) error
+	DeletePackage(ctx context.Context, name string) error
+	DeleteScope(ctx context.Context, name string) error
+	DeleteUser(ctx context.Context, username string) error
+	GetACL(ctx context.Context, name string) (*store.ACL, error)
+	GetGroup(ctx context.Context, name string) (*store.Group, error)
+	GetPackage(ctx context.Context, name string) (*store.Package, error)
+	GetScope(ctx context.Context, name string) (*store.Scope, error)
+	GetSettings(ctx context.Context) (*store.Settings, error)
+	GetUser(ctx context.Context, username string) (*store.User, error)
+	ListClients(ctx context.Context) ([]*store.Client, error)
+	ListGroups(ctx context.Context) ([]*store.Group, error)
+	ListScopeResources(ctx context.Context, scope string) ([]store.Resource, error)
+	ListTokens(ctx context.Context, f store.TokenFilter) ([]store.TokenInfo, error)
+	LookupClient(ctx context.Context, id string) (*store.Client, error)
+	PutPackage(ctx context.Context, p *store.Package) error
+	PutSettings(ctx context.Context, st *store.Settings) error
+	RemoveGroupMember(ctx context.Context, group, principal string) error
+	RevokeAllForClient(ctx context.Context, clientID string) error
+	RevokeToken(ctx context.Context, kind store.TokenKind, signature string) error
+	Rollback(ctx context.Context) error
+	SetResourceACL(ctx context.Context, r store.Resource, acl string) error
+	SetScopeClient(ctx context.Context, scope, clientID string, on bool) error
+	SetScopeResources(ctx context.Context, scope string, rs []store.Resource) error
+	UpdateACL(ctx context.Context, a *store.ACL) error
+	UpdateClient(ctx context.Context, c *store.Client) error
+	UpdateGroup(ctx context.Context, g *store.Group) error
+	UpdateScope(ctx context.Context, sc *store.Scope) error
+	UpdateUser(ctx context.Context, u *store.User) error
+}
+
+var _ serviceStore = (*store.Store)(nil)

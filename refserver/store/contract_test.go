@@ -117,6 +117,9 @@ var contract = []struct {
 	{"ErrorValues", testErrorValues},
 	{"ConcurrentOpensMigrateOnce", testConcurrentOpens},
 	{"ReadsBesideOpenTransactions", testReadsBesideTransactions},
+	{"ThrottleCounter", TestThrottleCounterContract},
+	{"ThrottleCountsAcrossStores", TestThrottleCountsAcrossStores},
+	{"ThrottleCounterSweepsIdleRows", TestThrottleCounterSweepsIdleRows},
 }
 
 func TestContract(t *testing.T) {

@@ -82,7 +82,7 @@ func buildDSN(base string, user url.Values, extra url.Values) string {
 // queues in database/sql instead of failing with SQLITE_BUSY, and BEGIN IMMEDIATE takes the
 // write lock when a transaction starts, so a transaction never fails half-way on a lock upgrade.
 // WAL lets the readers run in parallel with the writer.
-func openDBs(ctx context.Context, dsn string, onRowChange sqlite.PreUpdateHookFn) (w, r *sql.DB, err error) {
+func openDBs(ctx context.Context, dsn string, onRowChange sqlite.PreUpdateHookFn, statements *atomic.Int64) (w, r *sql.DB, err error) {
 	base, q, memory, err := dsnParams(dsn)
 	if err != nil {
 		return nil, nil, err
@@ -115,7 +115,7 @@ func openDBs(ctx context.Context, dsn string, onRowChange sqlite.PreUpdateHookFn
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: open %s: %w", base, err)
 	}
-	w = sql.OpenDB(hookedConnector{Connector: wc, onRowChange: onRowChange})
+	w = sql.OpenDB(hookedConnector{Connector: wc, onRowChange: onRowChange, statements: statements})
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -128,13 +128,14 @@ func openDBs(ctx context.Context, dsn string, onRowChange sqlite.PreUpdateHookFn
 		// Every connection to ":memory:" is its own database: all access shares the writer.
 		return w, w, nil
 	}
-	r, err = sql.Open("sqlite", buildDSN(base, q, url.Values{
+	rc, err := sqlite.NewConnector(buildDSN(base, q, url.Values{
 		"_pragma": {busy, "query_only(1)", "cache_size(-8000)"},
 	}))
 	if err != nil {
 		w.Close()
 		return nil, nil, fmt.Errorf("store: open %s: %w", base, err)
 	}
+	r = sql.OpenDB(countingConnector{Connector: rc, n: statements})
 	n := 2 * runtime.GOMAXPROCS(0)
 	if n < 4 {
 		n = 4
@@ -174,6 +175,7 @@ func createPrivate(base string) error {
 type hookedConnector struct {
 	driver.Connector
 	onRowChange sqlite.PreUpdateHookFn
+	statements  *atomic.Int64 // counted (countingConn)
 }
 
 func (h hookedConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -189,7 +191,7 @@ func (h hookedConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if h.onRowChange != nil {
 		hr.RegisterPreUpdateHook(h.onRowChange)
 	}
-	return c, nil
+	return newCountingConn(c, h.statements), nil
 }
 
 type migration struct {

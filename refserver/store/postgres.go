@@ -43,6 +43,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -85,7 +86,7 @@ const familyLockClass = 0x6f61
 // transaction and reads through a context without it then never waits for a connection that
 // only its own kind holds (with one pool, as many such requests as connections would wait on
 // each other for ever). Open does the rest.
-func openPostgres(ctx context.Context, dsn string) (w, r *sql.DB, err error) {
+func openPostgres(ctx context.Context, dsn string, statements *atomic.Int64) (w, r *sql.DB, err error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		// pgx's message names the problem; the URL (and its password) stays out.
@@ -98,7 +99,7 @@ func openPostgres(ctx context.Context, dsn string) (w, r *sql.DB, err error) {
 	// Every replica opens 2n connections at most; the cluster of `make pg` allows 200.
 	n := max(4*runtime.GOMAXPROCS(0), 8)
 	pool := func() *sql.DB {
-		db := stdlib.OpenDB(*cfg)
+		db := sql.OpenDB(countingConnector{Connector: stdlib.GetConnector(*cfg), n: statements})
 		db.SetMaxOpenConns(n)
 		db.SetMaxIdleConns(n)
 		db.SetConnMaxIdleTime(5 * time.Minute)

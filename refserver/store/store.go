@@ -52,6 +52,8 @@ type Store struct {
 
 	savepoints atomic.Uint64
 	closed     atomic.Bool
+	// statements counts what was sent to the database (Statements).
+	statements atomic.Int64
 
 	// pg: the database is PostgreSQL (postgres.go); wdb and rdb are then two pools of the
 	// same database, and the SQLite-only machinery (group commit, the hook, the WAL sync, the
@@ -96,7 +98,7 @@ const clientColumns = `id, name, description, secret_hash, public, redirect_uris
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	s := &Store{clients: newClientCache(), atCache: newAccessTokenCache()}
 	if IsPostgresURL(dsn) {
-		w, r, err := openPostgres(ctx, dsn)
+		w, r, err := openPostgres(ctx, dsn, &s.statements)
 		if err != nil {
 			return nil, err
 		}
@@ -113,7 +115,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		}
 		return s, nil
 	}
-	w, r, err := openDBs(ctx, dsn, s.onRowChange)
+	w, r, err := openDBs(ctx, dsn, s.onRowChange, &s.statements)
 	if err != nil {
 		return nil, mapErr(err)
 	}

@@ -28,9 +28,10 @@
 // for the account (below the threshold). Loopback addresses are not throttled as addresses
 // (see Config.ThrottleLoopback): a local reverse proxy makes every client look like 127.0.0.1.
 //
-// The counts are per process today (Memory, behind the Counter interface so a database-backed
-// Counter can replace it when replicas share one): N replicas give an attacker at most N times
-// the budget.
+// Where the counts live (Counter): in the database whenever other processes can serve from it
+// (store.ThrottleCounter, for a SQLite file and PostgreSQL), so replicas behind one address
+// count every guess once and give an attacker the budget of one server; in the process
+// (Memory) for an in-memory database and in tests. Both apply the same Rules.
 package throttle
 
 import (
@@ -82,10 +83,12 @@ type Config struct {
 	// reverse proxy every client has the proxy's address, and one guesser would lock everyone
 	// out; per-account throttling applies to every address.
 	ThrottleLoopback bool
-	// MaxEntries bounds the memory of the in-process counter; when full, only idle entries
-	// are dropped (never a throttled one nor a count still running). Default 100000.
+	// MaxEntries bounds the memory of the in-process counter (Memory); when full, only idle
+	// entries are dropped (never a throttled one nor a count still running). Default 100000.
+	// The database's counter deletes rows once they hold nothing instead.
 	MaxEntries int
-	// Counter holds the counts; nil: NewMemory (per process).
+	// Counter holds the counts; nil: NewMemory (per process). refserver.New sets the
+	// database's (store.ThrottleCounter) when other processes can share the database.
 	Counter Counter
 }
 
