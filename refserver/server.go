@@ -197,6 +197,9 @@ func (s *Server) routes() {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = s.clientAddress(r)  // proxy.go: the client's address behind a trusted proxy
 	r = withRequestID(w, r) // audit_hooks.go: X-Request-Id and the audit log's request_id
+	// One read of the store's change epoch per request, on first use, validates every cached
+	// client, token and setting the request looks up (store/epoch.go: replicas that agree).
+	r = r.WithContext(s.store.WithEpochScope(r.Context()))
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {

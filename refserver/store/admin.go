@@ -279,7 +279,11 @@ func (s *Store) adminExec(ctx context.Context, query string, args ...any) (sql.R
 	if t := txFrom(ctx); t != nil {
 		return t.tx.ExecContext(ctx, query, args...)
 	}
-	return s.wdb.ExecContext(ctx, query, args...)
+	res, err := s.wdb.ExecContext(ctx, query, args...)
+	if berr := s.bumpIfUntracked(ctx); berr != nil && err == nil {
+		err = berr
+	}
+	return res, err
 }
 
 // adminQueryRow runs an ad-hoc single-row read in the context's transaction, if any.

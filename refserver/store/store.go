@@ -50,6 +50,9 @@ type Store struct {
 
 	savepoints atomic.Uint64
 	closed     atomic.Bool
+	// untrackedShared: a write outside any tracked transaction changed a table the caches
+	// follow (epoch.go); the write's caller moves the epoch before returning.
+	untrackedShared atomic.Bool
 }
 
 var (
@@ -67,6 +70,7 @@ type queries struct {
 	userInsert, userGet, userList            *stmt
 	scopePut, scopeGet, scopeList            *stmt
 	jtiGet, jtiPut, jtiDeleteExpired         *stmt
+	epochGet                                 *stmt
 }
 
 const clientColumns = `id, name, description, secret_hash, public, redirect_uris, grant_types, scopes,
@@ -129,6 +133,7 @@ func (s *Store) prepareAll(ctx context.Context) error {
 		jtiGet:           p(`SELECT expires_at FROM client_assertion_jtis WHERE jti = ?`, true),
 		jtiPut:           p(`INSERT INTO client_assertion_jtis (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at`, false),
 		jtiDeleteExpired: p(`DELETE FROM client_assertion_jtis WHERE expires_at < ?`, false),
+		epochGet:         p(epochGetSQL, true),
 	}
 	if err != nil {
 		return err
@@ -327,7 +332,13 @@ func (s *Store) cachedClient(ctx context.Context, id string) (*Client, error) {
 	if txFrom(ctx) != nil {
 		return s.readClient(ctx, id)
 	}
-	if c, ok := s.clients.get(id); ok {
+	epoch, err := s.Epoch(ctx)
+	if err != nil {
+		// Without the epoch the cache cannot tell whether another replica changed the
+		// client: read it.
+		return s.readClient(ctx, id)
+	}
+	if c, ok := s.clients.get(id, epoch); ok {
 		return c, nil
 	}
 	gen := s.clients.generation()
@@ -335,7 +346,7 @@ func (s *Store) cachedClient(ctx context.Context, id string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.clients.put(id, c, gen)
+	s.clients.put(id, c, gen, epoch)
 	return c, nil
 }
 
