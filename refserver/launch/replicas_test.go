@@ -1,0 +1,49 @@
+package launch_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/oauthconf/oauthconf/refserver/launch"
+	"github.com/oauthconf/oauthconf/steps/runner"
+)
+
+// TestConformanceAgainstReplicas runs the whole suite against two replicas of the reference
+// server over one SQLite file, behind a round-robin proxy whose address is the issuer (issue
+// 15 item 5): every request goes to the other replica than the one before, so a login lands on
+// one and its approval on the other, a token issued by one is introspected, refreshed and
+// revoked through the other, and a revocation must be seen at once by the replica that did not
+// make it. The verdict must be as clean as TestConformance's (features/conformance_test.go)
+// against one server.
+func TestConformanceAgainstReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the conformance suite starts a browser; skipped with -short")
+	}
+	target, err := launch.StartEmbedded(context.Background(), launch.EmbeddedOptions{Replicas: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := runner.Run(context.Background(), runner.Options{Target: target, TestingT: t, ReportDir: t.TempDir(),
+		FailOn: runner.FailOnShould})
+	served := target.ReplicaRequests()
+	if cerr := target.Close(); cerr != nil {
+		t.Errorf("stopping the replicas: %v", cerr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d scenarios: %d passed, %d not applicable; requests answered per replica: %v",
+		res.Total(), res.Passed, res.Skipped, served)
+	if res.Failed+res.Inconclusive+res.Blocked+res.Defects+res.Waived > 0 || res.ExitCode != runner.ExitPassed {
+		t.Errorf("of %d scenarios: %d failed (%d MUST, %d SHOULD), %d waived, %d inconclusive, %d blocked, %d harness defects; exit status %d",
+			res.Total(), res.Failed, res.FailedMust, res.FailedShould, res.Waived, res.Inconclusive, res.Blocked, res.Defects, res.ExitCode)
+		for _, lines := range [][]string{res.FailedScenarios, res.WaivedScenarios, res.InconclusiveScenarios, res.BlockedScenarios} {
+			for _, l := range lines {
+				t.Errorf("  %s", l)
+			}
+		}
+	}
+	if len(served) != 2 || served[0] == 0 || served[1] == 0 {
+		t.Errorf("requests answered per replica: %v; want both replicas serving", served)
+	}
+}
