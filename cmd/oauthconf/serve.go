@@ -25,12 +25,19 @@ import (
 	"github.com/oauthconf/oauthconf/refserver"
 	"github.com/oauthconf/oauthconf/refserver/audit"
 	"github.com/oauthconf/oauthconf/refserver/launch"
+	"github.com/oauthconf/oauthconf/refserver/store"
 )
+
+// pgSecretFile is --secret-file's default when --db is a PostgreSQL URL.
+const pgSecretFile = "oauthconf-postgres.secret"
 
 // serveOptions are the flags of `oauthconf serve`, checked.
 type serveOptions struct {
-	Addr     string
+	Addr string
+	// DB is a SQLite file or a postgres:// URL; DBName is DB for messages (a URL's password
+	// redacted).
 	DB       string
+	DBName   string
 	Issuer   string // empty: derived from the address once listening
 	SeedFile string // empty: no seed (a first start creates only an administrator)
 	// Demo loads the published test fixtures (fixtures/refserver/seed.yaml): clients and
@@ -98,11 +105,11 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "listen address, host:port")
-	fs.StringVar(&o.DB, "db", "oauthconf.db", "SQLite database file (created if missing)")
+	fs.StringVar(&o.DB, "db", "oauthconf.db", "SQLite database file (created if missing), or a postgres://user:password@host:port/database URL (replicas may share one)")
 	fs.StringVar(&o.Issuer, "issuer", "", "issuer URL (default http://ADDR, or https://ADDR with TLS)")
 	fs.StringVar(&o.SeedFile, "seed", "", "seed YAML loaded into an empty database (default: none; see --demo)")
 	fs.BoolVar(&o.Demo, "demo", false, "load the published test fixtures (fixtures/refserver/seed.yaml) into an empty database; loopback addresses only")
-	fs.StringVar(&o.SecretFile, "secret-file", "", "file holding the global token secret, created on first start (default DB.secret)")
+	fs.StringVar(&o.SecretFile, "secret-file", "", "file holding the global token secret, created on first start (default DB.secret; with a postgres:// --db, "+pgSecretFile+": replicas must share it)")
 	fs.BoolVar(&o.RotateSecret, "rotate-secret", false, "accept a missing or different token secret (a missing one is generated, an unchanged one replaced): revokes every code and token issued so far")
 	fs.BoolVar(&o.SecureCookies, "secure-cookies", false, "mark cookies Secure with __Host- names (behind a TLS-terminating proxy; implied by --tls-cert)")
 	fs.StringVar(&o.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
@@ -144,8 +151,16 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 	} else if _, perr := net.LookupPort("tcp", port); perr != nil {
 		problems = append(problems, fmt.Sprintf("--addr %q has an invalid port", o.Addr))
 	}
-	if o.DB == "" {
-		problems = append(problems, "--db must name a database file")
+	o.DBName = store.RedactURL(o.DB)
+	switch {
+	case o.DB == "":
+		problems = append(problems, "--db must name a database file or a postgres:// URL")
+	case store.IsPostgresURL(o.DB):
+		if u, uerr := url.Parse(o.DB); uerr != nil || u.Host == "" {
+			problems = append(problems, fmt.Sprintf("--db %s is not a PostgreSQL URL: write postgres://user:password@host:port/database", o.DBName))
+		}
+	case strings.Contains(o.DB, "://") && !strings.HasPrefix(o.DB, "file:"):
+		problems = append(problems, fmt.Sprintf("--db %q: only SQLite files and postgres:// (postgresql://) URLs are databases here", o.DBName))
 	}
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		problems = append(problems, "--tls-cert and --tls-key go together: give both or neither")
@@ -198,7 +213,11 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 	if o.Demo && err == nil && !isLoopbackHost(host) {
 		problems = append(problems, fmt.Sprintf("--demo on %q: the demo's clients, users and administrator have passwords published in the repository; serve it on a loopback address only (127.0.0.1, ::1, localhost)", o.Addr))
 	}
-	if o.SecretFile == "" && o.DB != "" {
+	if o.SecretFile == "" && store.IsPostgresURL(o.DB) {
+		// A URL is no file name; the secret lives beside the working directory, and every
+		// replica of the database must be given the same file.
+		o.SecretFile = pgSecretFile
+	} else if o.SecretFile == "" && o.DB != "" {
 		o.SecretFile = o.DB + ".secret"
 	}
 	if len(problems) > 0 {
@@ -333,12 +352,16 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 
 	db, err := launch.OpenDB(ctx, launch.DBOptions{Path: o.DB})
 	if err != nil {
-		return err
+		return fmt.Errorf("--db: %w", err)
 	}
 	// Closed by the server's Shutdown once it serves; here for every return before that.
 	defer db.Close()
 	st := db.Store
-	if err := tightenFileModes(o.DB, o.AuditLog); err != nil { // serve_files.go
+	dbFile := o.DB
+	if store.IsPostgresURL(o.DB) {
+		dbFile = "" // no file of ours to tighten
+	}
+	if err := tightenFileModes(dbFile, o.AuditLog); err != nil { // serve_files.go
 		return err
 	}
 	secret, rotated, err := checkSecret(ctx, st, o)
@@ -387,7 +410,7 @@ func serve(ctx context.Context, o *serveOptions, out io.Writer) error {
 	issuer := srv.Issuer
 	fmt.Fprintf(out, "issuer:   %s\n", issuer)
 	fmt.Fprintf(out, "metadata: %s%s\n", issuer, refserver.PathMetadata)
-	fmt.Fprintf(out, "database: %s%s\n", o.DB, dbNote)
+	fmt.Fprintf(out, "database: %s%s\n", o.DBName, dbNote)
 	fmt.Fprintf(out, "secret:   %s%s\n", o.SecretFile, rotated)
 	if adminNote != "" {
 		fmt.Fprintf(out, "admin:    %s\n", adminNote)

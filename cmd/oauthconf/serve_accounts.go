@@ -64,7 +64,7 @@ func checkSecret(ctx context.Context, st secretStore, o *serveOptions) (secret [
 	switch {
 	case missing && known && !o.RotateSecret:
 		return nil, "", fmt.Errorf("the token secret file %s is missing, but database %s was used with a secret: restore the file (from a backup, or point --secret-file at it), "+
-			"or start once with --rotate-secret to make a new secret (every code and token issued so far is revoked, every session ends)", o.SecretFile, o.DB)
+			"or start once with --rotate-secret to make a new secret (every code and token issued so far is revoked, every session ends)", o.SecretFile, o.DBName)
 	case missing:
 		if secret, err = loadOrCreateSecret(o.SecretFile); err != nil {
 			return nil, "", err
@@ -75,7 +75,7 @@ func checkSecret(ctx context.Context, st secretStore, o *serveOptions) (secret [
 		}
 		if known && secretFingerprint(secret) != want && !o.RotateSecret {
 			return nil, "", fmt.Errorf("the token secret in %s is not the one database %s was used with (its fingerprint differs): point --secret-file at the right file, "+
-				"or start once with --rotate-secret to adopt this secret (every code and token issued so far is revoked, every session ends)", o.SecretFile, o.DB)
+				"or start once with --rotate-secret to adopt this secret (every code and token issued so far is revoked, every session ends)", o.SecretFile, o.DBName)
 		}
 		if known && secretFingerprint(secret) == want && o.RotateSecret {
 			// Rotating an intact secret: replace it with a new one.

@@ -157,5 +157,5 @@ func checkNotDemo(ctx context.Context, st *store.Store, o *serveOptions, host, s
 	if why == "" {
 		return nil
 	}
-	return fmt.Errorf("database %s holds the published test fixtures (%s; their passwords are in the repository): serve it on a loopback address only, or start from a new database with secrets of your own", o.DB, why)
+	return fmt.Errorf("database %s holds the published test fixtures (%s; their passwords are in the repository): serve it on a loopback address only, or start from a new database with secrets of your own", o.DBName, why)
 }

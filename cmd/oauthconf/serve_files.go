@@ -12,7 +12,10 @@ import (
 // password hashes, token signatures and the names of users and clients (issue 16 item 7).
 // New files are created 0600 already; SQLite gives the -wal and -shm files the database's mode.
 func tightenFileModes(db, auditLog string) error {
-	paths := []string{db, db + "-wal", db + "-shm"}
+	var paths []string
+	if db != "" { // "" for a PostgreSQL database: no file of ours
+		paths = []string{db, db + "-wal", db + "-shm"}
+	}
 	if auditLog != "" && auditLog != "-" {
 		paths = append(paths, auditLog)
 	}

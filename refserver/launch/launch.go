@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -28,8 +27,9 @@ import (
 
 // DBOptions name the database a server runs on.
 type DBOptions struct {
-	// Path is the SQLite database file, created if missing. Empty: a fresh file in a
-	// temporary folder, removed when the database is closed.
+	// Path is the SQLite database file, created if missing, or a postgres:// (postgresql://)
+	// URL of a PostgreSQL database, whose tables the store creates. Empty: a fresh SQLite
+	// file in a temporary folder, removed when the database is closed.
 	Path string
 	// Template, when set, is a closed, seeded database (seed.Template) copied to Path first:
 	// seeding hashes every secret and password with bcrypt, the slow part of a start, so a
@@ -44,8 +44,10 @@ type DBOptions struct {
 // Database is an open store and where it lives.
 type Database struct {
 	Store *store.Store
-	// Path is the database file.
+	// Path is the database file or PostgreSQL URL (with its password; print Name instead).
 	Path string
+	// Name is the database for messages: the file, or the URL with its password redacted.
+	Name string
 	// Seeded reports whether DBOptions.Seed was loaded now (the database was empty).
 	Seeded  bool
 	tempDir string
@@ -54,11 +56,11 @@ type Database struct {
 // OpenDB opens (creating and seeding) the database o names. The caller closes it, or hands it
 // to Serve, which then owns it.
 func OpenDB(ctx context.Context, o DBOptions) (_ *Database, err error) {
-	if u, uerr := url.Parse(o.Path); uerr == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
-		// The URL's password stays out of the message.
-		return nil, fmt.Errorf("database %s: the PostgreSQL store is not there yet (issue 15, item 2); give a SQLite file", u.Redacted())
+	d := &Database{Path: o.Path, Name: store.RedactURL(o.Path)}
+	if store.IsPostgresURL(o.Path) && o.Template != "" {
+		// The template is a seeded SQLite file; a PostgreSQL database is seeded from Seed.
+		return nil, fmt.Errorf("database %s: a template database applies to SQLite files only; give the seed instead", d.Name)
 	}
-	d := &Database{Path: o.Path}
 	defer func() {
 		if err != nil {
 			_ = d.Close()
@@ -69,6 +71,7 @@ func OpenDB(ctx context.Context, o DBOptions) (_ *Database, err error) {
 			return nil, fmt.Errorf("temporary folder for the database: %w", err)
 		}
 		d.Path = filepath.Join(d.tempDir, "oauth.db")
+		d.Name = d.Path
 	}
 	if o.Template != "" {
 		if err = seed.CopyDB(o.Template, d.Path); err != nil {
@@ -76,7 +79,7 @@ func OpenDB(ctx context.Context, o DBOptions) (_ *Database, err error) {
 		}
 	}
 	if d.Store, err = store.Open(ctx, d.Path); err != nil {
-		return nil, fmt.Errorf("opening database %s: %w", d.Path, err)
+		return nil, fmt.Errorf("opening database %s: %w", d.Name, err)
 	}
 	if o.Seed != nil {
 		cost := o.BcryptCost

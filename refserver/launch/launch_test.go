@@ -87,8 +87,10 @@ func TestStartErrorsNameWhatToFix(t *testing.T) {
 		{"address in use", DBOptions{}, Options{Addr: busy.Addr().String()}, "listening on " + busy.Addr().String()},
 		{"bad seed", DBOptions{Seed: []byte("clients: 7\n")}, Options{}, "loading seed data"},
 		{"missing template", DBOptions{Template: filepath.Join(t.TempDir(), "none.db")}, Options{}, "copying the template database"},
-		{"a PostgreSQL URL, its password kept out", DBOptions{Path: "postgres://u:sekret@127.0.0.1:5432/db"}, Options{},
-			"database postgres://u:xxxxx@127.0.0.1:5432/db: the PostgreSQL store is not there yet"},
+		{"an unreachable PostgreSQL URL, its password kept out", DBOptions{Path: "postgres://u:sekret@127.0.0.1:1/db?connect_timeout=5"}, Options{},
+			"opening database postgres://u:xxxxx@127.0.0.1:1/db?connect_timeout=5: store: cannot reach PostgreSQL at 127.0.0.1:1/db"},
+		{"a PostgreSQL URL with a template", DBOptions{Path: "postgres://u:sekret@127.0.0.1:1/db", Template: "t.db"}, Options{},
+			"database postgres://u:xxxxx@127.0.0.1:1/db: a template database applies to SQLite files only"},
 		{"unknown quirk", DBOptions{}, Options{Config: refserver.Config{Quirks: []string{"no-such-quirk"}}}, "no-such-quirk"},
 	}
 	for _, c := range cases {

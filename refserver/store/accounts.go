@@ -26,6 +26,9 @@ func AdminSessionPrincipal(username string) string { return sessionAdminPrefix +
 // SessionVersion returns the principal's current session version (0 when none was stored).
 // A session cookie is valid only while the version it carries is the current one.
 func (s *Store) SessionVersion(ctx context.Context, principal string) (int64, error) {
+	if s.unstorable(principal) {
+		return 0, nil
+	}
 	var v int64
 	err := s.adminQueryRow(ctx, `SELECT version FROM session_versions WHERE principal = ?`, principal).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -42,7 +45,7 @@ func (s *Store) SessionVersion(ctx context.Context, principal string) (int64, er
 func (s *Store) EndSessions(ctx context.Context, principal string) error {
 	return s.inTx(ctx, func(ctx context.Context) error {
 		if _, err := s.adminExec(ctx, `INSERT INTO session_versions (principal, version) VALUES (?, 1)
-			ON CONFLICT (principal) DO UPDATE SET version = version + 1`, principal); err != nil {
+			ON CONFLICT (principal) DO UPDATE SET version = session_versions.version + 1`, principal); err != nil {
 			return fmt.Errorf("store: end sessions of %q: %w", principal, err)
 		}
 		// An ended session must stay ended after a power cut (an insert is not an update to

@@ -87,6 +87,9 @@ func (s *Store) PutAdmin(ctx context.Context, username string, passwordHash []by
 
 // AdminPasswordHash returns the administrator's bcrypt hash, ErrNotFound if unknown.
 func (s *Store) AdminPasswordHash(ctx context.Context, username string) ([]byte, error) {
+	if s.unstorable(username) {
+		return nil, fmt.Errorf("admin %q: %w", username, ErrNotFound)
+	}
 	var h []byte
 	err := s.adminQueryRow(ctx, `SELECT password_hash FROM admins WHERE username = ?`, username).Scan(&h)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -236,6 +239,11 @@ func (s *Store) DeleteUser(ctx context.Context, username string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("user %q: %w", username, ErrNotFound)
 		}
+		// A user's memberships go with it: a user created later under the same name starts
+		// with none.
+		if err := s.deleteMemberships(ctx, username); err != nil {
+			return err
+		}
 		if err := s.revokeAllForSubject(ctx, username); err != nil {
 			return err
 		}
@@ -266,6 +274,9 @@ func (s *Store) RevokeToken(ctx context.Context, kind TokenKind, signature strin
 			return fmt.Errorf("store: revoke %s: %w", kind, err)
 		}
 		if kind == KindRefreshToken {
+			if err := s.lockFamily(ctx, requestID); err != nil {
+				return err
+			}
 			if err := s.deactivateFamily(ctx, KindAccessToken, requestID); err != nil {
 				return err
 			}
@@ -276,20 +287,25 @@ func (s *Store) RevokeToken(ctx context.Context, kind TokenKind, signature strin
 
 // adminExec runs an ad-hoc write in the context's transaction, if any.
 func (s *Store) adminExec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var (
+		res sql.Result
+		err error
+	)
 	if t := txFrom(ctx); t != nil {
-		return t.tx.ExecContext(ctx, query, args...)
+		res, err = t.tx.ExecContext(ctx, s.rebind(query), args...)
+	} else {
+		res, err = s.wdb.ExecContext(ctx, s.rebind(query), args...)
 	}
-	res, err := s.wdb.ExecContext(ctx, query, args...)
 	if berr := s.bumpIfUntracked(ctx); berr != nil && err == nil {
 		err = berr
 	}
-	return res, err
+	return res, mapErr(err)
 }
 
 // adminQueryRow runs an ad-hoc single-row read in the context's transaction, if any.
-func (s *Store) adminQueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+func (s *Store) adminQueryRow(ctx context.Context, query string, args ...any) row {
 	if t := txFrom(ctx); t != nil {
-		return t.tx.QueryRowContext(ctx, query, args...)
+		return row{t.tx.QueryRowContext(ctx, s.rebind(query), args...)}
 	}
-	return s.rdb.QueryRowContext(ctx, query, args...)
+	return row{s.rdb.QueryRowContext(ctx, s.rebind(query), args...)}
 }

@@ -18,10 +18,12 @@ import (
 	"time"
 
 	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
-//go:embed migrations/*.sql
+// The migrations of each dialect live in their own folder, numbered alike (the same number is
+// the same change in both).
+//
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrationsFS embed.FS
 
 // busyTimeoutMS bounds how long a statement waits for a lock held by another process before it
@@ -196,8 +198,9 @@ type migration struct {
 	sql     string
 }
 
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationsFS, "migrations")
+func loadMigrations(dialect string) ([]migration, error) {
+	dir := "migrations/" + dialect
+	entries, err := fs.ReadDir(migrationsFS, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +220,7 @@ func loadMigrations() ([]migration, error) {
 			return nil, fmt.Errorf("store: migrations %q and %q share version %d", prev, name, v)
 		}
 		seen[v] = name
-		body, err := migrationsFS.ReadFile("migrations/" + name)
+		body, err := migrationsFS.ReadFile(dir + "/" + name)
 		if err != nil {
 			return nil, err
 		}
@@ -227,22 +230,33 @@ func loadMigrations() ([]migration, error) {
 	return out, nil
 }
 
-// migrate applies the embedded migrations not yet recorded in schema_migrations, all in one
-// transaction: a failed migration leaves the database as it was.
-func migrate(ctx context.Context, db *sql.DB) error {
-	ms, err := loadMigrations()
+// migrate applies the embedded migrations of the dialect not yet recorded in
+// schema_migrations, all in one transaction: a failed migration leaves the database as it was.
+// On PostgreSQL the transaction first takes an advisory lock, so that replicas starting at
+// once migrate one after the other: the first applies, the others find nothing left to do.
+func migrate(ctx context.Context, db *sql.DB, pg bool) error {
+	dialect := "sqlite"
+	if pg {
+		dialect = "postgres"
+	}
+	ms, err := loadMigrations(dialect)
 	if err != nil {
 		return err
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
+		return fmt.Errorf("store: migrate: %w", mapErr(err))
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	if pg {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(`+strconv.FormatInt(migrationLockKey, 10)+`)`); err != nil {
+			return fmt.Errorf("store: migrate: %w", mapErr(err))
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT    NOT NULL,
-		applied_at INTEGER NOT NULL)`); err != nil {
+		applied_at BIGINT  NOT NULL)`); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
 	applied := map[int]bool{}
@@ -275,12 +289,16 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			return fmt.Errorf("store: migration %s: %w", m.name, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		insert := `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`
+		if pg {
+			insert = rebindPG(insert)
+		}
+		if _, err := tx.ExecContext(ctx, insert,
 			m.version, m.name, time.Now().UnixNano()); err != nil {
 			return fmt.Errorf("store: migration %s: %w", m.name, err)
 		}
 	}
-	return tx.Commit()
+	return mapErr(tx.Commit())
 }
 
 // stmt is one statement prepared on the writer and, for reads, on the reader pool.
@@ -297,6 +315,7 @@ type stmt struct {
 }
 
 func (s *Store) prepare(ctx context.Context, query string, read bool) (*stmt, error) {
+	query = s.rebind(query)
 	st := &stmt{sql: query}
 	var err error
 	if st.w, err = s.wdb.PrepareContext(ctx, query); err != nil {
@@ -361,13 +380,13 @@ func (s *Store) BeginTX(ctx context.Context) (context.Context, error) {
 	if parent := txFrom(ctx); parent != nil && !parent.done.Load() {
 		name := "sp" + strconv.FormatUint(s.savepoints.Add(1), 10)
 		if _, err := parent.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
-			return ctx, fmt.Errorf("store: begin nested transaction: %w", err)
+			return ctx, fmt.Errorf("store: begin nested transaction: %w", mapErr(err))
 		}
 		return context.WithValue(ctx, txKey{}, &txState{tx: parent.tx, savepoint: name, parent: parent}), nil
 	}
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
-		return ctx, fmt.Errorf("store: begin transaction: %w", err)
+		return ctx, fmt.Errorf("store: begin transaction: %w", mapErr(err))
 	}
 	t := &txState{tx: tx}
 	// The transaction holds the single writer connection from here until it ends, so every
@@ -401,7 +420,7 @@ func (s *Store) Commit(ctx context.Context) error {
 			t.parent.clientsChanged.Store(true)
 		}
 		if _, err := t.tx.ExecContext(ctx, "RELEASE "+t.savepoint); err != nil {
-			return fmt.Errorf("store: commit nested transaction: %w", err)
+			return fmt.Errorf("store: commit nested transaction: %w", mapErr(err))
 		}
 		return nil
 	}
@@ -420,7 +439,7 @@ func (s *Store) Commit(ctx context.Context) error {
 	err := t.tx.Commit()
 	s.endTx(t)
 	if err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+		return fmt.Errorf("store: commit: %w", mapErr(err))
 	}
 	if t.durable.Load() {
 		return s.syncWAL()
@@ -447,10 +466,10 @@ func (s *Store) Rollback(ctx context.Context) error {
 		}
 		ctx := context.WithoutCancel(ctx)
 		if _, err := t.tx.ExecContext(ctx, "ROLLBACK TO "+t.savepoint); err != nil {
-			return fmt.Errorf("store: roll back nested transaction: %w", err)
+			return fmt.Errorf("store: roll back nested transaction: %w", mapErr(err))
 		}
 		if _, err := t.tx.ExecContext(ctx, "RELEASE "+t.savepoint); err != nil {
-			return fmt.Errorf("store: roll back nested transaction: %w", err)
+			return fmt.Errorf("store: roll back nested transaction: %w", mapErr(err))
 		}
 		return nil
 	}
@@ -458,7 +477,7 @@ func (s *Store) Rollback(ctx context.Context) error {
 	err := t.tx.Rollback()
 	s.endTx(t)
 	if err != nil && !errors.Is(err, sql.ErrTxDone) {
-		return fmt.Errorf("store: rollback: %w", err)
+		return fmt.Errorf("store: rollback: %w", mapErr(err))
 	}
 	return nil
 }
@@ -481,7 +500,8 @@ func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context) error) er
 // exec runs a write: in the context's transaction if there is one, else on the writer.
 func (s *Store) exec(ctx context.Context, st *stmt, args ...any) (sql.Result, error) {
 	if t := txFrom(ctx); t != nil {
-		return t.tx.StmtContext(ctx, st.w).ExecContext(ctx, args...)
+		res, err := t.tx.StmtContext(ctx, st.w).ExecContext(ctx, args...)
+		return res, mapErr(err)
 	}
 	if st.changesAccessTokens || st.durable {
 		// A one-statement transaction: the access-token cache reopens at its commit, and a
@@ -498,43 +518,49 @@ func (s *Store) exec(ctx context.Context, st *stmt, args ...any) (sql.Result, er
 	if berr := s.bumpIfUntracked(ctx); berr != nil && err == nil {
 		err = berr
 	}
-	return res, err
+	return res, mapErr(err)
+}
+
+// row is a *sql.Row whose Scan maps driver errors (mapErr).
+type row struct{ r *sql.Row }
+
+func (r row) Scan(dest ...any) error { return mapErr(r.r.Scan(dest...)) }
+
+// rows is a *sql.Rows whose Scan and Err map driver errors (mapErr).
+type rows struct{ *sql.Rows }
+
+func (r *rows) Scan(dest ...any) error { return mapErr(r.Rows.Scan(dest...)) }
+func (r *rows) Err() error             { return mapErr(r.Rows.Err()) }
+
+func wrapRows(r *sql.Rows, err error) (*rows, error) {
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &rows{r}, nil
 }
 
 // queryRow runs a single-row read: in the context's transaction (which sees its own
 // uncommitted writes) if there is one, else on the reader pool.
-func (s *Store) queryRow(ctx context.Context, st *stmt, args ...any) *sql.Row {
+func (s *Store) queryRow(ctx context.Context, st *stmt, args ...any) row {
 	if t := txFrom(ctx); t != nil {
-		return t.tx.StmtContext(ctx, st.w).QueryRowContext(ctx, args...)
+		return row{t.tx.StmtContext(ctx, st.w).QueryRowContext(ctx, args...)}
 	}
-	return st.r.QueryRowContext(ctx, args...)
+	return row{st.r.QueryRowContext(ctx, args...)}
 }
 
-func (s *Store) query(ctx context.Context, st *stmt, args ...any) (*sql.Rows, error) {
+func (s *Store) query(ctx context.Context, st *stmt, args ...any) (*rows, error) {
 	if t := txFrom(ctx); t != nil {
-		return t.tx.StmtContext(ctx, st.w).QueryContext(ctx, args...)
+		return wrapRows(t.tx.StmtContext(ctx, st.w).QueryContext(ctx, args...))
 	}
-	return st.r.QueryContext(ctx, args...)
+	return wrapRows(st.r.QueryContext(ctx, args...))
 }
 
 // queryRaw runs an ad-hoc read (ListTokens builds its query from the filter).
-func (s *Store) queryRaw(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (s *Store) queryRaw(ctx context.Context, query string, args ...any) (*rows, error) {
 	if t := txFrom(ctx); t != nil {
-		return t.tx.QueryContext(ctx, query, args...)
+		return wrapRows(t.tx.QueryContext(ctx, s.rebind(query), args...))
 	}
-	return s.rdb.QueryContext(ctx, query, args...)
-}
-
-// isConstraint reports whether err is a UNIQUE or PRIMARY KEY violation.
-func isConstraint(err error) bool {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() {
-		case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
-			return true
-		}
-	}
-	return false
+	return wrapRows(s.rdb.QueryContext(ctx, s.rebind(query), args...))
 }
 
 func nanos(t time.Time) int64 {

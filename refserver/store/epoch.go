@@ -44,11 +44,18 @@ var sharedTables = map[string]bool{ // table -> inserts count too
 const (
 	epochGetSQL  = `SELECT CAST(value AS INTEGER) FROM server_facts WHERE name = '` + epochFact + `'`
 	epochBumpSQL = `INSERT INTO server_facts (name, value, updated_at) VALUES ('` + epochFact + `', '1', ?)
-		ON CONFLICT (name) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT), updated_at = excluded.updated_at`
+		ON CONFLICT (name) DO UPDATE SET value = CAST(CAST(server_facts.value AS INTEGER) + 1 AS TEXT), updated_at = excluded.updated_at`
 )
+
+// errNoEpoch: on PostgreSQL the store caches nothing another replica can change
+// (postgres.go), so there is no epoch to follow; callers then read what they need.
+var errNoEpoch = errors.New("store: no change epoch on PostgreSQL: nothing is cached")
 
 // readEpoch reads the epoch from the database (0 before the first change).
 func (s *Store) readEpoch(ctx context.Context) (uint64, error) {
+	if s.pg {
+		return 0, errNoEpoch
+	}
 	var v int64
 	err := s.queryRow(ctx, s.q.epochGet).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -62,7 +69,8 @@ func (s *Store) readEpoch(ctx context.Context) (uint64, error) {
 
 // Epoch returns the database's change epoch: it differs from every value read before a change
 // to access tokens, clients or settings committed, whichever process made it. Within a
-// WithEpochScope context it is read once and remembered.
+// WithEpochScope context it is read once and remembered. An error (always, on PostgreSQL)
+// means: cache nothing, read the database.
 func (s *Store) Epoch(ctx context.Context) (uint64, error) {
 	sc, _ := ctx.Value(epochScopeKey{}).(*epochScope)
 	if sc == nil || sc.store != s {
@@ -103,9 +111,9 @@ func (s *Store) bumpEpoch(ctx context.Context, t *txState) error {
 	now := time.Now().UnixNano()
 	var err error
 	if t != nil {
-		_, err = t.tx.ExecContext(ctx, epochBumpSQL, now)
+		_, err = t.tx.ExecContext(ctx, s.rebind(epochBumpSQL), now)
 	} else {
-		_, err = s.wdb.ExecContext(ctx, epochBumpSQL, now)
+		_, err = s.wdb.ExecContext(ctx, s.rebind(epochBumpSQL), now)
 	}
 	if err != nil {
 		return fmt.Errorf("store: move the change epoch: %w", err)

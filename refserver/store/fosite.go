@@ -26,7 +26,7 @@ type tokenTable struct {
 	// which expiry of the session the row's expires_at records
 	expiry fosite.TokenType
 
-	insert, get, activeOf                         *stmt
+	insert, get, activeOf, requestOf              *stmt
 	deactivate, deactivateFamily, deleteSig       *stmt
 	deactivateClient, deleteClient, deleteExpired *stmt
 }
@@ -71,9 +71,14 @@ func (s *Store) newTokenTable(ctx context.Context, kind TokenKind) (*tokenTable,
 		cols += `, access_signature`
 		vals += `, ?10`
 	}
-	t.insert = p(`INSERT INTO $T (`+cols+`) VALUES (`+vals+`)`, false)
+	if s.pg {
+		t.insert = p(tokenInsertPG(cols, kind == KindRefreshToken), false)
+	} else {
+		t.insert = p(`INSERT INTO $T (`+cols+`) VALUES (`+vals+`)`, false)
+	}
 	t.get = p(`SELECT request_id, client_id, requested_at, expires_at, active, request, session FROM $T WHERE signature = ?`, true)
 	t.activeOf = p(`SELECT active FROM $T WHERE signature = ?`, true)
+	t.requestOf = p(`SELECT request_id FROM $T WHERE signature = ?`, true)
 	t.deactivate = p(`UPDATE $T SET active = 0 WHERE signature = ? AND active = 1`, false)
 	t.deactivateFamily = p(`UPDATE $T SET active = 0 WHERE request_id = ? AND active = 1`, false)
 	t.deleteSig = p(`DELETE FROM $T WHERE signature = ?`, false)
@@ -92,6 +97,24 @@ func (s *Store) newTokenTable(ctx context.Context, kind TokenKind) (*tokenTable,
 		}
 	}
 	return t, err
+}
+
+// tokenInsertPG is the token insert on PostgreSQL. Its active value is decided as on SQLite,
+// and the owner's and the client's rows are read FOR SHARE: a disable in flight (an UPDATE of
+// that row) is waited for and its outcome seen, and a disable that comes after waits for this
+// transaction and then revokes what it stored (postgres.go). MATERIALIZED keeps each locking
+// read a query of its own, run whatever the planner would fold.
+func tokenInsertPG(cols string, refresh bool) string {
+	vals := `?1, ?2, ?3, ?4, ?5, ?6, ?7,
+		CASE WHEN EXISTS (SELECT 1 FROM owner WHERE enabled = 0) OR EXISTS (SELECT 1 FROM client WHERE enabled = 0)
+			THEN 0 ELSE 1 END,
+		?8, ?9`
+	if refresh {
+		vals += `, ?10`
+	}
+	return `WITH owner AS MATERIALIZED (SELECT enabled FROM users WHERE username = ?4 FOR SHARE),
+		client AS MATERIALIZED (SELECT enabled FROM clients WHERE id = ?3 FOR SHARE)
+		INSERT INTO $T (` + cols + `) VALUES (` + vals + `)`
 }
 
 // storedRequest is the requester minus the client (stored by id) and the session (stored
@@ -156,7 +179,7 @@ func (s *Store) createToken(ctx context.Context, t *tokenTable, sig string, r fo
 	args := []any{sig, r.GetID(), r.GetClient().GetID(), subject, strings.Join(r.GetGrantedScopes(), " "),
 		nanos(r.GetRequestedAt()), nanos(expires), string(reqJSON), string(sessJSON)}
 	args = append(args, extra...)
-	if txFrom(ctx) == nil {
+	if txFrom(ctx) == nil && s.gw != nil {
 		err = s.gw.write(ctx, t.insert, args...)
 	} else {
 		_, err = s.exec(ctx, t.insert, args...)
@@ -243,6 +266,9 @@ func (s *Store) getToken(ctx context.Context, t *tokenTable, sig string, sess fo
 
 // readToken reads and decodes one row; fosite.ErrNotFound when there is none.
 func (s *Store) readToken(ctx context.Context, t *tokenTable, sig string) (*cachedToken, error) {
+	if s.unstorable(sig) {
+		return nil, fosite.ErrNotFound
+	}
 	var (
 		row               cachedToken
 		expires           int64
@@ -292,10 +318,21 @@ func (s *Store) deactivateOne(ctx context.Context, t *tokenTable, sig string, al
 }
 
 func (s *Store) deactivateFamily(ctx context.Context, kind TokenKind, requestID string) error {
-	if _, err := s.exec(ctx, s.tokens[kind].deactivateFamily, requestID); err != nil {
-		return fmt.Errorf("store: revoke %s family: %w", kind, err)
+	if !s.pg {
+		if _, err := s.exec(ctx, s.tokens[kind].deactivateFamily, requestID); err != nil {
+			return fmt.Errorf("store: revoke %s family: %w", kind, err)
+		}
+		return nil
 	}
-	return nil
+	return s.inTx(ctx, func(ctx context.Context) error {
+		if err := s.lockFamily(ctx, requestID); err != nil {
+			return err
+		}
+		if _, err := s.exec(ctx, s.tokens[kind].deactivateFamily, requestID); err != nil {
+			return fmt.Errorf("store: revoke %s family: %w", kind, err)
+		}
+		return nil
+	})
 }
 
 // GetClient implements fosite.ClientManager: the client as *Client, fosite.ErrNotFound when
@@ -314,6 +351,9 @@ func (s *Store) GetClient(ctx context.Context, id string) (fosite.Client, error)
 // ClientAssertionJWTValid implements fosite.ClientManager: fosite.ErrJTIKnown when the jti
 // was seen and has not expired (RFC 7523 3: the JWT may be used only once).
 func (s *Store) ClientAssertionJWTValid(ctx context.Context, jti string) error {
+	if s.unstorable(jti) {
+		return nil // never stored, so never seen
+	}
 	var exp int64
 	err := s.queryRow(ctx, s.q.jtiGet, jti).Scan(&exp)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -339,8 +379,15 @@ func (s *Store) SetClientAssertionJWT(ctx context.Context, jti string, exp time.
 		if err := s.ClientAssertionJWTValid(ctx, jti); err != nil {
 			return err
 		}
-		if _, err := s.exec(ctx, s.q.jtiPut, jti, exp.UnixNano()); err != nil {
+		// The upsert replaces only an expired row: no row changed means another request
+		// recorded this jti since the check above (on PostgreSQL, through another replica or
+		// connection), and only one of them may accept it.
+		res, err := s.exec(ctx, s.q.jtiPut, jti, exp.UnixNano(), now)
+		if err != nil {
 			return fmt.Errorf("store: client assertion jti: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fosite.ErrJTIKnown
 		}
 		return nil
 	})
@@ -371,7 +418,28 @@ func (s *Store) GetAuthorizeCodeSession(ctx context.Context, code string, sess f
 // that is already invalid fails with fosite.ErrInvalidatedAuthorizeCode: two concurrent
 // redemptions of one code both pass the read, and only the first may get tokens.
 func (s *Store) InvalidateAuthorizeCodeSession(ctx context.Context, code string) error {
-	return s.deactivateOne(ctx, s.tokens[KindAuthorizeCode], code, fosite.ErrInvalidatedAuthorizeCode)
+	t := s.tokens[KindAuthorizeCode]
+	if !s.pg {
+		return s.deactivateOne(ctx, t, code, fosite.ErrInvalidatedAuthorizeCode)
+	}
+	return s.inTx(ctx, func(ctx context.Context) error {
+		// The code's grant family is changed by one transaction at a time (postgres.go).
+		if s.unstorable(code) {
+			return fosite.ErrNotFound
+		}
+		var requestID string
+		err := s.queryRow(ctx, t.requestOf, code).Scan(&requestID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fosite.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("store: invalidate authorize code: %w", err)
+		}
+		if err := s.lockFamily(ctx, requestID); err != nil {
+			return err
+		}
+		return s.deactivateOne(ctx, t, code, fosite.ErrInvalidatedAuthorizeCode)
+	})
 }
 
 // CreateAccessTokenSession implements oauth2.AccessTokenStorage.
@@ -437,6 +505,9 @@ func (s *Store) DeleteRefreshTokenSession(ctx context.Context, sig string) error
 // fosite.ErrInactiveToken so that one refresh token never yields two new ones.
 func (s *Store) RotateRefreshToken(ctx context.Context, requestID, sig string) error {
 	return s.inTx(ctx, func(ctx context.Context) error {
+		if err := s.lockFamily(ctx, requestID); err != nil {
+			return err
+		}
 		if err := s.deactivateOne(ctx, s.tokens[KindRefreshToken], sig, fosite.ErrInactiveToken); err != nil {
 			return err
 		}

@@ -117,11 +117,12 @@ func (g *groupWriter) commit(batch []*writeReq) {
 	ctx := context.Background()
 	if len(batch) == 1 {
 		_, err := batch[0].st.w.ExecContext(ctx, batch[0].args...)
-		batch[0].done <- err
+		batch[0].done <- mapErr(err)
 		return
 	}
 	tx, err := g.s.wdb.BeginTx(ctx, nil)
 	if err != nil {
+		err = mapErr(err)
 		for _, r := range batch {
 			r.done <- err
 		}
@@ -137,10 +138,11 @@ func (g *groupWriter) commit(batch []*writeReq) {
 		}
 		// A failed INSERT (a duplicate signature) backs out only itself; the transaction
 		// and the other rows stay.
-		_, errs[i] = ts.ExecContext(ctx, r.args...)
+		_, err := ts.ExecContext(ctx, r.args...)
+		errs[i] = mapErr(err)
 	}
 	if err := tx.Commit(); err != nil {
-		err = fmt.Errorf("store: group commit: %w", err)
+		err = fmt.Errorf("store: group commit: %w", mapErr(err))
 		for _, r := range batch {
 			r.done <- err
 		}

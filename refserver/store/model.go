@@ -70,7 +70,7 @@ func (f *fieldErrors) err() error {
 // client_id or sub value or any other claim if that can cause confusion with a genuine
 // resource owner." A client-credentials token acts as the client's service user, whose
 // principal is ServiceUserPrefix + client_id; a resource owner's principal is the username,
-// which may not contain ':' (ValidateUsername, and a trigger in the database). The two sets
+// which may not contain ':' (ValidateUsername, and CreateUser in the store). The two sets
 // are disjoint, so a client registered as "alice" is "client:alice", never alice, and no user
 // can be named "client:cc-client".
 
@@ -292,7 +292,8 @@ func (s *Store) txExec(ctx context.Context, query string, args ...any) (sql.Resu
 	if t == nil {
 		return nil, errors.New("store: internal error: a model write outside a transaction")
 	}
-	return t.tx.ExecContext(ctx, query, args...)
+	res, err := t.tx.ExecContext(ctx, s.rebind(query), args...)
+	return res, mapErr(err)
 }
 
 // exists runs a "SELECT 1 ..." query and reports whether it found a row.
@@ -1230,12 +1231,12 @@ func (s *Store) AddCalculation(ctx context.Context, c *Calculation) error {
 		c.At = time.Now().UTC()
 	}
 	return s.inTx(ctx, func(ctx context.Context) error {
-		res, err := s.txExec(ctx, `INSERT INTO calculations (principal, client_id, op, a, b, result, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			c.Principal, c.ClientID, c.Op, c.A, c.B, c.Result, nanos(c.At))
+		// RETURNING rather than LastInsertId, which pgx's database/sql driver does not offer.
+		err := s.adminQueryRow(ctx, `INSERT INTO calculations (principal, client_id, op, a, b, result, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+			RETURNING id`, c.Principal, c.ClientID, c.Op, c.A, c.B, c.Result, nanos(c.At)).Scan(&c.ID)
 		if err != nil {
 			return fmt.Errorf("store: add calculation: %w", err)
 		}
-		c.ID, _ = res.LastInsertId()
 		return nil
 	})
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 
 	"github.com/ory/fosite"
@@ -10,17 +11,28 @@ import (
 	"github.com/oauthconf/oauthconf/refserver/store"
 )
 
-// openTwin opens a second Store over the database file at path: what another replica (another
-// `oauthconf serve` process sharing the file) has. Its caches are its own, and its pre-update
-// hook sees only its own writes.
-func openTwin(t *testing.T, path string) *store.Store {
+// replicaBackends are the shared databases replicas run on: one SQLite file, and PostgreSQL
+// (the test cluster of TestMain, a fresh schema per pair).
+var replicaBackends = []string{"sqlite", "postgres"}
+
+// openPair opens two Stores over one database: what two replicas (two `oauthconf serve`
+// processes sharing it) have. Each has its own connections and caches, and on SQLite its own
+// pre-update hook, which sees only its own writes.
+func openPair(t *testing.T, backend string) (a, b *store.Store) {
 	t.Helper()
-	st, err := store.Open(context.Background(), path)
-	if err != nil {
-		t.Fatalf("Open (twin): %v", err)
+	dsn := filepath.Join(t.TempDir(), "oauth.db")
+	if backend == "postgres" {
+		dsn = pgSchemaURL(t)
 	}
-	t.Cleanup(func() { st.Close() })
-	return st
+	for _, p := range []**store.Store{&a, &b} {
+		st, err := store.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatalf("Open(%s): %v", backend, err)
+		}
+		t.Cleanup(func() { st.Close() })
+		*p = st
+	}
+	return a, b
 }
 
 // Issue 15 item 4: a change made through one replica is seen by every other at once. Each case
@@ -61,28 +73,29 @@ func TestReplicaSeesOtherReplicasChangesAtOnce(t *testing.T) {
 			must(t, a.UpdateUser(ctx, u))
 		}, fosite.ErrInactiveToken},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			a, path := openStore(t)
-			b := openTwin(t, path)
-			c := mustClient(t, a, "c1")
-			must(t, a.CreateUser(ctx, &store.User{Username: "alice", PasswordHash: []byte("x"), Enabled: true}))
-			r := newRequest(c, "req-1", "alice")
-			must(t, a.CreateAccessTokenSession(ctx, "at-1", r))
-			must(t, a.CreateRefreshTokenSession(ctx, "rt-1", "at-1", r))
-			for range 2 {
-				if _, err := b.GetAccessTokenSession(ctx, "at-1", newSession("")); err != nil {
-					t.Fatalf("before the change, on B: %v", err)
+	for _, backend := range replicaBackends {
+		for _, tc := range cases {
+			t.Run(backend+"/"+tc.name, func(t *testing.T) {
+				a, b := openPair(t, backend)
+				c := mustClient(t, a, "c1")
+				must(t, a.CreateUser(ctx, &store.User{Username: "alice", PasswordHash: []byte("x"), Enabled: true}))
+				r := newRequest(c, "req-1", "alice")
+				must(t, a.CreateAccessTokenSession(ctx, "at-1", r))
+				must(t, a.CreateRefreshTokenSession(ctx, "rt-1", "at-1", r))
+				for range 2 {
+					if _, err := b.GetAccessTokenSession(ctx, "at-1", newSession("")); err != nil {
+						t.Fatalf("before the change, on B: %v", err)
+					}
+					if c, err := b.GetClient(ctx, "c1"); err != nil || c == nil {
+						t.Fatalf("before the change, client on B: %v", err)
+					}
 				}
-				if c, err := b.GetClient(ctx, "c1"); err != nil || c == nil {
-					t.Fatalf("before the change, client on B: %v", err)
+				tc.change(t, a)
+				if _, err := b.GetAccessTokenSession(ctx, "at-1", newSession("")); !errors.Is(err, tc.want) {
+					t.Errorf("on B right after the change on A: %v, want %v", err, tc.want)
 				}
-			}
-			tc.change(t, a)
-			if _, err := b.GetAccessTokenSession(ctx, "at-1", newSession("")); !errors.Is(err, tc.want) {
-				t.Errorf("on B right after the change on A: %v, want %v", err, tc.want)
-			}
-		})
+			})
+		}
 	}
 }
 
@@ -90,9 +103,14 @@ func TestReplicaSeesOtherReplicasChangesAtOnce(t *testing.T) {
 // looked it up (or found it missing) a moment before: the client cache is no older than the
 // last committed change either.
 func TestReplicaSeesOtherReplicasClientsAtOnce(t *testing.T) {
+	for _, backend := range replicaBackends {
+		t.Run(backend, func(t *testing.T) { testReplicaClients(t, backend) })
+	}
+}
+
+func testReplicaClients(t *testing.T, backend string) {
 	ctx := context.Background()
-	a, path := openStore(t)
-	b := openTwin(t, path)
+	a, b := openPair(t, backend)
 	for range 2 {
 		if _, err := b.LookupClient(ctx, "c1"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("before the create, on B: %v, want not found", err)

@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,6 +52,12 @@ type Store struct {
 
 	savepoints atomic.Uint64
 	closed     atomic.Bool
+
+	// pg: the database is PostgreSQL (postgres.go); wdb and rdb are then one pool, and the
+	// SQLite-only machinery (group commit, the hook, the WAL sync, the caches) is off.
+	pg bool
+	// rebound caches the PostgreSQL text of ad-hoc queries (rebind).
+	rebound sync.Map
 	// untrackedShared: a write outside any tracked transaction changed a table the caches
 	// follow (epoch.go); the write's caller moves the epoch before returning.
 	untrackedShared atomic.Bool
@@ -70,6 +78,8 @@ type queries struct {
 	userInsert, userGet, userList            *stmt
 	scopePut, scopeGet, scopeList            *stmt
 	jtiGet, jtiPut, jtiDeleteExpired         *stmt
+	serviceUserInsert, serviceUserDelete     *stmt
+	membershipsDelete                        *stmt
 	epochGet                                 *stmt
 }
 
@@ -80,25 +90,45 @@ const clientColumns = `id, name, description, secret_hash, public, redirect_uris
 // Open opens (creating if needed) the database named by dsn and applies the embedded
 // migrations. dsn is a SQLite file path ("oauth.db", "/tmp/x.db") or "file:..." URI; query
 // parameters the caller sets (modernc.org/sqlite's _pragma=..., _busy_timeout=...) win over
-// the store's defaults. ":memory:" works but keeps everything on one connection.
+// the store's defaults. ":memory:" works but keeps everything on one connection. A
+// postgres:// or postgresql:// URL opens a PostgreSQL database instead (postgres.go), whose
+// schema the store creates and migrates itself.
 //
 // Stored sessions are unmarshalled into the session value fosite passes in; where fosite
 // passes none (revocation), a fosite.DefaultSession is used.
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	s := &Store{clients: newClientCache(), atCache: newAccessTokenCache()}
+	if IsPostgresURL(dsn) {
+		db, err := openPostgres(ctx, dsn)
+		if err != nil {
+			return nil, err
+		}
+		s.pg = true
+		s.wdb, s.rdb = db, db
+		s.atCache.setTTL(0) // see postgres.go: nothing another replica can change is cached
+		if err := migrate(ctx, db, true); err != nil {
+			s.Close()
+			return nil, err
+		}
+		if err := s.prepareAll(ctx); err != nil {
+			s.Close()
+			return nil, mapErr(err)
+		}
+		return s, nil
+	}
 	w, r, err := openDBs(ctx, dsn, s.onRowChange)
 	if err != nil {
-		return nil, err
+		return nil, mapErr(err)
 	}
 	s.wdb, s.rdb = w, r
 	s.walPath = walPath(dsn)
-	if err := migrate(ctx, w); err != nil {
+	if err := migrate(ctx, w, false); err != nil {
 		s.Close()
 		return nil, err
 	}
 	if err := s.prepareAll(ctx); err != nil {
 		s.Close()
-		return nil, err
+		return nil, mapErr(err)
 	}
 	s.gw = newGroupWriter(s)
 	s.hooked.Store(true)
@@ -131,8 +161,12 @@ func (s *Store) prepareAll(ctx context.Context) error {
 		scopeGet:         p(`SELECT name, description FROM scopes WHERE name = ?`, true),
 		scopeList:        p(`SELECT name, description FROM scopes ORDER BY name`, true),
 		jtiGet:           p(`SELECT expires_at FROM client_assertion_jtis WHERE jti = ?`, true),
-		jtiPut:           p(`INSERT INTO client_assertion_jtis (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at`, false),
+		jtiPut:           p(`INSERT INTO client_assertion_jtis (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at WHERE client_assertion_jtis.expires_at <= ?`, false),
 		jtiDeleteExpired: p(`DELETE FROM client_assertion_jtis WHERE expires_at < ?`, false),
+		serviceUserInsert: p(`INSERT INTO service_users (client_id, created_at) VALUES (?, ?)
+			ON CONFLICT (client_id) DO NOTHING`, false),
+		serviceUserDelete: p(`DELETE FROM service_users WHERE client_id = ?`, false),
+		membershipsDelete: p(`DELETE FROM group_members WHERE principal = ?`, false),
 		epochGet:         p(epochGetSQL, true),
 	}
 	if err != nil {
@@ -170,9 +204,11 @@ func (s *Store) Close() error {
 	if s.rdb != nil && s.rdb != s.wdb {
 		errs = append(errs, s.rdb.Close())
 	}
-	if s.wdb != nil {
+	if s.wdb != nil && !s.pg {
 		// Best effort: a failed checkpoint loses nothing, the WAL is replayed at the next open.
 		_, _ = s.wdb.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+		errs = append(errs, s.wdb.Close())
+	} else if s.wdb != nil {
 		errs = append(errs, s.wdb.Close())
 	}
 	return errors.Join(errs...)
@@ -204,16 +240,46 @@ func (s *Store) CreateClient(ctx context.Context, c *Client) error {
 	if err != nil {
 		return err
 	}
-	s.clientsChanging(ctx, c.ID)
-	_, err = s.exec(ctx, s.q.clientInsert, c.ID, c.Name, c.Description, nilIfEmpty(c.SecretHash), boolInt(c.Public),
-		ru, gt, sc, c.TokenEndpointAuthMethod, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), int64(c.AuthCodeTTL),
-		boolInt(c.Trusted), boolInt(c.Enabled), nanos(c.CreatedAt), nanos(c.UpdatedAt))
+	err = s.inTx(ctx, func(ctx context.Context) error {
+		s.clientsChanging(ctx, c.ID)
+		_, err := s.exec(ctx, s.q.clientInsert, c.ID, c.Name, c.Description, nilIfEmpty(c.SecretHash), boolInt(c.Public),
+			ru, gt, sc, c.TokenEndpointAuthMethod, int64(c.AccessTokenTTL), int64(c.RefreshTokenTTL), int64(c.AuthCodeTTL),
+			boolInt(c.Trusted), boolInt(c.Enabled), nanos(c.CreatedAt), nanos(c.UpdatedAt))
+		if isConstraint(err) {
+			return fmt.Errorf("client %q: %w", c.ID, ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("store: create client %q: %w", c.ID, err)
+		}
+		return s.syncServiceUser(ctx, c, c.CreatedAt)
+	})
 	s.clients.invalidate(c.ID)
-	if isConstraint(err) {
-		return fmt.Errorf("client %q: %w", c.ID, ErrConflict)
+	return err
+}
+
+// syncServiceUser applies the service-user rule in the client's own transaction: a client
+// allowed client_credentials has a service user (principal "client:<id>"); a client without
+// the grant has none, and losing the grant also removes the service user's group
+// memberships, so granting it again later starts from no memberships instead of silently
+// restoring old rights.
+func (s *Store) syncServiceUser(ctx context.Context, c *Client, at time.Time) error {
+	if slices.Contains(c.GrantTypes, "client_credentials") {
+		if _, err := s.exec(ctx, s.q.serviceUserInsert, c.ID, nanos(at)); err != nil {
+			return fmt.Errorf("store: service user of client %q: %w", c.ID, err)
+		}
+		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("store: create client %q: %w", c.ID, err)
+	if _, err := s.exec(ctx, s.q.serviceUserDelete, c.ID); err != nil {
+		return fmt.Errorf("store: service user of client %q: %w", c.ID, err)
+	}
+	return s.deleteMemberships(ctx, ServiceUserPrincipal(c.ID))
+}
+
+// deleteMemberships removes every group membership of a principal (a deleted user, a client
+// deleted or without client_credentials), in the context's transaction.
+func (s *Store) deleteMemberships(ctx context.Context, principal string) error {
+	if _, err := s.exec(ctx, s.q.membershipsDelete, principal); err != nil {
+		return fmt.Errorf("store: memberships of %q: %w", principal, err)
 	}
 	return nil
 }
@@ -245,6 +311,9 @@ func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("client %q: %w", c.ID, ErrNotFound)
 		}
+		if err := s.syncServiceUser(ctx, c, c.UpdatedAt); err != nil {
+			return err
+		}
 		if !c.Enabled {
 			for _, kind := range tokenKinds {
 				if _, err := s.exec(ctx, s.tokens[kind].deactivateClient, c.ID); err != nil {
@@ -268,6 +337,11 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("client %q: %w", id, ErrNotFound)
+		}
+		// The service user goes with the client (its row by the foreign key's cascade), and
+		// so do its memberships.
+		if err := s.deleteMemberships(ctx, ServiceUserPrincipal(id)); err != nil {
+			return err
 		}
 		for _, kind := range tokenKinds {
 			if _, err := s.exec(ctx, s.tokens[kind].deleteClient, id); err != nil {
@@ -316,6 +390,9 @@ func (s *Store) ListClients(ctx context.Context) ([]*Client, error) {
 
 // readClient reads a client from the database; nil, nil when there is none.
 func (s *Store) readClient(ctx context.Context, id string) (*Client, error) {
+	if s.unstorable(id) {
+		return nil, nil
+	}
 	c, err := scanClient(s.queryRow(ctx, s.q.clientGet, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -327,9 +404,10 @@ func (s *Store) readClient(ctx context.Context, id string) (*Client, error) {
 }
 
 // cachedClient returns the client (nil when unknown) from the cache, reading it on a miss.
-// Inside a transaction the cache is bypassed: the transaction may see its own changes.
+// Inside a transaction the cache is bypassed: the transaction may see its own changes. On
+// PostgreSQL it is never used: another replica may have disabled the client a moment ago.
 func (s *Store) cachedClient(ctx context.Context, id string) (*Client, error) {
-	if txFrom(ctx) != nil {
+	if txFrom(ctx) != nil || s.pg {
 		return s.readClient(ctx, id)
 	}
 	epoch, err := s.Epoch(ctx)
@@ -429,6 +507,12 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 	if u == nil || strings.TrimSpace(u.Username) == "" {
 		return errors.New("store: create user: the username is empty")
 	}
+	if strings.Contains(u.Username, ":") {
+		// RFC 9700 4.15: a username never equals a service user's principal "client:<id>"
+		// (see ServiceUserPrefix), so no client can act as a resource owner.
+		return &InvalidError{What: "user", Fields: []FieldError{{"username",
+			"must not contain ':' (reserved for client service users, RFC 9700 4.15)"}}}
+	}
 	if len(u.PasswordHash) == 0 {
 		return fmt.Errorf("store: create user %q: the password hash is empty", u.Username)
 	}
@@ -447,6 +531,9 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 
 // GetUser returns the user (enabled or not), ErrNotFound if unknown.
 func (s *Store) GetUser(ctx context.Context, username string) (*User, error) {
+	if s.unstorable(username) {
+		return nil, fmt.Errorf("user %q: %w", username, ErrNotFound)
+	}
 	u, err := scanUser(s.queryRow(ctx, s.q.userGet, username))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("user %q: %w", username, ErrNotFound)

@@ -35,8 +35,14 @@ func newSession(subject string) *testSession {
 	}}
 }
 
+// openStore opens a SQLite store in a temporary folder and returns it with its path. Under
+// TestContract/postgres/ it opens a PostgreSQL store on a fresh schema instead, and
+// the path is empty (contract_test.go).
 func openStore(t testing.TB) (*store.Store, string) {
 	t.Helper()
+	if onPostgres(t) {
+		return openPG(t), ""
+	}
 	path := filepath.Join(t.TempDir(), "oauth.db")
 	st, err := store.Open(context.Background(), path)
 	if err != nil {

@@ -146,7 +146,12 @@ func (c *accessTokenCache) setTTL(d time.Duration) {
 
 // SetAccessTokenCacheTTL sets how long a looked-up access token is kept in memory (see
 // DefaultAccessTokenCacheTTL); 0 turns the cache off.
+//
+// On PostgreSQL the cache stays off whatever d is (postgres.go says why).
 func (s *Store) SetAccessTokenCacheTTL(d time.Duration) {
+	if s.pg {
+		return
+	}
 	s.atCache.setTTL(d)
 }
 
