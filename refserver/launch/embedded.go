@@ -34,6 +34,9 @@ type EmbeddedOptions struct {
 	// next replica (issue 15 item 5: the suite against a replicated deployment). They share
 	// the token secret and the audit log.
 	Replicas int
+	// DB, when set, is the database instead of a fresh SQLite file: a postgres:// URL of an
+	// empty database (seeded from Seed), which the replicas share.
+	DB string
 }
 
 // Embedded is the reference server started in-process for a conformance run: a free loopback
@@ -73,7 +76,7 @@ func StartEmbedded(ctx context.Context, o EmbeddedOptions) (*Embedded, error) {
 	}
 	go func() {
 		defer close(e.ready)
-		db, err := OpenDB(ctx, DBOptions{Seed: o.Seed})
+		db, err := OpenDB(ctx, DBOptions{Path: o.DB, Seed: o.Seed})
 		if err == nil {
 			if err = stretchLifetimes(ctx, db.Store, raceFactor); err != nil {
 				_ = db.Close()
@@ -101,7 +104,7 @@ func StartEmbedded(ctx context.Context, o EmbeddedOptions) (*Embedded, error) {
 	return e, nil
 }
 
-// startReplicas serves n replicas over db's file, each on its own loopback port with a store
+// startReplicas serves n replicas over db (its file or URL), each on its own loopback port with a store
 // of its own, and the round-robin proxy on ln. The replicas share the issuer (the proxy's
 // address) and the token secret, as replicas behind a load balancer must.
 func (e *Embedded) startReplicas(ctx context.Context, db *Database, ln net.Listener, cfg refserver.Config, n int) error {

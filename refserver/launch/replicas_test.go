@@ -3,8 +3,10 @@ package launch_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/oauthconf/oauthconf/refserver/launch"
+	"github.com/oauthconf/oauthconf/refserver/pgcluster"
 	"github.com/oauthconf/oauthconf/steps/runner"
 )
 
@@ -19,7 +21,27 @@ func TestConformanceAgainstReplicas(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the conformance suite starts a browser; skipped with -short")
 	}
-	target, err := launch.StartEmbedded(context.Background(), launch.EmbeddedOptions{Replicas: 2})
+	t.Run("sqlite", func(t *testing.T) { conformanceAgainstReplicas(t, "") })
+	// The same over PostgreSQL (a throwaway cluster; no skip without it: `make setup`
+	// installs it).
+	t.Run("postgres", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		c, err := pgcluster.Start(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			if err := c.Stop(); err != nil {
+				t.Errorf("stopping PostgreSQL: %v", err)
+			}
+		}()
+		conformanceAgainstReplicas(t, c.URL)
+	})
+}
+
+func conformanceAgainstReplicas(t *testing.T, db string) {
+	target, err := launch.StartEmbedded(context.Background(), launch.EmbeddedOptions{Replicas: 2, DB: db})
 	if err != nil {
 		t.Fatal(err)
 	}
