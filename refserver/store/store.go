@@ -167,7 +167,7 @@ func (s *Store) prepareAll(ctx context.Context) error {
 			ON CONFLICT (client_id) DO NOTHING`, false),
 		serviceUserDelete: p(`DELETE FROM service_users WHERE client_id = ?`, false),
 		membershipsDelete: p(`DELETE FROM group_members WHERE principal = ?`, false),
-		epochGet:         p(epochGetSQL, true),
+		epochGet:          p(epochGetSQL, true),
 	}
 	if err != nil {
 		return err
