@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oauthconf/oauthconf/refserver/pgcluster"
 	"github.com/oauthconf/oauthconf/refserver/rrproxy"
 )
 
@@ -34,7 +35,7 @@ type replicaSet struct {
 	issuer string
 }
 
-func startReplicaSet(t *testing.T, n int, args ...string) *replicaSet {
+func startReplicaSet(t *testing.T, n int, db string) *replicaSet {
 	t.Helper()
 	dir := t.TempDir()
 	front, err := net.Listen("tcp", "127.0.0.1:0")
@@ -58,7 +59,7 @@ func startReplicaSet(t *testing.T, n int, args ...string) *replicaSet {
 		addr := ln.Addr().String()
 		ln.Close()
 		srv := &soakServer{bin: os.Args[0], env: []string{"OAUTHCONF_TEST_AS_COMMAND=1"},
-			args: append([]string{"--issuer", rs.issuer}, args...), dir: dir, addr: addr,
+			args: []string{"--issuer", rs.issuer, "--secret-file", filepath.Join(dir, "oauth.secret")}, dir: dir, addr: addr, db: db,
 			seed: filepath.Join("..", "..", "fixtures", "refserver", "seed.yaml"), up: make(chan struct{}), logs: logs}
 		if err := srv.start(context.Background(), 4*soakDownTimeout); err != nil {
 			t.Fatalf("replica %d: %v", i+1, err)
@@ -171,10 +172,18 @@ func TestReplicasAgree(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two serve processes; -short skips it")
 	}
-	rs := startReplicaSet(t, 2)
-	t.Run("revoke on A, introspect on B", func(t *testing.T) { revokeOnAIntrospectOnB(t, rs) })
-	t.Run("redeemed once", func(t *testing.T) { redeemOnce(t, rs) })
-	t.Run("refused at once", func(t *testing.T) { refuseWhatAChangedAtOnce(t, rs) })
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			db := "" // a SQLite file in the replicas' folder
+			if backend == "postgres" {
+				db = startPG(t)
+			}
+			rs := startReplicaSet(t, 2, db)
+			t.Run("revoke on A, introspect on B", func(t *testing.T) { revokeOnAIntrospectOnB(t, rs) })
+			t.Run("redeemed once", func(t *testing.T) { redeemOnce(t, rs) })
+			t.Run("refused at once", func(t *testing.T) { refuseWhatAChangedAtOnce(t, rs) })
+		})
+	}
 }
 
 // The issue's figure: 1,000 rounds of a token issued, looked up on B (so B's cache holds it as
@@ -382,4 +391,22 @@ func closedChan() chan struct{} {
 	c := make(chan struct{})
 	close(c)
 	return c
+}
+
+// startPG starts a throwaway PostgreSQL cluster for the test and returns its URL (no skip
+// without PostgreSQL: `make setup` installs it).
+func startPG(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := pgcluster.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Errorf("stopping PostgreSQL: %v", err)
+		}
+	})
+	return c.URL
 }
