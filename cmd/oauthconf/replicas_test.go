@@ -182,6 +182,7 @@ func TestReplicasAgree(t *testing.T) {
 			t.Run("revoke on A, introspect on B", func(t *testing.T) { revokeOnAIntrospectOnB(t, rs) })
 			t.Run("redeemed once", func(t *testing.T) { redeemOnce(t, rs) })
 			t.Run("refused at once", func(t *testing.T) { refuseWhatAChangedAtOnce(t, rs) })
+			t.Run("another secret is refused", func(t *testing.T) { otherSecretRefused(t, rs) })
 		})
 	}
 }
@@ -409,4 +410,36 @@ func startPG(t *testing.T) string {
 		}
 	})
 	return c.URL
+}
+
+// A replica started with another token secret than the database was used with does not
+// serve: its tokens would fail on the other replicas and theirs on it. The database keeps the
+// secret's fingerprint (serve_accounts.go); the message names the secret file.
+func otherSecretRefused(t *testing.T, rs *replicaSet) {
+	other := filepath.Join(rs.dir, "other.secret")
+	if err := os.WriteFile(other, []byte(strings.Repeat("ab", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	logs, err := os.Create(filepath.Join(rs.dir, "other.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logs.Close()
+	first := rs.reps[0]
+	srv := &soakServer{bin: first.bin, env: first.env, dir: rs.dir, addr: addr, seed: first.seed, db: first.db,
+		args: []string{"--issuer", rs.issuer, "--secret-file", other}, up: make(chan struct{}), logs: logs}
+	if err := srv.start(context.Background(), soakDownTimeout); err == nil {
+		srv.kill()
+		t.Fatal("a replica with another token secret started serving")
+	}
+	b, _ := os.ReadFile(logs.Name())
+	if !strings.Contains(string(b), "is not the one database") {
+		t.Errorf("the refusal does not say why: %s", b)
+	}
 }
