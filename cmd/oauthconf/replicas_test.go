@@ -443,3 +443,38 @@ func otherSecretRefused(t *testing.T, rs *replicaSet) {
 		t.Errorf("the refusal does not say why: %s", b)
 	}
 }
+
+// Replicas started together over a new database race to create the token secret file: every
+// one gets the same secret, none reads a half-written file.
+func TestSecretFileCreatedOnceByRacingReplicas(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "oauth.db.secret")
+	const n = 16
+	got := make([][]byte, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	gate := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-gate
+			got[i], errs[i] = loadOrCreateSecret(path)
+		}()
+	}
+	close(gate)
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("start %d: %v", i, errs[i])
+		}
+		if string(got[i]) != string(got[0]) {
+			t.Fatalf("start %d got another secret than start 0", i)
+		}
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("secret file: %v, %v; want mode 0600", fi, err)
+	}
+	if m, _ := filepath.Glob(path + ".new-*"); len(m) != 0 {
+		t.Errorf("temporary files left behind: %v", m)
+	}
+}
