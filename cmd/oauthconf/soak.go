@@ -87,6 +87,8 @@ type soakOptions struct {
 	// executable.
 	bin string
 	env []string
+	// serveArgs are more serve flags for every replica of --replicas (tests: a quirk).
+	serveArgs []string
 }
 
 func parseSoakFlags(args []string, stderr io.Writer) (*soakOptions, error) {

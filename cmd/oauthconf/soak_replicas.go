@@ -110,7 +110,7 @@ func soakReplicas(ctx context.Context, o *soakOptions, out io.Writer) (*soakResu
 		addr := ln.Addr().String()
 		ln.Close()
 		srv := &soakServer{bin: bin, env: o.env, dir: dir, addr: addr, seed: o.SeedFile, db: o.DB, out: out,
-			args: []string{"--issuer", issuer, "--secret-file", filepath.Join(dir, "soak.secret")},
+			args: append([]string{"--issuer", issuer, "--secret-file", filepath.Join(dir, "soak.secret")}, o.serveArgs...),
 			up:   make(chan struct{}), logs: logs}
 		if err := srv.start(ctx, 4*soakDownTimeout); err != nil {
 			return nil, fmt.Errorf("replica %d: %w", i+1, err)

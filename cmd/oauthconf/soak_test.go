@@ -242,3 +242,30 @@ func TestSoakReplicasFlags(t *testing.T) {
 		}
 	}
 }
+
+// The replicas mode's checks can fail: replicas that redeem a code twice (the code-reusable
+// quirk) are caught when a used code is replayed through the proxy.
+func TestSoakReplicasCatchesReusableCodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two serve processes; -short skips it")
+	}
+	var out bytes.Buffer
+	res, err := soak(context.Background(), &soakOptions{
+		Duration: 4 * time.Second, Rate: 30, Workers: 4, MinUp: time.Minute, MaxUp: time.Minute, Replicas: 2,
+		SeedFile: filepath.Join("..", "..", "fixtures", "refserver", "seed.yaml"),
+		bin:      os.Args[0], env: []string{"OAUTHCONF_TEST_AS_COMMAND=1"}, serveArgs: []string{"--quirk", "code-reusable"},
+	}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Counts["grant_authorization_code"] == 0 {
+		t.Fatalf("no code was redeemed in the run, nothing to replay: %v", res.Counts)
+	}
+	found := false
+	for _, v := range res.Violations {
+		found = found || strings.Contains(v, "a used authorization code was redeemed again")
+	}
+	if !found {
+		t.Errorf("expected a replayed code to be a violation:\n%s", out.String())
+	}
+}
