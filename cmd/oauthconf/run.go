@@ -42,7 +42,10 @@ func withEmbedded(run runFunc) runFunc {
 		}
 		// Started in the background: the runner waits for it (Target.Ready) while its browser
 		// launches.
-		target, err := launch.StartEmbedded(ctx, launch.EmbeddedOptions{})
+		// OAUTHCONF_EMBEDDED_DB puts the embedded server on another database, a postgres://
+		// URL (`go run ./cmd/pgcluster -- env OAUTHCONF_EMBEDDED_DB={url} bin/oauthconf run`
+		// runs the whole suite on a throwaway PostgreSQL); default a fresh SQLite file.
+		target, err := launch.StartEmbedded(ctx, launch.EmbeddedOptions{DB: os.Getenv(embeddedDBEnv)})
 		if err != nil {
 			return &runner.Result{ExitCode: runner.ExitUsage}, err
 		}
@@ -55,6 +58,9 @@ func withEmbedded(run runFunc) runFunc {
 		return run(ctx, opts)
 	}
 }
+
+// embeddedDBEnv names the embedded reference server's database (withEmbedded).
+const embeddedDBEnv = "OAUTHCONF_EMBEDDED_DB"
 
 // runFunc is runner.Run; tests pass a fake to check the flag handling alone.
 type runFunc func(context.Context, runner.Options) (*runner.Result, error)

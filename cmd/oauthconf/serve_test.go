@@ -35,6 +35,10 @@ func TestParseServeFlags(t *testing.T) {
 		{[]string{"--demo", "--addr", "localhost:9000"}, func(o *serveOptions) bool { return o.Demo }},
 		{[]string{"--secure-cookies", "--rotate-secret"}, func(o *serveOptions) bool { return o.SecureCookies && o.RotateSecret }},
 		{[]string{"--admin-password-file", "pw"}, func(o *serveOptions) bool { return o.AdminUser == "admin" }},
+		{[]string{"--db", "postgres://u:pw@127.0.0.1:5432/db"}, func(o *serveOptions) bool {
+			return o.SecretFile == pgSecretFile && o.DBName == "postgres://u:xxxxx@127.0.0.1:5432/db"
+		}},
+		{[]string{"--db", "file://" + filepath.Join(dir, "x.db")}, nil},
 		{[]string{"--access-token-ttl", "2s", "--secret-file", "/tmp/s"}, func(o *serveOptions) bool {
 			return o.AccessTTL == 2*time.Second && o.SecretFile == "/tmp/s"
 		}},
@@ -66,6 +70,8 @@ func TestParseServeFlags(t *testing.T) {
 		{"unexpected argument", []string{"extra"}},
 		{"flag provided but not defined", []string{"--no-such-flag"}},
 		{"--db must name", []string{"--db", ""}},
+		{"--db (a malformed postgres:// URL) is not a PostgreSQL URL", []string{"--db", "postgres://u:pw@[::1/db"}},
+		{"only SQLite files and postgres://", []string{"--db", "mysql://u@h/db"}},
 		{"--admin-user needs --admin-password-file", []string{"--admin-user", "root"}},
 		{"loopback address only", []string{"--demo", "--addr", "0.0.0.0:8443", "--tls-cert", "c.pem", "--tls-key", "k.pem"}},
 		{"exclude each other", []string{"--demo", "--seed", "x.yaml"}},

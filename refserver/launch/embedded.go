@@ -34,8 +34,9 @@ type EmbeddedOptions struct {
 	// next replica (issue 15 item 5: the suite against a replicated deployment). They share
 	// the token secret and the audit log.
 	Replicas int
-	// DB, when set, is the database instead of a fresh SQLite file: a postgres:// URL of an
-	// empty database (seeded from Seed), which the replicas share.
+	// DB is the database (DBOptions.Path): empty for a fresh SQLite file in a temporary
+	// folder, or a postgres:// URL of an empty database (seeded from Seed; the run of the
+	// whole suite on PostgreSQL), which the replicas share.
 	DB string
 }
 

@@ -116,6 +116,7 @@ var contract = []struct {
 	{"TokensOfDisabledOwnersStoredInactive", testDisabledOwners},
 	{"ErrorValues", testErrorValues},
 	{"ConcurrentOpensMigrateOnce", testConcurrentOpens},
+	{"ReadsBesideOpenTransactions", testReadsBesideTransactions},
 }
 
 func TestContract(t *testing.T) {
@@ -419,5 +420,47 @@ func testConcurrentOpens(t *testing.T) {
 	mustClient(t, stores[0], "c1")
 	if _, err := stores[n-1].LookupClient(ctx, "c1"); err != nil {
 		t.Errorf("a client stored through one store, read through another: %v", err)
+	}
+}
+
+// Many requests each holding a transaction and reading through a context without it (a
+// handler's own lookups while fosite's transaction is open) must all finish: the reads may
+// not wait for connections that only the transactions hold.
+func testReadsBesideTransactions(t *testing.T) {
+	ctx := context.Background()
+	st, _ := openStore(t)
+	c := mustClient(t, st, "c1")
+	const n = 32
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tctx, err := st.BeginTX(ctx)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer st.Rollback(tctx)
+			if err := st.CreateAccessTokenSession(tctx, fmt.Sprintf("at-%d", i), newRequest(c, fmt.Sprintf("r-%d", i), "alice")); err != nil {
+				errs <- err
+				return
+			}
+			rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			if _, err := st.ListClients(rctx); err != nil {
+				errs <- fmt.Errorf("a read beside an open transaction: %w", err)
+				return
+			}
+			errs <- st.Commit(tctx)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
 	}
 }

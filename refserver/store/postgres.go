@@ -80,29 +80,38 @@ const migrationLockKey = 0x6f61757468636f6e
 // space of migrationLockKey is distinct from the two-key space).
 const familyLockClass = 0x6f61
 
-// openPostgres connects to the database dsn names; Open does the rest.
-func openPostgres(ctx context.Context, dsn string) (*sql.DB, error) {
+// openPostgres connects to the database dsn names with two pools, as on SQLite: w carries
+// the transactions and writes, r the reads made outside a transaction. A request that holds a
+// transaction and reads through a context without it then never waits for a connection that
+// only its own kind holds (with one pool, as many such requests as connections would wait on
+// each other for ever). Open does the rest.
+func openPostgres(ctx context.Context, dsn string) (w, r *sql.DB, err error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		// pgx's message names the problem; the URL (and its password) stays out.
-		return nil, fmt.Errorf("store: the PostgreSQL URL is not valid: %s", redactParseError(err, dsn))
+		return nil, nil, fmt.Errorf("store: the PostgreSQL URL is not valid: %s", redactParseError(err, dsn))
 	}
 	if cfg.ConnectTimeout == 0 {
 		// An unreachable host ends the start with a message instead of hanging it.
 		cfg.ConnectTimeout = 10 * time.Second
 	}
-	db := stdlib.OpenDB(*cfg)
-	// Every replica opens this many connections at most; the cluster of `make pg` allows 200.
+	// Every replica opens 2n connections at most; the cluster of `make pg` allows 200.
 	n := max(4*runtime.GOMAXPROCS(0), 8)
-	db.SetMaxOpenConns(n)
-	db.SetMaxIdleConns(n)
-	db.SetConnMaxIdleTime(5 * time.Minute)
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		where := cfg.Host + ":" + strconv.Itoa(int(cfg.Port)) + "/" + cfg.Database
-		return nil, fmt.Errorf("store: cannot reach PostgreSQL at %s as %q: %w", where, cfg.User, mapErr(err))
+	pool := func() *sql.DB {
+		db := stdlib.OpenDB(*cfg)
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+		return db
 	}
-	return db, nil
+	w, r = pool(), pool()
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		where := cfg.Host + ":" + strconv.Itoa(int(cfg.Port)) + "/" + cfg.Database
+		return nil, nil, fmt.Errorf("store: cannot reach PostgreSQL at %s as %q: %w", where, cfg.User, mapErr(err))
+	}
+	return w, r, nil
 }
 
 // redactParseError keeps the password of dsn out of a parse error's text.

@@ -53,8 +53,9 @@ type Store struct {
 	savepoints atomic.Uint64
 	closed     atomic.Bool
 
-	// pg: the database is PostgreSQL (postgres.go); wdb and rdb are then one pool, and the
-	// SQLite-only machinery (group commit, the hook, the WAL sync, the caches) is off.
+	// pg: the database is PostgreSQL (postgres.go); wdb and rdb are then two pools of the
+	// same database, and the SQLite-only machinery (group commit, the hook, the WAL sync, the
+	// caches) is off.
 	pg bool
 	// rebound caches the PostgreSQL text of ad-hoc queries (rebind).
 	rebound sync.Map
@@ -99,14 +100,14 @@ const clientColumns = `id, name, description, secret_hash, public, redirect_uris
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	s := &Store{clients: newClientCache(), atCache: newAccessTokenCache()}
 	if IsPostgresURL(dsn) {
-		db, err := openPostgres(ctx, dsn)
+		w, r, err := openPostgres(ctx, dsn)
 		if err != nil {
 			return nil, err
 		}
 		s.pg = true
-		s.wdb, s.rdb = db, db
+		s.wdb, s.rdb = w, r
 		s.atCache.setTTL(0) // see postgres.go: nothing another replica can change is cached
-		if err := migrate(ctx, db, true); err != nil {
+		if err := migrate(ctx, w, true); err != nil {
 			s.Close()
 			return nil, err
 		}
