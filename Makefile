@@ -38,7 +38,7 @@ help:
 	@echo "make pg           start a throwaway PostgreSQL cluster on a loopback port, print its URL; Ctrl-C removes it"
 	@echo "make bench        load-test the reference server over loopback beside a bare net/http handler"
 	@echo "                  (DB=postgres: a throwaway local cluster; REPLICAS=N servers over one database)"
-	@echo "make soak         kill -9 and restart the server under load; check nothing is lost (DURATION=60s)"
+	@echo "make soak         kill -9 and restart the server under load; check nothing is lost (DURATION=60s; REPLICAS=2 [DB=postgres]: replicas over one database)"
 	@echo "make setup        install Chromium, the Playwright driver, PostgreSQL and Go modules"
 	@echo "make interop      run the suite against third-party servers (zitadel/oidc example, oauth2-mock-server)"
 	@echo "                  and compare with fixtures/interop/*.expected.yaml"
@@ -190,8 +190,14 @@ interop-install-node:
 # The crash soak: `oauthconf serve` as a child on a temporary database, a steady mix of every
 # grant, refresh, introspection and revocation, SIGKILL and restart at random moments, then
 # checks that nothing was lost or redeemed twice and nothing answered 5xx (DURATION=60s).
-soak: setup-go build
-	bin/oauthconf soak --duration $(DURATION) --seed fixtures/refserver/seed.yaml
+# REPLICAS=N: N serve processes over one database behind a round-robin proxy, one killed at a
+# time; with DB=postgres they share a throwaway local cluster (cmd/pgcluster).
+soak: setup-go build $(if $(and $(REPLICAS),$(filter postgres,$(DB))),setup-postgres)
+ifeq ($(if $(REPLICAS),$(DB)),postgres)
+	$(GO) run ./cmd/pgcluster -- bin/oauthconf soak --duration $(DURATION) --seed fixtures/refserver/seed.yaml --replicas $(REPLICAS) --db '{url}'
+else
+	bin/oauthconf soak --duration $(DURATION) --seed fixtures/refserver/seed.yaml $(if $(REPLICAS),--replicas $(REPLICAS))
+endif
 
 clean:
 	rm -rf bin $(REPORT_DIR) .cache

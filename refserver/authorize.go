@@ -278,7 +278,7 @@ func (s *Server) checkAuthorize(ctx context.Context, raw url.Values, problem str
 	if !ok {
 		return nil, pageFailure(http.StatusInternalServerError, "server_error", "The client record has an unexpected type.")
 	}
-	client = s.withSettingsLifetimes(client) // the run-time lifetimes (settings.go)
+	client = s.withSettingsLifetimes(ctx, client) // the run-time lifetimes (settings.go)
 
 	// 2. The redirect URI. Errors here are shown, never redirected (RFC 6749 3.1.2.4).
 	redirect, desc := matchRedirectURI(clean.Get("redirect_uri"), isRepeated("redirect_uri"), client.RedirectURIs)
@@ -360,7 +360,7 @@ func (s *Server) checkAuthorize(ctx context.Context, raw url.Values, problem str
 		return nil, f
 	}
 	if rt == "code" {
-		if f := s.checkPKCE(client, clean, t); f != nil {
+		if f := s.checkPKCE(ctx, client, clean, t); f != nil {
 			return nil, f
 		}
 	}
@@ -499,7 +499,7 @@ func (s *Server) checkScopes(ctx context.Context, client *store.Client, clean ur
 
 // checkPKCE validates the PKCE parameters of a code request here, before the owner is
 // asked; fosite checks them only after approval.
-func (s *Server) checkPKCE(client *store.Client, clean url.Values, t *pendingTarget) *authzFailure {
+func (s *Server) checkPKCE(ctx context.Context, client *store.Client, clean url.Values, t *pendingTarget) *authzFailure {
 	challenge, method := clean.Get("code_challenge"), clean.Get("code_challenge_method")
 	if challenge == "" {
 		if method != "" {
@@ -510,7 +510,7 @@ func (s *Server) checkPKCE(client *store.Client, clean url.Values, t *pendingTar
 		// does not send the "code_challenge" in the request, the authorization endpoint MUST
 		// return the authorization error response with the "error" value set to
 		// "invalid_request"".
-		if client.Public && s.current().PKCERequiredForPublic {
+		if client.Public && s.current(ctx).PKCERequiredForPublic {
 			return t.fail("invalid_request", "This public client must send a code_challenge (PKCE, S256).")
 		}
 		return nil

@@ -202,13 +202,13 @@ type authenticatedClientKey struct{}
 func (s *Server) fositeClientAuth(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
 	// The run-time lifetimes (settings.go) reach fosite through the client.
 	if c, ok := ctx.Value(authenticatedClientKey{}).(*store.Client); ok {
-		return s.quirkLongLived(s.withSettingsLifetimes(c)), nil
+		return s.quirkLongLived(s.withSettingsLifetimes(ctx, c)), nil
 	}
 	c, oe := s.clientAuth.authenticate(ctx, r, form)
 	if oe != nil {
 		return nil, oe
 	}
-	return s.quirkLongLived(s.withSettingsLifetimes(c)), nil
+	return s.quirkLongLived(s.withSettingsLifetimes(ctx, c)), nil
 }
 
 // clientStore is what client authentication reads: the client.

@@ -1,6 +1,7 @@
 package refserver
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"time"
@@ -31,7 +32,7 @@ func (s *Server) renderConsent(w http.ResponseWriter, p *pendingAuthz, ls loginS
 	if name == "" {
 		name = p.client.ID
 	}
-	set := s.current() // the run-time settings (settings.go)
+	set := s.current(context.Background()) // the run-time settings (settings.go)
 	heading := set.ApprovalHeading
 	if heading == "" {
 		heading = set.ApprovalTitle

@@ -2,6 +2,7 @@ package refserver
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"html/template"
 	"net/http"
@@ -133,7 +134,7 @@ func (s *Server) renderPageTo(w http.ResponseWriter, status int, name, title, he
 		w.Header().Del("X-Frame-Options")
 		w.Header().Set("Content-Security-Policy", pageCSP(nonce, formTarget))
 	}
-	v := pageView{Title: title, Heading: heading, Footer: s.current().ApprovalFooter, Nonce: nonce, Data: data}
+	v := pageView{Title: title, Heading: heading, Footer: s.current(context.Background()).ApprovalFooter, Nonce: nonce, Data: data}
 	var buf bytes.Buffer
 	if err := pages[name].ExecuteTemplate(&buf, "base", v); err != nil {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

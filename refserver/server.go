@@ -1,6 +1,7 @@
 package refserver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -222,6 +223,9 @@ func (s *Server) routes() {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = s.clientAddress(r)  // proxy.go: the client's address behind a trusted proxy
 	r = withRequestID(w, r) // audit_hooks.go: X-Request-Id and the audit log's request_id
+	// One read of the store's change epoch per request, on first use, validates every cached
+	// client, token and setting the request looks up (store/epoch.go: replicas that agree).
+	r = r.WithContext(s.store.WithEpochScope(r.Context()))
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -286,4 +290,6 @@ type serverStore interface {
 	revokeStore
 	sessionStore
 	tokenStore
+	// WithEpochScope: ServeHTTP's one read of the change epoch per request (store/epoch.go).
+	WithEpochScope(ctx context.Context) context.Context
 }

@@ -17,13 +17,12 @@ import (
 	"github.com/oauthconf/oauthconf/refserver/store"
 )
 
-// settingsMaxAge bounds how long a change saved by another replica sharing the database
-// stays unseen here. A change made through this server's own admin handler applies at once.
-const settingsMaxAge = 2 * time.Second
-
-// settingsStore is what runtimeSettings reads the saved settings from.
+// settingsStore is what runtimeSettings reads the saved settings from. Epoch is the store's
+// shared change epoch (store/epoch.go): a save through any replica sharing the database moves
+// it, so the settings in memory are used only while it has not moved.
 type settingsStore interface {
 	GetSettings(ctx context.Context) (*store.Settings, error)
+	Epoch(ctx context.Context) (uint64, error)
 }
 
 // runtimeSettings serves the settings in force: the saved ones, else the configured ones.
@@ -34,8 +33,11 @@ type runtimeSettings struct {
 }
 
 type settingsEntry struct {
-	s  store.Settings
-	at time.Time
+	s store.Settings
+	// epoch is the store's change epoch read before the settings were; hasEpoch is false for
+	// values the admin handler handed over (set), which the next get reads again.
+	epoch    uint64
+	hasEpoch bool
 }
 
 func newRuntimeSettings(cfg Config, st settingsStore) *runtimeSettings {
@@ -56,13 +58,15 @@ func configSettings(cfg Config) store.Settings {
 }
 
 // get returns the settings in force. A store error keeps the last known values (or the
-// configured ones): a settings read must never fail a request.
-func (rs *runtimeSettings) get() store.Settings {
-	if e := rs.cur.Load(); e != nil && time.Since(e.at) < settingsMaxAge {
+// configured ones): a settings read must never fail a request. A change saved through another
+// replica is seen at once: the epoch it moved no longer matches the one in memory.
+func (rs *runtimeSettings) get(ctx context.Context) store.Settings {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	epoch, eerr := rs.st.Epoch(ctx)
+	if e := rs.cur.Load(); e != nil && eerr == nil && e.hasEpoch && e.epoch == epoch {
 		return e.s
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
 	saved, err := rs.st.GetSettings(ctx)
 	if err != nil {
 		slog.Default().Error("refserver: read settings", "error", err)
@@ -75,13 +79,13 @@ func (rs *runtimeSettings) get() store.Settings {
 	if saved != nil {
 		s = rs.merge(*saved)
 	}
-	rs.cur.Store(&settingsEntry{s: s, at: time.Now()})
+	rs.cur.Store(&settingsEntry{s: s, epoch: epoch, hasEpoch: eerr == nil})
 	return s
 }
 
 // set takes the values the admin handler just saved.
 func (rs *runtimeSettings) set(s store.Settings) {
-	rs.cur.Store(&settingsEntry{s: rs.merge(s), at: time.Now()})
+	rs.cur.Store(&settingsEntry{s: rs.merge(s)})
 }
 
 // merge fills what a saved setting leaves empty (a zero lifetime, an empty title) from the
@@ -103,16 +107,16 @@ func (rs *runtimeSettings) merge(s store.Settings) store.Settings {
 }
 
 // current returns the settings in force.
-func (s *Server) current() store.Settings { return s.settings.get() }
+func (s *Server) current(ctx context.Context) store.Settings { return s.settings.get(ctx) }
 
 // withSettingsLifetimes returns c with the server-wide lifetimes in force filled in where the
 // client has none of its own, so that fosite (which reads them through
 // fosite.ClientWithCustomTokenLifespans) applies the run-time settings. c is not modified.
-func (s *Server) withSettingsLifetimes(c *store.Client) *store.Client {
+func (s *Server) withSettingsLifetimes(ctx context.Context, c *store.Client) *store.Client {
 	if c == nil || (c.AccessTokenTTL > 0 && c.RefreshTokenTTL > 0 && c.AuthCodeTTL > 0) {
 		return c
 	}
-	set := s.current()
+	set := s.current(ctx)
 	cp := *c
 	if cp.AccessTokenTTL <= 0 {
 		cp.AccessTokenTTL = set.AccessTokenTTL

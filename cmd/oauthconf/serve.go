@@ -252,35 +252,64 @@ func isLoopbackHost(host string) bool {
 
 // loadOrCreateSecret returns the global secret kept in path, creating it (32 random bytes,
 // hex, mode 0600) on first start so tokens survive restarts.
+//
+// Replicas started together over a new database race to create it; every one of them must end
+// up with the same secret, and none may read a file half written. So the secret is written to
+// a file of its own first and then linked into place, which fails if path exists: the loser of
+// the race removes its own and reads the winner's, complete.
 func loadOrCreateSecret(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		secret, derr := hex.DecodeString(strings.TrimSpace(string(b)))
-		if derr != nil || len(secret) < 32 {
-			return nil, fmt.Errorf("secret file %s must hold at least 32 bytes in hex: delete it to generate a new one (tokens issued under the old secret stop working)", path)
-		}
-		return secret, nil
-	}
+	secret, err := readTokenSecret(path)
 	if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("reading secret file: %w", err)
+		return secret, err
 	}
-	secret := make([]byte, 32)
+	secret = make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("creating the secret file's folder: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".new-*")
 	if err != nil {
+		return nil, fmt.Errorf("creating secret file: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
 		return nil, fmt.Errorf("creating secret file: %w", err)
 	}
 	if _, err := f.WriteString(hex.EncodeToString(secret) + "\n"); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("writing secret file: %w", err)
 	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("writing secret file: %w", err)
+	}
 	if err := f.Close(); err != nil {
 		return nil, fmt.Errorf("writing secret file: %w", err)
+	}
+	if err := os.Link(tmp, path); errors.Is(err, os.ErrExist) {
+		return readTokenSecret(path) // another replica made it first
+	} else if err != nil {
+		return nil, fmt.Errorf("creating secret file: %w", err)
+	}
+	return secret, nil
+}
+
+// readTokenSecret reads the secret kept in path; an error wrapping os.ErrNotExist when there is none.
+func readTokenSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("reading secret file: %w", err)
+	}
+	secret, derr := hex.DecodeString(strings.TrimSpace(string(b)))
+	if derr != nil || len(secret) < 32 {
+		return nil, fmt.Errorf("secret file %s must hold at least 32 bytes in hex: delete it to generate a new one (tokens issued under the old secret stop working)", path)
 	}
 	return secret, nil
 }

@@ -27,6 +27,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/oauthconf/oauthconf/refserver/store"
 )
 
 const soakUsage = `usage: oauthconf soak [flags]
@@ -54,6 +56,14 @@ keeps every token it gave, keeps every revocation, never redeems a code or refre
 and never answers 5xx. Restart the server yourself during the run to test durability: requests
 that fail to connect are counted apart, as while a server is down.
 
+With --replicas N (2 to 8) it starts N serve processes over one database (a SQLite file in the
+temporary folder, or --db postgres://... naming an empty PostgreSQL database), all serving one
+issuer: a round-robin proxy on another loopback port that sends each request to the next
+replica (and past a replica that is down). It kills one replica at a time with SIGKILL at random
+moments and restarts it while the others keep serving, kills and restarts them all at the end,
+and checks the same things. A request held by a replica when it is killed loses its answer (the
+proxy closes the connection), counted as a crash's is; no live replica may answer 5xx.
+
 flags:
 `
 
@@ -68,10 +78,17 @@ type soakOptions struct {
 	// Addr, when set, is a running server's host:port (loopback only) that the soak drives
 	// without starting, killing or restarting it.
 	Addr string
+	// Replicas, when set (2 to 8), starts that many serve processes over one database behind
+	// a round-robin proxy and kills one at a time (soak_replicas.go); DB is their database, a
+	// postgres:// URL, or empty for a SQLite file in the temporary folder.
+	Replicas int
+	DB       string
 	// bin and env run the server (tests: the test binary as the command); default: this
 	// executable.
 	bin string
 	env []string
+	// serveArgs are more serve flags for every replica of --replicas (tests: a quirk).
+	serveArgs []string
 }
 
 func parseSoakFlags(args []string, stderr io.Writer) (*soakOptions, error) {
@@ -86,6 +103,8 @@ func parseSoakFlags(args []string, stderr io.Writer) (*soakOptions, error) {
 	fs.StringVar(&o.SeedFile, "seed", "fixtures/refserver/seed.yaml", "seed YAML for the server's database (passed to serve --seed)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary database directory (printed) for inspection")
 	fs.StringVar(&o.Addr, "addr", "", "drive the server already running at this loopback host:port (serving the demo fixtures) instead of starting one; no kills")
+	fs.IntVar(&o.Replicas, "replicas", 0, "start this many serve processes (2 to 8) over one database behind a round-robin proxy, and kill one at a time (see above)")
+	fs.StringVar(&o.DB, "db", "", "with --replicas: the database the replicas share, a postgres:// URL of an empty database (default: a SQLite file in the temporary folder)")
 	if err := parseFlags(fs, args, soakUsage, stderr); err != nil {
 		return nil, err
 	}
@@ -104,6 +123,18 @@ func parseSoakFlags(args []string, stderr io.Writer) (*soakOptions, error) {
 				problems = append(problems, fmt.Sprintf("--%s does not apply with --addr (the soak neither starts nor kills a server it did not start)", f.Name))
 			}
 		})
+	}
+	if o.Replicas != 0 && (o.Replicas < 2 || o.Replicas > 8) {
+		problems = append(problems, fmt.Sprintf("--replicas must be between 2 and 8, got %d", o.Replicas))
+	}
+	if o.Replicas != 0 && o.Addr != "" {
+		problems = append(problems, "--replicas and --addr exclude each other: the soak starts the replicas it kills")
+	}
+	if o.DB != "" && o.Replicas == 0 {
+		problems = append(problems, "--db applies with --replicas only (the single-server soak uses a fresh SQLite file)")
+	}
+	if o.DB != "" && !store.IsPostgresURL(o.DB) {
+		problems = append(problems, fmt.Sprintf("--db %s: give a postgres:// URL of an empty database (without --db the replicas share a fresh SQLite file)", store.RedactURL(o.DB)))
 	}
 	if o.Duration <= 0 {
 		problems = append(problems, "--duration must be positive")
@@ -180,6 +211,7 @@ var soakSecrets = map[string]string{soakCodeClient: soakCodeSecret, soakCCClient
 // soakServer is the child process and its state.
 type soakServer struct {
 	bin, dir, addr, seed string
+	db                   string // the database: empty for dir/soak.db
 	env                  []string
 	args                 []string // more serve flags (tests: a quirk)
 	out                  io.Writer
@@ -196,7 +228,11 @@ type soakServer struct {
 // start starts the server and waits until it answers /healthz, at most timeout (the first
 // start hashes the seed's secrets, which under -race on a loaded machine takes a while).
 func (s *soakServer) start(ctx context.Context, timeout time.Duration) error {
-	cmd := exec.CommandContext(ctx, s.bin, append([]string{"serve", "--addr", s.addr, "--db", filepath.Join(s.dir, "soak.db"),
+	db := s.db
+	if db == "" {
+		db = filepath.Join(s.dir, "soak.db")
+	}
+	cmd := exec.CommandContext(ctx, s.bin, append([]string{"serve", "--addr", s.addr, "--db", db,
 		"--seed", s.seed, "--audit-log", filepath.Join(s.dir, "audit.log")}, s.args...)...)
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	if len(s.env) > 0 {
@@ -333,8 +369,18 @@ type soakResult struct {
 	Violations []string
 }
 
+// soakTarget is what the workers drive: one server, or a set of replicas behind the
+// round-robin proxy (soak_replicas.go).
+type soakTarget interface {
+	// isUp reports whether the target is serving: a request that fails meanwhile lost its
+	// answer for no kill of the soak's.
+	isUp() bool
+	// waitUp waits until the target serves again after a kill.
+	waitUp(ctx context.Context) error
+}
+
 type soakRun struct {
-	srv  *soakServer
+	srv  soakTarget
 	base string
 	res  soakResult
 	mu   sync.Mutex // guards res, families, usedCodes, usedRTs
@@ -827,6 +873,9 @@ func soak(ctx context.Context, o *soakOptions, out io.Writer) (*soakResult, erro
 	if o.Addr != "" {
 		return soakExternal(ctx, o, out)
 	}
+	if o.Replicas > 0 {
+		return soakReplicas(ctx, o, out)
+	}
 	bin := o.bin
 	if bin == "" {
 		var err error
@@ -945,11 +994,11 @@ func (r *soakRun) preflight() error {
 	cl := &http.Client{Timeout: 10 * time.Second}
 	res, err := cl.Get(r.base + "/healthz")
 	if err != nil {
-		return fmt.Errorf("--addr %s: nothing answers there (%v): start the server first, for example: oauthconf serve --demo --addr %s", r.srv.addr, err, r.srv.addr)
+		return fmt.Errorf("--addr %s: nothing answers there (%v): start the server first, for example: oauthconf serve --demo --addr %s", strings.TrimPrefix(r.base, "http://"), err, strings.TrimPrefix(r.base, "http://"))
 	}
 	res.Body.Close()
 	if res.StatusCode < 200 || res.StatusCode > 299 {
-		return fmt.Errorf("--addr %s: GET /healthz answered %d: is it the reference server (oauthconf serve)?", r.srv.addr, res.StatusCode)
+		return fmt.Errorf("--addr %s: GET /healthz answered %d: is it the reference server (oauthconf serve)?", strings.TrimPrefix(r.base, "http://"), res.StatusCode)
 	}
 	req, _ := http.NewRequest(http.MethodPost, r.base+"/oauth2/token",
 		strings.NewReader(url.Values{"grant_type": {"client_credentials"}, "scope": {"calc:read"}}.Encode()))
@@ -957,11 +1006,11 @@ func (r *soakRun) preflight() error {
 	req.SetBasicAuth(soakCCClient, soakCCSecret)
 	res, err = cl.Do(req)
 	if err != nil {
-		return fmt.Errorf("--addr %s: the token endpoint: %v", r.srv.addr, err)
+		return fmt.Errorf("--addr %s: the token endpoint: %v", strings.TrimPrefix(r.base, "http://"), err)
 	}
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("--addr %s: the demo client %s was refused a token (%d): the soak drives the published test fixtures; serve them with oauthconf serve --demo (or --seed fixtures/refserver/seed.yaml)", r.srv.addr, soakCCClient, res.StatusCode)
+		return fmt.Errorf("--addr %s: the demo client %s was refused a token (%d): the soak drives the published test fixtures; serve them with oauthconf serve --demo (or --seed fixtures/refserver/seed.yaml)", strings.TrimPrefix(r.base, "http://"), soakCCClient, res.StatusCode)
 	}
 	return nil
 }

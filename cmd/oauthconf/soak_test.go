@@ -189,3 +189,83 @@ func TestSoakAddrPreflight(t *testing.T) {
 		t.Errorf("a server without the fixtures: got %v", err)
 	}
 }
+
+// TestSoakReplicasShort is a short soak of two replicas over one database, one of them killed
+// at random moments (issue 15 item 4), on a SQLite file and on PostgreSQL.
+func TestSoakReplicasShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the replicas soak takes 20 s; -short skips it")
+	}
+	t.Run("sqlite", func(t *testing.T) { soakReplicasShort(t, "") })
+	t.Run("postgres", func(t *testing.T) { soakReplicasShort(t, startPG(t)) })
+}
+
+func soakReplicasShort(t *testing.T, db string) {
+	var out bytes.Buffer
+	res, err := soak(context.Background(), &soakOptions{
+		Duration: 10 * time.Second, Rate: 30, Workers: 6, MinUp: 2 * time.Second, MaxUp: 4 * time.Second,
+		Replicas: 2, DB: db,
+		SeedFile: filepath.Join("..", "..", "fixtures", "refserver", "seed.yaml"),
+		bin:      os.Args[0], env: []string{"OAUTHCONF_TEST_AS_COMMAND=1"},
+	}, &out)
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Violations) > 0 {
+		t.Fatalf("%d violations:\n%s", len(res.Violations), strings.Join(res.Violations, "\n"))
+	}
+	for _, k := range []string{"kills", "tokens_issued", "checked_active", "replica_1_answered", "replica_2_answered"} {
+		if res.Counts[k] == 0 {
+			t.Errorf("the soak did no %s: %v", k, res.Counts)
+		}
+	}
+}
+
+func TestSoakReplicasFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--replicas", "2", "--seed", "../../fixtures/refserver/seed.yaml"}, ""},
+		{[]string{"--replicas", "1", "--seed", "../../fixtures/refserver/seed.yaml"}, "--replicas must be between 2 and 8"},
+		{[]string{"--replicas", "2", "--addr", "127.0.0.1:8080"}, "exclude each other"},
+		{[]string{"--db", "postgres://u@127.0.0.1/x", "--seed", "../../fixtures/refserver/seed.yaml"}, "--db applies with --replicas only"},
+		{[]string{"--replicas", "2", "--db", "x.db", "--seed", "../../fixtures/refserver/seed.yaml"}, "give a postgres:// URL"},
+	} {
+		_, err := parseSoakFlags(c.args, io.Discard)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%v: unexpected error %v", c.args, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%v: expected an error containing %q, got %v", c.args, c.want, err)
+		}
+	}
+}
+
+// The replicas mode's checks can fail: replicas that redeem a code twice (the code-reusable
+// quirk) are caught when a used code is replayed through the proxy.
+func TestSoakReplicasCatchesReusableCodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two serve processes; -short skips it")
+	}
+	var out bytes.Buffer
+	res, err := soak(context.Background(), &soakOptions{
+		Duration: 4 * time.Second, Rate: 30, Workers: 4, MinUp: time.Minute, MaxUp: time.Minute, Replicas: 2,
+		SeedFile: filepath.Join("..", "..", "fixtures", "refserver", "seed.yaml"),
+		bin:      os.Args[0], env: []string{"OAUTHCONF_TEST_AS_COMMAND=1"}, serveArgs: []string{"--quirk", "code-reusable"},
+	}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Counts["grant_authorization_code"] == 0 {
+		t.Fatalf("no code was redeemed in the run, nothing to replay: %v", res.Counts)
+	}
+	found := false
+	for _, v := range res.Violations {
+		found = found || strings.Contains(v, "a used authorization code was redeemed again")
+	}
+	if !found {
+		t.Errorf("expected a replayed code to be a violation:\n%s", out.String())
+	}
+}

@@ -3,16 +3,20 @@ package launch
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/oauthconf/oauthconf/fixtures"
 	"github.com/oauthconf/oauthconf/refserver"
 	"github.com/oauthconf/oauthconf/refserver/audit"
+	"github.com/oauthconf/oauthconf/refserver/rrproxy"
 	"github.com/oauthconf/oauthconf/refserver/store"
 )
 
@@ -30,8 +34,15 @@ type EmbeddedOptions struct {
 	AuditLog io.Writer
 	// JWTAccessTokens starts the server issuing JWT access tokens (refserver.Config).
 	JWTAccessTokens bool
+	// Replicas, when 2 or more, starts that many servers over one database file, each with
+	// its own store (its own connections and caches, as separate processes have), behind a
+	// round-robin proxy on the issuer's address (refserver/rrproxy): each request goes to the
+	// next replica (issue 15 item 5: the suite against a replicated deployment). They share
+	// the token secret and the audit log.
+	Replicas int
 	// DB is the database (DBOptions.Path): empty for a fresh SQLite file in a temporary
-	// folder, or a postgres:// URL (the run of the whole suite on PostgreSQL).
+	// folder, or a postgres:// URL of an empty database (seeded from Seed; the run of the
+	// whole suite on PostgreSQL), which the replicas share.
 	DB string
 }
 
@@ -42,8 +53,10 @@ type Embedded struct {
 	issuer  string
 	profile []byte
 	audit   *auditBuffer
-	ready   chan struct{} // closed when the start ended; then srv or err is set
-	srv     *Server
+	ready   chan struct{} // closed when the start ended; then srvs or err is set
+	srvs    []*Server     // the replicas; the first owns the database's temporary folder
+	front   *http.Server  // the round-robin proxy in front of several replicas
+	proxy   *rrproxy.Proxy
 	err     error
 }
 
@@ -84,11 +97,77 @@ func StartEmbedded(ctx context.Context, o EmbeddedOptions) (*Embedded, error) {
 			e.err = fmt.Errorf("embedded reference server: %w", err)
 			return
 		}
-		if e.srv, err = Serve(db, Options{Listener: ln, TLS: o.TLS, Config: refserver.Config{Issuer: e.issuer, Audit: audit.New(auditW), SecureCookies: o.TLS != nil, JWTAccessTokens: o.JWTAccessTokens}}); err != nil {
-			e.err = fmt.Errorf("embedded reference server: %w", err)
+		cfg := refserver.Config{Issuer: e.issuer, Audit: audit.New(auditW), SecureCookies: o.TLS != nil, JWTAccessTokens: o.JWTAccessTokens}
+		if o.Replicas < 2 {
+			srv, err := Serve(db, Options{Listener: ln, TLS: o.TLS, Config: cfg})
+			if err != nil {
+				e.err = fmt.Errorf("embedded reference server: %w", err)
+				return
+			}
+			e.srvs = []*Server{srv}
+			return
+		}
+		if o.TLS != nil {
+			// The round-robin proxy speaks plain http to the client; TLS in front of replicas
+			// is the load balancer's, which this test proxy does not play.
+			e.err = errors.New("embedded reference server: replicas are served over plain http only (EmbeddedOptions.TLS with Replicas)")
+			return
+		}
+		if e.err = e.startReplicas(ctx, db, ln, cfg, o.Replicas); e.err != nil {
+			e.err = fmt.Errorf("embedded reference server (%d replicas): %w", o.Replicas, e.err)
 		}
 	}()
 	return e, nil
+}
+
+// startReplicas serves n replicas over db (its file or URL), each on its own loopback port with a store
+// of its own, and the round-robin proxy on ln. The replicas share the issuer (the proxy's
+// address) and the token secret, as replicas behind a load balancer must.
+func (e *Embedded) startReplicas(ctx context.Context, db *Database, ln net.Listener, cfg refserver.Config, n int) error {
+	cfg.GlobalSecret = make([]byte, 32)
+	_, _ = rand.Read(cfg.GlobalSecret) // crypto/rand.Read never fails (Go 1.24+)
+	fail := func(err error) error {
+		_ = ln.Close()
+		for i := len(e.srvs) - 1; i >= 0; i-- {
+			_ = e.srvs[i].Close()
+		}
+		if len(e.srvs) == 0 {
+			_ = db.Close()
+		}
+		e.srvs = nil
+		return err
+	}
+	addrs := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		d := db
+		if i > 0 {
+			var err error
+			if d, err = OpenDB(ctx, DBOptions{Path: db.Path}); err != nil {
+				return fail(err)
+			}
+		}
+		rl, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			if i > 0 {
+				_ = d.Close()
+			}
+			return fail(fmt.Errorf("replica %d: cannot listen on loopback: %w", i+1, err))
+		}
+		srv, err := Serve(d, Options{Listener: rl, Config: cfg})
+		if err != nil {
+			return fail(fmt.Errorf("replica %d: %w", i+1, err)) // Serve closed d
+		}
+		e.srvs = append(e.srvs, srv)
+		addrs = append(addrs, rl.Addr().String())
+	}
+	p, err := rrproxy.New(addrs)
+	if err != nil {
+		return fail(err)
+	}
+	e.proxy = p
+	e.front = &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = e.front.Serve(ln) }()
+	return nil
 }
 
 // Ready waits until the server serves, and says why it does not if its start failed.
@@ -110,13 +189,29 @@ func (e *Embedded) Profile() []byte { return e.profile }
 // AuditLog returns a copy of the security audit log written so far.
 func (e *Embedded) AuditLog() []byte { return e.audit.Bytes() }
 
+// ReplicaRequests returns how many requests each replica answered through the proxy (nil
+// for a single server).
+func (e *Embedded) ReplicaRequests() []int64 {
+	<-e.ready
+	if e.proxy == nil {
+		return nil
+	}
+	return e.proxy.Served()
+}
+
 // Close stops the server (after its start, if still under way) and removes its database.
 func (e *Embedded) Close() error {
 	<-e.ready
-	if e.srv == nil {
-		return nil // the start failed and cleaned up after itself
+	var errs []error
+	if e.front != nil {
+		errs = append(errs, e.front.Close())
+		e.proxy.Close()
 	}
-	return e.srv.Close()
+	// The first replica last: its database owns the temporary folder.
+	for i := len(e.srvs) - 1; i >= 0; i-- {
+		errs = append(errs, e.srvs[i].Close())
+	}
+	return errors.Join(errs...)
 }
 
 // auditBuffer is the embedded server's audit log in memory, safe for the server's concurrent

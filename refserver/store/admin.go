@@ -296,6 +296,9 @@ func (s *Store) adminExec(ctx context.Context, query string, args ...any) (sql.R
 	} else {
 		res, err = s.wdb.ExecContext(ctx, s.rebind(query), args...)
 	}
+	if berr := s.bumpIfUntracked(ctx); berr != nil && err == nil {
+		err = berr
+	}
 	return res, mapErr(err)
 }
 

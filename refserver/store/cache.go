@@ -9,8 +9,9 @@ import (
 // rebuilds its requester with the client, and reading the client row each time would double
 // the cost of an introspection.
 //
-// Changes made through this Store invalidate the entry at once. The TTL bounds how long a
-// change made by another process sharing the database file (or a deleted client) stays unseen.
+// Changes made through this Store invalidate the entry at once; a change made by another
+// process sharing the database moves the shared epoch, and an entry read at another epoch is
+// never served (epoch.go). The TTL only bounds how long an unused entry is kept.
 type clientCache struct {
 	mu  sync.RWMutex
 	gen uint64 // bumped by every invalidation; a read that raced one is not cached
@@ -20,21 +21,22 @@ type clientCache struct {
 }
 
 type cacheEntry struct {
-	c  *Client // nil: no such client
-	at time.Time
+	c     *Client // nil: no such client
+	at    time.Time
+	epoch uint64 // the shared change epoch read before the row (epoch.go)
 }
 
 func newClientCache() *clientCache {
 	return &clientCache{m: map[string]cacheEntry{}, ttl: 5 * time.Second, max: 10000}
 }
 
-// get returns the cached client; ok is false on a miss. A hit with a nil client means the
-// id is known not to exist.
-func (cc *clientCache) get(id string) (c *Client, ok bool) {
+// get returns the cached client if it was read at epoch; ok is false on a miss. A hit with a
+// nil client means the id is known not to exist.
+func (cc *clientCache) get(id string, epoch uint64) (c *Client, ok bool) {
 	cc.mu.RLock()
 	e, ok := cc.m[id]
 	cc.mu.RUnlock()
-	if !ok || time.Since(e.at) > cc.ttl {
+	if !ok || time.Since(e.at) > cc.ttl || e.epoch != epoch {
 		return nil, false
 	}
 	return e.c, true
@@ -47,7 +49,7 @@ func (cc *clientCache) generation() uint64 {
 }
 
 // put caches c unless an invalidation happened since gen was read.
-func (cc *clientCache) put(id string, c *Client, gen uint64) {
+func (cc *clientCache) put(id string, c *Client, gen, epoch uint64) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	if cc.gen != gen {
@@ -57,7 +59,7 @@ func (cc *clientCache) put(id string, c *Client, gen uint64) {
 		// Bounded memory even when a caller tries many random client ids.
 		clear(cc.m)
 	}
-	cc.m[id] = cacheEntry{c: c, at: time.Now()}
+	cc.m[id] = cacheEntry{c: c, at: time.Now(), epoch: epoch}
 }
 
 func (cc *clientCache) invalidate(id string) {

@@ -352,6 +352,10 @@ type txState struct {
 	// tokensChanged: the transaction updated or deleted access_tokens rows (set by the
 	// pre-update hook, on the root); its end closes the access-token cache's invalidation.
 	tokensChanged atomic.Bool
+	// sharedChanged: the transaction changed what other processes' caches may hold
+	// (sharedTables; set by the pre-update hook, on the root); Commit moves the shared epoch
+	// in it (epoch.go).
+	sharedChanged atomic.Bool
 	done          atomic.Bool
 }
 
@@ -421,6 +425,16 @@ func (s *Store) Commit(ctx context.Context) error {
 			return fmt.Errorf("store: commit nested transaction: %w", mapErr(err))
 		}
 		return nil
+	}
+	if t.sharedChanged.Load() {
+		// Other replicas' caches: the epoch moves in the same commit as the change.
+		if err := s.bumpEpoch(ctx, t); err != nil {
+			// Not committed without it: a change other replicas could not see.
+			s.writerTx.CompareAndSwap(t, nil)
+			_ = t.tx.Rollback()
+			s.endTx(t)
+			return err
+		}
 	}
 	// No row changes during COMMIT: the writer stops being this transaction's before it ends.
 	s.writerTx.CompareAndSwap(t, nil)
@@ -503,6 +517,9 @@ func (s *Store) exec(ctx context.Context, st *stmt, args ...any) (sql.Result, er
 		return res, err
 	}
 	res, err := st.w.ExecContext(ctx, args...)
+	if berr := s.bumpIfUntracked(ctx); berr != nil && err == nil {
+		err = berr
+	}
 	return res, mapErr(err)
 }
 

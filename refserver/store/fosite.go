@@ -207,8 +207,17 @@ func (s *Store) getToken(ctx context.Context, t *tokenTable, sig string, sess fo
 		useCache = t.kind == KindAccessToken && txFrom(ctx) == nil
 		now      = time.Now()
 	)
+	var epoch uint64
 	if useCache {
-		row = s.atCache.get(sig, now)
+		// The epoch first, then the row (epoch.go): a row read after the epoch is at least as
+		// new as the epoch says. Without the epoch, nothing is served from or added to the
+		// cache.
+		if epoch, err = s.Epoch(ctx); err != nil {
+			useCache = false
+		}
+	}
+	if useCache {
+		row = s.atCache.get(sig, now, epoch)
 		if row == nil {
 			gen, cacheIt = s.atCache.generation()
 		}
@@ -218,6 +227,7 @@ func (s *Store) getToken(ctx context.Context, t *tokenTable, sig string, sess fo
 			return nil, false, err
 		}
 		if cacheIt {
+			row.epoch = epoch
 			s.atCache.put(sig, row, gen, now)
 		}
 	}

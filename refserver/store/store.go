@@ -61,6 +61,9 @@ type Store struct {
 	pg bool
 	// rebound caches the PostgreSQL text of ad-hoc queries (rebind).
 	rebound sync.Map
+	// untrackedShared: a write outside any tracked transaction changed a table the caches
+	// follow (epoch.go); the write's caller moves the epoch before returning.
+	untrackedShared atomic.Bool
 }
 
 var (
@@ -80,6 +83,7 @@ type queries struct {
 	jtiGet, jtiPut, jtiDeleteExpired         *stmt
 	serviceUserInsert, serviceUserDelete     *stmt
 	membershipsDelete                        *stmt
+	epochGet                                 *stmt
 }
 
 const clientColumns = `id, name, description, secret_hash, public, redirect_uris, grant_types, scopes,
@@ -166,6 +170,7 @@ func (s *Store) prepareAll(ctx context.Context) error {
 			ON CONFLICT (client_id) DO NOTHING`, false),
 		serviceUserDelete: p(`DELETE FROM service_users WHERE client_id = ?`, false),
 		membershipsDelete: p(`DELETE FROM group_members WHERE principal = ?`, false),
+		epochGet:          p(epochGetSQL, true),
 	}
 	if err != nil {
 		return err
@@ -408,7 +413,13 @@ func (s *Store) cachedClient(ctx context.Context, id string) (*Client, error) {
 	if txFrom(ctx) != nil || s.pg {
 		return s.readClient(ctx, id)
 	}
-	if c, ok := s.clients.get(id); ok {
+	epoch, err := s.Epoch(ctx)
+	if err != nil {
+		// Without the epoch the cache cannot tell whether another replica changed the
+		// client: read it.
+		return s.readClient(ctx, id)
+	}
+	if c, ok := s.clients.get(id, epoch); ok {
 		return c, nil
 	}
 	gen := s.clients.generation()
@@ -416,7 +427,7 @@ func (s *Store) cachedClient(ctx context.Context, id string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.clients.put(id, c, gen)
+	s.clients.put(id, c, gen, epoch)
 	return c, nil
 }
 

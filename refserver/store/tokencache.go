@@ -10,17 +10,16 @@ import (
 
 // DefaultAccessTokenCacheTTL is how long a looked-up access token is served from memory.
 //
-// Within one process the cache is exact: every change to a stored access token (revocation,
-// rotation, code-reuse revocation, a deleted or revoked-all client, the expired-token clean-up,
-// the console's revocations, anything else that updates or deletes a row of access_tokens)
-// empties it before the change and keeps it from filling until the change is committed (see
-// accessTokenCache). What the cache cannot see is a change made by another process writing to
-// the same database file: such a revocation reaches this process's introspection only when the
-// entry expires. The TTL is therefore short, one second: a revocation made through another
-// replica is seen here within one second, which is within what RFC 7662 4 already accepts of
-// resource servers that cache introspection responses. Deployments that need a revocation to
-// be seen at once by every replica set the TTL to 0 (SetAccessTokenCacheTTL), which turns the
-// cache off.
+// The cache is exact, within one process and across processes sharing the database. Within
+// one process every change to a stored access token (revocation, rotation, code-reuse
+// revocation, a deleted or revoked-all client, the expired-token clean-up, the console's
+// revocations, anything else that updates or deletes a row of access_tokens) empties it before
+// the change and keeps it from filling until the change is committed (see accessTokenCache).
+// A change made by another process (another replica over the same database file) moves the
+// shared change epoch in the same commit, and an entry is served only while the epoch reads
+// what it read before the entry's row was read (epoch.go): a revocation through any replica is
+// seen by every other at once. The TTL therefore bounds only how long an entry is kept, not
+// how stale it may be. SetAccessTokenCacheTTL(0) turns the cache off.
 const DefaultAccessTokenCacheTTL = time.Second
 
 // maxCachedTokens bounds the cache's memory; a full cache starts over.
@@ -58,21 +57,24 @@ type cachedToken struct {
 	req                 storedRequest
 	session             []byte // the session's JSON, decoded into the caller's session on each hit
 	until               time.Time
+	// epoch is the shared change epoch read before the row was (epoch.go): the entry is
+	// served only while the epoch still reads so, i.e. while no process has changed a token.
+	epoch uint64
 }
 
 func newAccessTokenCache() *accessTokenCache {
 	return &accessTokenCache{ttl: DefaultAccessTokenCacheTTL, m: map[string]*cachedToken{}}
 }
 
-// get returns the entry for sig if it is still fresh.
-func (c *accessTokenCache) get(sig string, now time.Time) *cachedToken {
+// get returns the entry for sig if it is still fresh and was read at epoch.
+func (c *accessTokenCache) get(sig string, now time.Time, epoch uint64) *cachedToken {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.m[sig]
 	if e == nil {
 		return nil
 	}
-	if !now.Before(e.until) {
+	if !now.Before(e.until) || e.epoch != epoch {
 		delete(c.m, sig)
 		return nil
 	}
@@ -142,9 +144,8 @@ func (c *accessTokenCache) setTTL(d time.Duration) {
 	clear(c.m)
 }
 
-// SetAccessTokenCacheTTL sets how long a looked-up access token is served from memory (see
-// DefaultAccessTokenCacheTTL); 0 turns the cache off. Set it to 0 when several processes
-// share the database and a revocation must be seen by all of them at once.
+// SetAccessTokenCacheTTL sets how long a looked-up access token is kept in memory (see
+// DefaultAccessTokenCacheTTL); 0 turns the cache off.
 //
 // On PostgreSQL the cache stays off whatever d is (postgres.go says why).
 func (s *Store) SetAccessTokenCacheTTL(d time.Duration) {
@@ -158,8 +159,22 @@ func (s *Store) SetAccessTokenCacheTTL(d time.Duration) {
 // inserts, updates or deletes. A new row cannot be in the cache; an updated or deleted row of
 // access_tokens opens an invalidation that the transaction's end closes (see Commit and
 // Rollback).
+//
+// It also notes changes to what other processes' caches may hold (sharedTables): the
+// transaction's commit then moves the shared epoch (epoch.go); a change outside a tracked
+// transaction has its epoch moved by the write's caller.
 func (s *Store) onRowChange(d sqlite.SQLitePreUpdateData) {
-	if d.Op == sqlite3.SQLITE_INSERT || !s.hooked.Load() {
+	if !s.hooked.Load() {
+		return
+	}
+	if inserts, ok := sharedTables[d.TableName]; ok && (inserts || d.Op != sqlite3.SQLITE_INSERT) {
+		if t := s.writerTx.Load(); t != nil {
+			t.sharedChanged.Store(true)
+		} else {
+			s.untrackedShared.Store(true)
+		}
+	}
+	if d.Op == sqlite3.SQLITE_INSERT {
 		return
 	}
 	if durableTables[d.TableName] {

@@ -19,10 +19,10 @@ func TestAccessTokenCacheProtocol(t *testing.T) {
 		t.Fatal("a fresh cache refuses entries")
 	}
 	c.put("a", entry(), gen, now)
-	if e := c.get("a", now); e == nil || !e.until.Equal(now.Add(DefaultAccessTokenCacheTTL)) {
+	if e := c.get("a", now, 0); e == nil || !e.until.Equal(now.Add(DefaultAccessTokenCacheTTL)) {
 		t.Fatalf("entry = %+v, want one that lives for the TTL", e)
 	}
-	if c.get("a", now.Add(DefaultAccessTokenCacheTTL)) != nil {
+	if c.get("a", now.Add(DefaultAccessTokenCacheTTL), 0) != nil {
 		t.Error("an entry outlived the TTL")
 	}
 
@@ -35,7 +35,7 @@ func TestAccessTokenCacheProtocol(t *testing.T) {
 	}
 	during, _ := c.generation()
 	c.put("b", entry(), during, now)
-	if c.get("b", now) != nil {
+	if c.get("b", now, 0) != nil {
 		t.Error("cached a row read before or during an invalidation")
 	}
 	c.end()
@@ -44,7 +44,7 @@ func TestAccessTokenCacheProtocol(t *testing.T) {
 		t.Fatal("the cache stays closed after the invalidation ended")
 	}
 	c.put("b", entry(), after, now)
-	if c.get("b", now) == nil {
+	if c.get("b", now, 0) == nil {
 		t.Error("a row read after the invalidation ended was not cached")
 	}
 
@@ -52,13 +52,13 @@ func TestAccessTokenCacheProtocol(t *testing.T) {
 	e := entry()
 	e.until = now.Add(10 * time.Millisecond)
 	c.put("c", e, after, now)
-	if got := c.get("c", now); got == nil || !got.until.Equal(now.Add(10*time.Millisecond)) {
+	if got := c.get("c", now, 0); got == nil || !got.until.Equal(now.Add(10*time.Millisecond)) {
 		t.Errorf("entry = %+v, want it to end with the token", got)
 	}
 	e = entry()
 	e.until = now.Add(-time.Millisecond)
 	c.put("d", e, after, now)
-	if c.get("d", now) != nil {
+	if c.get("d", now, 0) != nil {
 		t.Error("an expired token was cached")
 	}
 }
@@ -82,7 +82,11 @@ func TestAccessTokenCacheServesAndTurnsOffOnUntrackedChanges(t *testing.T) {
 	if _, err := s.GetAccessTokenSession(ctx, "at-1", nil); err != nil {
 		t.Fatal(err)
 	}
-	if s.atCache.get("at-1", time.Now()) == nil {
+	epoch, err := s.readEpoch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.atCache.get("at-1", time.Now(), epoch) == nil {
 		t.Fatal("a looked-up token is not in the cache")
 	}
 	// A write outside any transaction of the store's: nothing to wait for, so the cache goes.
@@ -92,7 +96,7 @@ func TestAccessTokenCacheServesAndTurnsOffOnUntrackedChanges(t *testing.T) {
 	if _, err := s.GetAccessTokenSession(ctx, "at-1", nil); err != fosite.ErrInactiveToken {
 		t.Errorf("after an untracked revocation: %v, want ErrInactiveToken", err)
 	}
-	if s.atCache.get("at-1", time.Now()) != nil {
+	if s.atCache.get("at-1", time.Now(), epoch) != nil {
 		t.Error("the cache still serves after an untracked change")
 	}
 }
