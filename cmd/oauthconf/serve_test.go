@@ -216,7 +216,7 @@ func TestServeStartsAndDrains(t *testing.T) {
 
 func TestParseBenchFlags(t *testing.T) {
 	o, err := parseBenchFlags(nil, io.Discard)
-	if err != nil || o.Duration != 10*time.Second || o.Concurrency != 16 || len(o.Only) != 3 {
+	if err != nil || o.Duration != 10*time.Second || o.Concurrency != 16 || len(o.Only) != len(benchNames) || o.Only[0] != "bare_handler" {
 		t.Fatalf("defaults: %+v, %v", o, err)
 	}
 	o, err = parseBenchFlags([]string{"--only", "introspection", "--duration", "2s"}, io.Discard)
