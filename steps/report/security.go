@@ -18,7 +18,8 @@ import (
 
 // The marks an attack can get.
 const (
-	// Mitigated: every scenario that bears on it and ran to a verdict passed (at least one did).
+	// Mitigated: every scenario that bears on it passed or was not applicable (at least one
+	// passed); one that was inconclusive or blocked makes it Undetermined instead.
 	Mitigated = "mitigated"
 	// PartlyMitigated: no MUST scenario that bears on it failed, but one at SHOULD or MAY did
 	// (or one without a level): the defence the RFC requires holds, a recommended one is missing.
@@ -29,8 +30,8 @@ const (
 	// NotApplicable: the target does not offer what the attack needs (every scenario that bears
 	// on it was not applicable), or the countermeasures are the client's alone.
 	NotApplicable_ = "not_applicable"
-	// Undetermined: nothing observed it: the suite has no check of the server's part, or every
-	// check that bears on it was inconclusive or blocked. Never read as mitigated.
+	// Undetermined: not (wholly) observed: the suite has no check of the server's part, or a
+	// check that bears on it was inconclusive or blocked and none failed. Never read as mitigated.
 	Undetermined = "undetermined"
 )
 
@@ -305,10 +306,11 @@ func BuildSecurity(scenarios []Scenario, p *profile.Profile) *Security {
 			a.Mark, a.Why = NotMitigated, counts
 		case fail > 0:
 			a.Mark, a.Why = PartlyMitigated, counts
+		case unobserved > 0:
+			// Part of it was not observed: passes alone do not make it mitigated.
+			a.Mark, a.Why = Undetermined, counts
 		case pass > 0:
 			a.Mark, a.Why = Mitigated, counts
-		case unobserved > 0:
-			a.Mark, a.Why = Undetermined, counts
 		default:
 			a.Mark = NotApplicable_
 			a.Why = "every scenario that bears on it was not applicable to this target: " + firstReason(a.Scenarios)

@@ -61,12 +61,15 @@ func TestSecurityMarks(t *testing.T) {
 			Reason: "the target does not return iss"},
 		// 4.14: only inconclusive -> undetermined, never mitigated.
 		sc("A refresh token issued to one client is refused for another client", "MUST", Inconclusive, "RFC6749-6", "RFC6749-10.4"),
+		// 4.7: a pass beside an inconclusive one -> undetermined, not mitigated.
+		sc("The state is echoed exactly (short)", "MUST", Pass, "RFC6749-4.1.2"),
+		sc("A forged <form> submission (replayed) yields no authorization code", "MUST", Inconclusive, "RFC6749-10.12"),
 		// RFC 6749 6 without a matching name bears on nothing.
 		sc("A client refreshes its access token", "MUST", Fail, "RFC6749-6", "RFC6749-5.1"),
 	}
 	s := BuildSecurity(scenarios, secProfile(t, "{grants: [client_credentials]}"))
 	want := map[string]string{"4.16": PartlyMitigated, "4.12": Mitigated, "4.5": NotMitigated, "4.4": NotApplicable_,
-		"4.14": Undetermined, "4.6": NotApplicable_, "4.13": Undetermined, "4.1": Undetermined}
+		"4.14": Undetermined, "4.7": Undetermined, "4.6": NotApplicable_, "4.13": Undetermined, "4.1": Undetermined}
 	for section, mark := range want {
 		if a := attackBySection(t, s, section); a.Mark != mark {
 			t.Errorf("attack %s: %s (%s), want %s", section, a.Mark, a.Why, mark)
