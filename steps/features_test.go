@@ -160,71 +160,17 @@ func TestEveryScenarioQuotesItsRequirement(t *testing.T) {
 	t.Logf("%d scenarios checked, %d without a proper level, requirement tag and quote", checked, missing)
 }
 
-// walkScenarios parses every feature and calls fn for each scenario (outlines once) with every
-// tag that applies to it: its feature's, its rule's, its own and its examples'.
+// walkScenarios calls fn for each scenario of the features (outlines once) with every tag that
+// applies to it (features.Walk).
 func walkScenarios(t *testing.T, fn func(path string, sc *messages.Scenario, tags []string)) {
 	t.Helper()
-	n := 0
-	newID := func() string { n++; return strconv.Itoa(n) }
-	err := fs.WalkDir(features.FS, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".feature") {
-			return err
-		}
-		f, err := features.FS.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		doc, err := gherkin.ParseGherkinDocument(f, newID)
-		if err != nil || doc.Feature == nil {
-			t.Errorf("%s: %v", path, err)
-			return nil
-		}
-		for _, sc := range scenariosOf(doc.Feature) {
-			var tags []string
-			for _, tg := range doc.Feature.Tags {
-				tags = append(tags, tg.Name)
-			}
-			for _, tg := range sc.rule {
-				tags = append(tags, tg.Name)
-			}
-			for _, tg := range sc.scenario.Tags {
-				tags = append(tags, tg.Name)
-			}
-			for _, ex := range sc.scenario.Examples {
-				for _, tg := range ex.Tags {
-					tags = append(tags, tg.Name)
-				}
-			}
-			fn(path, sc.scenario, tags)
-		}
-		return nil
-	})
+	scs, err := features.Walk()
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-type astScenario struct {
-	scenario *messages.Scenario
-	rule     []*messages.Tag
-}
-
-func scenariosOf(f *messages.Feature) []astScenario {
-	var out []astScenario
-	for _, c := range f.Children {
-		switch {
-		case c.Scenario != nil:
-			out = append(out, astScenario{scenario: c.Scenario})
-		case c.Rule != nil:
-			for _, rc := range c.Rule.Children {
-				if rc.Scenario != nil {
-					out = append(out, astScenario{scenario: rc.Scenario, rule: c.Rule.Tags})
-				}
-			}
-		}
+	for _, sc := range scs {
+		fn(sc.Path, sc.Scenario, sc.Tags)
 	}
-	return out
 }
 
 // quoteProblems says what a scenario with these tags (its own, its feature's, its rule's and

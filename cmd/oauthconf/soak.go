@@ -869,6 +869,26 @@ func (r *soakRun) worker(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// soakWorkDir is what every soak that starts servers needs first: the oauthconf binary to
+// start (the running one unless a test set o.bin) and a temporary folder for the databases and
+// logs, removed by cleanup unless --keep asked to keep it (then printed).
+func soakWorkDir(o *soakOptions, out io.Writer) (bin, dir string, cleanup func(), err error) {
+	bin = o.bin
+	if bin == "" {
+		if bin, err = os.Executable(); err != nil {
+			return "", "", nil, err
+		}
+	}
+	if dir, err = os.MkdirTemp("", "oauthconf-soak-"); err != nil {
+		return "", "", nil, err
+	}
+	if o.Keep {
+		fmt.Fprintf(out, "soak: keeping %s\n", dir)
+		return bin, dir, func() {}, nil
+	}
+	return bin, dir, func() { os.RemoveAll(dir) }, nil
+}
+
 func soak(ctx context.Context, o *soakOptions, out io.Writer) (*soakResult, error) {
 	if o.Addr != "" {
 		return soakExternal(ctx, o, out)
@@ -876,22 +896,11 @@ func soak(ctx context.Context, o *soakOptions, out io.Writer) (*soakResult, erro
 	if o.Replicas > 0 {
 		return soakReplicas(ctx, o, out)
 	}
-	bin := o.bin
-	if bin == "" {
-		var err error
-		if bin, err = os.Executable(); err != nil {
-			return nil, err
-		}
-	}
-	dir, err := os.MkdirTemp("", "oauthconf-soak-")
+	bin, dir, cleanup, err := soakWorkDir(o, out)
 	if err != nil {
 		return nil, err
 	}
-	if o.Keep {
-		fmt.Fprintf(out, "soak: keeping %s\n", dir)
-	} else {
-		defer os.RemoveAll(dir)
-	}
+	defer cleanup()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err

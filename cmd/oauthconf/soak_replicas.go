@@ -62,22 +62,11 @@ func (g *replicaGroup) waitUp(ctx context.Context) error {
 }
 
 func soakReplicas(ctx context.Context, o *soakOptions, out io.Writer) (*soakResult, error) {
-	bin := o.bin
-	if bin == "" {
-		var err error
-		if bin, err = os.Executable(); err != nil {
-			return nil, err
-		}
-	}
-	dir, err := os.MkdirTemp("", "oauthconf-soak-")
+	bin, dir, cleanup, err := soakWorkDir(o, out)
 	if err != nil {
 		return nil, err
 	}
-	if o.Keep {
-		fmt.Fprintf(out, "soak: keeping %s\n", dir)
-	} else {
-		defer os.RemoveAll(dir)
-	}
+	defer cleanup()
 	front, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err

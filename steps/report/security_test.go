@@ -3,13 +3,8 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"io/fs"
-	"strconv"
 	"strings"
 	"testing"
-
-	gherkin "github.com/cucumber/gherkin/go/v42"
-	messages "github.com/cucumber/messages/go/v34"
 
 	"github.com/oauthconf/oauthconf/features"
 	"github.com/oauthconf/oauthconf/steps/profile"
@@ -195,48 +190,19 @@ func TestSecurityInReports(t *testing.T) {
 // attack with neither evidence nor a reason for having none has a scenario tagged with its
 // section: a renamed scenario must not silently drop out of the view.
 func TestSecurityEvidenceMatchesScenarios(t *testing.T) {
-	var all []Scenario
-	n := 0
-	newID := func() string { n++; return strconv.Itoa(n) }
-	err := fs.WalkDir(features.FS, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".feature") {
-			return err
-		}
-		f, err := features.FS.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		doc, err := gherkin.ParseGherkinDocument(f, newID)
-		if err != nil {
-			return err
-		}
-		for _, ch := range doc.Feature.Children {
-			var scs []*gherkinScenario
-			if ch.Scenario != nil {
-				scs = append(scs, &gherkinScenario{ch.Scenario.Name, ch.Scenario.Tags})
-			}
-			if ch.Rule != nil {
-				for _, rc := range ch.Rule.Children {
-					if rc.Scenario != nil {
-						scs = append(scs, &gherkinScenario{rc.Scenario.Name, rc.Scenario.Tags})
-					}
-				}
-			}
-			for _, g := range scs {
-				s := Scenario{Name: g.name}
-				for _, tg := range g.tags {
-					if id := strings.TrimPrefix(tg.Name, "@"); requirementTag.MatchString(id) {
-						s.Requirements = append(s.Requirements, id)
-					}
-				}
-				all = append(all, s)
-			}
-		}
-		return nil
-	})
+	scs, err := features.Walk()
 	if err != nil {
 		t.Fatal(err)
+	}
+	var all []Scenario
+	for _, g := range scs {
+		s := Scenario{Name: g.Scenario.Name}
+		for _, tg := range g.Tags {
+			if id := strings.TrimPrefix(tg, "@"); requirementTag.MatchString(id) {
+				s.Requirements = append(s.Requirements, id)
+			}
+		}
+		all = append(all, s)
 	}
 	if len(all) < 100 {
 		t.Fatalf("read %d scenarios from the features; expected the whole suite", len(all))
@@ -265,9 +231,4 @@ func TestSecurityEvidenceMatchesScenarios(t *testing.T) {
 			}
 		}
 	}
-}
-
-type gherkinScenario struct {
-	name string
-	tags []*messages.Tag
 }
