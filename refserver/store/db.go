@@ -120,7 +120,7 @@ func openDBs(ctx context.Context, dsn string, onRowChange sqlite.PreUpdateHookFn
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	if err := w.PingContext(ctx); err != nil {
+	if err := pingUntilFree(ctx, w); err != nil {
 		w.Close()
 		return nil, nil, fmt.Errorf("store: open %s: %w", base, err)
 	}
@@ -144,12 +144,37 @@ func openDBs(ctx context.Context, dsn string, onRowChange sqlite.PreUpdateHookFn
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
-	if err := r.PingContext(ctx); err != nil {
+	if err := pingUntilFree(ctx, r); err != nil {
 		w.Close()
 		r.Close()
 		return nil, nil, fmt.Errorf("store: open %s: %w", base, err)
 	}
 	return w, r, nil
+}
+
+// pingUntilFree opens db's first connection, retrying while the file is busy. A connection's
+// first statements set its pragmas, and journal_mode=WAL needs the file to itself: while another
+// process (or another store of this one) opens or migrates a new file, SQLite can answer
+// SQLITE_BUSY at once instead of through the busy handler, so replicas started together failed
+// to open one file now and then. The retries stop where the busy handler would, after
+// busyTimeoutMS, or when ctx ends; any other error ends them at once.
+func pingUntilFree(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(busyTimeoutMS * time.Millisecond)
+	wait := 5 * time.Millisecond
+	for {
+		err := db.PingContext(ctx)
+		if err == nil || !IsBusy(mapErr(err)) || time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
 }
 
 // createPrivate creates the database file, empty and mode 0600, when it does not exist yet:
