@@ -869,6 +869,30 @@ func (r *soakRun) worker(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// killAtRandom is the soaks' killer: until runCtx ends, it waits a random time within [MinUp,
+// MaxUp] after each start, kills a server with kill (SIGKILL) and brings it back with start.
+// A restart that fails ends the run (stop) and is returned.
+func (r *soakRun) killAtRandom(runCtx context.Context, stop context.CancelFunc, o *soakOptions, kill func(), start func() error) error {
+	for runCtx.Err() == nil {
+		up := o.MinUp + time.Duration(mrand.Int64N(int64(o.MaxUp-o.MinUp)+1))
+		select {
+		case <-runCtx.Done():
+		case <-time.After(up):
+		}
+		if runCtx.Err() != nil {
+			return nil
+		}
+		kill()
+		r.count("kills", 1)
+		if err := start(); err != nil {
+			stop()
+			return err
+		}
+		r.count("restarts", 1)
+	}
+	return nil
+}
+
 // soakWorkDir is what every soak that starts servers needs first: the oauthconf binary to
 // start (the running one unless a test set o.bin) and a temporary folder for the databases and
 // logs, removed by cleanup unless --keep asked to keep it (then printed).
@@ -924,26 +948,7 @@ func soak(ctx context.Context, o *soakOptions, out io.Writer) (*soakResult, erro
 	runCtx, stop := context.WithTimeout(ctx, o.Duration)
 	defer stop()
 	wg := r.startWorkers(runCtx, o)
-	// The killer: SIGKILL at a random moment within [MinUp, MaxUp] after each start.
-	var killErr error
-	for runCtx.Err() == nil {
-		up := o.MinUp + time.Duration(mrand.Int64N(int64(o.MaxUp-o.MinUp)+1))
-		select {
-		case <-runCtx.Done():
-		case <-time.After(up):
-		}
-		if runCtx.Err() != nil {
-			break
-		}
-		srv.kill()
-		r.count("kills", 1)
-		if err := srv.start(ctx, soakDownTimeout); err != nil {
-			killErr = err
-			stop()
-			break
-		}
-		r.count("restarts", 1)
-	}
+	killErr := r.killAtRandom(runCtx, stop, o, srv.kill, func() error { return srv.start(ctx, soakDownTimeout) })
 	wg.Wait()
 	if killErr != nil {
 		return nil, killErr

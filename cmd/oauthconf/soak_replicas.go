@@ -123,31 +123,18 @@ func soakReplicas(ctx context.Context, o *soakOptions, out io.Writer) (*soakResu
 	runCtx, stop := context.WithTimeout(ctx, o.Duration)
 	defer stop()
 	wg := r.startWorkers(runCtx, o)
-	// The killer: one replica at a time, SIGKILL at a random moment within [MinUp, MaxUp]
-	// after the last restart; the others keep serving meanwhile.
-	var killErr error
-	for runCtx.Err() == nil {
-		up := o.MinUp + time.Duration(mrand.Int64N(int64(o.MaxUp-o.MinUp)+1))
-		select {
-		case <-runCtx.Done():
-		case <-time.After(up):
-		}
-		if runCtx.Err() != nil {
-			break
-		}
-		victim := g.reps[mrand.IntN(len(g.reps))]
-		g.down.Add(1)
-		victim.kill()
-		r.count("kills", 1)
-		err := victim.start(ctx, soakDownTimeout)
-		g.down.Add(-1)
-		if err != nil {
-			killErr = err
-			stop()
-			break
-		}
-		r.count("restarts", 1)
-	}
+	// One replica at a time is killed; the others keep serving meanwhile.
+	victim := g.reps[0]
+	killErr := r.killAtRandom(runCtx, stop, o,
+		func() {
+			victim = g.reps[mrand.IntN(len(g.reps))]
+			g.down.Add(1)
+			victim.kill()
+		},
+		func() error {
+			defer g.down.Add(-1)
+			return victim.start(ctx, soakDownTimeout)
+		})
 	wg.Wait()
 	if killErr != nil {
 		return nil, killErr
